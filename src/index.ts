@@ -1,0 +1,71 @@
+// The public API of `plugsocket`: domain, ports, errors, protocol and DI. Named exports only, so
+// the surface is explicit; transport adapters live in their own entry points.
+
+// errors
+export {
+  ErrorCodes,
+  PlugSocketError,
+  isErrorCode,
+  type ErrorCode,
+  type PlugSocketErrorOptions,
+  type SerializedError,
+} from './errors.js';
+export { silentLogger, type Logger } from './logger.js';
+
+// ports
+export type {
+  CloseInfo,
+  ConnectOptions,
+  Frame,
+  Handshake,
+  HandshakeInit,
+  ListenAddress,
+  Unsubscribe,
+} from './ports/types.js';
+export { CAPABILITY_NAMES, type TransportCapabilities } from './ports/capabilities.js';
+export { CloseCodes, assertValidClose } from './ports/close.js';
+export { Emitter, type EventMap } from './ports/emitter.js';
+export {
+  AbstractSocket,
+  DEFAULT_CONNECT_TIMEOUT,
+  type AbstractSocketOptions,
+  type SocketEvents,
+  type SocketState,
+} from './ports/abstract-socket.js';
+export {
+  AbstractSocketServer,
+  ServerConnection,
+  type AbstractSocketServerOptions,
+  type ConnectionState,
+  type PreparedFrame,
+  type ServerEvents,
+  type ServerState,
+} from './ports/abstract-socket-server.js';
+export { normalizeHandshake, parseQuery } from './ports/handshake.js';
+export {
+  AllowAllAuthorization,
+  type AuthorizationResult,
+  type AuthorizationStrategy,
+} from './ports/authorization-strategy.js';
+export type { Codec } from './ports/codec.js';
+
+// dependency injection
+export { TOKENS } from './di/tokens.js';
+
+// protocol
+export { JsonCodec } from './protocol/json-codec.js';
+export {
+  PROTOCOL_VERSION,
+  MAX_NAME_LENGTH,
+  parseClientEnvelope,
+  parseServerEnvelope,
+  type AckEnvelope,
+  type ClientEnvelope,
+  type ErrorEnvelope,
+  type JoinEnvelope,
+  type LeaveEnvelope,
+  type MessageEnvelope,
+  type NackEnvelope,
+  type ServerEnvelope,
+  type WelcomeEnvelope,
+} from './protocol/envelope.js';

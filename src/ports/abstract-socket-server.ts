@@ -1,0 +1,375 @@
+import { PlugSocketError } from '../errors.js';
+import type { TransportCapabilities } from './capabilities.js';
+import { assertValidClose, closeInfo, CloseCodes } from './close.js';
+import { Emitter } from './emitter.js';
+import { normalizeHandshake } from './handshake.js';
+import type { CloseInfo, Frame, Handshake, HandshakeInit, ListenAddress } from './types.js';
+
+/** Life cycle of a server. A closed server cannot listen again. */
+export type ServerState = 'idle' | 'listening' | 'closing' | 'closed';
+
+/** Life cycle of one server-side connection. */
+export type ConnectionState = 'open' | 'closing' | 'closed';
+
+/**
+ * The server's handle for one client connection. Created by the base class when an adapter
+ * accepts a connection; the domain and applications hold it, adapters get their native object
+ * back in every hook.
+ */
+export class ServerConnection<N = unknown> {
+  /** What the client presented when it connected. */
+  readonly handshake: Handshake;
+  /** The adapter's own object for this connection (a `ws` WebSocket, a Socket.IO socket, …). */
+  readonly native: N;
+  /** @internal maintained by {@link AbstractSocketServer}. */
+  _state: ConnectionState = 'open';
+  /** @internal */
+  _closeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** @internal */
+  _closeWaiters: (() => void)[] | undefined;
+  readonly #server: AbstractSocketServer<N>;
+
+  /** @internal created by {@link AbstractSocketServer} only. */
+  constructor(server: AbstractSocketServer<N>, native: N, handshake: Handshake) {
+    this.#server = server;
+    this.native = native;
+    this.handshake = handshake;
+  }
+
+  /** `open`, `closing` or `closed`. */
+  get state(): ConnectionState {
+    return this._state;
+  }
+
+  /** True while frames can be sent. */
+  get isOpen(): boolean {
+    return this._state === 'open';
+  }
+
+  /** Same as `server.send(this, frame)`. */
+  send(frame: Frame): boolean {
+    return this.#server.send(this, frame);
+  }
+
+  /** Same as `server.closeConnection(this, code, reason)`. */
+  close(code?: number, reason?: string): Promise<void> {
+    return this.#server.closeConnection(this, code, reason);
+  }
+}
+
+/**
+ * A frame made ready once for sending to many connections (see
+ * {@link AbstractSocketServer.prepare}). Opaque: only the adapter that made it can read it.
+ */
+export interface PreparedFrame {
+  readonly frame: Frame;
+  /** @internal adapter-specific form of the frame */
+  readonly data: unknown;
+}
+
+/** Events of an {@link AbstractSocketServer}. */
+export interface ServerEvents<N> {
+  /** A client completed the transport handshake. */
+  connection: (connection: ServerConnection<N>, handshake: Handshake) => void;
+  /** A frame arrived from a client. */
+  message: (connection: ServerConnection<N>, frame: Frame) => void;
+  /** A client connection ended, with the code and reason (1006 when the client vanished). */
+  disconnect: (connection: ServerConnection<N>, info: CloseInfo) => void;
+  /** A client answered `ping(connection)`. */
+  pong: (connection: ServerConnection<N>) => void;
+  /** Something went wrong; `connection` is undefined for server-wide errors. */
+  error: (connection: ServerConnection<N> | undefined, error: PlugSocketError) => void;
+}
+
+/** Options of the port's base class, passed up by adapters. */
+export interface AbstractSocketServerOptions {
+  /**
+   * Milliseconds a graceful close of one connection may take before it is dropped and reported
+   * with close code 1006.
+   * @default 5000
+   */
+  closeTimeout?: number;
+}
+
+/**
+ * The server side of a transport: the port every server adapter implements.
+ *
+ * Adapters implement `doListen`, `doSend`, `doCloseConnection`, `doTerminateConnection`,
+ * `doClose` (and `doPing` when `supports.ping`), and report with `acceptConnection`,
+ * `emitMessage`, `emitDisconnect`, `emitPong` and `emitError`. The base class guarantees, for every
+ * adapter:
+ * - `send` to a closed connection never throws: it returns `false` and emits `NOT_CONNECTED`;
+ * - `isClientConnected` is false from the moment a close starts;
+ * - `disconnect` is emitted exactly once per accepted connection;
+ * - `closeConnection` and `close` are idempotent and never hang (`closeTimeout`);
+ * - `close` stops accepting, closes every connection with `{ code, reason }` and resolves when
+ *   all are gone.
+ */
+export abstract class AbstractSocketServer<N = unknown> extends Emitter<ServerEvents<N>> {
+  /** What this transport can do; see {@link TransportCapabilities}. */
+  abstract readonly supports: TransportCapabilities;
+
+  #state: ServerState = 'idle';
+  #address: ListenAddress | undefined;
+  #closing: Promise<void> | undefined;
+  readonly #connections = new Set<ServerConnection<N>>();
+  readonly #closeTimeout: number;
+
+  constructor(options: AbstractSocketServerOptions = {}) {
+    super();
+    this.#closeTimeout = options.closeTimeout ?? 5_000;
+  }
+
+  /** The current state. */
+  get state(): ServerState {
+    return this.#state;
+  }
+
+  /** Where the server listens, once `listen()` has resolved. */
+  get address(): ListenAddress | undefined {
+    return this.#address;
+  }
+
+  /** The open and closing connections. */
+  get connections(): ReadonlySet<ServerConnection<N>> {
+    return this.#connections;
+  }
+
+  /**
+   * Starts accepting connections and resolves with the address (for network transports, the
+   * bound port, which is the one the OS chose when the adapter was given port 0).
+   */
+  async listen(): Promise<ListenAddress> {
+    if (this.#state !== 'idle') {
+      throw new PlugSocketError('INVALID_STATE', `listen() called while ${this.#state}`);
+    }
+    this.#state = 'listening';
+    try {
+      this.#address = Object.freeze({ ...(await this.doListen()) });
+    } catch (error) {
+      this.#state = 'closed';
+      throw PlugSocketError.from(error, 'CONNECTION_FAILED');
+    }
+    return this.#address;
+  }
+
+  /** Registers a connection handler; same as `on('connection', handler)`. */
+  onConnection(handler: ServerEvents<N>['connection']): this {
+    return this.on('connection', handler);
+  }
+
+  /**
+   * Sends one frame to one connection. Never throws for a closed connection: returns `false`
+   * and emits a `NOT_CONNECTED` error for it instead.
+   */
+  send(connection: ServerConnection<N>, frame: Frame): boolean {
+    if (connection._state !== 'open') {
+      this.#notConnected(connection);
+      return false;
+    }
+    try {
+      this.doSend(connection.native, frame);
+      return true;
+    } catch (error) {
+      this.emit('error', connection, PlugSocketError.from(error, 'NOT_CONNECTED'));
+      return false;
+    }
+  }
+
+  /**
+   * Makes a frame ready to be sent to many connections, so the per-recipient work is only the
+   * write itself. Use with {@link sendPrepared}.
+   */
+  prepare(frame: Frame): PreparedFrame {
+    return { frame, data: this.doPrepare(frame) };
+  }
+
+  /**
+   * Sends a prepared frame to one connection. Returns false, without an error event, when the
+   * connection is not open: a broadcast does not report recipients that left meanwhile.
+   */
+  sendPrepared(connection: ServerConnection<N>, prepared: PreparedFrame): boolean {
+    if (connection._state !== 'open') return false;
+    try {
+      this.doSendPrepared(connection.native, prepared.data, prepared.frame);
+      return true;
+    } catch (error) {
+      this.emit('error', connection, PlugSocketError.from(error, 'NOT_CONNECTED'));
+      return false;
+    }
+  }
+
+  /** True while `connection` is open (false from the moment a close starts). */
+  isClientConnected(connection: ServerConnection<N>): boolean {
+    return connection._state === 'open';
+  }
+
+  /**
+   * Sends a transport-level ping; the answer arrives as a `pong` event. Returns false when the
+   * connection is not open or the transport has no ping (`supports.ping` is false).
+   */
+  ping(connection: ServerConnection<N>): boolean {
+    if (!this.supports.ping || connection._state !== 'open') return false;
+    try {
+      this.doPing(connection.native);
+      return true;
+    } catch (error) {
+      this.emit('error', connection, PlugSocketError.from(error));
+      return false;
+    }
+  }
+
+  /**
+   * Closes one connection with `code` and `reason` and resolves when it is gone. Idempotent; after
+   * `closeTimeout` ms without the transport confirming, the connection is dropped.
+   */
+  closeConnection(
+    connection: ServerConnection<N>,
+    code: number = CloseCodes.NORMAL,
+    reason = '',
+  ): Promise<void> {
+    assertValidClose(code, reason);
+    if (connection._state === 'closed') return Promise.resolve();
+    const done = new Promise<void>((resolve) => (connection._closeWaiters ??= []).push(resolve));
+    if (connection._state === 'closing') return done;
+    connection._state = 'closing';
+    connection._closeTimer = setTimeout(() => {
+      this.#terminate(connection);
+      this.emitDisconnect(connection, closeInfo(CloseCodes.ABNORMAL, 'close timed out'));
+    }, this.#closeTimeout);
+    try {
+      this.doCloseConnection(connection.native, code, reason);
+    } catch (error) {
+      this.#terminate(connection);
+      this.emitDisconnect(connection, closeInfo(CloseCodes.ABNORMAL, PlugSocketError.from(error).message));
+    }
+    return done;
+  }
+
+  /**
+   * Stops accepting, closes every connection with `code` and `reason`, releases the transport,
+   * and resolves when everything is gone. Idempotent.
+   * @param code @default 1001
+   * @param reason @default 'server shutting down'
+   */
+  close(code: number = CloseCodes.GOING_AWAY, reason = 'server shutting down'): Promise<void> {
+    assertValidClose(code, reason);
+    if (this.#closing !== undefined) return this.#closing;
+    if (this.#state === 'idle') {
+      this.#state = 'closed';
+      return (this.#closing = Promise.resolve());
+    }
+    this.#state = 'closing';
+    this.#closing = (async () => {
+      await Promise.all([...this.#connections].map((c) => this.closeConnection(c, code, reason)));
+      try {
+        await this.doClose();
+      } finally {
+        this.#state = 'closed';
+      }
+    })();
+    return this.#closing;
+  }
+
+  // ---------------------------------------------------------------- adapter hooks
+
+  /** Starts listening; resolves with the address once the transport accepts connections. */
+  protected abstract doListen(): Promise<ListenAddress>;
+
+  /** Writes one frame to one open connection. */
+  protected abstract doSend(native: N, frame: Frame): void;
+
+  /** Starts a graceful close of one connection; call {@link emitDisconnect} when it completed. */
+  protected abstract doCloseConnection(native: N, code: number, reason: string): void;
+
+  /** Drops one connection at once and releases its resources. */
+  protected abstract doTerminateConnection(native: N): void;
+
+  /** Stops accepting and releases the transport. Called after every connection has closed. */
+  protected abstract doClose(): Promise<void>;
+
+  /** Sends a transport-level ping. Only called when `supports.ping` is true. */
+  protected doPing(_native: N): void {
+    throw new PlugSocketError('SERVER_ERROR', 'this transport declares no ping support');
+  }
+
+  /** Converts a frame once for many recipients. The default keeps the frame as it is. */
+  protected doPrepare(frame: Frame): unknown {
+    return frame;
+  }
+
+  /** Writes a prepared frame. The default sends the original frame with {@link doSend}. */
+  protected doSendPrepared(native: N, _data: unknown, frame: Frame): void {
+    this.doSend(native, frame);
+  }
+
+  // ---------------------------------------------------------------- adapter reports
+
+  /**
+   * Reports a connection whose transport handshake completed. Returns its handle, which the
+   * adapter passes to the other reports. When the server is not listening the connection is
+   * dropped at once and the returned handle is already closed.
+   */
+  protected acceptConnection(native: N, handshake: HandshakeInit): ServerConnection<N> {
+    const connection = new ServerConnection<N>(this, native, normalizeHandshake(handshake));
+    if (this.#state !== 'listening') {
+      connection._state = 'closed';
+      try {
+        this.doTerminateConnection(native);
+      } catch {
+        // Dropping a connection that arrived too late is best effort.
+      }
+      return connection;
+    }
+    this.#connections.add(connection);
+    this.emit('connection', connection, connection.handshake);
+    return connection;
+  }
+
+  /** Reports a frame from a client. Ignored once the connection is closed. */
+  protected emitMessage(connection: ServerConnection<N>, frame: Frame): void {
+    if (connection._state !== 'closed') this.emit('message', connection, frame);
+  }
+
+  /** Reports that a connection ended. Later reports for the same connection are ignored. */
+  protected emitDisconnect(connection: ServerConnection<N>, info: CloseInfo): void {
+    if (connection._state === 'closed') return;
+    connection._state = 'closed';
+    clearTimeout(connection._closeTimer);
+    this.#connections.delete(connection);
+    const waiters = connection._closeWaiters;
+    connection._closeWaiters = undefined;
+    if (waiters !== undefined) for (const resolve of waiters) resolve();
+    this.emit('disconnect', connection, closeInfo(info.code, info.reason));
+  }
+
+  /** Reports a pong from a client. */
+  protected emitPong(connection: ServerConnection<N>): void {
+    if (connection._state !== 'closed') this.emit('pong', connection);
+  }
+
+  /** Reports an error, for one connection or (with `undefined`) for the whole server. */
+  protected emitError(connection: ServerConnection<N> | undefined, error: unknown): void {
+    this.emit('error', connection, PlugSocketError.from(error));
+  }
+
+  protected override onListenerError(error: unknown, event: keyof ServerEvents<N>): void {
+    if (event === 'error') super.onListenerError(error, event);
+    else this.emit('error', undefined, PlugSocketError.from(error));
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #terminate(connection: ServerConnection<N>): void {
+    try {
+      this.doTerminateConnection(connection.native);
+    } catch {
+      // The connection is being given up either way.
+    }
+  }
+
+  #notConnected(connection: ServerConnection<N>): void {
+    const error = new PlugSocketError('NOT_CONNECTED', `cannot send: connection is ${connection._state}`);
+    queueMicrotask(() => this.emit('error', connection, error));
+  }
+}

@@ -1,0 +1,276 @@
+import { PlugSocketError } from '../errors.js';
+import type { TransportCapabilities } from './capabilities.js';
+import { assertValidClose, closeInfo, CloseCodes } from './close.js';
+import { Emitter } from './emitter.js';
+import type { CloseInfo, ConnectOptions, Frame } from './types.js';
+
+/** Life cycle of one client-side connection. `closed` may go back to `connecting`. */
+export type SocketState = 'idle' | 'connecting' | 'open' | 'closing' | 'closed';
+
+/** Events of an {@link AbstractSocket}. */
+export interface SocketEvents {
+  /** The handshake completed; frames may now be sent. */
+  open: () => void;
+  /** A frame arrived: a string for text, a `Uint8Array` for binary. */
+  message: (frame: Frame) => void;
+  /** The connection ended, with the code and reason the peer sent (1006 when it vanished). */
+  close: (info: CloseInfo) => void;
+  /** Something went wrong that did not end the connection (e.g. `send` while not open). */
+  error: (error: PlugSocketError) => void;
+}
+
+/** Options of the port's base class, passed up by adapters. */
+export interface AbstractSocketOptions {
+  /**
+   * Milliseconds `disconnect()` waits for the peer to acknowledge the close before it drops the
+   * connection and reports close code 1006.
+   * @default 5000
+   */
+  closeTimeout?: number;
+}
+
+/** Default connect timeout in milliseconds. */
+export const DEFAULT_CONNECT_TIMEOUT = 10_000;
+const DEFAULT_CLOSE_TIMEOUT = 5_000;
+
+/**
+ * The client side of one connection: the port every client transport adapter implements.
+ *
+ * The public methods guard the state machine and normalise input; adapters implement the small
+ * protected hooks (`doConnect`, `doSend`, `doClose`, `doTerminate`) and report back with
+ * `emitOpen`, `emitMessage`, `emitClose` and `emitError`. The base class guarantees, for every
+ * adapter:
+ * - listeners may be registered before `connect()`;
+ * - `connect()` resolves only once the transport handshake has completed, and rejects with
+ *   `CONNECTION_FAILED` when it fails or does not complete within `timeout`;
+ * - `send()` when not open never throws: it returns `false` and emits a `NOT_CONNECTED` error;
+ * - `disconnect()` is idempotent and never hangs (after `closeTimeout` the connection is dropped);
+ * - `close` is emitted exactly once per opened connection, with `{ code, reason }`.
+ *
+ * The same instance may connect again after it has closed.
+ */
+export abstract class AbstractSocket extends Emitter<SocketEvents> {
+  /** What this transport can do; see {@link TransportCapabilities}. */
+  abstract readonly supports: TransportCapabilities;
+
+  #state: SocketState = 'idle';
+  #pendingConnect: { resolve: () => void; reject: (error: PlugSocketError) => void } | undefined;
+  #connectTimer: ReturnType<typeof setTimeout> | undefined;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #closeWaiters: (() => void)[] = [];
+  readonly #closeTimeout: number;
+
+  constructor(options: AbstractSocketOptions = {}) {
+    super();
+    this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+  }
+
+  /** The current state. */
+  get state(): SocketState {
+    return this.#state;
+  }
+
+  /** True while frames can be sent. */
+  get isOpen(): boolean {
+    return this.#state === 'open';
+  }
+
+  /**
+   * Opens the connection. Resolves when the transport handshake has completed.
+   * @throws {PlugSocketError} `CONNECTION_FAILED` when the connection cannot be established in
+   *   `options.timeout` ms; `INVALID_STATE` when already connecting or open.
+   */
+  connect(options: ConnectOptions): Promise<void> {
+    if (typeof options !== 'object' || options === null || typeof options.url !== 'string') {
+      return Promise.reject(new TypeError('connect() needs options with a url string'));
+    }
+    if (this.#state !== 'idle' && this.#state !== 'closed') {
+      return Promise.reject(
+        new PlugSocketError('INVALID_STATE', `connect() called while ${this.#state}`),
+      );
+    }
+    const timeout = options.timeout ?? DEFAULT_CONNECT_TIMEOUT;
+    this.#state = 'connecting';
+    return new Promise<void>((resolve, reject) => {
+      this.#pendingConnect = { resolve, reject };
+      this.#connectTimer = setTimeout(() => {
+        this.#failConnect(
+          new PlugSocketError('CONNECTION_FAILED', `connect to ${options.url} timed out after ${timeout} ms`, {
+            cause: new PlugSocketError('TIMEOUT', 'connect timeout'),
+          }),
+        );
+      }, timeout);
+      try {
+        const result = this.doConnect(options);
+        if (result !== undefined) result.catch((error: unknown) => this.#failConnect(error));
+      } catch (error) {
+        this.#failConnect(error);
+      }
+    });
+  }
+
+  /**
+   * Sends one frame. Never throws for a closed socket: returns `false` and emits a
+   * `NOT_CONNECTED` error instead.
+   * @returns true when the frame was handed to the transport.
+   */
+  send(frame: Frame): boolean {
+    if (this.#state !== 'open') {
+      this.#notConnected();
+      return false;
+    }
+    try {
+      this.doSend(frame);
+      return true;
+    } catch (error) {
+      this.emit('error', PlugSocketError.from(error, 'NOT_CONNECTED'));
+      return false;
+    }
+  }
+
+  /**
+   * Closes the connection with `code` and `reason`, and resolves once it is closed. Idempotent:
+   * calling it on a closed or closing socket resolves when that close completes. Aborts a
+   * connect in progress (the pending `connect()` rejects with `CONNECTION_FAILED`).
+   * @param code a close code, 1000 or 3000–4999. @default 1000
+   * @param reason at most 123 bytes of UTF-8. @default ''
+   */
+  disconnect(code: number = CloseCodes.NORMAL, reason = ''): Promise<void> {
+    assertValidClose(code, reason);
+    switch (this.#state) {
+      case 'idle':
+      case 'closed':
+        return Promise.resolve();
+      case 'connecting':
+        this.#failConnect(new PlugSocketError('CONNECTION_FAILED', 'connect aborted by disconnect()'));
+        return Promise.resolve();
+      case 'closing':
+        return this.#whenClosed();
+      case 'open':
+        break;
+    }
+    this.#state = 'closing';
+    const closed = this.#whenClosed();
+    this.#closeTimer = setTimeout(() => {
+      this.#safeTerminate();
+      this.emitClose(closeInfo(CloseCodes.ABNORMAL, 'close timed out'));
+    }, this.#closeTimeout);
+    try {
+      this.doClose(code, reason);
+    } catch (error) {
+      this.#safeTerminate();
+      this.emitClose(closeInfo(CloseCodes.ABNORMAL, PlugSocketError.from(error).message));
+    }
+    return closed;
+  }
+
+  // ---------------------------------------------------------------- adapter hooks
+
+  /**
+   * Starts opening a connection. Call {@link emitOpen} when the handshake has completed, or
+   * {@link emitClose} / {@link emitError} (or throw, or reject) when it failed.
+   */
+  protected abstract doConnect(options: ConnectOptions): void | Promise<void>;
+
+  /** Hands one frame to the open transport. */
+  protected abstract doSend(frame: Frame): void;
+
+  /** Starts a graceful close; call {@link emitClose} when it has completed. */
+  protected abstract doClose(code: number, reason: string): void;
+
+  /** Drops the connection at once, without a close handshake, and releases its resources. */
+  protected abstract doTerminate(): void;
+
+  // ---------------------------------------------------------------- adapter reports
+
+  /** Reports that the handshake completed. Ignored unless a connect is in progress. */
+  protected emitOpen(): void {
+    if (this.#state !== 'connecting') return;
+    clearTimeout(this.#connectTimer);
+    this.#state = 'open';
+    const pending = this.#pendingConnect;
+    this.#pendingConnect = undefined;
+    pending?.resolve();
+    this.emit('open');
+  }
+
+  /** Reports an incoming frame. Ignored unless open or closing. */
+  protected emitMessage(frame: Frame): void {
+    if (this.#state === 'open' || this.#state === 'closing') this.emit('message', frame);
+  }
+
+  /**
+   * Reports that the connection ended. Before open this fails the pending connect; after close it
+   * is ignored, so adapters need not de-duplicate their transport's close events.
+   */
+  protected emitClose(info: CloseInfo): void {
+    if (this.#state === 'connecting') {
+      this.#failConnect(
+        new PlugSocketError(
+          'CONNECTION_FAILED',
+          `connection closed during handshake (${info.code}${info.reason ? ` ${info.reason}` : ''})`,
+        ),
+      );
+      return;
+    }
+    if (this.#state !== 'open' && this.#state !== 'closing') return;
+    clearTimeout(this.#closeTimer);
+    this.#state = 'closed';
+    const waiters = this.#closeWaiters;
+    this.#closeWaiters = [];
+    for (const resolve of waiters) resolve();
+    this.emit('close', closeInfo(info.code, info.reason));
+  }
+
+  /** Reports a transport error. Before open it fails the pending connect with `CONNECTION_FAILED`. */
+  protected emitError(error: unknown): void {
+    if (this.#state === 'connecting') {
+      this.#failConnect(error);
+      return;
+    }
+    this.emit('error', PlugSocketError.from(error));
+  }
+
+  protected override onListenerError(error: unknown, event: keyof SocketEvents): void {
+    if (event === 'error') super.onListenerError(error, event);
+    else this.emit('error', PlugSocketError.from(error));
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #failConnect(error: unknown): void {
+    if (this.#state !== 'connecting') return;
+    clearTimeout(this.#connectTimer);
+    this.#state = 'closed';
+    this.#safeTerminate();
+    const pending = this.#pendingConnect;
+    this.#pendingConnect = undefined;
+    pending?.reject(
+      PlugSocketError.is(error, 'CONNECTION_FAILED')
+        ? error
+        : new PlugSocketError(
+            'CONNECTION_FAILED',
+            error instanceof Error ? error.message : String(error),
+            { cause: error },
+          ),
+    );
+  }
+
+  #safeTerminate(): void {
+    try {
+      this.doTerminate();
+    } catch {
+      // Terminating is best effort: the socket is being given up either way.
+    }
+  }
+
+  #whenClosed(): Promise<void> {
+    return new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
+  }
+
+  #notConnected(): void {
+    const error = new PlugSocketError('NOT_CONNECTED', `cannot send: socket is ${this.#state}`);
+    // Asynchronous, so that a caller that sends from inside an error listener cannot recurse.
+    queueMicrotask(() => this.emit('error', error));
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * What a transport can do. Each adapter declares its manifest once, as `supports`; the domain
+ * degrades by it and the contract suite gates optional tests on it, never on an adapter's name.
+ */
+export interface TransportCapabilities {
+  /** Binary frames (`Uint8Array`) arrive intact as binary. */
+  readonly binary: boolean;
+  /** Transport-level ping/pong: `server.ping(conn)` is answered by a `pong` event. */
+  readonly ping: boolean;
+  /** `ConnectOptions.headers` reach the server as `Handshake.headers`. */
+  readonly handshakeHeaders: boolean;
+  /** `ConnectOptions.query` reaches the server as `Handshake.query`. */
+  readonly handshakeQuery: boolean;
+  /** `ConnectOptions.auth` reaches the server as `Handshake.auth`. */
+  readonly handshakeAuth: boolean;
+  /** The peer's address is reported as `Handshake.remoteAddress`. */
+  readonly remoteAddress: boolean;
+}
+
+/** The names of all capabilities, in a stable order (used for validation and reports). */
+export const CAPABILITY_NAMES: readonly (keyof TransportCapabilities)[] = [
+  'binary',
+  'ping',
+  'handshakeHeaders',
+  'handshakeQuery',
+  'handshakeAuth',
+  'remoteAddress',
+];

@@ -1,0 +1,64 @@
+import { PlugSocketError } from '../errors.js';
+import type { Codec } from '../ports/codec.js';
+import type { Frame } from '../ports/types.js';
+
+// Frames that could smuggle a prototype key: the literal names, or any \u escape (which could
+// spell them). Only those take the slow path that inspects every key.
+const SUSPICIOUS = /__proto__|prototype|\\u/;
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * JSON text frames. Binary frames are accepted when they hold UTF-8 JSON.
+ *
+ * Safe against prototype pollution: a frame with a `__proto__` key, or a `constructor` key whose
+ * value has a `prototype` key, is rejected with `INVALID_MESSAGE` (the policy of fastify's
+ * secure-json-parse), as is malformed JSON or invalid UTF-8.
+ */
+export class JsonCodec implements Codec {
+  readonly name = 'json';
+
+  encode(value: unknown): string {
+    return JSON.stringify(value);
+  }
+
+  decode(frame: Frame): unknown {
+    let text: string;
+    if (typeof frame === 'string') text = frame;
+    else {
+      try {
+        text = decoder.decode(frame);
+      } catch (error) {
+        throw new PlugSocketError('INVALID_MESSAGE', 'frame is not valid UTF-8', { cause: error });
+      }
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new PlugSocketError('INVALID_MESSAGE', 'frame is not valid JSON', { cause: error });
+    }
+    if (SUSPICIOUS.test(text)) assertNoPrototypeKeys(value, 0);
+    return value;
+  }
+}
+
+function assertNoPrototypeKeys(value: unknown, depth: number): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (depth > 256) throw new PlugSocketError('INVALID_MESSAGE', 'frame is nested too deeply');
+  if (Array.isArray(value)) {
+    for (const item of value) assertNoPrototypeKeys(item, depth + 1);
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  if (Object.prototype.hasOwnProperty.call(record, '__proto__')) {
+    throw new PlugSocketError('INVALID_MESSAGE', 'frame contains a forbidden "__proto__" key');
+  }
+  if (Object.prototype.hasOwnProperty.call(record, 'constructor')) {
+    const ctor = record.constructor;
+    if (typeof ctor === 'object' && ctor !== null && Object.prototype.hasOwnProperty.call(ctor, 'prototype')) {
+      throw new PlugSocketError('INVALID_MESSAGE', 'frame contains a forbidden "constructor.prototype" key');
+    }
+  }
+  for (const key of Object.keys(record)) assertNoPrototypeKeys(record[key], depth + 1);
+}
