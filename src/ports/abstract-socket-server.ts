@@ -16,7 +16,10 @@ export type ConnectionState = 'open' | 'closing' | 'closed';
  * accepts a connection; the domain and applications hold it, adapters get their native object
  * back in every hook.
  */
-export class ServerConnection<N = unknown> {
+// The default `any` lets the domain hold connections of any adapter: the native type only
+// matters to the adapter that made it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export class ServerConnection<N = any> {
   /** What the client presented when it connected. */
   readonly handshake: Handshake;
   /** The adapter's own object for this connection (a `ws` WebSocket, a Socket.IO socket, …). */
@@ -105,7 +108,8 @@ export interface AbstractSocketServerOptions {
  * - `close` stops accepting, closes every connection with `{ code, reason }` and resolves when
  *   all are gone.
  */
-export abstract class AbstractSocketServer<N = unknown> extends Emitter<ServerEvents<N>> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents<N>> {
   /** What this transport can do; see {@link TransportCapabilities}. */
   abstract readonly supports: TransportCapabilities;
 
