@@ -51,6 +51,7 @@ export type { Codec } from './ports/codec.js';
 
 // dependency injection
 export { TOKENS } from './di/tokens.js';
+export { plugsocketCoreModule } from './di/core-module.js';
 
 // protocol
 export { JsonCodec } from './protocol/json-codec.js';
@@ -69,3 +70,20 @@ export {
   type ServerEnvelope,
   type WelcomeEnvelope,
 } from './protocol/envelope.js';
+
+// domain
+export type { MessageMap, MessageOf, SocketMessage } from './message.js';
+export type { ConnectedClient } from './client-registry.js';
+export { BroadcastOperator } from './broadcast-operator.js';
+export {
+  SocketServer,
+  type BroadcastOptions,
+  type ClientMessageEvent,
+  type DisconnectionEvent,
+  type SocketServerOptions,
+} from './socket-server.js';
+export {
+  SocketClient,
+  type ClientState,
+  type SocketClientOptions,
+} from './socket-client.js';
