@@ -204,7 +204,7 @@ export class SocketClient<In extends MessageMap = MessageMap, Out extends Messag
 
   /** Shorthand for `send({ type, payload, headers })`. */
   emit<K extends keyof Out & string>(type: K, payload: Out[K], headers?: Record<string, unknown>): void {
-    this.send((headers === undefined ? { type, payload } : { type, payload, headers }) as MessageOf<Out>);
+    this.send((headers === undefined ? { type, payload } : { type, payload, headers }));
   }
 
   /**
@@ -217,7 +217,7 @@ export class SocketClient<In extends MessageMap = MessageMap, Out extends Messag
   ): Unsubscribe {
     let list = this.#handlers.get(type);
     if (list === undefined) this.#handlers.set(type, (list = new Listeners((e) => this.#handlerFailed(e))));
-    const remove = list.add(handler as (payload: never, message: never) => void);
+    const remove = list.add(handler);
     return () => {
       remove();
       if (list.size === 0 && this.#handlers.get(type) === list) this.#handlers.delete(type);

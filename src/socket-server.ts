@@ -191,7 +191,7 @@ export class SocketServer<In extends MessageMap = MessageMap, Out extends Messag
   sendToClient(clientId: string, message: MessageOf<Out>): boolean {
     const record = this.#registry.byId.get(clientId);
     if (record === undefined) return false;
-    return this.#adapter.send(record.connection, this.#encodeMessage(message as SocketMessage));
+    return this.#adapter.send(record.connection, this.#encodeMessage(message));
   }
 
   /** Closes one client's connection. Resolves when it is gone (at once if it is unknown). */
@@ -208,7 +208,7 @@ export class SocketServer<In extends MessageMap = MessageMap, Out extends Messag
    * @returns the number of clients it was handed to.
    */
   broadcast(message: MessageOf<Out>, options: BroadcastOptions = {}): number {
-    return this.#deliver(undefined, options.except, message as SocketMessage);
+    return this.#deliver(undefined, options.except, message);
   }
 
   /** Subscribes a client to a topic. @returns false if the client is unknown or already in it. */
@@ -226,7 +226,7 @@ export class SocketServer<In extends MessageMap = MessageMap, Out extends Messag
 
   /** Sends a message to every subscriber of `topic` (but those in `except`); encoded once. */
   sendToSubscribers(topic: string, message: MessageOf<Out>, options: BroadcastOptions = {}): number {
-    return this.#deliver([topic], options.except, message as SocketMessage);
+    return this.#deliver([topic], options.except, message);
   }
 
   /** The topics that have at least one subscriber. */

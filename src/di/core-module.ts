@@ -15,7 +15,7 @@ import { TOKENS } from './tokens.js';
  * Reads `TOKENS.ServerTransport` / `TOKENS.ClientTransport` (from a transport module),
  * `TOKENS.ServerOptions` (optional) / `TOKENS.ClientOptions` (required for the client), and the
  * optional `TOKENS.AuthorizationStrategy` and `TOKENS.Codec`, which override the same fields of
- * the options. On unbind or `container.unbindAll()`, the server is shut down and the client
+ * the options. On `container.unbindAllAsync()` (or an async unbind), the server is shut down and the client
  * disconnected.
  *
  * @example

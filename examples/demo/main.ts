@@ -1,0 +1,142 @@
+// `npm run demo`: a real plugsocket server on the ws transport, on a free loopback port, with
+// three clients that authenticate, join topics, exchange messages and broadcasts, and a clean
+// shutdown. Exits 0 by itself within seconds (and 1 if anything goes wrong).
+import {
+  PlugSocketError,
+  SocketClient,
+  SocketServer,
+  type AuthorizationStrategy,
+  type ConnectOptions,
+  type Handshake,
+} from 'plugsocket';
+import { WsSocket, WsSocketServer } from 'plugsocket/ws';
+
+// Typed messages: the compiler checks every type and payload below.
+interface ToServer extends Record<string, unknown> {
+  say: { topic: string; text: string };
+  whisper: { to: string; text: string };
+}
+interface ToClient extends Record<string, unknown> {
+  said: { from: string; topic: string; text: string };
+  whispered: { from: string; text: string };
+  announcement: { text: string };
+}
+
+/** Clients present a name; the server admits any non-empty name except "mallory". */
+class NameAuthorization implements AuthorizationStrategy<string> {
+  constructor(private readonly name = '') {}
+  applyAuthorization(options: ConnectOptions): ConnectOptions {
+    return { ...options, auth: { ...options.auth, name: this.name } };
+  }
+  authorize(handshake: Handshake) {
+    const name = handshake.auth.name;
+    if (typeof name !== 'string' || name === '') return { ok: false as const, reason: 'a name is required' };
+    if (name === 'mallory') return { ok: false as const, code: 'UNAUTHORIZED' as const, reason: 'banned' };
+    return { ok: true as const, principal: name };
+  }
+}
+
+const started = Date.now();
+const log = (who: string, text: string): void => {
+  const t = String(Date.now() - started).padStart(4, ' ');
+  console.log(`${t} ms  ${who.padEnd(7)} ${text}`);
+};
+const watchdog = setTimeout(() => {
+  log('demo', 'did not finish in 10 s');
+  process.exit(1);
+}, 10_000);
+
+async function main(): Promise<void> {
+  const server = new SocketServer<ToServer, ToClient, string>(new WsSocketServer({ port: 0, host: '127.0.0.1' }), {
+    authorization: new NameAuthorization(),
+    canSubscribe: (client, topic) => topic !== 'admin' || client.principal === 'alice',
+  });
+  const names = new Map<string, string>();
+  server.onConnection((client) => {
+    names.set(client.id, client.principal);
+    log('server', `${client.principal} connected from ${client.handshake.remoteAddress ?? '?'}`);
+  });
+  server.onDisconnection((id, { code, reason }) => log('server', `${names.get(id)} left (${code} ${reason})`));
+  server.onMessage((id, message) => {
+    const from = names.get(id) ?? id;
+    if (message.type === 'say') {
+      const { topic, text } = message.payload;
+      const n = server.to(topic).except(id).emit('said', { from, topic, text });
+      log('server', `${from} → #${topic}: "${text}" (delivered to ${n})`);
+    } else if (message.type === 'whisper') {
+      const target = [...names].find(([, name]) => name === message.payload.to)?.[0];
+      const ok = target !== undefined && server.sendToClient(target, { type: 'whispered', payload: { from, text: message.payload.text } });
+      log('server', `${from} whispers to ${message.payload.to}: ${ok ? 'delivered' : 'no such user'}`);
+    }
+  });
+
+  const { url, port } = await server.listen();
+  log('server', `listening on ${url} (port ${port})`);
+
+  const connect = async (name: string) => {
+    const client = new SocketClient<ToClient, ToServer>(new WsSocket(), { url: url!, authorization: new NameAuthorization(name) });
+    client.subscribe('said', (p) => log(name, `#${p.topic} <${p.from}> ${p.text}`));
+    client.subscribe('whispered', (p) => log(name, `whisper from ${p.from}: ${p.text}`));
+    client.subscribe('announcement', (p) => log(name, `announcement: ${p.text}`));
+    client.onClose(({ code, reason }) => log(name, `closed (${code} ${reason})`));
+    await client.connect();
+    log(name, `connected as ${client.id!.slice(0, 8)}…`);
+    return client;
+  };
+
+  // A client the strategy refuses: the denial arrives as a typed error.
+  try {
+    await connect('mallory');
+  } catch (error) {
+    if (!PlugSocketError.is(error)) throw error;
+    log('mallory', `refused: ${error.code} (${error.message})`);
+  }
+
+  const [alice, bob, carol] = await Promise.all([connect('alice'), connect('bob'), connect('carol')]);
+  await Promise.all([alice.join('lobby'), bob.join('lobby'), carol.join('dev')]);
+  log('clients', 'alice and bob joined #lobby, carol joined #dev');
+  try {
+    await carol.join('admin');
+  } catch (error) {
+    if (!PlugSocketError.is(error, 'UNAUTHORIZED')) throw error;
+    log('carol', `may not join #admin: ${error.code}`);
+  }
+
+  const delivered = (client: SocketClient<ToClient, ToServer>, type: keyof ToClient & string) =>
+    new Promise<void>((resolve) => {
+      const off = client.subscribe(type, () => {
+        off();
+        resolve();
+      });
+    });
+
+  let wait = delivered(bob, 'said');
+  alice.emit('say', { topic: 'lobby', text: 'hello, lobby!' });
+  await wait;
+
+  wait = delivered(alice, 'whispered');
+  carol.emit('whisper', { to: 'alice', text: 'psst, see #dev' });
+  await wait;
+
+  const all = [alice, bob, carol].map((c) => delivered(c, 'announcement'));
+  const n = server.broadcast({ type: 'announcement', payload: { text: 'maintenance in 1 minute' } });
+  log('server', `broadcast announcement to ${n} clients (encoded once)`);
+  await Promise.all(all);
+
+  await bob.disconnect(1000, 'bye');
+  log('server', `clients now: ${server.getClients().map((c) => c.principal).join(', ')}`);
+
+  await server.shutdown();
+  log('server', `shut down; ${server.clientCount} clients, ${server.getTopics().length} topics left`);
+}
+
+main().then(
+  () => {
+    clearTimeout(watchdog);
+    log('demo', 'done');
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

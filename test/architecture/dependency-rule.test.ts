@@ -1,0 +1,93 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkDependencyRule } from './dependency-rule.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+describe('the dependency rule', () => {
+  it('holds for this repository', () => {
+    expect(checkDependencyRule(root)).to.deep.equal([]);
+  });
+
+  describe('catches', () => {
+    let dir: string;
+    const write = (rel: string, text: string): void => {
+      mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      writeFileSync(path.join(dir, rel), text);
+    };
+    const rules = (): string[] => checkDependencyRule(dir).map((v) => `${v.file} ${v.specifier}`);
+
+    beforeEach(() => {
+      dir = mkdtempSync(path.join(tmpdir(), 'plugsocket-deprule-'));
+      write('src/index.ts', "export const ok = 1;\n");
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('a transport library imported from src/', () => {
+      write('src/a.ts', "import { WebSocket } from 'ws';\nexport { WebSocket };\n");
+      write('src/b.ts', "export const io = await import('socket.io-client');\n");
+      expect(rules()).to.have.members(['src/a.ts ws', 'src/b.ts socket.io-client']);
+    });
+
+    it('a Node-only module imported from src/', () => {
+      write('src/a.ts', "import http from 'node:http';\nimport net from 'net';\nexport { http, net };\n");
+      expect(rules()).to.have.members(['src/a.ts node:http', 'src/a.ts net']);
+    });
+
+    it('src/ reaching into an adapter', () => {
+      write('src/a.ts', "export { X } from '../adapters/ws/index.js';\n");
+      expect(rules()).to.deep.equal(['src/a.ts ../adapters/ws/index.js']);
+    });
+
+    it('one adapter importing another', () => {
+      write('adapters/ws/a.ts', "import { M } from '../memory/index.js';\nimport { S } from '../../src/index.js';\nexport { M, S };\n");
+      expect(rules()).to.deep.equal(['adapters/ws/a.ts ../memory/index.js']);
+    });
+
+    it('contracts importing past the public API', () => {
+      write('contracts/a.ts', "import { x } from '../src/ports/close.js';\nimport { y } from '../src/index.js';\nimport ws from 'ws';\nexport { x, y, ws };\n");
+      expect(rules()).to.have.members(['contracts/a.ts ../src/ports/close.js', 'contracts/a.ts ws']);
+    });
+
+    it('an example importing library internals instead of the package', () => {
+      write('examples/app/a.ts', "import { x } from '../../src/index.js';\nimport { y } from 'plugsocket';\nexport { x, y };\n");
+      expect(rules()).to.deep.equal(['examples/app/a.ts ../../src/index.js']);
+    });
+  });
+});
+
+describe('the core entry point', () => {
+  const run = (specifier: string) =>
+    spawnSync(
+      process.execPath,
+      [
+        '--conditions=plugsocket-source',
+        '--import',
+        'tsx',
+        '--import',
+        './test/architecture/register-block-transports.mjs',
+        '--input-type=module',
+        '-e',
+        `await import(${JSON.stringify(specifier)});`,
+      ],
+      { cwd: root, encoding: 'utf8', timeout: 30_000 },
+    );
+
+  it('never loads ws or socket.io when `plugsocket` is imported', function () {
+    this.timeout(30_000);
+    const result = run('plugsocket');
+    expect(result.stderr).to.not.include('transport library loaded');
+    expect(result.status).to.equal(0);
+  });
+
+  it('is checked by a hook that does catch a transport import (plugsocket/ws loads ws)', function () {
+    this.timeout(30_000);
+    const result = run('plugsocket/ws');
+    expect(result.status).to.not.equal(0);
+    expect(result.stderr).to.include('transport library loaded: ws');
+  });
+});

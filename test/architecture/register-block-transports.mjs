@@ -1,0 +1,3 @@
+import { register } from 'node:module';
+
+register('./block-transports.mjs', import.meta.url);
