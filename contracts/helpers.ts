@@ -49,6 +49,19 @@ export function waitFor(predicate: () => boolean, ms: number, what = 'condition'
 }
 
 /**
+ * Like {@link waitFor}, but resolves with false instead of rejecting when time runs out, for tests
+ * that want to report *what* arrived rather than only that something was missing.
+ */
+export async function waitUntil(predicate: () => boolean, ms: number): Promise<boolean> {
+  try {
+    await waitFor(predicate, ms);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Settles like `promise`, or rejects with an `Error` naming `what` when `promise` has not settled
  * within `ms` milliseconds. The timer is cleared either way, so nothing keeps the process alive.
  */
@@ -224,6 +237,9 @@ export function frameDifference(actual: Frame | undefined, expected: Frame): str
   if (typeof expected === 'string') {
     if (typeof actual !== 'string') return `expected a string, got ${describeFrame(actual)}`;
     if (actual === expected) return undefined;
+    if (actual.length <= 80 && expected.length <= 80) {
+      return `expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`;
+    }
     const at = firstDifference(actual.length, expected.length, (i) => actual.charCodeAt(i) === expected.charCodeAt(i));
     return `strings differ at index ${at} (lengths ${actual.length} vs ${expected.length})`;
   }
@@ -231,6 +247,22 @@ export function frameDifference(actual: Frame | undefined, expected: Frame): str
   if (actual.byteLength === expected.byteLength && actual.every((b, i) => b === expected[i])) return undefined;
   const at = firstDifference(actual.byteLength, expected.byteLength, (i) => actual[i] === expected[i]);
   return `bytes differ at index ${at} (lengths ${actual.byteLength} vs ${expected.byteLength})`;
+}
+
+/**
+ * Describes the first difference between two frame sequences (a missing, extra, reordered or
+ * altered frame), or returns undefined when they are equal.
+ */
+export function sequenceDifference(actual: readonly Frame[], expected: readonly Frame[]): string | undefined {
+  const n = Math.min(actual.length, expected.length);
+  for (let i = 0; i < n; i++) {
+    const difference = frameDifference(actual[i], expected[i]);
+    if (difference !== undefined) return `frame ${i} of ${expected.length}: ${difference}`;
+  }
+  if (actual.length !== expected.length) {
+    return `expected ${expected.length} frames, got ${actual.length}`;
+  }
+  return undefined;
 }
 
 /** A short description of a frame for failure messages. */

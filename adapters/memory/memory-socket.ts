@@ -22,6 +22,7 @@ export class MemorySocket extends AbstractSocket {
   readonly supports: TransportCapabilities = MEMORY_CAPABILITIES;
   #server: MemorySocketServer | undefined;
   #connection: ServerConnection<MemorySocket> | undefined;
+  #closedDuringAccept: { code: number; reason: string } | undefined;
 
   constructor(options: AbstractSocketOptions = {}) {
     super(options);
@@ -54,6 +55,11 @@ export class MemorySocket extends AbstractSocket {
       this.#server = server;
       this.#connection = connection;
       this.emitOpen();
+      // The server may close a connection inside its own connection handler (an auth denial):
+      // as on a network, the client first opens, then sees that close.
+      const early = this.#closedDuringAccept;
+      this.#closedDuringAccept = undefined;
+      if (early !== undefined) this._remoteClose(early.code, early.reason);
     });
   }
 
@@ -92,6 +98,10 @@ export class MemorySocket extends AbstractSocket {
 
   /** @internal the server closed this connection (1006 when it dropped it). */
   _remoteClose(code: number, reason: string): void {
+    if (this.#connection === undefined && this.state === 'connecting') {
+      this.#closedDuringAccept = { code, reason };
+      return;
+    }
     const server = this.#server;
     const connection = this.#connection;
     this.#server = undefined;

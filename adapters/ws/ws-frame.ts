@@ -28,5 +28,7 @@ export function toFrame(data: RawData, isBinary: boolean): Frame {
  */
 export function toBuffer(frame: Frame): Buffer {
   if (typeof frame === 'string') return Buffer.from(frame, 'utf8');
-  return Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+  return Buffer.isBuffer(frame)
+    ? frame
+    : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
 }

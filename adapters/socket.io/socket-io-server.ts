@@ -1,0 +1,339 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { AddressInfo, Socket as NetSocket } from 'node:net';
+import { Server, type Namespace, type ServerOptions, type Socket } from 'socket.io';
+import {
+  AbstractSocketServer,
+  PlugSocketError,
+  type AbstractSocketServerOptions,
+  type CloseInfo,
+  type Frame,
+  type HandshakeInit,
+  type ListenAddress,
+  type ServerConnection,
+  type TransportCapabilities,
+} from '../../src/index.js';
+import { attachReversibly } from './socket-io-attachment.js';
+import { SOCKET_IO_CAPABILITIES } from './socket-io-capabilities.js';
+import { closeInfoFor } from './socket-io-close-reasons.js';
+import { closeHttpServer, settleWithin } from './socket-io-shutdown.js';
+import { parseCloseEvent, SOCKET_IO_EVENTS, toFrame } from './socket-io-wire.js';
+
+/**
+ * Default `maxHttpBufferSize` of the Socket.IO servers plugsocket creates: 4 MiB, in bytes.
+ * Socket.IO's own default (1e6 bytes) is smaller than a 1 MiB frame; the limit applies to the
+ * encoded packet, so this leaves room for JSON escaping and multi-byte UTF-8.
+ */
+export const DEFAULT_SOCKET_IO_MAX_HTTP_BUFFER_SIZE = 4 * 1024 * 1024;
+
+const DEFAULT_CLOSE_TIMEOUT = 5_000;
+
+/** Options shared by every way of running a {@link SocketIoServer}. */
+export interface SocketIoServerBaseOptions extends AbstractSocketServerOptions {
+  /**
+   * The Socket.IO namespace clients connect to; it is the path of the url `listen()` reports.
+   * @default '/'
+   */
+  namespace?: string;
+}
+
+/** Options of a {@link SocketIoServer} that creates its own Socket.IO `Server`. */
+export interface SocketIoOwnedIoOptions {
+  /**
+   * Socket.IO's request path; clients must use the same `path`.
+   * @default '/socket.io'
+   */
+  path?: string;
+  /**
+   * Any other Socket.IO `ServerOptions` (`cors`, `pingInterval`, `transports`, `adapter`, …), passed
+   * through. plugsocket's defaults, which these override: `maxHttpBufferSize`
+   * {@link DEFAULT_SOCKET_IO_MAX_HTTP_BUFFER_SIZE}, and `serveClient: false` (a transport has no
+   * business serving the browser bundle from the application's server).
+   */
+  serverOptions?: Partial<Omit<ServerOptions, 'path'>>;
+}
+
+/** A {@link SocketIoServer} on an HTTP server of its own. */
+export interface SocketIoOwnServerOptions extends SocketIoServerBaseOptions, SocketIoOwnedIoOptions {
+  /** Not set: the server creates and owns its HTTP server. */
+  server?: undefined;
+  /** Not set: the server creates and owns its Socket.IO server. */
+  io?: undefined;
+  /**
+   * TCP port; 0 lets the OS pick a free one, which `listen()` then reports.
+   * @default 0
+   */
+  port?: number;
+  /**
+   * Interface to bind. When omitted, Node's default applies (every interface), and the url
+   * reported by `listen()` uses `127.0.0.1`.
+   * @default undefined (all interfaces)
+   */
+  host?: string;
+}
+
+/** A {@link SocketIoServer} on an HTTP(S) server the application owns (and keeps listening). */
+export interface SocketIoAttachedServerOptions extends SocketIoServerBaseOptions, SocketIoOwnedIoOptions {
+  /**
+   * The server to attach to. `close()` detaches and leaves it listening, with its own request
+   * handlers back in place. `listen()` reports a url only when it already listens.
+   */
+  server: HttpServer | HttpsServer;
+  /** Not set: the server creates and owns its Socket.IO server. */
+  io?: undefined;
+  /** Not allowed: the attached server decides where it listens. */
+  port?: never;
+  /** Not allowed: the attached server decides where it listens. */
+  host?: never;
+}
+
+/** A {@link SocketIoServer} on one namespace of a Socket.IO `Server` the application already has. */
+export interface SocketIoSharedServerOptions extends SocketIoServerBaseOptions {
+  /**
+   * The application's Socket.IO server. plugsocket serves `io.of(namespace)` and `close()` only
+   * disconnects its own sockets and removes its listener: `io` stays open. Its options apply as
+   * they are, so give it a `maxHttpBufferSize` that fits your largest frame.
+   */
+  io: Server;
+  /** Not set: `io` is already attached where it belongs. */
+  server?: undefined;
+  /** Not allowed: `io` decides where it listens. */
+  port?: never;
+  /** Not allowed: `io` decides where it listens. */
+  host?: never;
+  /** Not allowed: `io` has its path already. */
+  path?: never;
+  /** Not allowed: `io` has its options already. */
+  serverOptions?: never;
+}
+
+/** Options of {@link SocketIoServer}: one of its three modes. */
+export type SocketIoServerOptions =
+  | SocketIoOwnServerOptions
+  | SocketIoAttachedServerOptions
+  | SocketIoSharedServerOptions;
+
+/** What the adapter keeps per Socket.IO socket. */
+interface Peer {
+  connection: ServerConnection<Socket> | undefined;
+  /** The `{ code, reason }` either side announced first with the reserved close event. */
+  closeInfo: CloseInfo | undefined;
+}
+
+/**
+ * The Socket.IO server transport. Frames travel as the reserved event `m`, close codes as `c`
+ * sent right before `disconnect()`, pings as `p` answered by `o` (see `SOCKET_IO_EVENTS`).
+ * A disconnect without an announced code is mapped by `SOCKET_IO_DISCONNECT_CODES`.
+ *
+ * @example
+ * ```ts
+ * const transport = new SocketIoServer({ port: 0, host: '127.0.0.1', namespace: '/chat' });
+ * const server = new SocketServer(transport);
+ * const { url } = await transport.listen(); // http://127.0.0.1:54321/chat
+ * ```
+ */
+export class SocketIoServer extends AbstractSocketServer<Socket> {
+  readonly supports: TransportCapabilities = SOCKET_IO_CAPABILITIES;
+  readonly #options: SocketIoServerOptions;
+  readonly #namespaceName: string;
+  readonly #closeTimeout: number;
+  readonly #peers = new WeakMap<Socket, Peer>();
+  /** Engine connections closing after `disconnect(true)`; `close()` lets them flush first. */
+  readonly #draining = new Set<Promise<void>>();
+  readonly #netSockets = new Set<NetSocket>();
+  #io: Server | undefined;
+  #namespace: Namespace | undefined;
+  #httpServer: HttpServer | undefined;
+  #detach: (() => void) | undefined;
+
+  constructor(options: SocketIoServerOptions = {}) {
+    super(options);
+    if (options.io !== undefined && options.server !== undefined) {
+      throw new TypeError('SocketIoServer: pass `io` or `server`, not both');
+    }
+    const namespace = options.namespace ?? '/';
+    if (typeof namespace !== 'string' || !namespace.startsWith('/')) {
+      throw new TypeError(`SocketIoServer: namespace must start with '/', got ${String(namespace)}`);
+    }
+    this.#options = options;
+    this.#namespaceName = namespace;
+    this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+  }
+
+  /** True when plugsocket created the Socket.IO server, so it may close engine connections. */
+  get #ownsIo(): boolean {
+    return this.#options.io === undefined;
+  }
+
+  protected async doListen(): Promise<ListenAddress> {
+    const options = this.#options;
+    let address: AddressInfo | string | null | undefined;
+    if (options.io !== undefined) {
+      this.#io = options.io;
+      address = (options.io.httpServer as HttpServer | undefined)?.address();
+    } else {
+      const io = new Server({
+        maxHttpBufferSize: DEFAULT_SOCKET_IO_MAX_HTTP_BUFFER_SIZE,
+        serveClient: false,
+        ...options.serverOptions,
+        path: options.path ?? '/socket.io',
+      });
+      this.#io = io;
+      if (options.server !== undefined) {
+        this.#detach = attachReversibly(io, options.server);
+        address = options.server.address();
+      } else {
+        address = await this.#listenOwn(io, options);
+      }
+    }
+    this.#namespace = this.#io.of(this.#namespaceName);
+    this.#namespace.on('connection', this.#onConnection);
+    if (address === null || address === undefined || typeof address === 'string') return {};
+    const host = address.address;
+    const urlHost = host === '::' || host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    return { url: `http://${urlHost}:${address.port}${this.#namespaceName}`, port: address.port, host };
+  }
+
+  protected doSend(socket: Socket, frame: Frame): void {
+    socket.emit(SOCKET_IO_EVENTS.FRAME, frame);
+  }
+
+  protected doCloseConnection(socket: Socket, code: number, reason: string): void {
+    const peer = this.#peers.get(socket);
+    if (peer !== undefined) peer.closeInfo ??= { code, reason };
+    socket.emit(SOCKET_IO_EVENTS.CLOSE, code, reason);
+    if (this.#ownsIo) {
+      // Closing the engine connection too frees it even if the client never hangs up. Engine.IO
+      // flushes the close event and the disconnect packet before closing the transport, but
+      // `io.engine.close()` would discard them: `close()` waits for these to finish first.
+      const conn = socket.conn;
+      const drained = new Promise<void>((resolve) => conn.once('close', () => resolve()));
+      this.#draining.add(drained);
+      void drained.then(() => this.#draining.delete(drained));
+      socket.disconnect(true);
+    } else {
+      // On the application's io the engine connection may carry its other namespaces.
+      socket.disconnect();
+    }
+  }
+
+  protected doTerminateConnection(socket: Socket): void {
+    // Closing the engine connection without the disconnect packet: the client sees `transport
+    // close`, i.e. 1006, as with a dropped TCP connection.
+    socket.conn.close(true);
+  }
+
+  protected override doPing(socket: Socket): void {
+    socket.emit(SOCKET_IO_EVENTS.PING);
+  }
+
+  protected async doClose(): Promise<void> {
+    this.#namespace?.off('connection', this.#onConnection);
+    const io = this.#io;
+    if (io === undefined || !this.#ownsIo) return;
+    await settleWithin(Promise.all(this.#draining), this.#closeTimeout);
+    // Our io has no namespaces but the main one and ours; their adapters (e.g. a Redis adapter
+    // given in `serverOptions`) hold subscriptions that `io.close()` would have released.
+    const namespaces = new Set([io.sockets, io.of(this.#namespaceName)]);
+    await settleWithin(
+      Promise.allSettled([...namespaces].map(async (namespace) => namespace.adapter.close())),
+      this.#closeTimeout,
+    );
+    // Also drops engine connections that never joined our namespace.
+    io.engine.close();
+    if (this.#detach !== undefined) {
+      this.#detach();
+      this.#detach = undefined;
+    }
+    if (this.#httpServer !== undefined) {
+      await closeHttpServer(this.#httpServer, this.#netSockets, this.#closeTimeout);
+    }
+  }
+
+  async #listenOwn(io: Server, options: SocketIoOwnServerOptions): Promise<AddressInfo | string | null> {
+    // Requests outside Socket.IO's path are answered 404, as `new Server(port)` does: engine.io
+    // forwards them to the server's own handlers and, without one, they would hang.
+    const http = createServer((_request, response) => {
+      response.writeHead(404).end();
+    });
+    this.#httpServer = http;
+    http.on('connection', (socket: NetSocket) => {
+      this.#netSockets.add(socket);
+      socket.once('close', () => this.#netSockets.delete(socket));
+    });
+    io.attach(http);
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen({ port: options.port ?? 0, host: options.host }, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    http.on('error', (error) => this.emitError(undefined, error));
+    return http.address();
+  }
+
+  readonly #onConnection = (socket: Socket): void => {
+    const peer: Peer = { connection: undefined, closeInfo: undefined };
+    this.#peers.set(socket, peer);
+    const onEvent = (event: string, ...args: unknown[]): void => {
+      const connection = peer.connection;
+      if (connection === undefined) return;
+      switch (event) {
+        case SOCKET_IO_EVENTS.FRAME: {
+          const frame = toFrame(args[0]);
+          if (frame === undefined) {
+            this.emitError(connection, new PlugSocketError('INVALID_MESSAGE', 'frame is neither text nor binary'));
+          } else {
+            this.emitMessage(connection, frame);
+          }
+          break;
+        }
+        case SOCKET_IO_EVENTS.CLOSE:
+          peer.closeInfo ??= parseCloseEvent(args[0], args[1]);
+          break;
+        case SOCKET_IO_EVENTS.PONG:
+          this.emitPong(connection);
+          break;
+      }
+    };
+    const onError = (error: Error): void => {
+      if (peer.connection !== undefined) this.emitError(peer.connection, error);
+    };
+    const onDisconnect = (reason: string): void => {
+      socket.offAny(onEvent);
+      socket.off('error', onError);
+      const info = closeInfoFor(reason, peer.closeInfo);
+      const report = (): void => {
+        if (peer.connection !== undefined) this.emitDisconnect(peer.connection, info);
+      };
+      // A close from inside the application's `connection` handler disconnects before
+      // `acceptConnection` has returned the handle.
+      if (peer.connection === undefined) queueMicrotask(report);
+      else report();
+    };
+    // `onAny` runs as each packet is decoded, whereas `on(event)` listeners run a tick later:
+    // only `onAny` sees the close event before the disconnect packet that follows it.
+    socket.onAny(onEvent);
+    socket.on('error', onError);
+    socket.once('disconnect', onDisconnect);
+    peer.connection = this.acceptConnection(socket, handshakeOf(socket));
+  };
+}
+
+/** The plain-value handshake of a Socket.IO socket, without Engine.IO's own query parameters. */
+function handshakeOf(socket: Socket): HandshakeInit {
+  const { handshake } = socket;
+  const query = { ...handshake.query };
+  // Engine.IO sets these on every request and overwrites any the client gives.
+  delete query.EIO;
+  delete query.transport;
+  if (handshake.query.transport === 'polling') delete query.t;
+  return {
+    url: handshake.url,
+    headers: handshake.headers,
+    query,
+    auth: handshake.auth,
+    remoteAddress: handshake.address,
+  };
+}

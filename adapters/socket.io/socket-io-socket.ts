@@ -1,0 +1,174 @@
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import {
+  AbstractSocket,
+  DEFAULT_CONNECT_TIMEOUT,
+  type AbstractSocketOptions,
+  type CloseInfo,
+  type ConnectOptions,
+  type Frame,
+  type TransportCapabilities,
+} from '../../src/index.js';
+import { socketIoClientCapabilities } from './socket-io-capabilities.js';
+import { closeInfoFor } from './socket-io-close-reasons.js';
+import { parseCloseEvent, SOCKET_IO_EVENTS, toFrame } from './socket-io-wire.js';
+
+/** socket.io-client options {@link SocketIoSocket} always sets itself. */
+export type SocketIoManagedClientOption =
+  | 'autoConnect'
+  | 'reconnection'
+  | 'forceNew'
+  | 'multiplex'
+  | 'auth'
+  | 'extraHeaders'
+  | 'query'
+  | 'timeout'
+  | 'path'
+  | 'transports';
+
+/** Options of {@link SocketIoSocket}. */
+export interface SocketIoSocketOptions extends AbstractSocketOptions {
+  /**
+   * Socket.IO's request path; must match the server's.
+   * @default '/socket.io'
+   */
+  path?: string;
+  /**
+   * Engine.IO transports to use, in order. WebSocket only by default: no long-polling handshake
+   * and upgrade, and no sticky sessions needed behind a load balancer. Long-polling works too
+   * (`['polling']`, or `['polling', 'websocket']` to upgrade).
+   * @default ['websocket']
+   */
+  transports?: ('polling' | 'websocket' | 'webtransport')[];
+  /**
+   * Any other socket.io-client options (`withCredentials`, `rejectUnauthorized`, `agent`, …), passed
+   * through. Those in {@link SocketIoManagedClientOption} are the adapter's: in particular
+   * reconnection is always off (`reconnection: false`, `forceNew: true`), because only plugsocket's
+   * client decides when to connect again.
+   */
+  clientOptions?: Partial<Omit<ManagerOptions & SocketOptions, SocketIoManagedClientOption>>;
+}
+
+/**
+ * The Socket.IO client transport, built on `socket.io-client` alone so that a browser bundle never
+ * pulls in the server. Connects to the url a `SocketIoServer` reports
+ * (`http://host:port/namespace`); see `SOCKET_IO_EVENTS` for what travels on the wire.
+ *
+ * @example
+ * ```ts
+ * const client = new SocketClient(new SocketIoSocket(), { url: 'http://127.0.0.1:3000/chat' });
+ * await client.connect();
+ * ```
+ */
+export class SocketIoSocket extends AbstractSocket {
+  readonly supports: TransportCapabilities;
+  readonly #path: string;
+  readonly #transports: SocketIoSocketOptions['transports'] & {};
+  readonly #clientOptions: SocketIoSocketOptions['clientOptions'];
+  #socket: Socket | undefined;
+  /** Undoes the listeners of the current socket. */
+  #release: (() => void) | undefined;
+
+  constructor(options: SocketIoSocketOptions = {}) {
+    super(options);
+    this.#path = options.path ?? '/socket.io';
+    this.#transports = [...(options.transports ?? ['websocket'])];
+    this.#clientOptions = options.clientOptions;
+    this.supports = socketIoClientCapabilities(this.#transports);
+  }
+
+  protected doConnect(options: ConnectOptions): void {
+    const target = new URL(options.url);
+    // The query goes in `query` rather than in the url: Engine.IO would let a query in the url
+    // replace `query` as a whole instead of merging the two.
+    const query: Record<string, string> = {};
+    for (const [key, value] of target.searchParams) query[key] ??= value;
+    Object.assign(query, options.query);
+    const socket = io(`${target.protocol}//${target.host}${target.pathname}`, {
+      ...this.#clientOptions,
+      autoConnect: false,
+      reconnection: false,
+      forceNew: true,
+      path: this.#path,
+      transports: this.#transports,
+      timeout: options.timeout ?? DEFAULT_CONNECT_TIMEOUT,
+      query,
+      ...(options.headers === undefined ? {} : { extraHeaders: { ...options.headers } }),
+      ...(options.auth === undefined ? {} : { auth: { ...options.auth } }),
+    });
+    this.#socket = socket;
+    let announced: CloseInfo | undefined;
+    const onConnect = (): void => this.emitOpen();
+    const onConnectError = (error: Error): void => this.emitError(error);
+    const onFrame = (data: unknown): void => {
+      const frame = toFrame(data);
+      if (frame === undefined) this.emitError(new TypeError('frame is neither text nor binary'));
+      else this.emitMessage(frame);
+    };
+    const onClose = (code: unknown, reason: unknown): void => {
+      announced ??= parseCloseEvent(code, reason);
+    };
+    const onPing = (): void => {
+      socket.emit(SOCKET_IO_EVENTS.PONG);
+    };
+    const onDisconnect = (reason: string): void => {
+      this.#dispose();
+      // After a dropped transport the manager still holds the socket: release both for good.
+      socket.disconnect();
+      this.emitClose(closeInfoFor(reason, announced));
+    };
+    socket.on('connect', onConnect);
+    socket.on('connect_error', onConnectError);
+    socket.on('disconnect', onDisconnect);
+    socket.on(SOCKET_IO_EVENTS.FRAME, onFrame);
+    socket.on(SOCKET_IO_EVENTS.CLOSE, onClose);
+    socket.on(SOCKET_IO_EVENTS.PING, onPing);
+    this.#release = () => {
+      socket.off('connect', onConnect);
+      socket.off('connect_error', onConnectError);
+      socket.off('disconnect', onDisconnect);
+      socket.off(SOCKET_IO_EVENTS.FRAME, onFrame);
+      socket.off(SOCKET_IO_EVENTS.CLOSE, onClose);
+      socket.off(SOCKET_IO_EVENTS.PING, onPing);
+    };
+    socket.connect();
+  }
+
+  protected doSend(frame: Frame): void {
+    this.#socket?.emit(SOCKET_IO_EVENTS.FRAME, frame);
+  }
+
+  protected doClose(code: number, reason: string): void {
+    const socket = this.#socket;
+    if (socket === undefined) return;
+    const engine = socket.io.engine;
+    this.#release?.();
+    this.#release = undefined;
+    this.#socket = undefined;
+    socket.emit(SOCKET_IO_EVENTS.CLOSE, code, reason);
+    // Disconnecting the last socket of its (private, `forceNew`) manager closes the engine, which
+    // first flushes what is queued: the close event, then the disconnect packet. Closed means
+    // flushed, so report it when the engine closes rather than at once.
+    const closed = (): void => this.emitClose({ code, reason });
+    if (engine.readyState === 'closed') queueMicrotask(closed);
+    else engine.once('close', closed);
+    socket.disconnect();
+  }
+
+  protected doTerminate(): void {
+    const socket = this.#socket;
+    this.#dispose();
+    if (socket === undefined) return;
+    // Closing the transport underneath Socket.IO drops the write buffer and sends no disconnect
+    // packet, so the server sees `transport close` (1006), as if the network had failed.
+    (socket.io.engine as typeof socket.io.engine | undefined)?.transport?.close();
+    // Releases the manager, and with it every timer, even if the transport was still opening.
+    socket.disconnect();
+  }
+
+  /** Removes the listeners of the current socket and forgets it. */
+  #dispose(): void {
+    this.#release?.();
+    this.#release = undefined;
+    this.#socket = undefined;
+  }
+}

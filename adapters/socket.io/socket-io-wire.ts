@@ -1,0 +1,48 @@
+import { assertValidClose, type CloseInfo, type Frame } from '../../src/index.js';
+
+/**
+ * The Socket.IO events plugsocket reserves on its namespace, shared by both halves of the
+ * adapter. Names are one letter because every frame carries its event name on the wire
+ * (`42["m","hello"]`). An application sharing a namespace with plugsocket must not use them.
+ *
+ * - `m` — one frame: a string (text) or binary (`Buffer` / `Uint8Array` / `ArrayBuffer`).
+ * - `c` — `(code, reason)`, sent right before `disconnect()`: Socket.IO has no close codes.
+ * - `p` — ping from the server; the client answers with `o` (pong).
+ */
+export const SOCKET_IO_EVENTS = Object.freeze({
+  /** A frame, in both directions. */
+  FRAME: 'm',
+  /** `(code, reason)`, announced by the side that closes, in both directions. */
+  CLOSE: 'c',
+  /** A liveness probe from the server. */
+  PING: 'p',
+  /** The client's answer to {@link SOCKET_IO_EVENTS.PING}. */
+  PONG: 'o',
+} as const);
+
+/**
+ * Turns a received event argument into a frame, or `undefined` when it is neither text nor binary.
+ * Binary arrives as a `Buffer` in Node and as an `ArrayBuffer` in browsers; both become a plain
+ * `Uint8Array` view over the same memory (no copy), so receivers see one type on every runtime.
+ */
+export function toFrame(data: unknown): Frame | undefined {
+  if (typeof data === 'string') return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return undefined;
+}
+
+/**
+ * Reads the arguments of a received close event. A peer that sends a code or reason it may not
+ * send (see `assertValidClose`) is treated as if it had sent none, so the disconnect reason decides.
+ */
+export function parseCloseEvent(code: unknown, reason: unknown): CloseInfo | undefined {
+  if (typeof code !== 'number') return undefined;
+  const text = typeof reason === 'string' ? reason : '';
+  try {
+    assertValidClose(code, text);
+  } catch {
+    return undefined;
+  }
+  return { code, reason: text };
+}

@@ -1,0 +1,281 @@
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import {
+  WebSocketServer,
+  type PerMessageDeflateOptions,
+  type ServerOptions,
+  type WebSocket,
+} from 'ws';
+import {
+  AbstractSocketServer,
+  parseQuery,
+  type AbstractSocketServerOptions,
+  type Frame,
+  type ListenAddress,
+  type TransportCapabilities,
+} from '../../src/index.js';
+import { decodeAuthHeader, WS_AUTH_HEADER } from './auth-header.js';
+import { addressOf, answerPlainRequest, pathnameOf, rejectUpgrade } from './http-upgrade.js';
+import { fromWsError } from './ws-error.js';
+import { toBuffer, toFrame } from './ws-frame.js';
+
+/** What the ws transport can do: everything the ports describe. */
+export const WS_CAPABILITIES: TransportCapabilities = Object.freeze({
+  binary: true,
+  ping: true,
+  handshakeHeaders: true,
+  handshakeQuery: true,
+  handshakeAuth: true,
+  remoteAddress: true,
+});
+
+/** Default `maxPayload`: 4 MiB, in bytes. */
+export const DEFAULT_WS_MAX_PAYLOAD = 4 * 1024 * 1024;
+
+/** ws `ServerOptions` that {@link WsSocketServer} manages itself, so `wsOptions` cannot set them. */
+export type WsManagedServerOption =
+  | 'host'
+  | 'port'
+  | 'backlog'
+  | 'server'
+  | 'noServer'
+  | 'path'
+  | 'maxPayload'
+  | 'perMessageDeflate'
+  | 'clientTracking'
+  | 'WebSocket';
+
+/** Options shared by both ways of running a {@link WsSocketServer}. */
+export interface WsSocketServerBaseOptions extends AbstractSocketServerOptions {
+  /**
+   * The request path (without query) that clients connect to. Upgrades to other paths are
+   * answered with HTTP 404 on a server of our own and left alone on an attached one.
+   * @default '/'
+   */
+  path?: string;
+  /**
+   * Largest incoming frame in bytes; a bigger one closes the connection with 1009.
+   * @default 4194304 (4 MiB)
+   */
+  maxPayload?: number;
+  /**
+   * permessage-deflate (RFC 7692). Off by default: compressing costs CPU and memory on every frame
+   * of the hot path, and most real-time frames are too small to gain from it.
+   * @default false
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * Any other ws `ServerOptions` (e.g. `verifyClient`, `handleProtocols`, `skipUTF8Validation`),
+   * passed through as they are.
+   */
+  wsOptions?: Omit<ServerOptions, WsManagedServerOption>;
+}
+
+/** A {@link WsSocketServer} on an HTTP server of its own. */
+export interface WsOwnServerOptions extends WsSocketServerBaseOptions {
+  /** Not set: the server creates and owns its HTTP server. */
+  server?: undefined;
+  /**
+   * TCP port; 0 lets the OS pick a free one, which `listen()` then reports.
+   * @default 0
+   */
+  port?: number;
+  /**
+   * Interface to bind. When omitted, Node's (and ws's) default applies: every interface (`::`, or
+   * `0.0.0.0` without IPv6), and the url reported by `listen()` uses `127.0.0.1`.
+   * @default undefined (all interfaces)
+   */
+  host?: string;
+  /**
+   * Length of the queue of pending TCP connections. Raise it when thousands of clients connect
+   * at once.
+   * @default 511 (Node's default)
+   */
+  backlog?: number;
+}
+
+/**
+ * A {@link WsSocketServer} sharing an HTTP(S) server the application owns, e.g. with an Express
+ * app, Socket.IO or another plugsocket server at another path.
+ */
+export interface WsAttachedServerOptions extends WsSocketServerBaseOptions {
+  /**
+   * The HTTP(S) server whose upgrades to `path` this server handles. It is never closed by
+   * plugsocket. `listen()` reports its url only when it already listens, so listen on it first.
+   */
+  server: HttpServer | HttpsServer;
+  /** Not allowed: the attached server decides where it listens. */
+  port?: never;
+  /** Not allowed: the attached server decides where it listens. */
+  host?: never;
+  /** Not allowed: the attached server decides where it listens. */
+  backlog?: never;
+}
+
+/** Options of {@link WsSocketServer}: a server of its own, or attached to an existing one. */
+export type WsSocketServerOptions = WsOwnServerOptions | WsAttachedServerOptions;
+
+// Shared option objects: ws spreads them into its own per-send options, so a literal per call
+// would only add garbage on the broadcast path.
+const SEND_TEXT = Object.freeze({ binary: false });
+const SEND_BINARY = Object.freeze({ binary: true });
+
+/**
+ * The server side of the `ws` transport: one WebSocket server, on a port of its own or at a path
+ * of an existing HTTP(S) server.
+ *
+ * Credentials travel in the `x-plugsocket-auth` request header (see {@link WS_AUTH_HEADER}); the
+ * header stays in `Handshake.headers` as it was sent, so do not log headers verbatim.
+ *
+ * @example
+ * ```ts
+ * const transport = new WsSocketServer({ port: 8080, path: '/rt' });
+ * const { url } = await transport.listen(); // 'ws://127.0.0.1:8080/rt'
+ *
+ * // or next to an existing app:
+ * const shared = new WsSocketServer({ server: httpServer, path: '/rt' });
+ * ```
+ */
+export class WsSocketServer extends AbstractSocketServer<WebSocket> {
+  /** {@link WS_CAPABILITIES}. */
+  readonly supports: TransportCapabilities = WS_CAPABILITIES;
+  readonly #options: WsSocketServerOptions;
+  readonly #path: string;
+  #wss: WebSocketServer | undefined;
+  #http: HttpServer | HttpsServer | undefined;
+
+  /**
+   * @throws {TypeError} when `path` does not start with `/` or contains a query.
+   * @throws {RangeError} when `maxPayload` or `port` is out of range.
+   */
+  constructor(options: WsSocketServerOptions = {}) {
+    super(options);
+    const path = options.path ?? '/';
+    if (typeof path !== 'string' || !path.startsWith('/') || path.includes('?')) {
+      throw new TypeError(`path must start with '/' and have no query, got ${String(path)}`);
+    }
+    const { maxPayload, port } = options;
+    if (maxPayload !== undefined && !(Number.isSafeInteger(maxPayload) && maxPayload > 0)) {
+      throw new RangeError(`maxPayload must be a positive integer, got ${maxPayload}`);
+    }
+    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+      throw new RangeError(`port must be an integer in 0–65535, got ${port}`);
+    }
+    this.#options = options;
+    this.#path = path;
+  }
+
+  protected async doListen(): Promise<ListenAddress> {
+    const options = this.#options;
+    this.#wss = new WebSocketServer({
+      ...options.wsOptions,
+      noServer: true,
+      // The base class tracks connections already; a second Set in ws would cost memory only.
+      clientTracking: false,
+      maxPayload: options.maxPayload ?? DEFAULT_WS_MAX_PAYLOAD,
+      perMessageDeflate: options.perMessageDeflate ?? false,
+    });
+    if (options.server !== undefined) {
+      const server = options.server;
+      this.#http = server;
+      server.on('upgrade', this.#onUpgrade);
+      return server.listening ? addressOf(server, undefined, this.#path) : {};
+    }
+    const server = createServer(answerPlainRequest);
+    this.#http = server;
+    server.on('upgrade', this.#onUpgrade);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(
+        { port: options.port ?? 0, host: options.host, backlog: options.backlog },
+        () => {
+          server.off('error', reject);
+          resolve();
+        },
+      );
+    });
+    server.on('error', (error) => this.emitError(undefined, error));
+    return addressOf(server, options.host, this.#path);
+  }
+
+  protected doSend(ws: WebSocket, frame: Frame): void {
+    // ws infers text or binary from the type, so no options object is needed.
+    ws.send(frame);
+  }
+
+  protected override doPrepare(frame: Frame): Buffer {
+    return toBuffer(frame);
+  }
+
+  protected override doSendPrepared(ws: WebSocket, data: unknown, frame: Frame): void {
+    ws.send(data as Buffer, typeof frame === 'string' ? SEND_TEXT : SEND_BINARY);
+  }
+
+  protected doCloseConnection(ws: WebSocket, code: number, reason: string): void {
+    ws.close(code, reason);
+  }
+
+  protected doTerminateConnection(ws: WebSocket): void {
+    ws.terminate();
+  }
+
+  protected override doPing(ws: WebSocket): void {
+    ws.ping();
+  }
+
+  protected async doClose(): Promise<void> {
+    const server = this.#http;
+    this.#http = undefined;
+    server?.off('upgrade', this.#onUpgrade);
+    // In noServer mode this only stops handshakes still in progress (they get 503).
+    this.#wss?.close();
+    this.#wss = undefined;
+    if (server === undefined || server === this.#options.server) return;
+    await new Promise<void>((resolve) => {
+      // The callback also runs (with ERR_SERVER_NOT_RUNNING) when listen() had failed.
+      server.close(() => resolve());
+      // Keep-alive and half-open HTTP connections would otherwise hold close() open.
+      server.closeAllConnections();
+    });
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (pathnameOf(req.url) !== this.#path) {
+      // On a shared server the upgrade may belong to Socket.IO or another plugsocket server.
+      if (this.#options.server === undefined) rejectUpgrade(socket, 404);
+      return;
+    }
+    const wss = this.#wss;
+    if (wss === undefined || this.state !== 'listening') {
+      rejectUpgrade(socket, 503);
+      return;
+    }
+    const auth = decodeAuthHeader(req.headers[WS_AUTH_HEADER]);
+    if (auth === null) {
+      rejectUpgrade(socket, 400);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req, auth));
+  };
+
+  #accept(ws: WebSocket, req: IncomingMessage, auth: Record<string, unknown> | undefined): void {
+    const connection = this.acceptConnection(ws, {
+      url: req.url,
+      headers: req.headers,
+      query: parseQuery(req.url),
+      auth,
+      remoteAddress: req.socket.remoteAddress,
+    });
+    // Registered even for a connection the base class dropped: ws throws on an unheard 'error'.
+    // ws emits nothing before the next tick, so nothing is missed by registering after accept.
+    ws.on('message', (data, isBinary) => this.emitMessage(connection, toFrame(data, isBinary)));
+    ws.on('close', (code, reason) =>
+      this.emitDisconnect(connection, { code, reason: reason.toString('utf8') }),
+    );
+    ws.on('pong', () => this.emitPong(connection));
+    ws.on('error', (error) => this.emitError(connection, fromWsError(error)));
+  }
+}

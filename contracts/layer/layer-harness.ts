@@ -1,0 +1,59 @@
+import {
+  SocketClient,
+  SocketServer,
+  type AbstractSocketServer,
+  type SocketClientOptions,
+  type SocketServerOptions,
+} from '../../src/index.js';
+import { withTimeout } from '../helpers.js';
+import type { ResolvedTransportContractOptions } from '../transport-options.js';
+
+/**
+ * Builds domain servers and clients over the transport under test, and tears every one of them
+ * down after each test, with a bound, so one failing test cannot leak into the next.
+ */
+export class LayerHarness {
+  readonly #servers: SocketServer[] = [];
+  readonly #clients: SocketClient[] = [];
+
+  constructor(readonly options: ResolvedTransportContractOptions) {}
+
+  /** Half the test timeout: waits inside a test fail with a message before mocha's timeout. */
+  get wait(): number {
+    return Math.floor(this.options.timeout / 2);
+  }
+
+  /** A listening `SocketServer` on a fresh transport server, and its url. */
+  async server(options: SocketServerOptions = {}): Promise<{ server: SocketServer; adapter: AbstractSocketServer; url: string }> {
+    const adapter = await this.options.createServer();
+    const server = new SocketServer(adapter, options);
+    this.#servers.push(server);
+    const address = await server.listen();
+    return { server, adapter, url: this.options.connectOptions(address).url };
+  }
+
+  /** A `SocketClient` on a fresh transport client (not yet connected). */
+  async client(url: string, options: Omit<SocketClientOptions, 'url'> = {}): Promise<SocketClient> {
+    const adapter = await this.options.createClient();
+    const client = new SocketClient(adapter, { connectTimeout: this.wait, requestTimeout: this.wait, ...options, url });
+    this.#clients.push(client);
+    return client;
+  }
+
+  /** A connected `SocketClient`. */
+  async connected(url: string, options: Omit<SocketClientOptions, 'url'> = {}): Promise<SocketClient> {
+    const client = await this.client(url, options);
+    await withTimeout(client.connect(), this.wait, 'client.connect()');
+    return client;
+  }
+
+  async teardown(): Promise<void> {
+    const clients = this.#clients.splice(0);
+    const servers = this.#servers.splice(0);
+    await withTimeout(
+      Promise.allSettled([...clients.map((c) => c.disconnect()), ...servers.map((s) => s.shutdown())]),
+      this.wait,
+      'layer teardown',
+    ).catch(() => undefined);
+  }
+}

@@ -1,0 +1,57 @@
+import { describeClosingTests } from './transport/closing-tests.js';
+import { describeFrameTests } from './transport/frame-tests.js';
+import { describeHandshakeTests } from './transport/handshake-tests.js';
+import { describeLivenessTests } from './transport/liveness-tests.js';
+import { describeOpeningTests } from './transport/opening-tests.js';
+import { describeReconnectTests } from './transport/reconnect-tests.js';
+import { TransportHarness } from './transport-harness.js';
+import { resolveTransportContractOptions, type TransportContractOptions } from './transport-options.js';
+
+export type { ContractConnectOptions, TransportContractOptions } from './transport-options.js';
+
+/**
+ * Registers the transport contract suite: a mocha `describe('<name> transport contract')` that
+ * checks, over a real server/client pair made by the given factories, every promise of the
+ * `AbstractSocket` / `AbstractSocketServer` ports: open only after the server accepted, frames
+ * complete, in order and intact (text and binary), close codes both ways, close events exactly
+ * once, idempotent and bounded closing, `NOT_CONNECTED` after close, ping, the handshake, isolation
+ * between clients, reconnects without leaks, and prepared frames.
+ *
+ * Tests of optional capabilities carry `[supports.<name>]` in their title and are skipped when
+ * `options.supports` lacks the capability. Every server and client the suite makes is closed
+ * after each test, within a bound, so a broken adapter fails tests rather than hanging the run.
+ *
+ * Call it at the top level of a mocha test file. It must only use the public API, so it runs the
+ * same outside this repository.
+ *
+ * @throws {TypeError} at once, naming the field, when `options` are invalid (no name, a factory
+ *   that is not a function, a `supports` manifest with a missing, unknown or non-boolean flag).
+ *
+ * @example
+ * ```ts
+ * import { describeTransportContract } from 'plugsocket/contracts';
+ * import { MyServer, MyClient, MY_CAPABILITIES } from '../src/index.js';
+ *
+ * describeTransportContract({
+ *   name: 'my-transport',
+ *   createServer: () => new MyServer({ port: 0, host: '127.0.0.1' }),
+ *   createClient: () => new MyClient(),
+ *   supports: MY_CAPABILITIES,
+ * });
+ * ```
+ */
+export function describeTransportContract(options: TransportContractOptions): void {
+  const resolved = resolveTransportContractOptions(options);
+  describe(`${resolved.name} transport contract`, function () {
+    this.timeout(resolved.timeout);
+    const harness = new TransportHarness(resolved);
+    afterEach(() => harness.cleanup());
+
+    describeOpeningTests(harness);
+    describeFrameTests(harness);
+    describeClosingTests(harness);
+    describeLivenessTests(harness);
+    describeHandshakeTests(harness);
+    describeReconnectTests(harness);
+  });
+}

@@ -1,0 +1,146 @@
+import { expect } from 'chai';
+import type { Frame } from '../../src/index.js';
+import {
+  delay,
+  everyByteValue,
+  frameDifference,
+  pseudoRandomBytes,
+  sequenceDifference,
+  waitUntil,
+} from '../helpers.js';
+import type { Connected, Listening, TransportHarness } from '../transport-harness.js';
+import { itWhenSupported } from './gate.js';
+
+const MANY = 1000;
+const MIB = 1024 * 1024;
+
+/** Text that a transport mangling UTF-8 (latin1, NFC normalisation, lost surrogates) gets wrong. */
+const NON_ASCII = [
+  '👋🏽', // an emoji with a skin-tone modifier: two surrogate pairs
+  '漢字', // CJK: three UTF-8 bytes per character
+  'e\u0301 a\u0308 n\u0303', // combining marks, deliberately not NFC-normalised
+  'Grüße, “quotes”, — and ✓',
+  'مرحبا بالعالم', // right-to-left script
+];
+
+/**
+ * Registers the tests of frame delivery: order and completeness, text fidelity, binary fidelity,
+ * prepared frames and isolation between concurrent clients.
+ */
+export function describeFrameTests(h: TransportHarness): void {
+  describe('frames', () => {
+    it(`${MANY.toLocaleString('en-US')} text frames arrive complete and in order from client to server`, async () => {
+      const p = await h.pair();
+      const frames = numbered('c', MANY);
+      const refused = frames.filter((frame) => !p.client.send(frame));
+      expect(refused, 'frames send() refused').to.deep.equal([]);
+      await waitUntil(() => p.log.messagesFrom(p.connection).length >= MANY, h.wait);
+      await delay(h.quiet);
+      expect(sequenceDifference(p.log.messagesFrom(p.connection), frames), 'frames at the server').to.equal(
+        undefined,
+      );
+    });
+
+    it(`${MANY.toLocaleString('en-US')} text frames arrive complete and in order from server to client`, async () => {
+      const p = await h.pair();
+      const frames = numbered('s', MANY);
+      const refused = frames.filter((frame) => !p.server.send(p.connection, frame));
+      expect(refused, 'frames send() refused').to.deep.equal([]);
+      await waitUntil(() => p.events.messages.length >= MANY, h.wait);
+      await delay(h.quiet);
+      expect(sequenceDifference(p.events.messages, frames), 'frames at the client').to.equal(undefined);
+    });
+
+    it('an empty string arrives as an empty string frame both ways', async () => {
+      await expectBothWays(h, await h.pair(), ['', 'after-empty']);
+    });
+
+    it('non-ASCII text (emoji 👋🏽, CJK 漢字, combining marks) arrives intact both ways', async () => {
+      await expectBothWays(h, await h.pair(), NON_ASCII);
+    });
+
+    it('a 1 MiB text frame arrives intact, as a string, both ways', async () => {
+      // Printable ASCII from a fixed seed, so a truncated, reordered or re-chunked frame differs.
+      const bytes = pseudoRandomBytes(MIB, 0x1badb002);
+      let text = '';
+      for (let i = 0; i < bytes.length; i += 8192) {
+        text += String.fromCharCode(...bytes.subarray(i, i + 8192).map((b) => 32 + (b % 95)));
+      }
+      await expectBothWays(h, await h.pair(), [text]);
+    });
+
+    itWhenSupported(
+      h,
+      'binary',
+      'binary frames (all 256 byte values, 64 KiB random) arrive intact as Uint8Array both ways',
+      async () => {
+        await expectBothWays(h, await h.pair(), [everyByteValue(), pseudoRandomBytes(64 * 1024), new Uint8Array(0)]);
+      },
+    );
+
+    it('prepare() + sendPrepared() deliver one text frame intact to every connection', async () => {
+      await expectPreparedDelivery(h, 'to everyone: 漢字 👋🏽');
+    });
+
+    itWhenSupported(h, 'binary', 'prepare() + sendPrepared() deliver one binary frame intact to every connection', async () => {
+      await expectPreparedDelivery(h, everyByteValue());
+    });
+
+    it('50 concurrent clients stay isolated: each receives only its own echoes, in order', async () => {
+      const l = await h.listen();
+      l.server.on('message', (connection, frame) => void l.server.send(connection, frame));
+      const clients = await Promise.all(
+        Array.from({ length: 50 }, async (_, id) => {
+          const client = await h.createClient();
+          const messages: Frame[] = [];
+          client.on('message', (frame) => void messages.push(frame));
+          await client.connect(h.connectOptions(l.address));
+          return { id, client, messages, expected: numbered(`client ${id}`, 20) };
+        }),
+      );
+      // Interleaved, so that frames of different clients are in flight together.
+      for (let i = 0; i < 20; i++) for (const c of clients) c.client.send(c.expected[i]);
+      await waitUntil(() => clients.every((c) => c.messages.length >= 20), h.wait);
+      await delay(h.quiet);
+      for (const c of clients) {
+        expect(sequenceDifference(c.messages, c.expected), `echoes at client ${c.id}`).to.equal(undefined);
+      }
+    });
+  });
+}
+
+function numbered(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix} ${i}`);
+}
+
+/** Sends `frames` client→server and server→client and expects each side to get them exactly. */
+async function expectBothWays(h: TransportHarness, p: Listening & Connected, frames: Frame[]): Promise<void> {
+  for (const frame of frames) {
+    expect(p.client.send(frame), 'client send() result').to.equal(true);
+    expect(p.server.send(p.connection, frame), 'server send() result').to.equal(true);
+  }
+  await waitUntil(
+    () => p.log.messagesFrom(p.connection).length >= frames.length && p.events.messages.length >= frames.length,
+    h.wait,
+  );
+  await delay(h.quiet);
+  expect(sequenceDifference(p.log.messagesFrom(p.connection), frames), 'client → server').to.equal(undefined);
+  expect(sequenceDifference(p.events.messages, frames), 'server → client').to.equal(undefined);
+}
+
+/** Prepares `frame` once and sends it to three connections; each must get it exactly once. */
+async function expectPreparedDelivery(h: TransportHarness, frame: Frame): Promise<void> {
+  const l = await h.listen();
+  const peers = [];
+  for (let i = 0; i < 3; i++) peers.push(await h.connectClient(l));
+  const prepared = l.server.prepare(frame);
+  for (const peer of peers) {
+    expect(l.server.sendPrepared(peer.connection, prepared), 'sendPrepared() result').to.equal(true);
+  }
+  await waitUntil(() => peers.every((peer) => peer.events.messages.length >= 1), h.wait);
+  await delay(h.quiet);
+  peers.forEach((peer, i) => {
+    expect(peer.events.messages, `frames at client ${i}`).to.have.length(1);
+    expect(frameDifference(peer.events.messages[0], frame), `frame at client ${i}`).to.equal(undefined);
+  });
+}

@@ -1,0 +1,57 @@
+import type { AbstractSocket, AbstractSocketServer } from '../../../src/index.js';
+import { MemorySocket, MemorySocketServer } from '../../../adapters/memory/index.js';
+import { FrameDroppingSocket } from './drop-frame.js';
+import { DoubleDeliveringSocket } from './double-deliver.js';
+import { EarlyOpeningSocket } from './early-open.js';
+import { FlatAuthServer } from './flat-auth.js';
+import { HangingCloseServer } from './hanging-close.js';
+import { CodeIgnoringServer, CodeIgnoringSocket } from './ignore-close-codes.js';
+import { Latin1Server } from './latin1-text.js';
+import { ListenerLeakingSocket } from './leak-listeners.js';
+import { ManifestMismatchServer } from './manifest-mismatch.js';
+import { ReorderingSocketServer } from './reorder-frames.js';
+import { SevenBitSocket } from './seven-bit-binary.js';
+import { SilentPingServer } from './silent-ping.js';
+import { SilentRemoteCloseSocket } from './silent-remote-close.js';
+import { StickyConnectedServer } from './sticky-connected.js';
+import { ThrowingSendSocket } from './throwing-send.js';
+import { UnacknowledgedDisconnectSocket } from './unacknowledged-disconnect.js';
+
+/** A server/client pair of the memory adapter with (at most) one flaw built in. */
+export interface AdapterVariant {
+  createServer(): AbstractSocketServer;
+  createClient(): AbstractSocket;
+}
+
+const server = (): AbstractSocketServer => new MemorySocketServer();
+const client = (): AbstractSocket => new MemorySocket();
+
+/**
+ * Every variant the contract suite is run against, by name. `reference` is the unmodified memory
+ * adapter, the control: the suite must pass it completely.
+ */
+export const ADAPTER_VARIANTS = {
+  reference: { createServer: server, createClient: client },
+  'drop-frame': { createServer: server, createClient: () => new FrameDroppingSocket() },
+  'reorder-frames': { createServer: () => new ReorderingSocketServer(), createClient: client },
+  'silent-remote-close': { createServer: server, createClient: () => new SilentRemoteCloseSocket() },
+  'sticky-connected': { createServer: () => new StickyConnectedServer(), createClient: client },
+  'flat-auth': { createServer: () => new FlatAuthServer(), createClient: client },
+  'early-open': { createServer: server, createClient: () => new EarlyOpeningSocket() },
+  'double-deliver': { createServer: server, createClient: () => new DoubleDeliveringSocket() },
+  'leak-listeners': { createServer: server, createClient: () => new ListenerLeakingSocket() },
+  'ignore-close-codes': { createServer: () => new CodeIgnoringServer(), createClient: () => new CodeIgnoringSocket() },
+  'latin1-text': { createServer: () => new Latin1Server(), createClient: client },
+  'seven-bit-binary': { createServer: server, createClient: () => new SevenBitSocket() },
+  'hanging-close': { createServer: () => new HangingCloseServer(), createClient: client },
+  'unacknowledged-disconnect': { createServer: server, createClient: () => new UnacknowledgedDisconnectSocket() },
+  'throwing-send': { createServer: server, createClient: () => new ThrowingSendSocket() },
+  'silent-ping': { createServer: () => new SilentPingServer(), createClient: client },
+  'manifest-mismatch': { createServer: () => new ManifestMismatchServer(), createClient: client },
+} satisfies Record<string, AdapterVariant>;
+
+/** The name of one variant. */
+export type AdapterVariantName = keyof typeof ADAPTER_VARIANTS;
+
+/** The environment variable the fixture reads the variant name from. */
+export const VARIANT_ENV = 'PLUGSOCKET_CONTRACT_VARIANT';

@@ -1,0 +1,19 @@
+// The layer contract (SocketServer + SocketClient end to end) on every transport this repository
+// ships. The suite is imported the way a third party imports it.
+import { describeLayerContract } from 'plugsocket/contracts';
+import { MEMORY_CAPABILITIES, MemorySocket, MemorySocketServer } from 'plugsocket/memory';
+import { WS_CAPABILITIES, WsSocket, WsSocketServer } from 'plugsocket/ws';
+
+describeLayerContract({
+  name: 'memory',
+  createServer: () => new MemorySocketServer(),
+  createClient: () => new MemorySocket(),
+  supports: MEMORY_CAPABILITIES,
+});
+
+describeLayerContract({
+  name: 'ws',
+  createServer: () => new WsSocketServer({ port: 0, host: '127.0.0.1' }),
+  createClient: () => new WsSocket(),
+  supports: WS_CAPABILITIES,
+});

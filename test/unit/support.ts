@@ -1,0 +1,135 @@
+// Shared fixtures of the domain unit specs: a deterministic flush of the memory transport, a fake
+// clock that leaves promise jobs alone, and a raw protocol client for speaking frames by hand.
+import { expect } from 'chai';
+import sinon from 'sinon';
+import { MemorySocket, MemorySocketServer } from '../../adapters/memory/index.js';
+import {
+  PlugSocketError,
+  SocketClient,
+  SocketServer,
+  type CloseInfo,
+  type ConnectOptions,
+  type ErrorCode,
+  type Frame,
+  type SocketClientOptions,
+  type SocketServerOptions,
+} from '../../src/index.js';
+
+/**
+ * Resolves once every pending promise job has run. The memory transport delivers through promise
+ * jobs only, and a macrotask runs after the microtask queue is empty, so after `flush()` every
+ * frame, open and close already in flight has arrived: no timing is involved.
+ */
+export function flush(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * A fake clock for timeouts. Only timers and `Date` are faked: promise jobs, `queueMicrotask` and
+ * `setImmediate` stay real, so memory delivery and {@link flush} keep working. Advance with
+ * `await clock.tickAsync(ms)`.
+ */
+export function useFakeClock(): sinon.SinonFakeTimers {
+  return sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+}
+
+let counter = 0;
+/** A memory server name no other test uses. */
+export function uniqueName(prefix = 'unit'): string {
+  return `${prefix}-${process.pid}-${++counter}`;
+}
+
+/** Resolves with what `promise` rejected with; fails the test when it fulfils. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  expect.fail('expected the promise to reject');
+}
+
+/** Asserts that `error` is a plugsocket error with `code`. */
+export function expectCode(error: unknown, code: ErrorCode): asserts error is PlugSocketError {
+  expect(PlugSocketError.is(error), `expected a PlugSocketError, got ${String(error)}`).to.equal(true);
+  expect((error as PlugSocketError).code).to.equal(code);
+}
+
+/** Asserts that `fn` throws a plugsocket error with `code`. */
+export function expectThrowsCode(fn: () => unknown, code: ErrorCode): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (error) {
+    thrown = error;
+  }
+  expectCode(thrown, code);
+}
+
+/** A listening `SocketServer` on a fresh memory server. */
+export interface ServerFixture<P = unknown> {
+  readonly server: SocketServer<Record<string, unknown>, Record<string, unknown>, P>;
+  readonly adapter: MemorySocketServer;
+  readonly url: string;
+}
+
+/** Creates and starts a `SocketServer` over a fresh `MemorySocketServer`. */
+export async function startServer<P = unknown>(options: SocketServerOptions<P> = {}): Promise<ServerFixture<P>> {
+  const adapter = new MemorySocketServer({ name: uniqueName('server') });
+  const server = new SocketServer<Record<string, unknown>, Record<string, unknown>, P>(adapter, options);
+  const address = await server.listen();
+  return { server, adapter, url: address.url ?? '' };
+}
+
+/** A `SocketClient` over a fresh `MemorySocket`. */
+export function newClient(url: string, options: Partial<SocketClientOptions> = {}): SocketClient {
+  return new SocketClient(new MemorySocket(), { url, ...options });
+}
+
+/** Connects a fresh client and returns it once the server admitted it. */
+export async function connectClient(url: string, options: Partial<SocketClientOptions> = {}): Promise<SocketClient> {
+  const client = newClient(url, options);
+  await client.connect();
+  return client;
+}
+
+/**
+ * A client that speaks the wire protocol by hand over a bare `MemorySocket`, recording every frame
+ * and close it receives.
+ */
+export class RawClient {
+  readonly socket = new MemorySocket();
+  readonly frames: Frame[] = [];
+  readonly closes: CloseInfo[] = [];
+
+  constructor() {
+    this.socket.on('message', (frame) => this.frames.push(frame));
+    this.socket.on('close', (info) => this.closes.push(info));
+  }
+
+  /** Opens the transport (the server may still be authorising). */
+  async open(url: string, extras: Omit<ConnectOptions, 'url'> = {}): Promise<this> {
+    await this.socket.connect({ url, ...extras });
+    return this;
+  }
+
+  /** Sends a value as JSON text. */
+  sendJson(value: unknown): boolean {
+    return this.socket.send(JSON.stringify(value));
+  }
+
+  /** Sends a raw frame. */
+  sendRaw(frame: Frame): boolean {
+    return this.socket.send(frame);
+  }
+
+  /** Every received frame, parsed as JSON. */
+  get messages(): Record<string, unknown>[] {
+    return this.frames.map((frame) => JSON.parse(typeof frame === 'string' ? frame : new TextDecoder().decode(frame)) as Record<string, unknown>);
+  }
+
+  /** The received frames of one kind. */
+  ofKind(kind: string): Record<string, unknown>[] {
+    return this.messages.filter((m) => m.k === kind);
+  }
+}
