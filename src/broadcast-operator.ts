@@ -1,4 +1,4 @@
-import type { MessageMap, SocketMessage } from './message.js';
+import type { AnyMessageMap, MessageMap, SocketMessage } from './message.js';
 
 /** @internal the server's delivery function the operator ends in. */
 export type DeliverFn = (
@@ -15,7 +15,7 @@ export type DeliverFn = (
  * `emit` sends, with the message encoded once for all recipients. A client in several of the
  * chosen topics receives the message once.
  */
-export class BroadcastOperator<Out extends MessageMap = MessageMap> {
+export class BroadcastOperator<Out extends MessageMap = AnyMessageMap> {
   readonly #deliver: DeliverFn;
   readonly #topics: readonly string[] | undefined;
   readonly #except: readonly string[];

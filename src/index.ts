@@ -72,7 +72,7 @@ export {
 } from './protocol/envelope.js';
 
 // domain
-export type { MessageMap, MessageOf, SocketMessage } from './message.js';
+export type { AnyMessageMap, MessageMap, MessageOf, SocketMessage } from './message.js';
 export type { ConnectedClient } from './client-registry.js';
 export { BroadcastOperator } from './broadcast-operator.js';
 export {

@@ -23,7 +23,10 @@ export interface SocketMessage<
  * server.to('lobby').emit('said', { from: 'a', text: 'hi' }); // checked
  * ```
  */
-export type MessageMap = Record<string, unknown>;
+export type MessageMap = object;
+
+/** The map used when none is given: any type, any payload. */
+export type AnyMessageMap = Record<string, unknown>;
 
 /** The union of typed messages a map allows: `{ type: 'a', payload: A } | { type: 'b', … }`. */
 export type MessageOf<M extends MessageMap> = {

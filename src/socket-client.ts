@@ -2,7 +2,7 @@ import { BehaviorSubject, Subject, type Observable } from 'rxjs';
 import { PlugSocketError } from './errors.js';
 import { Listeners } from './listeners.js';
 import { silentLogger, type Logger } from './logger.js';
-import type { MessageMap, MessageOf, SocketMessage } from './message.js';
+import type { AnyMessageMap, MessageMap, MessageOf, SocketMessage } from './message.js';
 import type { AbstractSocket } from './ports/abstract-socket.js';
 import { AllowAllAuthorization, type AuthorizationStrategy } from './ports/authorization-strategy.js';
 import { CloseCodes } from './ports/close.js';
@@ -71,7 +71,7 @@ interface Attempt {
  * client.emit('say', { text: 'hello' });
  * ```
  */
-export class SocketClient<In extends MessageMap = MessageMap, Out extends MessageMap = MessageMap> {
+export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends MessageMap = AnyMessageMap> {
   readonly #adapter: AbstractSocket;
   readonly #options: SocketClientOptions;
   readonly #codec: Codec;

@@ -4,7 +4,7 @@ import { ClientRecord, ClientRegistry, type ConnectedClient } from './client-reg
 import { PlugSocketError } from './errors.js';
 import { Listeners } from './listeners.js';
 import { silentLogger, type Logger } from './logger.js';
-import type { MessageMap, MessageOf, SocketMessage } from './message.js';
+import type { AnyMessageMap, MessageMap, MessageOf, SocketMessage } from './message.js';
 import type { AbstractSocketServer, ServerConnection } from './ports/abstract-socket-server.js';
 import {
   AllowAllAuthorization,
@@ -54,7 +54,7 @@ export interface SocketServerOptions<P = unknown> {
 }
 
 /** A client message together with the id of its sender, as `message$` emits it. */
-export interface ClientMessageEvent<In extends MessageMap = MessageMap> {
+export interface ClientMessageEvent<In extends MessageMap = AnyMessageMap> {
   readonly clientId: string;
   readonly message: MessageOf<In>;
 }
@@ -89,7 +89,7 @@ type ServerState = 'idle' | 'listening' | 'closing' | 'closed';
  * await server.listen();
  * ```
  */
-export class SocketServer<In extends MessageMap = MessageMap, Out extends MessageMap = MessageMap, P = unknown> {
+export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends MessageMap = AnyMessageMap, P = unknown> {
   readonly #adapter: AbstractSocketServer;
   readonly #codec: Codec;
   readonly #auth: AuthorizationStrategy<P>;

@@ -12,11 +12,11 @@ import {
 import { WsSocket, WsSocketServer } from 'plugsocket/ws';
 
 // Typed messages: the compiler checks every type and payload below.
-interface ToServer extends Record<string, unknown> {
+interface ToServer {
   say: { topic: string; text: string };
   whisper: { to: string; text: string };
 }
-interface ToClient extends Record<string, unknown> {
+interface ToClient {
   said: { from: string; topic: string; text: string };
   whispered: { from: string; text: string };
   announcement: { text: string };

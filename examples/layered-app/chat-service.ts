@@ -4,12 +4,12 @@ import { inject, injectable } from 'inversify';
 import { TOKENS, type SocketServer } from 'plugsocket';
 
 /** What clients send. */
-export interface ChatIn extends Record<string, unknown> {
+export interface ChatIn {
   say: { room: string; text: string };
 }
 
 /** What the service sends. */
-export interface ChatOut extends Record<string, unknown> {
+export interface ChatOut {
   said: { room: string; from: string; text: string };
   welcome: { motd: string };
 }

@@ -251,6 +251,16 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
   }
 
   /**
+   * Drops one connection at once, without a close handshake (the client sees 1006), and emits
+   * `disconnect` with 1006. For peers that must go now, such as one that stopped answering pings.
+   */
+  terminateConnection(connection: ServerConnection<N>): void {
+    if (connection._state === 'closed') return;
+    this.#terminate(connection);
+    this.emitDisconnect(connection, closeInfo(CloseCodes.ABNORMAL, 'terminated'));
+  }
+
+  /**
    * Stops accepting, closes every connection with `code` and `reason`, releases the transport,
    * and resolves when everything is gone. Idempotent.
    * @param code @default 1001

@@ -164,6 +164,21 @@ export abstract class AbstractSocket extends Emitter<SocketEvents> {
     return closed;
   }
 
+  /**
+   * Drops the connection at once, without a close handshake (the peer sees 1006), and emits
+   * `close` with 1006 locally. For connections that must go now: a dead peer, a shutdown that
+   * cannot wait. Does nothing unless open or closing; aborts a connect in progress.
+   */
+  terminate(): void {
+    if (this.#state === 'connecting') {
+      this.#failConnect(new PlugSocketError('CONNECTION_FAILED', 'connect aborted by terminate()'));
+      return;
+    }
+    if (this.#state !== 'open' && this.#state !== 'closing') return;
+    this.#safeTerminate();
+    this.emitClose(closeInfo(CloseCodes.ABNORMAL, 'terminated'));
+  }
+
   // ---------------------------------------------------------------- adapter hooks
 
   /**
