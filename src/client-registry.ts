@@ -23,6 +23,8 @@ export class ClientRecord<P = unknown> implements ConnectedClient<P> {
   /** `authorizing` until the strategy admitted it; frames that arrive meanwhile wait. */
   status: 'authorizing' | 'open' | 'gone' = 'authorizing';
   pending: Frame[] | undefined;
+  /** Bounds an asynchronous authorization; cleared when it settles or the connection goes. */
+  authTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly id: string,

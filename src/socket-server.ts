@@ -345,7 +345,15 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
   // ---------------------------------------------------------------- internals: transport events
 
   readonly #handleConnection = (connection: ServerConnection, handshake: Handshake): void => {
-    const record = new ClientRecord<P>(this.#newId(), connection, handshake);
+    let id: string;
+    try {
+      id = this.#newId();
+    } catch (error) {
+      this.#report(undefined, PlugSocketError.from(error));
+      void connection.close(CloseCodes.INTERNAL_ERROR, 'could not assign a client id');
+      return;
+    }
+    const record = new ClientRecord<P>(id, connection, handshake);
     this.#registry.byConnection.set(connection, record);
     let verdict: AuthorizationResult<P> | Promise<AuthorizationResult<P>>;
     try {
@@ -359,18 +367,18 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
       return;
     }
     record.pending = [];
-    const timer = setTimeout(() => {
+    record.authTimer = setTimeout(() => {
       if (record.status !== 'authorizing') return;
       record.status = 'gone';
       void connection.close(CloseCodes.HANDSHAKE_TIMEOUT, 'authorization timed out');
     }, this.#handshakeTimeout);
     verdict.then(
       (result) => {
-        clearTimeout(timer);
+        clearTimeout(record.authTimer);
         this.#admit(record, result);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        clearTimeout(record.authTimer);
         this.#authorizeFailed(record, error);
       },
     );
@@ -491,6 +499,7 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
     const record = this.#registry.byConnection.get(connection);
     if (record === undefined) return;
     const wasOpen = record.status === 'open';
+    clearTimeout(record.authTimer);
     record.status = 'gone';
     record.pending = undefined;
     this.#registry.remove(record);
