@@ -41,7 +41,9 @@ function ignore(): void {
  *
  * `ConnectOptions.query` is merged into the url's query (a key in both takes the option's value),
  * `headers` are sent with the upgrade request and `auth` travels as the `x-plugsocket-auth`
- * header.
+ * header. When the server answers the upgrade with an HTTP error (400 for malformed auth, 404 for
+ * a wrong path, …), `connect()` rejects with `CONNECTION_FAILED` whose `cause.status` is that
+ * status.
  *
  * @example
  * ```ts

@@ -299,7 +299,10 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
   /** Drops one connection at once and releases its resources. */
   protected abstract doTerminateConnection(native: N): void;
 
-  /** Stops accepting and releases the transport. Called after every connection has closed. */
+  /**
+   * Stops accepting and releases the transport. Called after every connection has closed, and
+   * also after a failed `doListen` (so it must cope with a transport that never started).
+   */
   protected abstract doClose(): Promise<void>;
 
   /** Sends a transport-level ping. Only called when `supports.ping` is true. */

@@ -1,7 +1,8 @@
 /**
  * A frame as transports carry it: a string is a text frame, a `Uint8Array` a binary frame.
  * Adapters deliver text frames as strings and binary frames as `Uint8Array` (a Node `Buffer` is
- * one).
+ * one). A received `Uint8Array` may be a view into a larger buffer: respect its `byteOffset` and
+ * `byteLength`, and copy it before keeping it beyond the event (adapters, like `ws`, do not copy).
  */
 export type Frame = string | Uint8Array;
 

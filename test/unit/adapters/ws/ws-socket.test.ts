@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PlugSocketError } from '../../../../src/index.js';
 import { WS_CAPABILITIES, WsSocket, WsSocketServer } from '../../../../adapters/ws/index.js';
@@ -137,14 +137,27 @@ describe('WsSocket', () => {
       }
     });
 
-    it('drops the native socket of a failed connect, so a later connect hears only the new one', async () => {
-      const port = await closedPort();
+    it('gives up the native socket of a timed-out connect: no late error, and the next connect works', async () => {
+      // A TCP server that accepts and never answers the upgrade request.
+      const silent = resources.track(createNetServer(), (srv) => {
+        return new Promise<void>((resolve) => srv.close(() => resolve()));
+      });
+      const held: Socket[] = [];
+      silent.on('connection', (sock) => held.push(sock));
+      resources.track(held, (list) => list.forEach((sock) => sock.destroy()));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const { port } = silent.address() as AddressInfo;
+
       const client = socket();
-      await rejection(client.connect({ url: `ws://127.0.0.1:${port}/`, timeout: 2_000 }));
-      const { url, next } = await rawServer();
-      const accepted = next();
       const errors: PlugSocketError[] = [];
       client.on('error', (e) => errors.push(e));
+      const error = await rejection(
+        client.connect({ url: `ws://127.0.0.1:${port}/`, timeout: 200 }),
+      );
+      expect(PlugSocketError.is(error, 'CONNECTION_FAILED')).to.equal(true);
+
+      const { url, next } = await rawServer();
+      const accepted = next();
       await client.connect({ url });
       const [peer] = await accepted;
       const inbox = nextEvent(client, 'message');
