@@ -41,7 +41,8 @@ export function waitFor(predicate: () => boolean, ms: number, what = 'condition'
         return;
       }
       if (done) resolve();
-      else if (Date.now() >= deadline) reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+      else if (Date.now() >= deadline)
+        reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
       else setTimeout(check, POLL_INTERVAL);
     };
     check();
@@ -65,7 +66,11 @@ export async function waitUntil(predicate: () => boolean, ms: number): Promise<b
  * Settles like `promise`, or rejects with an `Error` naming `what` when `promise` has not settled
  * within `ms` milliseconds. The timer is cleared either way, so nothing keeps the process alive.
  */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what = 'operation'): Promise<T> {
+export async function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  what = 'operation',
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
@@ -81,7 +86,11 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what = 'op
  * Resolves with the rejection reason of `promise`, or rejects when `promise` fulfils (or does not
  * settle within `ms`). Lets a test assert on an error's `code` without try/catch noise.
  */
-export async function rejectionOf(promise: Promise<unknown>, ms: number, what = 'operation'): Promise<unknown> {
+export async function rejectionOf(
+  promise: Promise<unknown>,
+  ms: number,
+  what = 'operation',
+): Promise<unknown> {
   const outcome = await withTimeout(
     promise.then(
       () => ({ rejected: false as const }),
@@ -131,7 +140,11 @@ export function collectClient(client: AbstractSocket): ClientEvents {
     stop() {
       if (stopped) return;
       stopped = true;
-      client.off('open', onOpen).off('message', onMessage).off('close', onClose).off('error', onError);
+      client
+        .off('open', onOpen)
+        .off('message', onMessage)
+        .off('close', onClose)
+        .off('error', onError);
     },
   };
 }
@@ -155,7 +168,10 @@ export interface ServerEventLog {
   /** Every `pong` event. */
   readonly pongs: ConnectionEvent<undefined>[];
   /** Every `error` event (`connection` is undefined for server-wide errors). */
-  readonly errors: { readonly connection: ServerConnection | undefined; readonly error: PlugSocketError }[];
+  readonly errors: {
+    readonly connection: ServerConnection | undefined;
+    readonly error: PlugSocketError;
+  }[];
   /** The frames that arrived from one connection, in order. */
   messagesFrom(connection: ServerConnection): Frame[];
   /** The disconnect events of one connection. */
@@ -175,10 +191,12 @@ export function collectServer(server: AbstractSocketServer): ServerEventLog {
   };
   const onConnection = (connection: ServerConnection, value: Handshake): void =>
     void log.connections.push({ connection, value });
-  const onMessage = (connection: ServerConnection, value: Frame): void => void log.messages.push({ connection, value });
+  const onMessage = (connection: ServerConnection, value: Frame): void =>
+    void log.messages.push({ connection, value });
   const onDisconnect = (connection: ServerConnection, value: CloseInfo): void =>
     void log.disconnects.push({ connection, value });
-  const onPong = (connection: ServerConnection): void => void log.pongs.push({ connection, value: undefined });
+  const onPong = (connection: ServerConnection): void =>
+    void log.pongs.push({ connection, value: undefined });
   const onError = (connection: ServerConnection | undefined, error: PlugSocketError): void =>
     void log.errors.push({ connection, error });
   server
@@ -190,8 +208,10 @@ export function collectServer(server: AbstractSocketServer): ServerEventLog {
   let stopped = false;
   return {
     ...log,
-    messagesFrom: (connection) => log.messages.filter((m) => m.connection === connection).map((m) => m.value),
-    disconnectsOf: (connection) => log.disconnects.filter((d) => d.connection === connection).map((d) => d.value),
+    messagesFrom: (connection) =>
+      log.messages.filter((m) => m.connection === connection).map((m) => m.value),
+    disconnectsOf: (connection) =>
+      log.disconnects.filter((d) => d.connection === connection).map((d) => d.value),
     stop() {
       if (stopped) return;
       stopped = true;
@@ -240,12 +260,21 @@ export function frameDifference(actual: Frame | undefined, expected: Frame): str
     if (actual.length <= 80 && expected.length <= 80) {
       return `expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`;
     }
-    const at = firstDifference(actual.length, expected.length, (i) => actual.charCodeAt(i) === expected.charCodeAt(i));
+    const at = firstDifference(
+      actual.length,
+      expected.length,
+      (i) => actual.charCodeAt(i) === expected.charCodeAt(i),
+    );
     return `strings differ at index ${at} (lengths ${actual.length} vs ${expected.length})`;
   }
   if (!(actual instanceof Uint8Array)) return `expected a Uint8Array, got ${describeFrame(actual)}`;
-  if (actual.byteLength === expected.byteLength && actual.every((b, i) => b === expected[i])) return undefined;
-  const at = firstDifference(actual.byteLength, expected.byteLength, (i) => actual[i] === expected[i]);
+  if (actual.byteLength === expected.byteLength && actual.every((b, i) => b === expected[i]))
+    return undefined;
+  const at = firstDifference(
+    actual.byteLength,
+    expected.byteLength,
+    (i) => actual[i] === expected[i],
+  );
   return `bytes differ at index ${at} (lengths ${actual.byteLength} vs ${expected.byteLength})`;
 }
 
@@ -253,7 +282,10 @@ export function frameDifference(actual: Frame | undefined, expected: Frame): str
  * Describes the first difference between two frame sequences (a missing, extra, reordered or
  * altered frame), or returns undefined when they are equal.
  */
-export function sequenceDifference(actual: readonly Frame[], expected: readonly Frame[]): string | undefined {
+export function sequenceDifference(
+  actual: readonly Frame[],
+  expected: readonly Frame[],
+): string | undefined {
   const n = Math.min(actual.length, expected.length);
   for (let i = 0; i < n; i++) {
     const difference = frameDifference(actual[i], expected[i]);

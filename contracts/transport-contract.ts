@@ -5,7 +5,10 @@ import { describeLivenessTests } from './transport/liveness-tests.js';
 import { describeOpeningTests } from './transport/opening-tests.js';
 import { describeReconnectTests } from './transport/reconnect-tests.js';
 import { TransportHarness } from './transport-harness.js';
-import { resolveTransportContractOptions, type TransportContractOptions } from './transport-options.js';
+import {
+  resolveTransportContractOptions,
+  type TransportContractOptions,
+} from './transport-options.js';
 
 export type { ContractConnectOptions, TransportContractOptions } from './transport-options.js';
 

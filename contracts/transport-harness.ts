@@ -5,7 +5,14 @@ import type {
   ListenAddress,
   ServerConnection,
 } from '../src/index.js';
-import { collectClient, collectServer, waitFor, withTimeout, type ClientEvents, type ServerEventLog } from './helpers.js';
+import {
+  collectClient,
+  collectServer,
+  waitFor,
+  withTimeout,
+  type ClientEvents,
+  type ServerEventLog,
+} from './helpers.js';
 import type { ResolvedTransportContractOptions } from './transport-options.js';
 
 /** The handshake fields a test adds to the author's connect options. */
@@ -13,15 +20,21 @@ export type HandshakeExtras = Pick<ConnectOptions, 'headers' | 'query' | 'auth'>
 
 /** A listening server with a log of everything it emitted. */
 export interface Listening {
+  /** The server, made by the author's factory. */
   readonly server: AbstractSocketServer;
+  /** What `listen()` resolved with. */
   readonly address: ListenAddress;
+  /** Every server event since just before `listen()`. */
   readonly log: ServerEventLog;
 }
 
 /** An open client, its event log and the server's handle for it. */
 export interface Connected {
+  /** The client, made by the author's factory. */
   readonly client: AbstractSocket;
+  /** Every client event since just before `connect()`. */
   readonly events: ClientEvents;
+  /** The server's handle for this client. */
   readonly connection: ServerConnection;
 }
 
@@ -45,15 +58,18 @@ export class TransportHarness {
   readonly refusalTimeout: number;
   /** Quiet period, in ms, used to check that an event did not fire a second time. */
   readonly quiet = QUIET_PERIOD;
+  #cleanupBound: number;
   readonly #servers = new Set<AbstractSocketServer>();
   readonly #clients = new Set<AbstractSocket>();
 
+  /** @param options the validated options of the suite this harness serves. */
   constructor(options: ResolvedTransportContractOptions) {
     this.options = options;
     // Half the test timeout leaves the other half for setup and cleanup, so a missing event fails
     // the test with a message saying what was awaited rather than with a bare mocha timeout.
     this.wait = Math.max(200, Math.floor(options.timeout / 2));
     this.refusalTimeout = Math.floor(this.wait / 2);
+    this.#cleanupBound = this.wait;
   }
 
   /** A fresh server from the author's factory, closed after the test. */
@@ -93,11 +109,26 @@ export class TransportHarness {
     const client = await this.createClient();
     const events = collectClient(client);
     const before = to.log.connections.length;
-    await withTimeout(client.connect(this.connectOptions(to.address, extras)), this.wait, 'connect()');
+    await withTimeout(
+      client.connect(this.connectOptions(to.address, extras)),
+      this.wait,
+      'connect()',
+    );
     // Waiting here (rather than asserting) keeps a late `connection` event from failing tests that
     // are about something else; the opening tests check the order strictly.
-    await waitFor(() => to.log.connections.length > before, this.wait, 'the server connection event');
+    await waitFor(
+      () => to.log.connections.length > before,
+      this.wait,
+      'the server connection event',
+    );
     return { client, events, connection: to.log.connections[before].connection };
+  }
+
+  /** Connects `count` clients to `to`, one after the other (see {@link connectClient}). */
+  async connectClients(to: Listening, count: number): Promise<Connected[]> {
+    const connected: Connected[] = [];
+    for (let i = 0; i < count; i++) connected.push(await this.connectClient(to));
+    return connected;
   }
 
   /** A listening server with one connected client: the starting point of most tests. */
@@ -111,6 +142,10 @@ export class TransportHarness {
    * Disconnects every client and closes every server made during the test. Never throws and never
    * waits longer than {@link wait}: a broken adapter must fail its own test, not hang the suite or
    * abort the tests after it (mocha skips the rest of a suite when an `afterEach` hook fails).
+   *
+   * Once a cleanup has timed out, later ones wait only a quiet period: the adapter has shown that
+   * its close can hang (the closing tests report it), and waiting the full bound after every test
+   * would multiply one flaw into minutes.
    */
   async cleanup(): Promise<void> {
     const clients = [...this.#clients];
@@ -122,9 +157,10 @@ export class TransportHarness {
       ...servers.map((server) => settle(() => server.close())),
     ];
     try {
-      await withTimeout(Promise.all(closing), this.wait, 'cleanup');
+      await withTimeout(Promise.all(closing), this.#cleanupBound, 'cleanup');
     } catch {
-      // A hanging close is reported by the test that checks close; here it is only abandoned.
+      // A hanging close is reported by the tests that check closing; here it is only abandoned.
+      this.#cleanupBound = this.quiet;
     }
   }
 }

@@ -38,11 +38,17 @@ export interface TransportContractOptions {
 
 /** {@link TransportContractOptions} after validation, with defaults applied. */
 export interface ResolvedTransportContractOptions {
+  /** See {@link TransportContractOptions.name}. */
   readonly name: string;
+  /** See {@link TransportContractOptions.createServer}. */
   readonly createServer: () => AbstractSocketServer | Promise<AbstractSocketServer>;
+  /** See {@link TransportContractOptions.createClient}. */
   readonly createClient: () => AbstractSocket | Promise<AbstractSocket>;
+  /** A frozen copy of the manifest, with exactly the flags in `CAPABILITY_NAMES`. */
   readonly supports: TransportCapabilities;
+  /** Per-test timeout in milliseconds. */
   readonly timeout: number;
+  /** The author's address-to-options mapping, or the default one. */
   readonly connectOptions: (address: ListenAddress) => ContractConnectOptions;
 }
 
@@ -52,7 +58,9 @@ export const DEFAULT_CONTRACT_TIMEOUT = 10_000;
 function defaultConnectOptions(address: ListenAddress): ContractConnectOptions {
   if (typeof address.url !== 'string') {
     // Without a url the suite cannot guess how to reach the server: the author must say.
-    throw new TypeError('the server reported no address.url: pass options.connectOptions to the contract suite');
+    throw new TypeError(
+      'the server reported no address.url: pass options.connectOptions to the contract suite',
+    );
   }
   return { url: address.url };
 }
@@ -61,7 +69,9 @@ function defaultConnectOptions(address: ListenAddress): ContractConnectOptions {
  * Checks the options of the contract suite and fills in defaults. Throws `TypeError` naming the
  * first bad field, so a misconfigured suite fails at load time instead of as odd test failures.
  */
-export function resolveTransportContractOptions(options: unknown): ResolvedTransportContractOptions {
+export function resolveTransportContractOptions(
+  options: unknown,
+): ResolvedTransportContractOptions {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('transport contract: options must be an object');
   }
@@ -78,7 +88,9 @@ export function resolveTransportContractOptions(options: unknown): ResolvedTrans
   let timeout = DEFAULT_CONTRACT_TIMEOUT;
   if (o.timeout !== undefined) {
     if (typeof o.timeout !== 'number' || !Number.isFinite(o.timeout) || o.timeout <= 0) {
-      throw new TypeError('transport contract: options.timeout must be a positive number of milliseconds');
+      throw new TypeError(
+        'transport contract: options.timeout must be a positive number of milliseconds',
+      );
     }
     timeout = o.timeout;
   }
@@ -91,7 +103,8 @@ export function resolveTransportContractOptions(options: unknown): ResolvedTrans
     createClient: o.createClient as ResolvedTransportContractOptions['createClient'],
     supports,
     timeout,
-    connectOptions: (o.connectOptions as ResolvedTransportContractOptions['connectOptions'] | undefined) ??
+    connectOptions:
+      (o.connectOptions as ResolvedTransportContractOptions['connectOptions'] | undefined) ??
       defaultConnectOptions,
   };
 }
@@ -111,7 +124,8 @@ function resolveSupports(value: unknown): TransportCapabilities {
   }
   const out: Record<string, boolean> = {};
   for (const name of CAPABILITY_NAMES) {
-    if (!(name in record)) throw new TypeError(`transport contract: options.supports.${name} is missing`);
+    if (!(name in record))
+      throw new TypeError(`transport contract: options.supports.${name} is missing`);
     if (typeof record[name] !== 'boolean') {
       throw new TypeError(`transport contract: options.supports.${name} must be a boolean`);
     }

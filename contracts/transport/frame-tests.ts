@@ -36,9 +36,10 @@ export function describeFrameTests(h: TransportHarness): void {
       expect(refused, 'frames send() refused').to.deep.equal([]);
       await waitUntil(() => p.log.messagesFrom(p.connection).length >= MANY, h.wait);
       await delay(h.quiet);
-      expect(sequenceDifference(p.log.messagesFrom(p.connection), frames), 'frames at the server').to.equal(
-        undefined,
-      );
+      expect(
+        sequenceDifference(p.log.messagesFrom(p.connection), frames),
+        'frames at the server',
+      ).to.equal(undefined);
     });
 
     it(`${MANY.toLocaleString('en-US')} text frames arrive complete and in order from server to client`, async () => {
@@ -48,7 +49,9 @@ export function describeFrameTests(h: TransportHarness): void {
       expect(refused, 'frames send() refused').to.deep.equal([]);
       await waitUntil(() => p.events.messages.length >= MANY, h.wait);
       await delay(h.quiet);
-      expect(sequenceDifference(p.events.messages, frames), 'frames at the client').to.equal(undefined);
+      expect(sequenceDifference(p.events.messages, frames), 'frames at the client').to.equal(
+        undefined,
+      );
     });
 
     it('an empty string arrives as an empty string frame both ways', async () => {
@@ -74,7 +77,11 @@ export function describeFrameTests(h: TransportHarness): void {
       'binary',
       'binary frames (all 256 byte values, 64 KiB random) arrive intact as Uint8Array both ways',
       async () => {
-        await expectBothWays(h, await h.pair(), [everyByteValue(), pseudoRandomBytes(64 * 1024), new Uint8Array(0)]);
+        await expectBothWays(h, await h.pair(), [
+          everyByteValue(),
+          pseudoRandomBytes(64 * 1024),
+          new Uint8Array(0),
+        ]);
       },
     );
 
@@ -82,9 +89,14 @@ export function describeFrameTests(h: TransportHarness): void {
       await expectPreparedDelivery(h, 'to everyone: 漢字 👋🏽');
     });
 
-    itWhenSupported(h, 'binary', 'prepare() + sendPrepared() deliver one binary frame intact to every connection', async () => {
-      await expectPreparedDelivery(h, everyByteValue());
-    });
+    itWhenSupported(
+      h,
+      'binary',
+      'prepare() + sendPrepared() deliver one binary frame intact to every connection',
+      async () => {
+        await expectPreparedDelivery(h, everyByteValue());
+      },
+    );
 
     it('50 concurrent clients stay isolated: each receives only its own echoes, in order', async () => {
       const l = await h.listen();
@@ -103,7 +115,9 @@ export function describeFrameTests(h: TransportHarness): void {
       await waitUntil(() => clients.every((c) => c.messages.length >= 20), h.wait);
       await delay(h.quiet);
       for (const c of clients) {
-        expect(sequenceDifference(c.messages, c.expected), `echoes at client ${c.id}`).to.equal(undefined);
+        expect(sequenceDifference(c.messages, c.expected), `echoes at client ${c.id}`).to.equal(
+          undefined,
+        );
       }
     });
   });
@@ -114,33 +128,44 @@ function numbered(prefix: string, count: number): string[] {
 }
 
 /** Sends `frames` client→server and server→client and expects each side to get them exactly. */
-async function expectBothWays(h: TransportHarness, p: Listening & Connected, frames: Frame[]): Promise<void> {
+async function expectBothWays(
+  h: TransportHarness,
+  p: Listening & Connected,
+  frames: Frame[],
+): Promise<void> {
   for (const frame of frames) {
     expect(p.client.send(frame), 'client send() result').to.equal(true);
     expect(p.server.send(p.connection, frame), 'server send() result').to.equal(true);
   }
   await waitUntil(
-    () => p.log.messagesFrom(p.connection).length >= frames.length && p.events.messages.length >= frames.length,
+    () =>
+      p.log.messagesFrom(p.connection).length >= frames.length &&
+      p.events.messages.length >= frames.length,
     h.wait,
   );
   await delay(h.quiet);
-  expect(sequenceDifference(p.log.messagesFrom(p.connection), frames), 'client → server').to.equal(undefined);
+  expect(sequenceDifference(p.log.messagesFrom(p.connection), frames), 'client → server').to.equal(
+    undefined,
+  );
   expect(sequenceDifference(p.events.messages, frames), 'server → client').to.equal(undefined);
 }
 
 /** Prepares `frame` once and sends it to three connections; each must get it exactly once. */
 async function expectPreparedDelivery(h: TransportHarness, frame: Frame): Promise<void> {
   const l = await h.listen();
-  const peers = [];
-  for (let i = 0; i < 3; i++) peers.push(await h.connectClient(l));
+  const peers = await h.connectClients(l, 3);
   const prepared = l.server.prepare(frame);
   for (const peer of peers) {
-    expect(l.server.sendPrepared(peer.connection, prepared), 'sendPrepared() result').to.equal(true);
+    expect(l.server.sendPrepared(peer.connection, prepared), 'sendPrepared() result').to.equal(
+      true,
+    );
   }
   await waitUntil(() => peers.every((peer) => peer.events.messages.length >= 1), h.wait);
   await delay(h.quiet);
   peers.forEach((peer, i) => {
     expect(peer.events.messages, `frames at client ${i}`).to.have.length(1);
-    expect(frameDifference(peer.events.messages[0], frame), `frame at client ${i}`).to.equal(undefined);
+    expect(frameDifference(peer.events.messages[0], frame), `frame at client ${i}`).to.equal(
+      undefined,
+    );
   });
 }

@@ -5,35 +5,59 @@ import { itWhenSupported } from './gate.js';
 /** Registers the tests of what the client's handshake carries to the server's `connection`. */
 export function describeHandshakeTests(h: TransportHarness): void {
   describe('handshake', () => {
-    itWhenSupported(h, 'handshakeHeaders', 'headers reach the server handshake with lower-cased keys', async () => {
-      const p = await h.pair({ headers: { 'X-Plug-Contract': 'yes', 'X-Mixed-Case': 'KeepMe' } });
-      const { headers } = p.log.connections[0].value;
-      expect(headers['x-plug-contract'], "headers['x-plug-contract']").to.equal('yes');
-      // Keys are lower-cased, values are not.
-      expect(headers['x-mixed-case'], "headers['x-mixed-case']").to.equal('KeepMe');
-      expect(Object.keys(headers), 'header keys').not.to.include('X-Plug-Contract');
-    });
+    itWhenSupported(
+      h,
+      'handshakeHeaders',
+      'headers reach the server handshake with lower-cased keys',
+      async () => {
+        const p = await h.pair({ headers: { 'X-Plug-Contract': 'yes', 'X-Mixed-Case': 'KeepMe' } });
+        const { headers } = p.log.connections[0].value;
+        expect(headers['x-plug-contract'], "headers['x-plug-contract']").to.equal('yes');
+        // Keys are lower-cased, values are not.
+        expect(headers['x-mixed-case'], "headers['x-mixed-case']").to.equal('KeepMe');
+        expect(Object.keys(headers), 'header keys').not.to.include('X-Plug-Contract');
+      },
+    );
 
-    itWhenSupported(h, 'handshakeQuery', 'query parameters reach the server handshake, decoded', async () => {
-      const p = await h.pair({ query: { room: 'lobby', tricky: 'a b&c=d/é' } });
-      const { query } = p.log.connections[0].value;
-      expect(query.room, 'query.room').to.equal('lobby');
-      expect(query.tricky, 'query.tricky').to.equal('a b&c=d/é');
-    });
+    itWhenSupported(
+      h,
+      'handshakeQuery',
+      'query parameters reach the server handshake, decoded',
+      async () => {
+        const p = await h.pair({ query: { room: 'lobby', tricky: 'a b&c=d/é' } });
+        const { query } = p.log.connections[0].value;
+        expect(query.room, 'query.room').to.equal('lobby');
+        expect(query.tricky, 'query.tricky').to.equal('a b&c=d/é');
+      },
+    );
 
-    itWhenSupported(h, 'handshakeAuth', 'an auth object with nested values reaches the server handshake intact', async () => {
-      const auth = {
-        token: 'secret-token',
-        user: { id: 42, roles: ['admin', 'editor'], profile: { name: '漢字 👋🏽', active: true, score: 1.5, none: null } },
-      };
-      const p = await h.pair({ auth });
-      expect(p.log.connections[0].value.auth, 'handshake.auth').to.deep.equal(auth);
-    });
+    itWhenSupported(
+      h,
+      'handshakeAuth',
+      'an auth object with nested values reaches the server handshake intact',
+      async () => {
+        const auth = {
+          token: 'secret-token',
+          user: {
+            id: 42,
+            roles: ['admin', 'editor'],
+            profile: { name: '漢字 👋🏽', active: true, score: 1.5, none: null },
+          },
+        };
+        const p = await h.pair({ auth });
+        expect(p.log.connections[0].value.auth, 'handshake.auth').to.deep.equal(auth);
+      },
+    );
 
-    itWhenSupported(h, 'remoteAddress', 'the server handshake reports remoteAddress as a non-empty string', async () => {
-      const p = await h.pair();
-      const { remoteAddress } = p.log.connections[0].value;
-      expect(remoteAddress, 'handshake.remoteAddress').to.be.a('string').that.is.not.empty;
-    });
+    itWhenSupported(
+      h,
+      'remoteAddress',
+      'the server handshake reports remoteAddress as a non-empty string',
+      async () => {
+        const p = await h.pair();
+        const { remoteAddress } = p.log.connections[0].value;
+        expect(remoteAddress, 'handshake.remoteAddress').to.be.a('string').that.is.not.empty;
+      },
+    );
   });
 }

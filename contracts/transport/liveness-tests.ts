@@ -13,42 +13,65 @@ export function describeLivenessTests(h: TransportHarness): void {
       expect(() => (result = p.client.send('too late')), 'send() after close').not.to.throw();
       expect(result, 'send() result').to.equal(false);
       await waitFor(() => p.events.errors.length >= 1, h.wait, 'a client error event');
-      expect(p.events.errors.map((e) => e.code), 'client error codes').to.include('NOT_CONNECTED');
+      expect(
+        p.events.errors.map((e) => e.code),
+        'client error codes',
+      ).to.include('NOT_CONNECTED');
     });
 
     it('server send() to a closed connection returns false, does not throw, and emits NOT_CONNECTED for it', async () => {
       const p = await h.pair();
       await withTimeout(p.server.closeConnection(p.connection), h.wait, 'closeConnection()');
       let result: boolean | undefined;
-      expect(() => (result = p.server.send(p.connection, 'too late')), 'send() after close').not.to.throw();
+      expect(
+        () => (result = p.server.send(p.connection, 'too late')),
+        'send() after close',
+      ).not.to.throw();
       expect(result, 'send() result').to.equal(false);
       await waitFor(() => p.log.errors.length >= 1, h.wait, 'a server error event');
       const notConnected = p.log.errors.find((e) => e.error.code === 'NOT_CONNECTED');
       expect(notConnected, 'a NOT_CONNECTED error event').to.not.equal(undefined);
-      expect(notConnected?.connection === p.connection, 'the error names the closed connection').to.equal(true);
+      expect(
+        notConnected?.connection === p.connection,
+        'the error names the closed connection',
+      ).to.equal(true);
     });
   });
 
   describe('ping', () => {
-    itWhenSupported(h, 'ping', 'ping(conn) returns true and a pong event for that connection follows', async () => {
-      const p = await h.pair();
-      expect(p.server.ping(p.connection), 'ping() result').to.equal(true);
-      await waitFor(() => p.log.pongs.length >= 1, h.wait, 'a pong event');
-      expect(p.log.pongs[0].connection === p.connection, 'the pong names the pinged connection').to.equal(true);
-    });
+    itWhenSupported(
+      h,
+      'ping',
+      'ping(conn) returns true and a pong event for that connection follows',
+      async () => {
+        const p = await h.pair();
+        expect(p.server.ping(p.connection), 'ping() result').to.equal(true);
+        await waitFor(() => p.log.pongs.length >= 1, h.wait, 'a pong event');
+        expect(
+          p.log.pongs[0].connection === p.connection,
+          'the pong names the pinged connection',
+        ).to.equal(true);
+      },
+    );
 
     it('ping(conn) returns false without throwing when the manifest has no ping or the connection is closed', async () => {
       const p = await h.pair();
       if (!h.options.supports.ping) {
         let result: boolean | undefined;
-        expect(() => (result = p.server.ping(p.connection)), 'ping() without support').not.to.throw();
+        expect(
+          () => (result = p.server.ping(p.connection)),
+          'ping() without support',
+        ).not.to.throw();
         expect(result, 'ping() result without support').to.equal(false);
         await delay(h.quiet);
         expect(p.log.pongs, 'pong events without support').to.have.length(0);
       }
       await withTimeout(p.server.closeConnection(p.connection), h.wait, 'closeConnection()');
       let closedResult: boolean | undefined;
-      expect(() => (closedResult = p.server.ping(p.connection)), 'ping() after close').not.to.throw();
+      expect(
+        () => (closedResult = p.server.ping(p.connection)),
+        'ping() after close',
+      ).not.to.throw();
       expect(closedResult, 'ping() result after close').to.equal(false);
     });
   });

@@ -16,8 +16,16 @@ export function describeReconnectTests(h: TransportHarness): void {
       const events = collectClient(client);
       for (let cycle = 0; cycle < CYCLES; cycle++) {
         const before = l.log.connections.length;
-        await withTimeout(client.connect(h.connectOptions(l.address)), h.wait, `connect() #${cycle + 1}`);
-        await waitFor(() => l.log.connections.length > before, h.wait, `server connection #${cycle + 1}`);
+        await withTimeout(
+          client.connect(h.connectOptions(l.address)),
+          h.wait,
+          `connect() #${cycle + 1}`,
+        );
+        await waitFor(
+          () => l.log.connections.length > before,
+          h.wait,
+          `server connection #${cycle + 1}`,
+        );
         const connection = l.log.connections[before].connection;
         client.send(`up ${cycle}`);
         l.server.send(connection, `down ${cycle}`);
@@ -26,10 +34,20 @@ export function describeReconnectTests(h: TransportHarness): void {
           h.wait,
         );
         await delay(h.quiet);
-        expect(l.log.messagesFrom(connection), `frames at the server in cycle ${cycle + 1}`).to.deep.equal([`up ${cycle}`]);
-        expect(events.messages.slice(cycle), `frames at the client in cycle ${cycle + 1}`).to.deep.equal([`down ${cycle}`]);
+        expect(
+          l.log.messagesFrom(connection),
+          `frames at the server in cycle ${cycle + 1}`,
+        ).to.deep.equal([`up ${cycle}`]);
+        expect(
+          events.messages.slice(cycle),
+          `frames at the client in cycle ${cycle + 1}`,
+        ).to.deep.equal([`down ${cycle}`]);
         await withTimeout(client.disconnect(), h.wait, `disconnect() #${cycle + 1}`);
-        await waitFor(() => l.log.disconnectsOf(connection).length >= 1, h.wait, `server disconnect #${cycle + 1}`);
+        await waitFor(
+          () => l.log.disconnectsOf(connection).length >= 1,
+          h.wait,
+          `server disconnect #${cycle + 1}`,
+        );
       }
       await delay(h.quiet);
       expect(events.opens, 'client open events').to.have.length(CYCLES);
@@ -46,11 +64,23 @@ export function describeReconnectTests(h: TransportHarness): void {
       const ownOnServer = l.server.listenerCount();
       for (let cycle = 0; cycle < 2; cycle++) {
         const before = l.log.connections.length;
-        await withTimeout(client.connect(h.connectOptions(l.address)), h.wait, `connect() #${cycle + 1}`);
-        await waitFor(() => l.log.connections.length > before, h.wait, `server connection #${cycle + 1}`);
+        await withTimeout(
+          client.connect(h.connectOptions(l.address)),
+          h.wait,
+          `connect() #${cycle + 1}`,
+        );
+        await waitFor(
+          () => l.log.connections.length > before,
+          h.wait,
+          `server connection #${cycle + 1}`,
+        );
         l.server.send(l.log.connections[before].connection, 'ping-pong');
         client.send('pong-ping');
-        await waitFor(() => events.messages.length > cycle, h.wait, `a frame in cycle ${cycle + 1}`);
+        await waitFor(
+          () => events.messages.length > cycle,
+          h.wait,
+          `a frame in cycle ${cycle + 1}`,
+        );
         await withTimeout(client.disconnect(), h.wait, `disconnect() #${cycle + 1}`);
       }
       await withTimeout(l.server.close(), h.wait, 'server close()');
@@ -59,7 +89,9 @@ export function describeReconnectTests(h: TransportHarness): void {
       events.stop();
       l.log.stop();
       expect(client.listenerCount(), 'client listeners after removing the test’s own').to.equal(0);
-      expect(l.server.listenerCount(), 'server listeners after removing the test’s own').to.equal(0);
+      expect(l.server.listenerCount(), 'server listeners after removing the test’s own').to.equal(
+        0,
+      );
     });
   });
 }

@@ -1,5 +1,7 @@
-import { MEMORY_CAPABILITIES, MemorySocket, MemorySocketServer } from '../../adapters/memory/index.js';
-import { describeTransportContract } from '../../contracts/index.js';
+// The transport contract on the in-memory reference adapter, imported the way a third party
+// imports the suite. Memory supports every capability, so nothing may be skipped.
+import { MEMORY_CAPABILITIES, MemorySocket, MemorySocketServer } from 'plugsocket/memory';
+import { describeTransportContract } from 'plugsocket/contracts';
 
 describeTransportContract({
   name: 'memory',

@@ -6,9 +6,14 @@ import { MemorySocketServer, type MemorySocket } from '../../../adapters/memory/
  * adapter that smuggles auth through query parameters would.
  */
 export class FlatAuthServer extends MemorySocketServer {
-  protected override acceptConnection(native: MemorySocket, handshake: HandshakeInit): ServerConnection<MemorySocket> {
+  protected override acceptConnection(
+    native: MemorySocket,
+    handshake: HandshakeInit,
+  ): ServerConnection<MemorySocket> {
     const auth = Object.fromEntries(
-      Object.entries(handshake.auth ?? {}).filter(([, value]) => typeof value !== 'object' || value === null),
+      Object.entries(handshake.auth ?? {}).filter(
+        ([, value]) => typeof value !== 'object' || value === null,
+      ),
     );
     return super.acceptConnection(native, { ...handshake, auth });
   }

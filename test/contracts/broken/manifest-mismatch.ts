@@ -3,5 +3,8 @@ import { MEMORY_CAPABILITIES, MemorySocketServer } from '../../../adapters/memor
 
 /** Flaw: the server's manifest differs from the one its author hands to the contract suite. */
 export class ManifestMismatchServer extends MemorySocketServer {
-  override readonly supports: TransportCapabilities = Object.freeze({ ...MEMORY_CAPABILITIES, binary: false });
+  override readonly supports: TransportCapabilities = Object.freeze({
+    ...MEMORY_CAPABILITIES,
+    binary: false,
+  });
 }

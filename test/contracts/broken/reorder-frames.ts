@@ -1,5 +1,5 @@
 import type { Frame } from '../../../src/index.js';
-import { MemorySocket, MemorySocketServer } from '../../../adapters/memory/index.js';
+import { MemorySocketServer, type MemorySocket } from '../../../adapters/memory/index.js';
 
 /** Flaw: the server swaps its 10th and 11th frame to each connection, as a racy write queue would. */
 export class ReorderingSocketServer extends MemorySocketServer {

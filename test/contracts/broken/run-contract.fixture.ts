@@ -18,5 +18,5 @@ describeTransportContract({
   supports: MEMORY_CAPABILITIES,
   // Short, so that flaws that show as missing events fail fast: the memory adapter needs
   // milliseconds for everything the suite does.
-  timeout: 3000,
+  timeout: 2500,
 });

@@ -5,7 +5,10 @@ import { MemorySocketServer, type MemorySocket } from '../../../adapters/memory/
 export class StickyConnectedServer extends MemorySocketServer {
   readonly #seen = new WeakSet<ServerConnection<MemorySocket>>();
 
-  protected override acceptConnection(native: MemorySocket, handshake: HandshakeInit): ServerConnection<MemorySocket> {
+  protected override acceptConnection(
+    native: MemorySocket,
+    handshake: HandshakeInit,
+  ): ServerConnection<MemorySocket> {
     const connection = super.acceptConnection(native, handshake);
     this.#seen.add(connection);
     return connection;

@@ -16,6 +16,7 @@ import { SilentRemoteCloseSocket } from './silent-remote-close.js';
 import { StickyConnectedServer } from './sticky-connected.js';
 import { ThrowingSendSocket } from './throwing-send.js';
 import { UnacknowledgedDisconnectSocket } from './unacknowledged-disconnect.js';
+import { UnnoticedVanishServer } from './unnoticed-vanish.js';
 
 /** A server/client pair of the memory adapter with (at most) one flaw built in. */
 export interface AdapterVariant {
@@ -34,17 +35,27 @@ export const ADAPTER_VARIANTS = {
   reference: { createServer: server, createClient: client },
   'drop-frame': { createServer: server, createClient: () => new FrameDroppingSocket() },
   'reorder-frames': { createServer: () => new ReorderingSocketServer(), createClient: client },
-  'silent-remote-close': { createServer: server, createClient: () => new SilentRemoteCloseSocket() },
+  'silent-remote-close': {
+    createServer: server,
+    createClient: () => new SilentRemoteCloseSocket(),
+  },
   'sticky-connected': { createServer: () => new StickyConnectedServer(), createClient: client },
   'flat-auth': { createServer: () => new FlatAuthServer(), createClient: client },
   'early-open': { createServer: server, createClient: () => new EarlyOpeningSocket() },
   'double-deliver': { createServer: server, createClient: () => new DoubleDeliveringSocket() },
   'leak-listeners': { createServer: server, createClient: () => new ListenerLeakingSocket() },
-  'ignore-close-codes': { createServer: () => new CodeIgnoringServer(), createClient: () => new CodeIgnoringSocket() },
+  'ignore-close-codes': {
+    createServer: () => new CodeIgnoringServer(),
+    createClient: () => new CodeIgnoringSocket(),
+  },
   'latin1-text': { createServer: () => new Latin1Server(), createClient: client },
   'seven-bit-binary': { createServer: server, createClient: () => new SevenBitSocket() },
   'hanging-close': { createServer: () => new HangingCloseServer(), createClient: client },
-  'unacknowledged-disconnect': { createServer: server, createClient: () => new UnacknowledgedDisconnectSocket() },
+  'unacknowledged-disconnect': {
+    createServer: server,
+    createClient: () => new UnacknowledgedDisconnectSocket(),
+  },
+  'unnoticed-vanish': { createServer: () => new UnnoticedVanishServer(), createClient: client },
   'throwing-send': { createServer: server, createClient: () => new ThrowingSendSocket() },
   'silent-ping': { createServer: () => new SilentPingServer(), createClient: client },
   'manifest-mismatch': { createServer: () => new ManifestMismatchServer(), createClient: client },

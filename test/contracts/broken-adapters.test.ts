@@ -1,0 +1,228 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  MEMORY_CAPABILITIES,
+  MemorySocket,
+  MemorySocketServer,
+} from '../../adapters/memory/index.js';
+import { describeTransportContract, type TransportContractOptions } from '../../contracts/index.js';
+import { ADAPTER_VARIANTS, type AdapterVariantName } from './broken/variants.js';
+import { runContractChild, startPool, type ContractRun } from './run-contract-child.js';
+
+/**
+ * Each broken variant, its one flaw, and the contract tests (by title substring) that must be
+ * among its failures. The suite is only as good as the wrong adapters it rejects.
+ */
+const EXPECTED: Record<
+  Exclude<AdapterVariantName, 'reference'>,
+  { flaw: string; caughtBy: string[] }
+> = {
+  'drop-frame': {
+    flaw: 'the client loses its 500th frame',
+    caughtBy: ['text frames arrive complete and in order from client to server'],
+  },
+  'reorder-frames': {
+    flaw: 'the server swaps two frames',
+    caughtBy: ['text frames arrive complete and in order from server to client'],
+  },
+  'silent-remote-close': {
+    flaw: 'the client never emits close when the server closes it',
+    caughtBy: [
+      "server closeConnection(conn, 4002, 'later') reaches the client",
+      'server close() closes every client',
+      'when the server closes mid-stream the client gets close',
+    ],
+  },
+  'sticky-connected': {
+    flaw: 'isClientConnected() stays true after close',
+    caughtBy: [
+      'isClientConnected() is true while open, and false',
+      'isClientConnected() is false and client isOpen false',
+    ],
+  },
+  'flat-auth': {
+    flaw: 'the handshake auth loses its nested values',
+    caughtBy: ['an auth object with nested values reaches the server handshake intact'],
+  },
+  'early-open': {
+    flaw: 'the client opens before the server accepted',
+    caughtBy: [
+      'connect() resolves only after the server has emitted connection',
+      'a frame the client sends as soon as connect() resolves',
+    ],
+  },
+  'double-deliver': {
+    flaw: 'after a reconnect every frame is delivered twice',
+    caughtBy: ['each frame is then delivered exactly once'],
+  },
+  'leak-listeners': {
+    flaw: 'every connect leaks a listener',
+    caughtBy: ['listenerCount() is what the test registered'],
+  },
+  'ignore-close-codes': {
+    flaw: 'close codes and reasons are replaced by 1000',
+    caughtBy: [
+      "client disconnect(4001, 'bye') reaches the server",
+      "server closeConnection(conn, 4002, 'later') reaches the client",
+    ],
+  },
+  'latin1-text': {
+    flaw: 'non-ASCII text is re-encoded as latin1',
+    caughtBy: ['non-ASCII text (emoji 👋🏽, CJK 漢字, combining marks) arrives intact both ways'],
+  },
+  'seven-bit-binary': {
+    flaw: 'binary frames lose the high bit of every byte',
+    caughtBy: ['binary frames (all 256 byte values, 64 KiB random) arrive intact'],
+  },
+  'hanging-close': {
+    flaw: 'server close() never resolves',
+    caughtBy: [
+      'server close() closes every client, stops accepting, and resolves',
+      'server close() twice resolves both',
+    ],
+  },
+  'unacknowledged-disconnect': {
+    flaw: 'the client close hook never reports, so disconnect() waits for the close timeout',
+    caughtBy: [
+      "client disconnect(4001, 'bye') reaches the server",
+      'disconnect() twice resolves both',
+    ],
+  },
+  'unnoticed-vanish': {
+    flaw: 'the server does not report a client that vanished without a close handshake',
+    caughtBy: [
+      'a client that drops without a close handshake (terminate()) is reported to the server',
+    ],
+  },
+  'throwing-send': {
+    flaw: 'send() after close throws',
+    caughtBy: ['client send() after close returns false, does not throw'],
+  },
+  'silent-ping': {
+    flaw: 'ping() is declared but no pong ever comes',
+    caughtBy: ['ping(conn) returns true and a pong event'],
+  },
+  'manifest-mismatch': {
+    flaw: 'the server declares another manifest than the one tested',
+    caughtBy: ['declare exactly the supports manifest'],
+  },
+};
+
+const HOOK_FAILURE = /"(before|after) (all|each)" hook/;
+
+function summary(run: ContractRun): string {
+  const failed = run.failures
+    .map((f) => `  - ${f.fullTitle}: ${(f.err.message ?? '').split('\n')[0]}`)
+    .join('\n');
+  return `stats ${JSON.stringify(run.stats)}, exit ${run.exitCode}\nfailures:\n${failed || '  (none)'}\n${run.stderr}`;
+}
+
+describe('transport contract suite', function () {
+  describe('describeTransportContract() option validation', () => {
+    const valid: TransportContractOptions = {
+      name: 'valid',
+      createServer: () => new MemorySocketServer(),
+      createClient: () => new MemorySocket(),
+      supports: MEMORY_CAPABILITIES,
+    };
+    const cases: [string, unknown, string][] = [
+      ['options that are not an object', null, 'options'],
+      ['a missing name', { ...valid, name: undefined }, 'options.name'],
+      ['an empty name', { ...valid, name: '  ' }, 'options.name'],
+      [
+        'a createServer that is not a function',
+        { ...valid, createServer: new MemorySocketServer() },
+        'options.createServer',
+      ],
+      [
+        'a createClient that is not a function',
+        { ...valid, createClient: 'MemorySocket' },
+        'options.createClient',
+      ],
+      ['a missing supports', { ...valid, supports: undefined }, 'options.supports'],
+      [
+        'a supports without one capability',
+        { ...valid, supports: { ...MEMORY_CAPABILITIES, remoteAddress: undefined } },
+        'options.supports.remoteAddress',
+      ],
+      [
+        'a non-boolean capability',
+        { ...valid, supports: { ...MEMORY_CAPABILITIES, ping: 'yes' } },
+        'options.supports.ping',
+      ],
+      [
+        'an unknown capability',
+        { ...valid, supports: { ...MEMORY_CAPABILITIES, rooms: true } },
+        'options.supports.rooms',
+      ],
+      ['a non-positive timeout', { ...valid, timeout: 0 }, 'options.timeout'],
+      [
+        'a connectOptions that is not a function',
+        { ...valid, connectOptions: { url: 'memory://x' } },
+        'options.connectOptions',
+      ],
+    ];
+    for (const [what, options, field] of cases) {
+      it(`throws a TypeError naming ${field} for ${what}`, () => {
+        expect(() => describeTransportContract(options as TransportContractOptions))
+          .to.throw(TypeError)
+          .with.property('message')
+          .that.includes(field);
+      });
+    }
+  });
+
+  describe('run against broken adapters (each in a child mocha process)', function () {
+    // Children run two at a time; each test waits for its own child, so the budget is per test.
+    this.timeout(120_000);
+    let reports: string;
+    let runs: Map<string, Promise<ContractRun>>;
+
+    before(() => {
+      reports = mkdtempSync(path.join(tmpdir(), 'plugsocket-contract-'));
+      runs = startPool(Object.keys(ADAPTER_VARIANTS), 2, (variant) =>
+        runContractChild(variant, path.join(reports, `${variant}.json`)),
+      );
+    });
+
+    after(async () => {
+      // Let every child finish before its report directory goes away.
+      await Promise.all(runs.values());
+      rmSync(reports, { recursive: true, force: true });
+    });
+
+    it('passes the unmodified memory adapter with every test run and none failed or skipped', async () => {
+      const run = await runs.get('reference')!;
+      expect(run.stats, summary(run)).to.not.equal(undefined);
+      expect(run.stats?.failures, summary(run)).to.equal(0);
+      expect(run.stats?.pending, summary(run)).to.equal(0);
+      expect(run.stats?.passes, summary(run)).to.equal(run.stats?.tests).and.be.above(30);
+    });
+
+    for (const [variant, { flaw, caughtBy }] of Object.entries(EXPECTED)) {
+      it(`fails "${variant}" (${flaw}) in the tests meant to catch it, without a hook failure`, async () => {
+        const [run, reference] = await Promise.all([runs.get(variant)!, runs.get('reference')!]);
+        expect(run.stats, summary(run)).to.not.equal(undefined);
+        expect(run.stats?.failures, summary(run)).to.be.above(0);
+        expect(run.exitCode, summary(run)).to.not.equal(0);
+        const failed = run.failures.map((f) => f.fullTitle);
+        for (const title of caughtBy) {
+          expect(
+            failed.some((t) => t.includes(title)),
+            `"${title}" among the failures\n${summary(run)}`,
+          ).to.equal(true);
+        }
+        // Cleanup is bounded and never throws, so a flaw never aborts the rest of the suite.
+        expect(
+          failed.filter((t) => HOOK_FAILURE.test(t)),
+          summary(run),
+        ).to.deep.equal([]);
+        expect(run.stats?.tests, 'tests run, compared with the reference run').to.equal(
+          reference.stats?.tests,
+        );
+      });
+    }
+  });
+});
