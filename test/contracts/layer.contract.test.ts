@@ -2,6 +2,7 @@
 // ships. The suite is imported the way a third party imports it.
 import { describeLayerContract } from 'plugsocket/contracts';
 import { MEMORY_CAPABILITIES, MemorySocket, MemorySocketServer } from 'plugsocket/memory';
+import { SOCKET_IO_CAPABILITIES, SocketIoServer, SocketIoSocket } from 'plugsocket/socket.io';
 import { WS_CAPABILITIES, WsSocket, WsSocketServer } from 'plugsocket/ws';
 
 describeLayerContract({
@@ -16,4 +17,11 @@ describeLayerContract({
   createServer: () => new WsSocketServer({ port: 0, host: '127.0.0.1' }),
   createClient: () => new WsSocket(),
   supports: WS_CAPABILITIES,
+});
+
+describeLayerContract({
+  name: 'socket.io',
+  createServer: () => new SocketIoServer({ port: 0, host: '127.0.0.1' }),
+  createClient: () => new SocketIoSocket(),
+  supports: SOCKET_IO_CAPABILITIES,
 });
