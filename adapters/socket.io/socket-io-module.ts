@@ -1,6 +1,7 @@
 import { ContainerModule, type ContainerModuleLoadOptions } from 'inversify';
 import { TOKENS, type AbstractSocket, type AbstractSocketServer } from '../../src/index.js';
-import { SocketIoServer, type SocketIoServerOptions } from './socket-io-server.js';
+import { SocketIoServer } from './socket-io-server.js';
+import type { SocketIoServerOptions } from './socket-io-server-options.js';
 import { SocketIoSocket, type SocketIoSocketOptions } from './socket-io-socket.js';
 
 /**

@@ -227,12 +227,18 @@ export class FrameDecoder {
     const length = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
     const kind = bytes[4];
     if (!isFrameKind(kind)) {
-      throw new TcpProtocolError(1002, `unknown frame kind 0x${kind.toString(16).padStart(2, '0')}`);
+      throw new TcpProtocolError(
+        1002,
+        `unknown frame kind 0x${kind.toString(16).padStart(2, '0')}`,
+      );
     }
     // Checked on the header, before any of the body is buffered: a peer announcing 4 GiB must not
     // make us hold 4 GiB first.
     if (length > this.maxFrameSize) {
-      throw new TcpProtocolError(1009, `frame of ${length} bytes exceeds the limit of ${this.maxFrameSize}`);
+      throw new TcpProtocolError(
+        1009,
+        `frame of ${length} bytes exceeds the limit of ${this.maxFrameSize}`,
+      );
     }
     return { kind, length };
   }
@@ -327,8 +333,10 @@ function parseHello(json: string): Hello {
     throw new TcpProtocolError(1002, 'hello must be an object with a url string');
   }
   const { headers = {}, query = {}, auth = {} } = value;
-  if (!isStringRecord(headers)) throw new TcpProtocolError(1002, 'hello.headers must map strings to strings');
-  if (!isStringRecord(query)) throw new TcpProtocolError(1002, 'hello.query must map strings to strings');
+  if (!isStringRecord(headers))
+    throw new TcpProtocolError(1002, 'hello.headers must map strings to strings');
+  if (!isStringRecord(query))
+    throw new TcpProtocolError(1002, 'hello.query must map strings to strings');
   if (!isPlainObject(auth)) throw new TcpProtocolError(1002, 'hello.auth must be an object');
   // JSON.parse makes `__proto__` an own data property, never a prototype, and the ports copy
   // headers and query into null-prototype objects: a hostile hello cannot pollute prototypes.

@@ -186,7 +186,10 @@ export class TcpSocketServer extends AbstractSocketServer<Socket> {
       handshakeTimer: undefined,
       lingerTimer: undefined,
     };
-    peer.handshakeTimer = setTimeout(() => this.#refuse(peer, 4408, 'handshake timeout'), this.#handshakeTimeout);
+    peer.handshakeTimer = setTimeout(
+      () => this.#refuse(peer, 4408, 'handshake timeout'),
+      this.#handshakeTimeout,
+    );
     this.#peers.set(socket, peer);
     // These closures die with the socket; nothing long-lived keeps a listener for it.
     socket.on('data', (chunk: Buffer) => this.#onData(peer, chunk));
@@ -216,7 +219,8 @@ export class TcpSocketServer extends AbstractSocketServer<Socket> {
     const connection = peer.connection;
     if (connection === undefined) {
       if (frame.kind === 'hello') this.#accept(peer, frame.hello);
-      else this.#protocolError(peer, new TcpProtocolError(1002, `expected hello, got ${frame.kind}`));
+      else
+        this.#protocolError(peer, new TcpProtocolError(1002, `expected hello, got ${frame.kind}`));
       return;
     }
     switch (frame.kind) {
@@ -259,7 +263,12 @@ export class TcpSocketServer extends AbstractSocketServer<Socket> {
     });
   }
 
-  #onClientClose(peer: Peer, connection: ServerConnection<Socket>, code: number, reason: string): void {
+  #onClientClose(
+    peer: Peer,
+    connection: ServerConnection<Socket>,
+    code: number,
+    reason: string,
+  ): void {
     if (peer.closing === undefined) {
       // The client started the close: answer with the same code, as RFC 6455 §5.5.1 does.
       peer.closing = { code, reason };
@@ -276,7 +285,10 @@ export class TcpSocketServer extends AbstractSocketServer<Socket> {
     this.#peers.delete(peer.socket);
     if (peer.connection === undefined) return;
     // Ignored by the base class when the disconnect was already reported.
-    this.emitDisconnect(peer.connection, peer.closing ?? { code: 1006, reason: peer.failure ?? '' });
+    this.emitDisconnect(
+      peer.connection,
+      peer.closing ?? { code: 1006, reason: peer.failure ?? '' },
+    );
   }
 
   // ---------------------------------------------------------------- ending
@@ -286,7 +298,8 @@ export class TcpSocketServer extends AbstractSocketServer<Socket> {
     // Before the handshake the peer is nobody yet: a stray port scan is not worth an error event.
     if (peer.connection !== undefined) this.emitError(peer.connection, error);
     this.#refuse(peer, error.closeCode, reason);
-    if (peer.connection !== undefined) this.emitDisconnect(peer.connection, { code: error.closeCode, reason });
+    if (peer.connection !== undefined)
+      this.emitDisconnect(peer.connection, { code: error.closeCode, reason });
   }
 
   /** Sends a close frame (unless one was sent) and ends the socket without waiting for an answer. */

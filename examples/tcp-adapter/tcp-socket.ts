@@ -60,7 +60,8 @@ export function parseTcpUrl(url: string, extraQuery: Record<string, string> = {}
   for (const key of Object.keys(extraQuery)) parsed.searchParams.set(key, extraQuery[key]);
   // Null prototype: a query key such as `__proto__` stays plain data.
   const query = Object.create(null) as Record<string, string>;
-  for (const [key, value] of parsed.searchParams) if (!Object.hasOwn(query, key)) query[key] = value;
+  for (const [key, value] of parsed.searchParams)
+    if (!Object.hasOwn(query, key)) query[key] = value;
   const host = parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname;
   return { host, port: Number(parsed.port), path: (parsed.pathname || '/') + parsed.search, query };
 }
@@ -105,7 +106,12 @@ export class TcpSocket extends AbstractSocket {
     const target = parseTcpUrl(options.url, options.query);
     const hello = encodeFrame({
       kind: 'hello',
-      hello: { url: target.path, headers: { ...options.headers }, query: target.query, auth: options.auth ?? {} },
+      hello: {
+        url: target.path,
+        headers: { ...options.headers },
+        query: target.query,
+        auth: options.auth ?? {},
+      },
     });
     this.#decoder = new FrameDecoder({ maxFrameSize: this.#maxFrameSize });
     this.#accepted = false;
@@ -242,7 +248,9 @@ export class TcpSocket extends AbstractSocket {
     const socket = this.#release();
     if (socket === undefined) return;
     socket.end();
-    setTimeout(() => socket.destroy(), this.#closeTimeout).unref();
+    const linger = setTimeout(() => socket.destroy(), this.#closeTimeout);
+    linger.unref();
+    socket.once('close', () => clearTimeout(linger));
   }
 
   /** Detaches this instance from its socket and returns that socket. */

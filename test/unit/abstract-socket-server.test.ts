@@ -22,7 +22,14 @@ interface Native {
 }
 
 function capabilities(ping: boolean): TransportCapabilities {
-  return { binary: false, ping, handshakeHeaders: true, handshakeQuery: true, handshakeAuth: true, remoteAddress: false };
+  return {
+    binary: false,
+    ping,
+    handshakeHeaders: true,
+    handshakeQuery: true,
+    handshakeAuth: true,
+    remoteAddress: false,
+  };
 }
 
 interface FakeServerOptions extends AbstractSocketServerOptions {
@@ -32,14 +39,17 @@ interface FakeServerOptions extends AbstractSocketServerOptions {
 /** The smallest server adapter: hooks are recorded with sinon, reports are made by the test. */
 class FakeServer extends AbstractSocketServer<Native> {
   readonly supports: TransportCapabilities;
-  listenImpl: () => Promise<ListenAddress> = () => Promise.resolve({ url: 'fake://server', port: 1 });
+  listenImpl: () => Promise<ListenAddress> = () =>
+    Promise.resolve({ url: 'fake://server', port: 1 });
   sendImpl: (native: Native, frame: Frame) => void = () => undefined;
   closeConnectionImpl: (native: Native, code: number, reason: string) => void = () => undefined;
   pingImpl: (native: Native) => void = () => undefined;
   readonly hooks = {
     doListen: sinon.spy(() => this.listenImpl()),
     doSend: sinon.spy((native: Native, frame: Frame) => this.sendImpl(native, frame)),
-    doCloseConnection: sinon.spy((native: Native, code: number, reason: string) => this.closeConnectionImpl(native, code, reason)),
+    doCloseConnection: sinon.spy((native: Native, code: number, reason: string) =>
+      this.closeConnectionImpl(native, code, reason),
+    ),
     doTerminateConnection: sinon.spy(),
     doClose: sinon.spy(() => Promise.resolve()),
     doPing: sinon.spy((native: Native) => this.pingImpl(native)),
@@ -122,7 +132,8 @@ function record(server: FakeServer): ServerLog {
 function confirmCloses(server: FakeServer): void {
   server.closeConnectionImpl = (native, code, reason) => {
     const connection = [...server.connections].find((c) => c.native === native);
-    if (connection !== undefined) queueMicrotask(() => server.reportDisconnect(connection, { code, reason }));
+    if (connection !== undefined)
+      queueMicrotask(() => server.reportDisconnect(connection, { code, reason }));
   };
 }
 
@@ -407,7 +418,9 @@ describe('AbstractSocketServer', () => {
       const connection = server.accept('a');
       let resolved = false;
       const closed = server.closeConnection(connection).then(() => (resolved = true));
-      expect(server.hooks.doCloseConnection.calledOnceWithExactly({ name: 'a' }, 1000, '')).to.equal(true);
+      expect(
+        server.hooks.doCloseConnection.calledOnceWithExactly({ name: 'a' }, 1000, ''),
+      ).to.equal(true);
       await flush();
       expect(resolved).to.equal(false);
       server.reportDisconnect(connection, { code: 1000, reason: '' });
@@ -424,7 +437,9 @@ describe('AbstractSocketServer', () => {
       void server.closeConnection(connection, 4000, 'bye');
       expect(server.isClientConnected(connection)).to.equal(false);
       expect(connection.state).to.equal('closing');
-      expect(server.hooks.doCloseConnection.calledOnceWithExactly({ name: 'a' }, 4000, 'bye')).to.equal(true);
+      expect(
+        server.hooks.doCloseConnection.calledOnceWithExactly({ name: 'a' }, 4000, 'bye'),
+      ).to.equal(true);
     });
 
     it('is idempotent: doCloseConnection runs once and every caller resolves with the close', async () => {
@@ -451,7 +466,9 @@ describe('AbstractSocketServer', () => {
       expect(resolved).to.equal(false);
       await clock.tickAsync(1);
       await closed;
-      expect(server.hooks.doTerminateConnection.calledOnceWithExactly({ name: 'a' })).to.equal(true);
+      expect(server.hooks.doTerminateConnection.calledOnceWithExactly({ name: 'a' })).to.equal(
+        true,
+      );
       expect(log.disconnects.map(([, info]) => info.code)).to.deep.equal([1006]);
       expect(connection.state).to.equal('closed');
       expect(server.connections.size).to.equal(0);
@@ -500,6 +517,57 @@ describe('AbstractSocketServer', () => {
       expect(() => server.closeConnection(connection, 1000, 'x'.repeat(124))).to.throw(RangeError);
       expect(connection.isOpen).to.equal(true);
       expect(server.hooks.doCloseConnection.called).to.equal(false);
+    });
+  });
+
+  describe('#terminateConnection()', () => {
+    it('drops an open connection at once and emits disconnect 1006', async () => {
+      const server = await listening();
+      const log = record(server);
+      const connection = server.accept('a');
+      server.terminateConnection(connection);
+      expect(server.hooks.doTerminateConnection.calledOnceWithExactly({ name: 'a' })).to.equal(
+        true,
+      );
+      expect(server.hooks.doCloseConnection.called).to.equal(false);
+      expect(connection.state).to.equal('closed');
+      expect(server.connections.size).to.equal(0);
+      expect(log.disconnects.map(([, info]) => info.code)).to.deep.equal([1006]);
+    });
+
+    it('ends a graceful close in progress: closeConnection() resolves and no second disconnect follows', async () => {
+      clock = useFakeClock();
+      const server = await listening({ closeTimeout: 100 });
+      const log = record(server);
+      const connection = server.accept('a');
+      const closed = server.closeConnection(connection);
+      server.terminateConnection(connection);
+      await closed;
+      await clock.tickAsync(1_000);
+      server.reportDisconnect(connection, { code: 1000, reason: '' });
+      expect(log.disconnects.map(([, info]) => info.code)).to.deep.equal([1006]);
+      expect(server.hooks.doTerminateConnection.calledOnce).to.equal(true);
+    });
+
+    it('does nothing for a closed connection', async () => {
+      const server = await listening();
+      const connection = server.accept('a');
+      server.reportDisconnect(connection, { code: 1000, reason: '' });
+      const log = record(server);
+      server.terminateConnection(connection);
+      expect(server.hooks.doTerminateConnection.called).to.equal(false);
+      expect(log.disconnects).to.deep.equal([]);
+    });
+
+    it('still reports the disconnect when doTerminateConnection throws', async () => {
+      const server = await listening();
+      const log = record(server);
+      const connection = server.accept('a');
+      server.hooks.doTerminateConnection = sinon.spy(() => {
+        throw new Error('already destroyed');
+      });
+      expect(() => server.terminateConnection(connection)).to.not.throw();
+      expect(log.disconnects.map(([, info]) => info.code)).to.deep.equal([1006]);
     });
   });
 
@@ -554,7 +622,9 @@ describe('AbstractSocketServer', () => {
       confirmCloses(server);
       server.accept('a');
       await server.close(4000, 'maintenance');
-      expect(server.hooks.doCloseConnection.calledOnceWithExactly({ name: 'a' }, 4000, 'maintenance')).to.equal(true);
+      expect(
+        server.hooks.doCloseConnection.calledOnceWithExactly({ name: 'a' }, 4000, 'maintenance'),
+      ).to.equal(true);
     });
 
     it('is idempotent: every call returns the same promise and doClose runs once', async () => {
@@ -647,7 +717,9 @@ describe('AbstractSocketServer', () => {
 
     it('keeps query names as they are and lets the first value win', async () => {
       const server = await listening();
-      const { handshake } = server.accept('a', { query: { Room: 'r1', tag: ['first', 'second'], none: [] } });
+      const { handshake } = server.accept('a', {
+        query: { Room: 'r1', tag: ['first', 'second'], none: [] },
+      });
       expect({ ...handshake.query }).to.deep.equal({ Room: 'r1', tag: 'first', none: '' });
     });
 
@@ -686,7 +758,11 @@ describe('AbstractSocketServer', () => {
     });
 
     it('freezes the handshake and its parts', () => {
-      const handshake = normalizeHandshake({ headers: { a: '1' }, query: { b: '2' }, auth: { c: 3 } });
+      const handshake = normalizeHandshake({
+        headers: { a: '1' },
+        query: { b: '2' },
+        auth: { c: 3 },
+      });
       expect(Object.isFrozen(handshake)).to.equal(true);
       expect(Object.isFrozen(handshake.headers)).to.equal(true);
       expect(Object.isFrozen(handshake.query)).to.equal(true);

@@ -126,7 +126,15 @@ describe('AbstractSocket', () => {
       socket.reportOpen();
       await again;
       seen.push(socket.state);
-      expect(seen).to.deep.equal(['idle', 'connecting', 'open', 'closing', 'closed', 'connecting', 'open']);
+      expect(seen).to.deep.equal([
+        'idle',
+        'connecting',
+        'open',
+        'closing',
+        'closed',
+        'connecting',
+        'open',
+      ]);
       expect(socket.hooks.doConnect.callCount).to.equal(2);
     });
 
@@ -143,8 +151,12 @@ describe('AbstractSocket', () => {
     it('passes the options to doConnect and resolves only once the adapter reports open', async () => {
       const socket = new FakeSocket();
       let resolved = false;
-      const connected = socket.connect({ url: URL, auth: { token: 't' } }).then(() => (resolved = true));
-      expect(socket.hooks.doConnect.calledOnceWithExactly({ url: URL, auth: { token: 't' } })).to.equal(true);
+      const connected = socket
+        .connect({ url: URL, auth: { token: 't' } })
+        .then(() => (resolved = true));
+      expect(
+        socket.hooks.doConnect.calledOnceWithExactly({ url: URL, auth: { token: 't' } }),
+      ).to.equal(true);
       await flush();
       expect(resolved).to.equal(false);
       socket.reportOpen();
@@ -473,7 +485,21 @@ describe('AbstractSocket', () => {
     });
 
     describe('argument validation', () => {
-      const invalidCodes = [0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 1000.5, Number.NaN, -1000];
+      const invalidCodes = [
+        0,
+        999,
+        1004,
+        1005,
+        1006,
+        1015,
+        1016,
+        2000,
+        2999,
+        5000,
+        1000.5,
+        Number.NaN,
+        -1000,
+      ];
       for (const code of invalidCodes) {
         it(`throws RangeError for close code ${code}, without closing`, async () => {
           const socket = await openSocket();
@@ -516,6 +542,64 @@ describe('AbstractSocket', () => {
         const socket = await openSocket();
         expect(() => socket.disconnect(1000, 42 as unknown as string)).to.throw(TypeError);
       });
+    });
+  });
+
+  describe('#terminate()', () => {
+    it('drops an open connection at once: doTerminate, then close 1006', async () => {
+      const socket = await openSocket();
+      const log = record(socket);
+      socket.terminate();
+      expect(socket.hooks.doTerminate.calledOnce).to.equal(true);
+      expect(socket.hooks.doClose.called).to.equal(false);
+      expect(socket.state).to.equal('closed');
+      expect(log.closes.map((c) => c.code)).to.deep.equal([1006]);
+    });
+
+    it('ends a graceful close in progress: the pending disconnect() resolves and no second close follows', async () => {
+      clock = useFakeClock();
+      const socket = await openSocket({ closeTimeout: 100 });
+      const log = record(socket);
+      const closed = socket.disconnect();
+      socket.terminate();
+      await closed;
+      await clock.tickAsync(1_000);
+      socket.reportClose({ code: 1000, reason: '' });
+      expect(log.closes.map((c) => c.code)).to.deep.equal([1006]);
+    });
+
+    it('aborts a connect in progress with CONNECTION_FAILED, without a close event', async () => {
+      const socket = new FakeSocket();
+      const log = record(socket);
+      const connected = socket.connect({ url: URL });
+      socket.terminate();
+      expectCode(await rejectionOf(connected), 'CONNECTION_FAILED');
+      expect(socket.state).to.equal('closed');
+      expect(socket.hooks.doTerminate.calledOnce).to.equal(true);
+      expect(log.closes).to.deep.equal([]);
+    });
+
+    it('does nothing when idle or closed', async () => {
+      const idle = new FakeSocket();
+      idle.terminate();
+      expect(idle.state).to.equal('idle');
+      expect(idle.hooks.doTerminate.called).to.equal(false);
+      const socket = await openSocket();
+      socket.reportClose({ code: 1000, reason: '' });
+      const log = record(socket);
+      socket.terminate();
+      expect(socket.hooks.doTerminate.called).to.equal(false);
+      expect(log.closes).to.deep.equal([]);
+    });
+
+    it('still reports the close when doTerminate throws', async () => {
+      const socket = await openSocket();
+      const log = record(socket);
+      socket.hooks.doTerminate = sinon.spy(() => {
+        throw new Error('already destroyed');
+      });
+      expect(() => socket.terminate()).to.not.throw();
+      expect(log.closes.map((c) => c.code)).to.deep.equal([1006]);
     });
   });
 
@@ -629,7 +713,9 @@ describe('AbstractSocket', () => {
     });
 
     it('rejects a listener that is not a function with TypeError', () => {
-      expect(() => new FakeSocket().on('open', 'nope' as unknown as () => void)).to.throw(TypeError);
+      expect(() => new FakeSocket().on('open', 'nope' as unknown as () => void)).to.throw(
+        TypeError,
+      );
     });
   });
 });

@@ -32,7 +32,8 @@ describe('PlugSocketError', () => {
 
     it('is recognised by isErrorCode, and nothing else is', () => {
       for (const code of ALL_CODES) expect(isErrorCode(code), code).to.equal(true);
-      for (const other of ['', 'nope', 'timeout', 42, undefined, null, {}]) expect(isErrorCode(other)).to.equal(false);
+      for (const other of ['', 'nope', 'timeout', 42, undefined, null, {}])
+        expect(isErrorCode(other)).to.equal(false);
     });
   });
 
@@ -48,13 +49,17 @@ describe('PlugSocketError', () => {
     });
 
     it('has no cause property when none is given', () => {
-      expect(Object.prototype.hasOwnProperty.call(new PlugSocketError('TIMEOUT', 'x'), 'cause')).to.equal(false);
+      expect(
+        Object.prototype.hasOwnProperty.call(new PlugSocketError('TIMEOUT', 'x'), 'cause'),
+      ).to.equal(false);
     });
 
     it('carries the brand as a non-enumerable own symbol', () => {
       const error = new PlugSocketError('TIMEOUT', 'x');
       expect(Object.getOwnPropertySymbols(error)).to.include(Symbol.for('plugsocket:error'));
-      expect(Object.prototype.propertyIsEnumerable.call(error, Symbol.for('plugsocket:error'))).to.equal(false);
+      expect(
+        Object.prototype.propertyIsEnumerable.call(error, Symbol.for('plugsocket:error')),
+      ).to.equal(false);
     });
   });
 
@@ -71,7 +76,15 @@ describe('PlugSocketError', () => {
 
     it('is false for plain errors, look-alikes without the brand, and non-objects', () => {
       const lookAlike = Object.assign(new Error('x'), { code: 'TIMEOUT', name: 'PlugSocketError' });
-      for (const value of [new Error('x'), lookAlike, { code: 'TIMEOUT' }, 'TIMEOUT', null, undefined, 0]) {
+      for (const value of [
+        new Error('x'),
+        lookAlike,
+        { code: 'TIMEOUT' },
+        'TIMEOUT',
+        null,
+        undefined,
+        0,
+      ]) {
         expect(PlugSocketError.is(value)).to.equal(false);
         expect(PlugSocketError.is(value, 'TIMEOUT')).to.equal(false);
       }
@@ -113,7 +126,9 @@ describe('PlugSocketError', () => {
     });
 
     it('uses the fallback code given', () => {
-      expect(PlugSocketError.from(new Error('x'), 'CONNECTION_FAILED').code).to.equal('CONNECTION_FAILED');
+      expect(PlugSocketError.from(new Error('x'), 'CONNECTION_FAILED').code).to.equal(
+        'CONNECTION_FAILED',
+      );
     });
 
     it('wraps non-errors, stringifying them', () => {
@@ -134,7 +149,9 @@ describe('PlugSocketError', () => {
     });
 
     it('turns an unknown code into SERVER_ERROR', () => {
-      expect(PlugSocketError.fromWire({ code: 'WHATEVER', message: 'x' }).code).to.equal('SERVER_ERROR');
+      expect(PlugSocketError.fromWire({ code: 'WHATEVER', message: 'x' }).code).to.equal(
+        'SERVER_ERROR',
+      );
       expect(PlugSocketError.fromWire({ code: '', message: 'x' }).code).to.equal('SERVER_ERROR');
     });
 

@@ -19,7 +19,12 @@ describe('JsonCodec', () => {
 
   describe('#encode() / #decode()', () => {
     it('round-trips a protocol envelope', () => {
-      const value = { k: 'msg', type: 'chat', payload: { text: 'héllo 👋', n: [1, 2.5, null, true] }, headers: { id: 'x' } };
+      const value = {
+        k: 'msg',
+        type: 'chat',
+        payload: { text: 'héllo 👋', n: [1, 2.5, null, true] },
+        headers: { id: 'x' },
+      };
       const frame = codec.encode(value);
       expect(frame).to.be.a('string');
       expect(codec.decode(frame)).to.deep.equal(value);
@@ -30,7 +35,11 @@ describe('JsonCodec', () => {
     });
 
     it('decodes a binary frame holding UTF-8 JSON', () => {
-      expect(codec.decode(utf8('{"k":"msg","type":"é","payload":"ü"}'))).to.deep.equal({ k: 'msg', type: 'é', payload: 'ü' });
+      expect(codec.decode(utf8('{"k":"msg","type":"é","payload":"ü"}'))).to.deep.equal({
+        k: 'msg',
+        type: 'é',
+        payload: 'ü',
+      });
     });
 
     it('decodes JSON primitives as they are (envelope validation is not its job)', () => {
@@ -54,10 +63,16 @@ describe('JsonCodec', () => {
     }
 
     it('rejects invalid UTF-8 in a binary frame with INVALID_MESSAGE', () => {
-      expectThrowsCode(() => codec.decode(new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])), 'INVALID_MESSAGE');
+      expectThrowsCode(
+        () => codec.decode(new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])),
+        'INVALID_MESSAGE',
+      );
       // a lone continuation byte and a truncated multi-byte sequence
       expectThrowsCode(() => codec.decode(new Uint8Array([0x22, 0x80, 0x22])), 'INVALID_MESSAGE');
-      expectThrowsCode(() => codec.decode(new Uint8Array([0x22, 0xe2, 0x82, 0x22])), 'INVALID_MESSAGE');
+      expectThrowsCode(
+        () => codec.decode(new Uint8Array([0x22, 0xe2, 0x82, 0x22])),
+        'INVALID_MESSAGE',
+      );
     });
 
     it('rejects malformed JSON in a binary frame with INVALID_MESSAGE', () => {
@@ -68,16 +83,34 @@ describe('JsonCodec', () => {
   describe('#decode() of prototype-pollution attempts', () => {
     for (const [name, text] of [
       ['a top-level __proto__ key', '{"__proto__":{"polluted":true}}'],
-      ['a nested __proto__ key', '{"k":"msg","type":"t","payload":{"a":{"__proto__":{"polluted":true}}}}'],
-      ['a __proto__ key inside an array', '{"k":"msg","type":"t","payload":[1,{"__proto__":{"polluted":true}}]}'],
+      [
+        'a nested __proto__ key',
+        '{"k":"msg","type":"t","payload":{"a":{"__proto__":{"polluted":true}}}}',
+      ],
+      [
+        'a __proto__ key inside an array',
+        '{"k":"msg","type":"t","payload":[1,{"__proto__":{"polluted":true}}]}',
+      ],
       ['a __proto__ key in a top-level array', '[{"__proto__":{"polluted":true}}]'],
-      ['a __proto__ key spelled with \\u escapes', '{"\\u005f\\u005fproto\\u005f\\u005f":{"polluted":true}}'],
-      ['a __proto__ key partly escaped, nested', '{"payload":{"__pro\\u0074o__":{"polluted":true}}}'],
+      [
+        'a __proto__ key spelled with \\u escapes',
+        '{"\\u005f\\u005fproto\\u005f\\u005f":{"polluted":true}}',
+      ],
+      [
+        'a __proto__ key partly escaped, nested',
+        '{"payload":{"__pro\\u0074o__":{"polluted":true}}}',
+      ],
       ['a __proto__ key whose value is not an object', '{"__proto__":null}'],
       ['constructor.prototype at the top level', '{"constructor":{"prototype":{"polluted":true}}}'],
-      ['constructor.prototype nested', '{"k":"msg","type":"t","payload":{"x":{"constructor":{"prototype":{"polluted":true}}}}}'],
+      [
+        'constructor.prototype nested',
+        '{"k":"msg","type":"t","payload":{"x":{"constructor":{"prototype":{"polluted":true}}}}}',
+      ],
       ['constructor.prototype inside an array', '{"payload":[{"constructor":{"prototype":{}}}]}'],
-      ['constructor.prototype spelled with \\u escapes', '{"\\u0063onstructor":{"\\u0070rototype":{"polluted":true}}}'],
+      [
+        'constructor.prototype spelled with \\u escapes',
+        '{"\\u0063onstructor":{"\\u0070rototype":{"polluted":true}}}',
+      ],
     ] as const) {
       it(`rejects ${name} with INVALID_MESSAGE`, () => {
         expectThrowsCode(() => codec.decode(text), 'INVALID_MESSAGE');
@@ -85,18 +118,34 @@ describe('JsonCodec', () => {
     }
 
     it('rejects the same attempts in binary frames', () => {
-      expectThrowsCode(() => codec.decode(utf8('{"__proto__":{"polluted":true}}')), 'INVALID_MESSAGE');
-      expectThrowsCode(() => codec.decode(utf8('{"constructor":{"prototype":{}}}')), 'INVALID_MESSAGE');
+      expectThrowsCode(
+        () => codec.decode(utf8('{"__proto__":{"polluted":true}}')),
+        'INVALID_MESSAGE',
+      );
+      expectThrowsCode(
+        () => codec.decode(utf8('{"constructor":{"prototype":{}}}')),
+        'INVALID_MESSAGE',
+      );
     });
 
     it('accepts a harmless "constructor" key', () => {
-      expect(codec.decode('{"name":"x","constructor":"Bob"}')).to.deep.equal({ name: 'x', constructor: 'Bob' });
-      expect(codec.decode('{"constructor":{"name":"Bob"}}')).to.deep.equal({ constructor: { name: 'Bob' } });
+      expect(codec.decode('{"name":"x","constructor":"Bob"}')).to.deep.equal({
+        name: 'x',
+        constructor: 'Bob',
+      });
+      expect(codec.decode('{"constructor":{"name":"Bob"}}')).to.deep.equal({
+        constructor: { name: 'Bob' },
+      });
     });
 
     it('accepts the words as string values and harmless keys', () => {
-      const value = codec.decode('{"type":"__proto__","payload":{"prototype":1,"text":"constructor.prototype \\u00e9"}}');
-      expect(value).to.deep.equal({ type: '__proto__', payload: { prototype: 1, text: 'constructor.prototype é' } });
+      const value = codec.decode(
+        '{"type":"__proto__","payload":{"prototype":1,"text":"constructor.prototype \\u00e9"}}',
+      );
+      expect(value).to.deep.equal({
+        type: '__proto__',
+        payload: { prototype: 1, text: 'constructor.prototype é' },
+      });
     });
 
     it('rejects absurdly deep nesting on the inspecting path with INVALID_MESSAGE', () => {

@@ -30,7 +30,9 @@ export function flush(): Promise<void> {
  * `await clock.tickAsync(ms)`.
  */
 export function useFakeClock(): sinon.SinonFakeTimers {
-  return sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+  return sinon.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+  });
 }
 
 let counter = 0;
@@ -51,7 +53,9 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 
 /** Asserts that `error` is a plugsocket error with `code`. */
 export function expectCode(error: unknown, code: ErrorCode): asserts error is PlugSocketError {
-  expect(PlugSocketError.is(error), `expected a PlugSocketError, got ${String(error)}`).to.equal(true);
+  expect(PlugSocketError.is(error), `expected a PlugSocketError, got ${String(error)}`).to.equal(
+    true,
+  );
   expect((error as PlugSocketError).code).to.equal(code);
 }
 
@@ -66,6 +70,43 @@ export function expectThrowsCode(fn: () => unknown, code: ErrorCode): void {
   expectCode(thrown, code);
 }
 
+/** A promise with its settle functions, for strategies and handlers the test resolves by hand. */
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+const servers = new Set<SocketServer<Record<string, unknown>, Record<string, unknown>, never>>();
+const clients = new Set<SocketClient>();
+const rawSockets = new Set<MemorySocket>();
+
+/**
+ * Shuts down every server and disconnects every client the fixtures below made. Call it from
+ * `afterEach`, after restoring any fake clock.
+ */
+export async function cleanUp(): Promise<void> {
+  const all = [
+    ...[...clients].map((c) => c.disconnect().catch(() => undefined)),
+    ...[...rawSockets].map((s) => s.disconnect().catch(() => undefined)),
+    ...[...servers].map((s) => s.shutdown().catch(() => undefined)),
+  ];
+  clients.clear();
+  rawSockets.clear();
+  servers.clear();
+  await Promise.all(all);
+}
+
 /** A listening `SocketServer` on a fresh memory server. */
 export interface ServerFixture<P = unknown> {
   readonly server: SocketServer<Record<string, unknown>, Record<string, unknown>, P>;
@@ -74,20 +115,33 @@ export interface ServerFixture<P = unknown> {
 }
 
 /** Creates and starts a `SocketServer` over a fresh `MemorySocketServer`. */
-export async function startServer<P = unknown>(options: SocketServerOptions<P> = {}): Promise<ServerFixture<P>> {
+export async function startServer<P = unknown>(
+  options: SocketServerOptions<P> = {},
+): Promise<ServerFixture<P>> {
   const adapter = new MemorySocketServer({ name: uniqueName('server') });
-  const server = new SocketServer<Record<string, unknown>, Record<string, unknown>, P>(adapter, options);
+  const server = new SocketServer<Record<string, unknown>, Record<string, unknown>, P>(
+    adapter,
+    options,
+  );
+  servers.add(
+    server as unknown as SocketServer<Record<string, unknown>, Record<string, unknown>, never>,
+  );
   const address = await server.listen();
   return { server, adapter, url: address.url ?? '' };
 }
 
 /** A `SocketClient` over a fresh `MemorySocket`. */
 export function newClient(url: string, options: Partial<SocketClientOptions> = {}): SocketClient {
-  return new SocketClient(new MemorySocket(), { url, ...options });
+  const client = new SocketClient(new MemorySocket(), { url, ...options });
+  clients.add(client);
+  return client;
 }
 
 /** Connects a fresh client and returns it once the server admitted it. */
-export async function connectClient(url: string, options: Partial<SocketClientOptions> = {}): Promise<SocketClient> {
+export async function connectClient(
+  url: string,
+  options: Partial<SocketClientOptions> = {},
+): Promise<SocketClient> {
   const client = newClient(url, options);
   await client.connect();
   return client;
@@ -103,6 +157,7 @@ export class RawClient {
   readonly closes: CloseInfo[] = [];
 
   constructor() {
+    rawSockets.add(this.socket);
     this.socket.on('message', (frame) => this.frames.push(frame));
     this.socket.on('close', (info) => this.closes.push(info));
   }
@@ -125,7 +180,13 @@ export class RawClient {
 
   /** Every received frame, parsed as JSON. */
   get messages(): Record<string, unknown>[] {
-    return this.frames.map((frame) => JSON.parse(typeof frame === 'string' ? frame : new TextDecoder().decode(frame)) as Record<string, unknown>);
+    return this.frames.map(
+      (frame) =>
+        JSON.parse(typeof frame === 'string' ? frame : new TextDecoder().decode(frame)) as Record<
+          string,
+          unknown
+        >,
+    );
   }
 
   /** The received frames of one kind. */
