@@ -2,12 +2,13 @@ import type { Unsubscribe } from './ports/types.js';
 
 /**
  * An ordered list of callbacks for one domain event. A callback that throws does not stop the
- * others; its error goes to `onThrow`, so one faulty handler never takes the server down.
+ * others; its error goes to `onThrow` with the call's arguments, so one faulty handler never takes
+ * the server down and the error can name the client it concerned.
  */
 export class Listeners<F extends (...args: never[]) => void> {
   #list: F[] = [];
 
-  constructor(private readonly onThrow: (error: unknown) => void) {}
+  constructor(private readonly onThrow: (error: unknown, args: Parameters<F>) => void) {}
 
   /** Adds `fn`; the returned function removes it (idempotent). */
   add(fn: F): Unsubscribe {
@@ -29,7 +30,7 @@ export class Listeners<F extends (...args: never[]) => void> {
       try {
         list[i](...args);
       } catch (error) {
-        this.onThrow(error);
+        this.onThrow(error, args);
       }
     }
   }

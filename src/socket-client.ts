@@ -50,6 +50,8 @@ interface PendingRequest {
 }
 
 interface Attempt {
+  welcomed: boolean;
+  closedAfterWelcome: CloseInfo | undefined;
   resolveWelcome: () => void;
   rejectWelcome: (error: PlugSocketError) => void;
   timer: ReturnType<typeof setTimeout>;
@@ -267,16 +269,25 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
     if (this.#state$.closed || this.#state$.isStopped) this.#state$ = new BehaviorSubject<ClientState>(this.#state);
     if (this.#message$.closed || this.#message$.isStopped) this.#message$ = new Subject<MessageOf<In>>();
     this.#setState('connecting');
+    // One attempt: `welcomed` settles when the server admits us, or rejects on timeout, abort
+    // (disconnect()) or a close. Every await below races it, so nothing outlives the timeout.
+    let attempt!: Attempt;
     const welcomed = new Promise<void>((resolve, reject) => {
-      this.#attempt = {
-        resolveWelcome: resolve,
+      attempt = {
+        welcomed: false,
+        closedAfterWelcome: undefined,
+        resolveWelcome: () => {
+          attempt.welcomed = true;
+          resolve();
+        },
         rejectWelcome: reject,
-        timer: setTimeout(() => {
-          reject(new PlugSocketError('CONNECTION_FAILED', `connect timed out after ${this.#connectTimeout} ms`));
-          void this.#adapter.disconnect(CloseCodes.NORMAL, 'connect timeout').catch(() => undefined);
-        }, this.#connectTimeout),
+        timer: setTimeout(
+          () => reject(new PlugSocketError('CONNECTION_FAILED', `connect timed out after ${this.#connectTimeout} ms`)),
+          this.#connectTimeout,
+        ),
       };
     });
+    this.#attempt = attempt;
     welcomed.catch(() => undefined);
     this.#attach();
     try {
@@ -287,20 +298,22 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
         ...(this.#options.query && { query: { ...this.#options.query } }),
         ...(this.#options.auth && { auth: { ...this.#options.auth } }),
       };
-      const options = await this.#auth.applyAuthorization(base);
-      if (this.#attempt === undefined) throw new PlugSocketError('CONNECTION_FAILED', 'connect aborted');
+      const options = await Promise.race([this.#auth.applyAuthorization(base), welcomed.then(() => base)]);
       await Promise.race([this.#adapter.connect(options), welcomed]);
       await welcomed;
     } catch (error) {
       this.#endAttempt();
       this.#detach();
-      if (this.#adapter.isOpen) await this.#adapter.disconnect().catch(() => undefined);
+      // Whatever stage the transport reached (idle, connecting, open), leave it closed.
+      await this.#adapter.disconnect().catch(() => undefined);
       this.#setState('closed');
       throw PlugSocketError.from(error, 'CONNECTION_FAILED');
     }
     this.#endAttempt();
     this.#setState('open');
     this.#onOpen.call();
+    // The server may admit and close at once (e.g. kick on connect): report that close now.
+    if (attempt.closedAfterWelcome !== undefined) this.#finishClose(attempt.closedAfterWelcome);
   }
 
   #endAttempt(): void {
@@ -376,11 +389,9 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
 
   readonly #handleClose = (info: CloseInfo): void => {
     const attempt = this.#attempt;
-    if (attempt !== undefined) {
-      attempt.rejectWelcome(closeError(info));
-      return;
-    }
-    this.#finishClose(info);
+    if (attempt === undefined) this.#finishClose(info);
+    else if (attempt.welcomed) attempt.closedAfterWelcome = info;
+    else attempt.rejectWelcome(closeError(info));
   };
 
   readonly #handleError = (error: PlugSocketError): void => {

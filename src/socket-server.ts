@@ -103,9 +103,9 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
   #state: ServerState = 'idle';
   #shutdown: Promise<void> | undefined;
 
-  readonly #onConnection = new Listeners<(client: ConnectedClient<P>) => void>((e) => this.#handlerFailed(undefined, e));
-  readonly #onDisconnection = new Listeners<(clientId: string, info: CloseInfo) => void>((e) => this.#handlerFailed(undefined, e));
-  readonly #onMessage = new Listeners<(clientId: string, message: MessageOf<In>) => void>((e) => this.#handlerFailed(undefined, e));
+  readonly #onConnection = new Listeners<(client: ConnectedClient<P>) => void>((e, [client]) => this.#handlerFailed(client.id, e));
+  readonly #onDisconnection = new Listeners<(clientId: string, info: CloseInfo) => void>((e, [id]) => this.#handlerFailed(id, e));
+  readonly #onMessage = new Listeners<(clientId: string, message: MessageOf<In>) => void>((e, [id]) => this.#handlerFailed(id, e));
   readonly #onError = new Listeners<(clientId: string | undefined, error: PlugSocketError) => void>((e) =>
     this.#logger.error('onError handler threw', { error: e }),
   );
@@ -386,6 +386,10 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
 
   #admit(record: ClientRecord<P>, result: AuthorizationResult<P>): void {
     if (record.status !== 'authorizing' || !record.connection.isOpen) return;
+    if (typeof result !== 'object' || result === null || typeof result.ok !== 'boolean') {
+      this.#authorizeFailed(record, new TypeError('authorize() must return { ok: true, principal } or { ok: false, reason }'));
+      return;
+    }
     if (!result.ok) {
       record.status = 'gone';
       const unauthorized = result.code === 'UNAUTHORIZED';

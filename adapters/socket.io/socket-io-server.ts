@@ -118,9 +118,11 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
       // flushes the close event and the disconnect packet before closing the transport, but
       // `io.engine.close()` would discard them: `close()` waits for these to finish first.
       const conn = socket.conn;
-      const drained = new Promise<void>((resolve) => conn.once('close', () => resolve()));
-      this.#draining.add(drained);
-      void drained.then(() => this.#draining.delete(drained));
+      if (conn.readyState !== 'closed') {
+        const drained = new Promise<void>((resolve) => conn.once('close', () => resolve()));
+        this.#draining.add(drained);
+        void drained.then(() => this.#draining.delete(drained));
+      }
       socket.disconnect(true);
     } else {
       // On the application's io the engine connection may carry its other namespaces.
@@ -185,6 +187,11 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
   }
 
   readonly #onConnection = (socket: Socket): void => {
+    if (this.state !== 'listening') {
+      // Closing: leave the engine connection alone, it may be the application's.
+      socket.disconnect();
+      return;
+    }
     const peer: Peer = { connection: undefined, closeInfo: undefined };
     this.#peers.set(socket, peer);
     const onEvent = (event: string, ...args: unknown[]): void => {

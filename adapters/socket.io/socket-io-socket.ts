@@ -141,14 +141,19 @@ export class SocketIoSocket extends AbstractSocket {
     const socket = this.#socket;
     if (socket === undefined) return;
     const engine = socket.io.engine;
+    // Our `disconnect` listener would report Socket.IO's own reason for this close (1005).
     this.#release?.();
     this.#release = undefined;
-    this.#socket = undefined;
     socket.emit(SOCKET_IO_EVENTS.CLOSE, code, reason);
     // Disconnecting the last socket of its (private, `forceNew`) manager closes the engine, which
     // first flushes what is queued: the close event, then the disconnect packet. Closed means
-    // flushed, so report it when the engine closes rather than at once.
-    const closed = (): void => this.emitClose({ code, reason });
+    // flushed, so report it when the engine closes rather than at once. The socket stays current
+    // until then, so that `doTerminate` can still drop it if the flush never completes.
+    const closed = (): void => {
+      if (this.#socket !== socket) return;
+      this.#socket = undefined;
+      this.emitClose({ code, reason });
+    };
     if (engine.readyState === 'closed') queueMicrotask(closed);
     else engine.once('close', closed);
     socket.disconnect();

@@ -124,6 +124,11 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
     this.#closeTimeout = options.closeTimeout ?? 5_000;
   }
 
+  /** Milliseconds a graceful close of one connection may take, for adapters' own timers. */
+  protected get closeTimeout(): number {
+    return this.#closeTimeout;
+  }
+
   /** The current state. */
   get state(): ServerState {
     return this.#state;
@@ -293,7 +298,10 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
   /** Writes one frame to one open connection. */
   protected abstract doSend(native: N, frame: Frame): void;
 
-  /** Starts a graceful close of one connection; call {@link emitDisconnect} when it completed. */
+  /**
+   * Starts a graceful close of one connection; call {@link emitDisconnect} when it completed, with
+   * the code and reason sent. After `closeTimeout` the base class terminates it and reports 1006.
+   */
   protected abstract doCloseConnection(native: N, code: number, reason: string): void;
 
   /** Drops one connection at once and releases its resources. */
@@ -325,7 +333,8 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
   /**
    * Reports a connection whose transport handshake completed. Returns its handle, which the
    * adapter passes to the other reports. When the server is not listening the connection is
-   * dropped at once and the returned handle is already closed.
+   * dropped at once and the returned handle is already closed; adapters whose handshake has a
+   * reply (an accept frame) should check `state === 'listening'` before sending it.
    */
   protected acceptConnection(native: N, handshake: HandshakeInit): ServerConnection<N> {
     const connection = new ServerConnection<N>(this, native, normalizeHandshake(handshake));

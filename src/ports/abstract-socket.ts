@@ -65,6 +65,11 @@ export abstract class AbstractSocket extends Emitter<SocketEvents> {
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
   }
 
+  /** Milliseconds a graceful close may take (from the options), for adapters' own timers. */
+  protected get closeTimeout(): number {
+    return this.#closeTimeout;
+  }
+
   /** The current state. */
   get state(): SocketState {
     return this.#state;
@@ -190,7 +195,11 @@ export abstract class AbstractSocket extends Emitter<SocketEvents> {
   /** Hands one frame to the open transport. */
   protected abstract doSend(frame: Frame): void;
 
-  /** Starts a graceful close; call {@link emitClose} when it has completed. */
+  /**
+   * Starts a graceful close; call {@link emitClose} when it has completed, with the code and
+   * reason this side sent (or the peer's echo of them). Without an answer within `closeTimeout`
+   * the base class terminates and reports 1006 itself.
+   */
   protected abstract doClose(code: number, reason: string): void;
 
   /** Drops the connection at once, without a close handshake, and releases its resources. */
@@ -220,10 +229,13 @@ export abstract class AbstractSocket extends Emitter<SocketEvents> {
    */
   protected emitClose(info: CloseInfo): void {
     if (this.#state === 'connecting') {
+      // The close stays available as `cause` ({ code, reason }), so callers can branch on the
+      // code a server refused with rather than on message text.
       this.#failConnect(
         new PlugSocketError(
           'CONNECTION_FAILED',
           `connection closed during handshake (${info.code}${info.reason ? ` ${info.reason}` : ''})`,
+          { cause: closeInfo(info.code, info.reason) },
         ),
       );
       return;
@@ -237,7 +249,11 @@ export abstract class AbstractSocket extends Emitter<SocketEvents> {
     this.emit('close', closeInfo(info.code, info.reason));
   }
 
-  /** Reports a transport error. Before open it fails the pending connect with `CONNECTION_FAILED`. */
+  /**
+   * Reports a transport error. Before open it fails the pending connect with `CONNECTION_FAILED`.
+   * After open, use it for failures that leave the connection usable; a failure that ends the
+   * connection is reported with {@link emitClose} (1006 and the failure as reason) instead.
+   */
   protected emitError(error: unknown): void {
     if (this.#state === 'connecting') {
       this.#failConnect(error);

@@ -1,0 +1,96 @@
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Server, ServerOptions } from 'socket.io';
+import type { AbstractSocketServerOptions } from '../../src/index.js';
+
+/**
+ * Default `maxHttpBufferSize` of the Socket.IO servers plugsocket creates: 4 MiB, in bytes.
+ * Socket.IO's own default (1e6 bytes) is smaller than a 1 MiB frame; the limit applies to the
+ * encoded packet, so this leaves room for JSON escaping and multi-byte UTF-8.
+ */
+export const DEFAULT_SOCKET_IO_MAX_HTTP_BUFFER_SIZE = 4 * 1024 * 1024;
+
+/** Options shared by every way of running a {@link SocketIoServer}. */
+export interface SocketIoServerBaseOptions extends AbstractSocketServerOptions {
+  /**
+   * The Socket.IO namespace clients connect to; it is the path of the url `listen()` reports.
+   * @default '/'
+   */
+  namespace?: string;
+}
+
+/** Options of a {@link SocketIoServer} that creates its own Socket.IO `Server`. */
+export interface SocketIoOwnedIoOptions {
+  /**
+   * Socket.IO's request path; clients must use the same `path`.
+   * @default '/socket.io'
+   */
+  path?: string;
+  /**
+   * Any other Socket.IO `ServerOptions` (`cors`, `pingInterval`, `transports`, `adapter`, …), passed
+   * through. plugsocket's defaults, which these override: `maxHttpBufferSize`
+   * {@link DEFAULT_SOCKET_IO_MAX_HTTP_BUFFER_SIZE}, and `serveClient: false` (a transport has no
+   * business serving the browser bundle from the application's server).
+   */
+  serverOptions?: Partial<Omit<ServerOptions, 'path'>>;
+}
+
+/** A {@link SocketIoServer} on an HTTP server of its own. */
+export interface SocketIoOwnServerOptions extends SocketIoServerBaseOptions, SocketIoOwnedIoOptions {
+  /** Not set: the server creates and owns its HTTP server. */
+  server?: undefined;
+  /** Not set: the server creates and owns its Socket.IO server. */
+  io?: undefined;
+  /**
+   * TCP port; 0 lets the OS pick a free one, which `listen()` then reports.
+   * @default 0
+   */
+  port?: number;
+  /**
+   * Interface to bind. When omitted, Node's default applies (every interface), and the url
+   * reported by `listen()` uses `127.0.0.1`.
+   * @default undefined (all interfaces)
+   */
+  host?: string;
+}
+
+/** A {@link SocketIoServer} on an HTTP(S) server the application owns (and keeps listening). */
+export interface SocketIoAttachedServerOptions extends SocketIoServerBaseOptions, SocketIoOwnedIoOptions {
+  /**
+   * The server to attach to. `close()` detaches and leaves it listening, with its own request
+   * handlers back in place. `listen()` reports a url only when it already listens.
+   */
+  server: HttpServer | HttpsServer;
+  /** Not set: the server creates and owns its Socket.IO server. */
+  io?: undefined;
+  /** Not allowed: the attached server decides where it listens. */
+  port?: never;
+  /** Not allowed: the attached server decides where it listens. */
+  host?: never;
+}
+
+/** A {@link SocketIoServer} on one namespace of a Socket.IO `Server` the application already has. */
+export interface SocketIoSharedServerOptions extends SocketIoServerBaseOptions {
+  /**
+   * The application's Socket.IO server. plugsocket serves `io.of(namespace)` and `close()` only
+   * disconnects its own sockets and removes its listener: `io` stays open. Its options apply as
+   * they are, so give it a `maxHttpBufferSize` that fits your largest frame.
+   */
+  io: Server;
+  /** Not set: `io` is already attached where it belongs. */
+  server?: undefined;
+  /** Not allowed: `io` decides where it listens. */
+  port?: never;
+  /** Not allowed: `io` decides where it listens. */
+  host?: never;
+  /** Not allowed: `io` has its path already. */
+  path?: never;
+  /** Not allowed: `io` has its options already. */
+  serverOptions?: never;
+}
+
+/** Options of {@link SocketIoServer}: one of its three modes. */
+export type SocketIoServerOptions =
+  | SocketIoOwnServerOptions
+  | SocketIoAttachedServerOptions
+  | SocketIoSharedServerOptions;

@@ -1,0 +1,86 @@
+// Light clients: raw `ws` connections that do the least a client of each server must do, so that
+// the client process costs the same whatever the server is and the server is what is measured.
+//
+// - `ws`:      a plain WebSocket; ready on open.
+// - `ps-ws`:   a plain WebSocket that waits for plugsocket's `welcome` frame (docs/protocol.md).
+// - `sio`:     Engine.IO v4 / Socket.IO v5 spoken by hand: answers the open packet with a
+//              namespace connect (`40`), answers pings (`2` → `3`); ready on `40{sid}`.
+// - `ps-sio`:  the same, then waits for plugsocket's `welcome`, which arrives as the event
+//              `42["m","{\"k\":\"welcome\",…}"]`.
+//
+// `onMessage` is called for every application message after the client is ready: `msg` frames
+// for the plugsocket servers, every `42` event for raw Socket.IO, every frame for raw ws. The
+// check reads single bytes; nothing is parsed.
+import { WebSocket, type RawData } from 'ws';
+
+export type LightKind = 'ws' | 'ps-ws' | 'sio' | 'ps-sio';
+
+const CH = {
+  zero: 0x30, // '0' Engine.IO open
+  two: 0x32, // '2' Engine.IO ping
+  four: 0x34, // '4' Engine.IO message
+  m: 0x6d, // 'm'
+} as const;
+
+// Offset of the first letter of the plugsocket kind: `{"k":"msg"` and `42["m","{\"k\":\"msg\"`.
+const PS_WS_KIND_AT = 6;
+const PS_SIO_KIND_AT = 17;
+
+export function engineUrl(port: number): string {
+  return `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`;
+}
+
+export function openLight(kind: LightKind, port: number, onMessage: () => void): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const isSio = kind === 'sio' || kind === 'ps-sio';
+    const ws = new WebSocket(isSio ? engineUrl(port) : `ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
+    ws.on('error', reject);
+    let ready = false;
+    const becomeReady = (): void => {
+      ready = true;
+      resolve(ws);
+    };
+    switch (kind) {
+      case 'ws':
+        ws.on('open', becomeReady);
+        ws.on('message', onMessage);
+        return;
+      case 'ps-ws':
+        ws.on('message', (data: RawData) => {
+          const d = data as Buffer;
+          if (d[PS_WS_KIND_AT] === CH.m) {
+            if (ready) onMessage();
+          } else if (!ready) becomeReady(); // the welcome
+        });
+        return;
+      case 'sio':
+      case 'ps-sio': {
+        const ps = kind === 'ps-sio';
+        let connected = false;
+        ws.on('message', (data: RawData) => {
+          const d = data as Buffer;
+          const c0 = d[0];
+          if (c0 === CH.four) {
+            if (d[1] === CH.two) {
+              if (!ps) {
+                if (ready) onMessage();
+              } else if (d[PS_SIO_KIND_AT] === CH.m) {
+                if (ready) onMessage();
+              } else if (!ready && connected) becomeReady(); // the welcome
+            } else if (d[1] === CH.zero) {
+              connected = true;
+              if (!ps) becomeReady();
+            }
+          } else if (c0 === CH.two) ws.send('3');
+          else if (c0 === CH.zero) ws.send('40');
+        });
+        return;
+      }
+    }
+  });
+}
+
+/** The private `net.Socket` under a ws WebSocket, to cork bursts of sends. */
+export function netSocketOf(ws: WebSocket): { cork(): void; uncork(): void } {
+  return (ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+}

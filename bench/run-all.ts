@@ -1,0 +1,419 @@
+// `npm run bench`: plugsocket against the raw libraries, in the same run.
+//
+//   npm run bench [-- --quick] [-- --only echo,throughput,fanout,memory] [-- --rounds N]
+//   npm run bench -- --summarize .bench-results/<file>.jsonl      (tables of a finished run)
+//
+// Every scenario runs each implementation once per round, in an order rotated every round, so
+// slow drift of the machine hits all implementations alike; ratios are computed within a round
+// and reported as median [min–max] with the per-round values. Each run is a fresh pair of
+// processes (server and client) pinned with taskset, killed if it outlives 60 s. Raw results are
+// appended to .bench-results/<timestamp>.jsonl; the markdown tables go to stdout, progress to
+// stderr.
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import path from 'node:path';
+import { BENCH_DIR, median, parseArgs, ROOT } from './common.js';
+
+interface Scenario {
+  script: string;
+  impls: string[];
+  rounds: number;
+  /** taskset CPUs "server:client", or 'none'. */
+  pin: string;
+  args: Record<string, number>;
+  quick: { rounds: number; args: Record<string, number> };
+  nodeFlags?: string[];
+}
+
+const PLAN: Record<string, Scenario> = {
+  echo: {
+    script: 'echo.ts',
+    impls: ['ws-raw', 'ps-ws', 'sio-raw', 'ps-sio'],
+    rounds: 5,
+    pin: '0:0',
+    args: { n: 20_000, warmup: 2_000 },
+    quick: { rounds: 2, args: { n: 5_000, warmup: 1_000 } },
+  },
+  throughput: {
+    script: 'throughput.ts',
+    impls: ['ws-raw', 'ps-ws', 'sio-raw', 'ps-sio'],
+    rounds: 5,
+    pin: '0:1',
+    args: { n: 200_000 },
+    quick: { rounds: 2, args: { n: 50_000 } },
+  },
+  fanout: {
+    script: 'fanout.ts',
+    impls: ['ws-raw-prebuilt', 'ws-raw-per-client', 'ps-ws', 'sio-raw', 'ps-sio'],
+    rounds: 3,
+    pin: '0:1',
+    args: { clients: 1_000, msgs: 1_000 },
+    quick: { rounds: 1, args: { clients: 300, msgs: 300 } },
+  },
+  memory: {
+    script: 'memory.ts',
+    impls: ['ws-raw', 'ps-ws', 'sio-raw', 'ps-sio'],
+    rounds: 3,
+    pin: 'none',
+    args: { conns: 5_000, warm: 20 },
+    quick: { rounds: 1, args: { conns: 1_000, warm: 20 } },
+    nodeFlags: ['--expose-gc'],
+  },
+};
+
+const RUN_TIMEOUT_MS = 60_000;
+
+// ---------------------------------------------------------------- records
+
+interface CpuMs {
+  user: number;
+  system: number;
+}
+interface MemorySample {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+interface Rec {
+  runId: string;
+  scenario: string;
+  impl: string;
+  round: number;
+  error?: string;
+  n?: number;
+  // echo
+  p50us?: number;
+  p99us?: number;
+  rtPerSec?: number;
+  // throughput
+  msgsPerSec?: number;
+  serverCpuMs?: CpuMs;
+  clientCpuMs?: CpuMs;
+  // fanout
+  clients?: number;
+  msgs?: number;
+  deliveriesPerSec?: number;
+  allDeliveredMs?: number;
+  serverSyncNsPerDelivery?: number;
+  // memory
+  conns?: number;
+  serverPerConnBytes?: MemorySample;
+  clientPerConnBytes?: MemorySample;
+  env?: Record<string, unknown>;
+  pinned?: string | null;
+}
+
+function runOne(scenario: Scenario, impl: string, quick: boolean): Promise<Record<string, unknown>> {
+  const values = quick ? scenario.quick.args : scenario.args;
+  const argv = [
+    ...process.execArgv,
+    ...(scenario.nodeFlags ?? []),
+    path.join(BENCH_DIR, scenario.script),
+    '--impl',
+    impl,
+    '--pin',
+    scenario.pin,
+    ...Object.entries(values).flatMap(([k, v]) => [`--${k}`, String(v)]),
+  ];
+  return new Promise((resolve) => {
+    // Its own process group, so that a run that hangs is killed with its client.
+    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const killer = setTimeout(() => {
+      err += `\n[run-all] killed after ${RUN_TIMEOUT_MS / 1000} s`;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, RUN_TIMEOUT_MS);
+    child.on('exit', (code) => {
+      clearTimeout(killer);
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (line !== undefined) resolve(JSON.parse(line.slice(7)) as Record<string, unknown>);
+      else resolve({ error: `exit ${code}: ${err.trim().slice(-600)}` });
+    });
+  });
+}
+
+function headline(rec: Record<string, unknown>): string {
+  const r = rec as unknown as Rec;
+  if (r.error !== undefined) return `ERROR ${r.error}`;
+  switch (r.scenario) {
+    case 'echo':
+      return `p50 ${fmt(r.p50us, 1)} µs, ${fmt(r.rtPerSec)} RT/s`;
+    case 'throughput':
+      return `${fmt(cpuPer(r.serverCpuMs, r.n) * 1e3, 2)} µs server CPU/msg, ${fmt(r.msgsPerSec)} msgs/s`;
+    case 'fanout':
+      return `${fmt(r.deliveriesPerSec)} deliveries/s`;
+    case 'memory':
+      return `${fmt((r.serverPerConnBytes?.heapUsed ?? NaN) / 1024, 2)} KB heap/conn`;
+    default:
+      return 'ok';
+  }
+}
+
+async function main(args: Record<string, string>): Promise<void> {
+  const quick = args.quick === 'true';
+  const only = args.only === undefined ? Object.keys(PLAN) : args.only.split(',').map((s) => s.trim());
+  for (const name of only) if (PLAN[name] === undefined) throw new Error(`unknown scenario ${name}; known: ${Object.keys(PLAN).join(', ')}`);
+  const runId = new Date().toISOString();
+  const dir = path.join(ROOT, '.bench-results');
+  mkdirSync(dir, { recursive: true });
+  const outFile = args.out ?? path.join(dir, `${runId.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.jsonl`);
+  const load = loadavg()[0];
+  if (load > 1.5) console.error(`warning: load average ${load.toFixed(2)}: other processes compete for the CPUs; figures will be noisy`);
+  const started = Date.now();
+  for (const name of only) {
+    const scenario = PLAN[name];
+    const rounds = args.rounds !== undefined ? Number(args.rounds) : quick ? scenario.quick.rounds : scenario.rounds;
+    for (let round = 0; round < rounds; round++) {
+      const order = scenario.impls.map((_, i) => scenario.impls[(i + round) % scenario.impls.length]);
+      for (const impl of order) {
+        const t = Date.now();
+        const result = await runOne(scenario, impl, quick);
+        const rec = { runId, scenario: name, impl, round, quick, ...result, wallMs: Date.now() - t };
+        appendFileSync(outFile, JSON.stringify(rec) + '\n');
+        console.error(`${name} r${round + 1}/${rounds} ${impl.padEnd(17)} ${((Date.now() - t) / 1000).toFixed(1).padStart(5)} s  ${headline(rec)}`);
+      }
+    }
+  }
+  console.error(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; raw results: ${path.relative(ROOT, outFile)}`);
+  console.log(summarize(readFileSync(outFile, 'utf8'), runId, { loadStart: load, loadEnd: loadavg()[0], quick }));
+}
+
+// ---------------------------------------------------------------- summary
+
+function fmt(x: number | undefined, digits = 0): string {
+  if (x === undefined || !Number.isFinite(x)) return 'n/a';
+  return x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+function stat(values: (number | undefined)[], digits = 0): string {
+  const v = values.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  if (v.length === 0) return 'n/a';
+  if (v.length === 1) return fmt(v[0], digits);
+  return `${fmt(median(v), digits)} [${fmt(Math.min(...v), digits)}–${fmt(Math.max(...v), digits)}]`;
+}
+
+function cpuPer(cpu: CpuMs | undefined, n: number | undefined): number {
+  return cpu === undefined || n === undefined ? NaN : (cpu.user + cpu.system) / n;
+}
+
+interface Verdict {
+  what: string;
+  target: string;
+  measured: string;
+  ok: boolean | undefined;
+}
+
+function summarize(text: string, runId: string | undefined, meta: { loadStart?: number; loadEnd?: number; quick?: boolean } = {}): string {
+  let recs = text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Rec);
+  runId ??= recs.at(-1)?.runId;
+  recs = recs.filter((r) => r.runId === runId);
+  const failed = recs.filter((r) => r.error !== undefined);
+  recs = recs.filter((r) => r.error === undefined);
+  const lines: string[] = [];
+  const verdicts: Verdict[] = [];
+  const of = (scenario: string): Rec[] => recs.filter((r) => r.scenario === scenario);
+  const implsOf = (scenario: string): string[] => [...new Set(of(scenario).map((r) => r.impl))];
+  const table = (title: string, header: string[], rows: string[][]): void => {
+    lines.push('', `### ${title}`, '', `| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
+    for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
+  };
+  /** Per-round a ÷ b (or a − b), in round order. */
+  const perRound = (scenario: string, a: string, b: string, f: (r: Rec) => number, op: 'ratio' | 'diff' = 'ratio'): number[] => {
+    const rs = of(scenario);
+    const out: number[] = [];
+    for (const round of [...new Set(rs.map((r) => r.round))].sort((x, y) => x - y)) {
+      const ra = rs.find((r) => r.round === round && r.impl === a);
+      const rb = rs.find((r) => r.round === round && r.impl === b);
+      if (ra !== undefined && rb !== undefined) out.push(op === 'ratio' ? f(ra) / f(rb) : f(ra) - f(rb));
+    }
+    return out;
+  };
+  const ratioRow = (label: string, values: number[], digits = 2): string[] => [
+    label,
+    stat(values, digits),
+    values.map((v) => fmt(v, digits)).join(', '),
+  ];
+  const verdict = (what: string, target: string, values: number[], pass: (m: number) => boolean, digits = 2, unit = '×'): void => {
+    const m = median(values);
+    verdicts.push({
+      what,
+      target,
+      measured: values.length === 0 ? 'n/a' : `${stat(values, digits)}${unit}`,
+      ok: values.length === 0 ? undefined : pass(m),
+    });
+  };
+
+  const env = recs.find((r) => r.env !== undefined)?.env ?? {};
+  lines.push(
+    `Machine: ${cpus().length} vCPU (${cpus()[0]?.model ?? '?'}), Node ${String(env.node)}, ws ${String(env.ws)}, ` +
+      `socket.io ${String(env['socket.io'])}, socket.io-client ${String(env['socket.io-client'])}, engine.io ${String(env['engine.io'])}, ` +
+      `plugsocket ${String(env.plugsocket)}${typeof env.bufferutil === 'string' ? `, bufferutil ${env.bufferutil}` : ', no bufferutil'}. ` +
+      `Run ${runId}${meta.quick ? ' (--quick: fewer rounds, smaller sizes)' : ''}` +
+      (meta.loadStart !== undefined ? `; load average ${meta.loadStart.toFixed(2)} at start, ${meta.loadEnd?.toFixed(2)} at end.` : '.'),
+  );
+
+  // echo
+  if (of('echo').length > 0) {
+    const n = of('echo')[0].n;
+    table(
+      `Echo round trip (1 client, sequential, ${fmt(n)} round trips after warm-up; server and client on CPU 0)`,
+      ['impl', 'runs', 'p50 µs', 'p99 µs', 'round trips/s', 'server CPU µs/RT', 'client CPU µs/RT'],
+      implsOf('echo').map((impl) => {
+        const rs = of('echo').filter((r) => r.impl === impl);
+        return [
+          impl,
+          String(rs.length),
+          stat(rs.map((r) => r.p50us), 1),
+          stat(rs.map((r) => r.p99us), 1),
+          stat(rs.map((r) => r.rtPerSec)),
+          stat(rs.map((r) => cpuPer(r.serverCpuMs, r.n) * 1e3), 1),
+          stat(rs.map((r) => cpuPer(r.clientCpuMs, r.n) * 1e3), 1),
+        ];
+      }),
+    );
+    const p50 = (r: Rec): number => r.p50us ?? NaN;
+    const rt = (r: Rec): number => r.rtPerSec ?? NaN;
+    const psWs = perRound('echo', 'ps-ws', 'ws-raw', p50);
+    const psSio = perRound('echo', 'ps-sio', 'sio-raw', p50);
+    table('Echo ratios (same round)', ['ratio', 'median [min–max]', 'per round'], [
+      ratioRow('p50 ps-ws ÷ ws-raw', psWs),
+      ratioRow('p50 ps-sio ÷ sio-raw', psSio),
+      ratioRow('p50 sio-raw ÷ ws-raw', perRound('echo', 'sio-raw', 'ws-raw', p50)),
+      ratioRow('round trips/s ps-ws ÷ sio-raw', perRound('echo', 'ps-ws', 'sio-raw', rt)),
+    ]);
+    verdict('echo p50, ps-ws ÷ ws-raw', '≤ 1.10×', psWs, (m) => m <= 1.1);
+    verdict('echo p50, ps-sio ÷ sio-raw', '≤ 1.10×', psSio, (m) => m <= 1.1);
+  }
+
+  // throughput
+  if (of('throughput').length > 0) {
+    const n = of('throughput')[0].n;
+    table(
+      `Inbound throughput (1 client pipelining ${fmt(n)} messages, corked bursts of 64, backpressure at 1 MiB; server CPU 0, client CPU 1)`,
+      ['impl', 'runs', 'server CPU µs/msg', 'msgs/s', 'client CPU µs/msg'],
+      implsOf('throughput').map((impl) => {
+        const rs = of('throughput').filter((r) => r.impl === impl);
+        return [
+          impl,
+          String(rs.length),
+          stat(rs.map((r) => cpuPer(r.serverCpuMs, r.n) * 1e3), 2),
+          stat(rs.map((r) => r.msgsPerSec)),
+          stat(rs.map((r) => cpuPer(r.clientCpuMs, r.n) * 1e3), 2),
+        ];
+      }),
+    );
+    const cpu = (r: Rec): number => cpuPer(r.serverCpuMs, r.n);
+    const rate = (r: Rec): number => r.msgsPerSec ?? NaN;
+    const psWs = perRound('throughput', 'ps-ws', 'ws-raw', cpu);
+    const psSio = perRound('throughput', 'ps-sio', 'sio-raw', cpu);
+    const capacity = perRound('throughput', 'sio-raw', 'ps-ws', cpu);
+    table('Throughput ratios (same round)', ['ratio', 'median [min–max]', 'per round'], [
+      ratioRow('server CPU/msg ps-ws ÷ ws-raw', psWs),
+      ratioRow('server CPU/msg ps-sio ÷ sio-raw', psSio),
+      ratioRow('server CPU/msg sio-raw ÷ ws-raw', perRound('throughput', 'sio-raw', 'ws-raw', cpu)),
+      ratioRow('server capacity ps-ws ÷ sio-raw (sio-raw CPU/msg ÷ ps-ws CPU/msg)', capacity),
+      ratioRow('msgs/s ps-ws ÷ sio-raw', perRound('throughput', 'ps-ws', 'sio-raw', rate)),
+    ]);
+    verdict('inbound server CPU/msg, ps-ws ÷ ws-raw', '≤ 1.25×', psWs, (m) => m <= 1.25);
+    verdict('inbound server CPU/msg, ps-sio ÷ sio-raw', '≤ 1.10×', psSio, (m) => m <= 1.1);
+    verdict('headline: ps-ws inbound capacity ÷ raw socket.io', '≥ 1.5×', capacity, (m) => m >= 1.5);
+  }
+
+  // fan-out
+  if (of('fanout').length > 0) {
+    const r0 = of('fanout')[0];
+    table(
+      `Broadcast fan-out (${fmt(r0.clients)} light clients × ${fmt(r0.msgs)} broadcasts, one per event-loop turn; server CPU 0, clients CPU 1)`,
+      ['impl', 'runs', 'deliveries/s', 'all delivered ms', 'server CPU ns/delivery', 'in broadcast() ns/delivery', 'client CPU ns/delivery'],
+      implsOf('fanout').map((impl) => {
+        const rs = of('fanout').filter((r) => r.impl === impl);
+        const d = (r: Rec): number => (r.clients ?? NaN) * (r.msgs ?? NaN);
+        return [
+          impl,
+          String(rs.length),
+          stat(rs.map((r) => r.deliveriesPerSec)),
+          stat(rs.map((r) => r.allDeliveredMs)),
+          stat(rs.map((r) => cpuPer(r.serverCpuMs, d(r)) * 1e6)),
+          stat(rs.map((r) => r.serverSyncNsPerDelivery)),
+          stat(rs.map((r) => cpuPer(r.clientCpuMs, d(r)) * 1e6)),
+        ];
+      }),
+    );
+    const dps = (r: Rec): number => r.deliveriesPerSec ?? NaN;
+    const psWs = perRound('fanout', 'ps-ws', 'ws-raw-prebuilt', dps);
+    const psSio = perRound('fanout', 'ps-sio', 'sio-raw', dps);
+    table('Fan-out ratios (same round, deliveries/s)', ['ratio', 'median [min–max]', 'per round'], [
+      ratioRow('ps-ws ÷ ws-raw-prebuilt', psWs),
+      ratioRow('ps-ws ÷ ws-raw-per-client', perRound('fanout', 'ps-ws', 'ws-raw-per-client', dps)),
+      ratioRow('ps-sio ÷ sio-raw', psSio),
+      ratioRow('ps-ws ÷ sio-raw', perRound('fanout', 'ps-ws', 'sio-raw', dps)),
+    ]);
+    verdict('fan-out deliveries/s, ps-ws ÷ ws-raw-prebuilt', '≥ 0.95×', psWs, (m) => m >= 0.95);
+    verdict('fan-out deliveries/s, ps-sio ÷ sio-raw', '≥ 0.91× (cost ≤ 1.10×)', psSio, (m) => m >= 1 / 1.1);
+  }
+
+  // memory
+  if (of('memory').length > 0) {
+    const r0 = of('memory')[0];
+    const kb = (b: number | undefined): number => (b ?? NaN) / 1024;
+    table(
+      `Memory per idle connection (server process, ${fmt(r0.conns)} connections, after full GC; KB = 1,024 bytes)`,
+      ['impl', 'runs', 'heapUsed KB', 'RSS KB', 'heapTotal KB', 'external KB', 'client process RSS KB'],
+      implsOf('memory').map((impl) => {
+        const rs = of('memory').filter((r) => r.impl === impl);
+        return [
+          impl,
+          String(rs.length),
+          stat(rs.map((r) => kb(r.serverPerConnBytes?.heapUsed)), 2),
+          stat(rs.map((r) => kb(r.serverPerConnBytes?.rss)), 2),
+          stat(rs.map((r) => kb(r.serverPerConnBytes?.heapTotal)), 2),
+          stat(rs.map((r) => kb(r.serverPerConnBytes?.external)), 2),
+          stat(rs.map((r) => kb(r.clientPerConnBytes?.rss)), 2),
+        ];
+      }),
+    );
+    const heap = (r: Rec): number => kb(r.serverPerConnBytes?.heapUsed);
+    const rss = (r: Rec): number => kb(r.serverPerConnBytes?.rss);
+    const wsAdded = perRound('memory', 'ps-ws', 'ws-raw', heap, 'diff');
+    const sioAdded = perRound('memory', 'ps-sio', 'sio-raw', heap, 'diff');
+    const vsSio = perRound('memory', 'ps-ws', 'sio-raw', heap);
+    table('Memory comparisons (same round)', ['comparison', 'median [min–max]', 'per round'], [
+      ratioRow('heap KB added: ps-ws − ws-raw', wsAdded),
+      ratioRow('heap KB added: ps-sio − sio-raw', sioAdded),
+      ratioRow('heap ps-ws ÷ sio-raw', vsSio),
+      ratioRow('RSS ps-ws ÷ sio-raw', perRound('memory', 'ps-ws', 'sio-raw', rss)),
+      ratioRow('RSS ps-ws ÷ ws-raw', perRound('memory', 'ps-ws', 'ws-raw', rss)),
+    ]);
+    verdict('heap per connection added by plugsocket on ws', '≤ 1.5 KB', wsAdded, (m) => m <= 1.5, 2, ' KB');
+    verdict('heap per connection added by plugsocket on Socket.IO', '≤ 1.5 KB', sioAdded, (m) => m <= 1.5, 2, ' KB');
+    verdict('headline: ps-ws heap per connection ÷ raw socket.io', '≤ 0.5×', vsSio, (m) => m <= 0.5);
+  }
+
+  if (verdicts.length > 0) {
+    lines.push('', '### Verdicts (median of the per-round figures)', '', '| target | goal | measured | |', '|---|---|---|---|');
+    for (const v of verdicts) lines.push(`| ${v.what} | ${v.target} | ${v.measured} | ${v.ok === undefined ? '–' : v.ok ? '✓' : '✗'} |`);
+    lines.push('');
+    for (const v of verdicts) lines.push(`VERDICT ${v.ok === undefined ? 'n/a' : v.ok ? 'PASS' : 'FAIL'}: ${v.what}: ${v.measured} (goal ${v.target})`);
+  }
+  if (failed.length > 0) {
+    lines.push('', `Failed runs (${failed.length}):`);
+    for (const r of failed) lines.push(`- ${r.scenario} round ${r.round + 1} ${r.impl}: ${r.error?.split('\n').at(-1) ?? ''}`);
+  }
+  return lines.join('\n');
+}
+
+const args = parseArgs();
+if (args.summarize !== undefined) console.log(summarize(readFileSync(args.summarize, 'utf8'), args.run));
+else await main(args);

@@ -1,0 +1,85 @@
+// The four servers the scenarios compare, each as an application would set it up: raw ws, raw
+// Socket.IO, and plugsocket's SocketServer on its ws and Socket.IO adapters. Scenario scripts
+// import this module dynamically, after forking their client, so that both processes load their
+// code at the same time.
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SocketServer } from 'plugsocket';
+import { SocketIoServer } from 'plugsocket/socket.io';
+import { WsSocketServer } from 'plugsocket/ws';
+import { Server as IoServer } from 'socket.io';
+import { WebSocketServer } from 'ws';
+
+export interface RawWs {
+  wss: WebSocketServer;
+  port: number;
+  url: string;
+  close: () => void;
+}
+
+export async function startRawWs(): Promise<RawWs> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await once(wss, 'listening');
+  const { port } = wss.address() as AddressInfo;
+  return {
+    wss,
+    port,
+    url: `ws://127.0.0.1:${port}/`,
+    close: () => {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+    },
+  };
+}
+
+export interface RawSio {
+  io: IoServer;
+  port: number;
+  url: string;
+  close: () => void;
+}
+
+export async function startRawSio(): Promise<RawSio> {
+  const http = createServer();
+  const io = new IoServer(http);
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  return {
+    io,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      void io.close();
+      http.closeAllConnections();
+    },
+  };
+}
+
+export type PsTransport = 'ws' | 'sio';
+
+export interface Ps {
+  server: SocketServer;
+  port: number;
+  url: string;
+  close: () => void;
+}
+
+/** plugsocket's `SocketServer` with its defaults, on a loopback port chosen by the OS. */
+export async function startPs(transport: PsTransport): Promise<Ps> {
+  const adapter =
+    transport === 'ws'
+      ? new WsSocketServer({ port: 0, host: '127.0.0.1' })
+      : new SocketIoServer({ port: 0, host: '127.0.0.1' });
+  const server = new SocketServer(adapter);
+  const { url, port } = await server.listen();
+  if (url === undefined || port === undefined) throw new Error('the server reported no url');
+  return {
+    server,
+    port,
+    url,
+    close: () => {
+      void server.shutdown();
+    },
+  };
+}

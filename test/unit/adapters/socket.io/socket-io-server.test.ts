@@ -1,0 +1,216 @@
+import { expect } from 'chai';
+import { createServer } from 'node:http';
+import { connect as tcpConnect, type Socket as NetSocket } from 'node:net';
+import type { Server, Socket } from 'socket.io';
+import type { ServerConnection } from '../../../../src/index.js';
+import { SOCKET_IO_CAPABILITIES, SocketIoServer, SocketIoSocket } from '../../../../adapters/socket.io/index.js';
+import {
+  closeHttp,
+  Fixture,
+  HOST,
+  listenHttp,
+  rawClient,
+  recordClient,
+  recordServer,
+  waitFor,
+} from './socket-io-test-kit.js';
+/** A server whose test can drop a connection the way the base class does on a close timeout. */
+class KillableServer extends SocketIoServer {
+  kill(connection: ServerConnection<Socket>): void {
+    this.doTerminateConnection(connection.native);
+  }
+}
+
+describe('SocketIoServer', () => {
+  const fixture = new Fixture();
+  afterEach(() => fixture.run());
+  const own = (): SocketIoServer => new SocketIoServer({ port: 0, host: HOST });
+
+  it('declares the full capability manifest, frozen', () => {
+    expect(new SocketIoServer().supports).to.equal(SOCKET_IO_CAPABILITIES);
+    expect(Object.isFrozen(SOCKET_IO_CAPABILITIES)).to.be.true;
+    expect(SOCKET_IO_CAPABILITIES).to.deep.equal({
+      binary: true,
+      ping: true,
+      handshakeHeaders: true,
+      handshakeQuery: true,
+      handshakeAuth: true,
+      remoteAddress: true,
+    });
+  });
+
+  it('rejects options that give both io and server, and a namespace without a leading slash', () => {
+    const both = { io: {} as Server, server: createServer() };
+    expect(() => new SocketIoServer(both as never)).to.throw(TypeError);
+    expect(() => new SocketIoServer({ namespace: 'chat' })).to.throw(TypeError);
+  });
+
+  describe('handshake', () => {
+    it('reports headers, query without Engine.IO parameters, auth, url and remoteAddress', async () => {
+      const server = fixture.server(new SocketIoServer({ port: 0, host: HOST }));
+      const log = recordServer(server);
+      const { url = '' } = await server.listen();
+      const client = fixture.client(new SocketIoSocket());
+      await client.connect({
+        url: `${url}?from=url`,
+        headers: { 'X-Tenant': 'acme' },
+        query: { room: 'lobby' },
+        auth: { token: 'secret', nested: { n: 1 } },
+      });
+      await waitFor(() => log.connections.length === 1, 'the connection');
+      const { handshake } = log.connections[0];
+      expect(handshake.headers['x-tenant']).to.equal('acme');
+      expect({ ...handshake.query }).to.deep.equal({ from: 'url', room: 'lobby' });
+      expect(handshake.auth).to.deep.equal({ token: 'secret', nested: { n: 1 } });
+      expect(handshake.url).to.match(/^\/socket\.io\/\?/).and.include('room=lobby');
+      expect(handshake.remoteAddress).to.equal(HOST);
+    });
+  });
+
+  describe('closing', () => {
+    it('carries the client close code and reason to the server, and the server one to the client', async () => {
+      const first = await fixture.pair(own());
+      await first.client.disconnect(4001, 'bye');
+      await waitFor(() => first.log.disconnects.length === 1, 'the server disconnect');
+      expect(first.log.disconnects[0].info).to.deep.equal({ code: 4001, reason: 'bye' });
+      expect(first.events.closes).to.deep.equal([{ code: 4001, reason: 'bye' }]);
+
+      const second = await fixture.pair(own());
+      await second.server.closeConnection(second.connection, 4002, 'later');
+      await waitFor(() => second.events.closes.length === 1, 'the client close');
+      expect(second.events.closes[0]).to.deep.equal({ code: 4002, reason: 'later' });
+      expect(second.log.disconnects[0].info).to.deep.equal({ code: 4002, reason: 'later' });
+    });
+
+    it('closes cleanly when the application closes the connection inside its connection handler', async () => {
+      const server = fixture.server(new SocketIoServer({ port: 0, host: HOST }));
+      const log = recordServer(server);
+      server.onConnection((connection) => void connection.close(4003, 'not today'));
+      const { url = '' } = await server.listen();
+      const client = fixture.client(new SocketIoSocket());
+      const events = recordClient(client);
+      await client.connect({ url });
+      await waitFor(() => events.closes.length === 1 && log.disconnects.length === 1, 'both sides closed');
+      expect(events.closes[0]).to.deep.equal({ code: 4003, reason: 'not today' });
+      expect(log.disconnects[0].info).to.deep.equal({ code: 4003, reason: 'not today' });
+    });
+
+    it('reports 1006 on both sides when the server drops a connection without closing it', async () => {
+      const { server, connection, events, log } = await fixture.pair(new KillableServer({ port: 0, host: HOST }));
+      server.kill(connection);
+      await waitFor(() => events.closes.length === 1 && log.disconnects.length === 1, 'both sides closed');
+      expect(events.closes[0].code).to.equal(1006);
+      expect(log.disconnects[0].info.code).to.equal(1006);
+    });
+
+    it('reports 1005 on both sides when the app disconnects the Socket.IO socket itself', async () => {
+      const { connection, events, log } = await fixture.pair(own());
+      connection.native.disconnect();
+      await waitFor(() => events.closes.length === 1 && log.disconnects.length === 1, 'both sides closed');
+      expect(events.closes[0]).to.deep.equal({ code: 1005, reason: 'io server disconnect' });
+      expect(log.disconnects[0].info).to.deep.equal({ code: 1005, reason: 'server namespace disconnect' });
+    });
+
+    it('reports 1005 for a plain Socket.IO client that disconnects, ignoring a close code it may not send', async () => {
+      const server = fixture.server(new SocketIoServer({ port: 0, host: HOST }));
+      const log = recordServer(server);
+      const { url = '' } = await server.listen();
+      const socket = fixture.defer(await rawClient(url), (s) => s.disconnect());
+      await waitFor(() => log.connections.length === 1, 'the connection');
+      socket.emit('c', 1006, 'reserved code');
+      socket.disconnect();
+      await waitFor(() => log.disconnects.length === 1, 'the server disconnect');
+      expect(log.disconnects[0].info).to.deep.equal({ code: 1005, reason: 'client namespace disconnect' });
+    });
+
+    it('lets queued frames and the close reach the client before close() shuts the engine', async () => {
+      const { server, connection, events } = await fixture.pair(own());
+      const big = 'x'.repeat(64 * 1024);
+      for (let i = 0; i < 200; i++) server.send(connection, big);
+      await server.close(4010, 'flushed');
+      await waitFor(() => events.closes.length === 1, 'the client close');
+      expect(events.messages).to.have.length(200);
+      expect(events.closes[0]).to.deep.equal({ code: 4010, reason: 'flushed' });
+    });
+
+    it('close() settles within about closeTimeout and drops a peer that never answers the closing handshake', async () => {
+      const server = fixture.server(new SocketIoServer({ port: 0, host: HOST, closeTimeout: 200 }));
+      const { port } = await server.listen();
+      // A bare WebSocket peer that completes the upgrade, then ignores everything it receives.
+      const peer = fixture.defer(tcpConnect(port ?? 0, HOST), (p) => p.destroy());
+      const upgraded = new Promise<void>((resolve) => peer.once('data', () => resolve()));
+      peer.write(
+        'GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n' +
+          `Host: ${HOST}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+      await upgraded;
+      const dropped = new Promise<void>((resolve) => peer.once('close', () => resolve()));
+      const started = Date.now();
+      await server.close();
+      expect(Date.now() - started, 'close() duration').to.be.below(2_000);
+      await waitFor(() => peer.destroyed, 'the peer connection dropped', 1_000);
+      await dropped;
+    });
+
+    it("ends the connection with 1006 on both sides when Socket.IO's heartbeat times out", async () => {
+      const { http } = await listenHttp();
+      const netSockets: NetSocket[] = [];
+      http.on('connection', (socket: NetSocket) => netSockets.push(socket));
+      fixture.defer(http, async (h) => {
+        for (const socket of netSockets) socket.destroy();
+        await closeHttp(h);
+      });
+      const server = new SocketIoServer({ server: http, serverOptions: { pingInterval: 50, pingTimeout: 50 } });
+      const { events, log } = await fixture.pair(server);
+      // The server stops reading: its pings go out, the client's pongs are never read.
+      for (const socket of netSockets) socket.pause();
+      await waitFor(() => events.closes.length === 1 && log.disconnects.length === 1, 'both sides closed');
+      expect(log.disconnects[0].info).to.deep.equal({ code: 1006, reason: 'ping timeout' });
+      expect(events.closes[0].code).to.equal(1006);
+    });
+  });
+
+  describe('frames', () => {
+    it('carries binary both ways as Uint8Array, views and empty frames included', async () => {
+      const { client, server, connection, log, events } = await fixture.pair(own());
+      const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+      client.send(bytes.subarray(10, 20));
+      client.send(new Uint8Array(0));
+      server.send(connection, Buffer.from([1, 2, 3]));
+      server.send(connection, bytes.subarray(250));
+      await waitFor(() => log.messages.length === 2 && events.messages.length === 2, 'four frames');
+      const received = [...log.messages.map((m) => m.frame), ...events.messages];
+      for (const frame of received) expect(frame).to.be.instanceOf(Uint8Array);
+      expect(received.map((f) => [...(f as Uint8Array)])).to.deep.equal([
+        [10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
+        [],
+        [1, 2, 3],
+        [250, 251, 252, 253, 254, 255],
+      ]);
+    });
+
+    it('reports INVALID_MESSAGE for a frame event that is neither text nor binary, and ignores other events', async () => {
+      const server = fixture.server(new SocketIoServer({ port: 0, host: HOST }));
+      const log = recordServer(server);
+      const { url = '' } = await server.listen();
+      const socket = fixture.defer(await rawClient(url), (s) => s.disconnect());
+      await waitFor(() => log.connections.length === 1, 'the connection');
+      socket.emit('unrelated', 'ignored');
+      socket.emit('m', 42);
+      socket.emit('m', 'after');
+      await waitFor(() => log.messages.length === 1, 'the valid frame');
+      expect(log.errors.map((e) => e.code)).to.deep.equal(['INVALID_MESSAGE']);
+      expect(log.messages.map((m) => m.frame)).to.deep.equal(['after']);
+    });
+  });
+
+  describe('#ping', () => {
+    it('is answered by a pong from the plugsocket client', async () => {
+      const { server, connection, log } = await fixture.pair(own());
+      expect(server.ping(connection)).to.be.true;
+      await waitFor(() => log.pongs.length === 1, 'the pong');
+      expect(log.pongs[0]).to.equal(connection);
+    });
+  });
+});
