@@ -41,7 +41,9 @@ export interface PlugSocketErrorOptions {
 
 /** The shape of an error as it crosses the wire: a code and a message, never a stack. */
 export interface SerializedError {
+  /** One of {@link ErrorCodes} (a receiver treats unknown codes as `SERVER_ERROR`). */
   code: string;
+  /** A human-readable description; never branch on it. */
   message: string;
 }
 

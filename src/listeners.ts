@@ -20,10 +20,12 @@ export class Listeners<F extends (...args: never[]) => void> {
     };
   }
 
+  /** Number of registered callbacks. */
   get size(): number {
     return this.#list.length;
   }
 
+  /** Calls every callback with `args`, in registration order. */
   call(...args: Parameters<F>): void {
     const list = this.#list;
     for (let i = 0; i < list.length; i++) {
@@ -35,6 +37,7 @@ export class Listeners<F extends (...args: never[]) => void> {
     }
   }
 
+  /** Removes every callback. */
   clear(): void {
     this.#list = [];
   }

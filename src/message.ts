@@ -6,8 +6,11 @@ export interface SocketMessage<
   Payload = unknown,
   Headers extends Record<string, unknown> = Record<string, unknown>,
 > {
+  /** Selects the handler: 1–256 characters. */
   type: string;
+  /** The data; any JSON-compatible value with the default codec. */
   payload: Payload;
+  /** Optional metadata (correlation ids, trace context, …). */
   headers?: Headers;
 }
 

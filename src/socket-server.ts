@@ -55,14 +55,19 @@ export interface SocketServerOptions<P = unknown> {
 
 /** A client message together with the id of its sender, as `message$` emits it. */
 export interface ClientMessageEvent<In extends MessageMap = AnyMessageMap> {
+  /** The sender's id. */
   readonly clientId: string;
+  /** What it sent. */
   readonly message: MessageOf<In>;
 }
 
 /** A departed client, as `disconnection$` emits it. */
 export interface DisconnectionEvent {
+  /** The departed client's id. */
   readonly clientId: string;
+  /** The close code (1006 when it vanished). */
   readonly code: number;
+  /** The close reason. */
   readonly reason: string;
 }
 

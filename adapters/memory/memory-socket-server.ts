@@ -31,6 +31,7 @@ export const MEMORY_CAPABILITIES: TransportCapabilities = Object.freeze({
  * in order. The reference implementation of the transport contract.
  */
 export class MemorySocketServer extends AbstractSocketServer<MemorySocket> {
+  /** Everything: see {@link MEMORY_CAPABILITIES}. */
   readonly supports: TransportCapabilities = MEMORY_CAPABILITIES;
   readonly #requestedName: string | undefined;
   #name: string | undefined;

@@ -47,6 +47,7 @@ export class LayerHarness {
     return client;
   }
 
+  /** Disconnects every client and shuts down every server made by this harness (bounded). */
   async teardown(): Promise<void> {
     const clients = this.#clients.splice(0);
     const servers = this.#servers.splice(0);

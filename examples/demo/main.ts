@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     log('carol', `may not join #admin: ${error.code}`);
   }
 
-  const delivered = (client: SocketClient<ToClient, ToServer>, type: keyof ToClient & string) =>
+  const delivered = (client: SocketClient<ToClient, ToServer>, type: keyof ToClient) =>
     new Promise<void>((resolve) => {
       const off = client.subscribe(type, () => {
         off();

@@ -65,6 +65,7 @@ export class ServerConnection<N = any> {
  * {@link AbstractSocketServer.prepare}). Opaque: only the adapter that made it can read it.
  */
 export interface PreparedFrame {
+  /** The frame as given to `prepare`. */
   readonly frame: Frame;
   /** @internal adapter-specific form of the frame */
   readonly data: unknown;

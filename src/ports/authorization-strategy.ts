@@ -36,10 +36,12 @@ export interface AuthorizationStrategy<P = unknown> {
  * The default strategy: adds no credentials and lets everyone in with an `undefined` principal.
  */
 export class AllowAllAuthorization implements AuthorizationStrategy<undefined> {
+  /** Returns the options unchanged. */
   applyAuthorization(options: ConnectOptions): ConnectOptions {
     return options;
   }
 
+  /** Admits every handshake, with an `undefined` principal. */
   authorize(): AuthorizationResult<undefined> {
     return ALLOWED;
   }

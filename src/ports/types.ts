@@ -33,10 +33,15 @@ export interface Handshake {
 
 /** A handshake as an adapter reports it; the base class fills in the defaults. */
 export interface HandshakeInit {
+  /** The request path and query. @default '' */
   url?: string;
+  /** Headers as the transport has them (any case; arrays are joined with `', '`). */
   headers?: Record<string, string | string[] | undefined>;
+  /** Query parameters (arrays: the first value is kept). */
   query?: Record<string, string | string[] | undefined>;
+  /** The credentials object, if the transport carries one. @default {} */
   auth?: Record<string, unknown> | null;
+  /** The peer's address, if known. */
   remoteAddress?: string;
 }
 

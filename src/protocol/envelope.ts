@@ -8,43 +8,63 @@ export const MAX_NAME_LENGTH = 256;
 
 /** An application message, in both directions. */
 export interface MessageEnvelope {
+  /** Frame kind. */
   k: 'msg';
+  /** Message type, 1–256 characters. */
   type: string;
+  /** Any JSON value; absent means undefined. */
   payload?: unknown;
+  /** Optional metadata object. */
   headers?: Record<string, unknown>;
 }
 /** Client → server: join a topic; answered by `ack` or `nack` with the same `id`. */
 export interface JoinEnvelope {
+  /** Frame kind. */
   k: 'join';
+  /** Client-chosen request id, echoed by the answer. */
   id: number;
+  /** Topic name, 1–256 characters. */
   topic: string;
 }
 /** Client → server: leave a topic; answered by `ack` with the same `id`. */
 export interface LeaveEnvelope {
+  /** Frame kind. */
   k: 'leave';
+  /** Client-chosen request id, echoed by the answer. */
   id: number;
+  /** Topic name, 1–256 characters. */
   topic: string;
 }
 /** Server → client: the connection is accepted; `id` is the client's server-assigned id. */
 export interface WelcomeEnvelope {
+  /** Frame kind. */
   k: 'welcome';
+  /** Protocol version ({@link PROTOCOL_VERSION}). */
   v: number;
+  /** The client's server-assigned id. */
   id: string;
 }
 /** Server → client: the request `id` succeeded. */
 export interface AckEnvelope {
+  /** Frame kind. */
   k: 'ack';
+  /** The request id being answered. */
   id: number;
 }
 /** Server → client: the request `id` failed. */
 export interface NackEnvelope {
+  /** Frame kind. */
   k: 'nack';
+  /** The request id being answered. */
   id: number;
+  /** Why it failed. */
   error: SerializedError;
 }
 /** Server → client: a frame the client sent was rejected; the connection stays open. */
 export interface ErrorEnvelope {
+  /** Frame kind. */
   k: 'error';
+  /** What was wrong with the frame. */
   error: SerializedError;
 }
 

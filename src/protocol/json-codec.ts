@@ -16,12 +16,18 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * secure-json-parse), as is malformed JSON or invalid UTF-8.
  */
 export class JsonCodec implements Codec {
+  /** `'json'` */
   readonly name = 'json';
 
+  /** `JSON.stringify` of the envelope. */
   encode(value: unknown): string {
     return JSON.stringify(value);
   }
 
+  /**
+   * Parses a text or UTF-8 binary frame.
+   * @throws {PlugSocketError} `INVALID_MESSAGE` for invalid UTF-8, malformed JSON or prototype keys.
+   */
   decode(frame: Frame): unknown {
     let text: string;
     if (typeof frame === 'string') text = frame;
