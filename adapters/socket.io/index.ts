@@ -11,7 +11,11 @@ export {
   type SocketIoAttachedServerOptions,
   type SocketIoSharedServerOptions,
 } from './socket-io-server-options.js';
-export { SocketIoSocket, type SocketIoSocketOptions, type SocketIoManagedClientOption } from './socket-io-socket.js';
+export {
+  SocketIoSocket,
+  type SocketIoSocketOptions,
+  type SocketIoManagedClientOption,
+} from './socket-io-socket.js';
 export { SOCKET_IO_CAPABILITIES, socketIoClientCapabilities } from './socket-io-capabilities.js';
 export { SOCKET_IO_DISCONNECT_CODES } from './socket-io-close-reasons.js';
 export { SOCKET_IO_EVENTS } from './socket-io-wire.js';

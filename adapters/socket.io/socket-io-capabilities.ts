@@ -30,5 +30,7 @@ const BROWSER_WEBSOCKET_CAPABILITIES: TransportCapabilities = Object.freeze({
  */
 export function socketIoClientCapabilities(transports: readonly string[]): TransportCapabilities {
   const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-  return isNode || transports[0] === 'polling' ? SOCKET_IO_CAPABILITIES : BROWSER_WEBSOCKET_CAPABILITIES;
+  return isNode || transports[0] === 'polling'
+    ? SOCKET_IO_CAPABILITIES
+    : BROWSER_WEBSOCKET_CAPABILITIES;
 }

@@ -36,7 +36,8 @@ export interface SocketIoOwnedIoOptions {
 }
 
 /** A {@link SocketIoServer} on an HTTP server of its own. */
-export interface SocketIoOwnServerOptions extends SocketIoServerBaseOptions, SocketIoOwnedIoOptions {
+export interface SocketIoOwnServerOptions
+  extends SocketIoServerBaseOptions, SocketIoOwnedIoOptions {
   /** Not set: the server creates and owns its HTTP server. */
   server?: undefined;
   /** Not set: the server creates and owns its Socket.IO server. */
@@ -55,7 +56,8 @@ export interface SocketIoOwnServerOptions extends SocketIoServerBaseOptions, Soc
 }
 
 /** A {@link SocketIoServer} on an HTTP(S) server the application owns (and keeps listening). */
-export interface SocketIoAttachedServerOptions extends SocketIoServerBaseOptions, SocketIoOwnedIoOptions {
+export interface SocketIoAttachedServerOptions
+  extends SocketIoServerBaseOptions, SocketIoOwnedIoOptions {
   /**
    * The server to attach to. `close()` detaches and leaves it listening, with its own request
    * handlers back in place. `listen()` reports a url only when it already listens.
@@ -91,6 +93,4 @@ export interface SocketIoSharedServerOptions extends SocketIoServerBaseOptions {
 
 /** Options of {@link SocketIoServer}: one of its three modes. */
 export type SocketIoServerOptions =
-  | SocketIoOwnServerOptions
-  | SocketIoAttachedServerOptions
-  | SocketIoSharedServerOptions;
+  SocketIoOwnServerOptions | SocketIoAttachedServerOptions | SocketIoSharedServerOptions;

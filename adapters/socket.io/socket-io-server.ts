@@ -34,7 +34,12 @@ interface Peer {
 /**
  * The Socket.IO server transport. Frames travel as the reserved event `m`, close codes as `c`
  * sent right before `disconnect()`, pings as `p` answered by `o` (see `SOCKET_IO_EVENTS`).
- * A disconnect without an announced code is mapped by `SOCKET_IO_DISCONNECT_CODES`.
+ * A disconnect without an announced code is mapped by `SOCKET_IO_DISCONNECT_CODES`. The native
+ * object of each connection is the Socket.IO server `Socket`.
+ *
+ * `prepare()` keeps the port's default (the frame itself): Socket.IO encodes once for many
+ * recipients only inside its room broadcast (`io.to(room).emit`), which a per-connection
+ * `sendPrepared()` cannot reach through its public API.
  *
  * @example
  * ```ts
@@ -44,6 +49,7 @@ interface Peer {
  * ```
  */
 export class SocketIoServer extends AbstractSocketServer<Socket> {
+  /** Everything: see {@link SOCKET_IO_CAPABILITIES}. */
   readonly supports: TransportCapabilities = SOCKET_IO_CAPABILITIES;
   readonly #options: SocketIoServerOptions;
   readonly #namespaceName: string;
@@ -57,6 +63,12 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
   #httpServer: HttpServer | undefined;
   #detach: (() => void) | undefined;
 
+  /**
+   * @param options one of three modes: a port of its own (`{ port, host }`, the default), attached
+   *   to the application's HTTP server (`{ server }`), or a namespace of the application's
+   *   Socket.IO server (`{ io, namespace }`). Nothing is opened before `listen()`.
+   * @throws {TypeError} when both `io` and `server` are given, or `namespace` lacks its leading `/`.
+   */
   constructor(options: SocketIoServerOptions = {}) {
     super(options);
     if (options.io !== undefined && options.server !== undefined) {
@@ -64,7 +76,9 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
     }
     const namespace = options.namespace ?? '/';
     if (typeof namespace !== 'string' || !namespace.startsWith('/')) {
-      throw new TypeError(`SocketIoServer: namespace must start with '/', got ${String(namespace)}`);
+      throw new TypeError(
+        `SocketIoServer: namespace must start with '/', got ${String(namespace)}`,
+      );
     }
     this.#options = options;
     this.#namespaceName = namespace;
@@ -101,8 +115,13 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
     this.#namespace.on('connection', this.#onConnection);
     if (address === null || address === undefined || typeof address === 'string') return {};
     const host = address.address;
-    const urlHost = host === '::' || host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-    return { url: `http://${urlHost}:${address.port}${this.#namespaceName}`, port: address.port, host };
+    const urlHost =
+      host === '::' || host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    return {
+      url: `http://${urlHost}:${address.port}${this.#namespaceName}`,
+      port: address.port,
+      host,
+    };
   }
 
   protected doSend(socket: Socket, frame: Frame): void {
@@ -113,21 +132,24 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
     const peer = this.#peers.get(socket);
     if (peer !== undefined) peer.closeInfo ??= { code, reason };
     socket.emit(SOCKET_IO_EVENTS.CLOSE, code, reason);
-    if (this.#ownsIo) {
-      // Closing the engine connection too frees it even if the client never hangs up. Engine.IO
-      // flushes the close event and the disconnect packet before closing the transport, but
-      // `io.engine.close()` would discard them: `close()` waits for these to finish first.
-      const conn = socket.conn;
-      if (conn.readyState !== 'closed') {
-        const drained = new Promise<void>((resolve) => conn.once('close', () => resolve()));
-        this.#draining.add(drained);
-        void drained.then(() => this.#draining.delete(drained));
-      }
-      socket.disconnect(true);
-    } else {
+    if (!this.#ownsIo) {
       // On the application's io the engine connection may carry its other namespaces.
       socket.disconnect();
+      return;
     }
+    // `close()` waits for the engine connection to end before `io.engine.close()`, which would
+    // discard the close event and disconnect packet if they were still queued.
+    const conn = socket.conn;
+    if (conn.readyState !== 'closed') {
+      const drained = new Promise<void>((resolve) => conn.once('close', () => resolve()));
+      this.#draining.add(drained);
+      void drained.then(() => this.#draining.delete(drained));
+    }
+    // Over WebSocket, closing the engine connection too (after it has flushed) frees it even if the
+    // client never hangs up. Not over long-polling: there Engine.IO would hold the closing transport
+    // for up to 30 s waiting for the client's next poll, keeping the process alive; the client
+    // hangs up on the disconnect packet, and Engine.IO's heartbeat ends it if it does not.
+    socket.disconnect(conn.transport.name !== 'polling');
   }
 
   protected doTerminateConnection(socket: Socket): void {
@@ -163,7 +185,10 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
     }
   }
 
-  async #listenOwn(io: Server, options: SocketIoOwnServerOptions): Promise<AddressInfo | string | null> {
+  async #listenOwn(
+    io: Server,
+    options: SocketIoOwnServerOptions,
+  ): Promise<AddressInfo | string | null> {
     // Requests outside Socket.IO's path are answered 404, as `new Server(port)` does: engine.io
     // forwards them to the server's own handlers and, without one, they would hang.
     const http = createServer((_request, response) => {
@@ -201,7 +226,10 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
         case SOCKET_IO_EVENTS.FRAME: {
           const frame = toFrame(args[0]);
           if (frame === undefined) {
-            this.emitError(connection, new PlugSocketError('INVALID_MESSAGE', 'frame is neither text nor binary'));
+            this.emitError(
+              connection,
+              new PlugSocketError('INVALID_MESSAGE', 'frame is neither text nor binary'),
+            );
           } else {
             this.emitMessage(connection, frame);
           }

@@ -22,7 +22,11 @@ export async function settleWithin(work: Promise<unknown>, ms: number): Promise<
  * once; upgraded WebSocket connections normally end with their close handshake, and any still open
  * after `ms` (a peer that never answers) are destroyed, so the promise settles within about `ms`.
  */
-export async function closeHttpServer(server: HttpServer, sockets: Set<NetSocket>, ms: number): Promise<void> {
+export async function closeHttpServer(
+  server: HttpServer,
+  sockets: Set<NetSocket>,
+  ms: number,
+): Promise<void> {
   const closed = new Promise<void>((resolve) => {
     // An error only says the server was not listening (a failed listen): closed either way.
     server.close(() => resolve());

@@ -2,6 +2,7 @@ import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket
 import {
   AbstractSocket,
   DEFAULT_CONNECT_TIMEOUT,
+  PlugSocketError,
   type AbstractSocketOptions,
   type CloseInfo,
   type ConnectOptions,
@@ -60,6 +61,7 @@ export interface SocketIoSocketOptions extends AbstractSocketOptions {
  * ```
  */
 export class SocketIoSocket extends AbstractSocket {
+  /** See {@link socketIoClientCapabilities}: everything, in Node. */
   readonly supports: TransportCapabilities;
   readonly #path: string;
   readonly #transports: SocketIoSocketOptions['transports'] & {};
@@ -68,6 +70,7 @@ export class SocketIoSocket extends AbstractSocket {
   /** Undoes the listeners of the current socket. */
   #release: (() => void) | undefined;
 
+  /** @param options transports, path and socket.io-client options; nothing connects before `connect()`. */
   constructor(options: SocketIoSocketOptions = {}) {
     super(options);
     this.#path = options.path ?? '/socket.io';
@@ -101,8 +104,11 @@ export class SocketIoSocket extends AbstractSocket {
     const onConnectError = (error: Error): void => this.emitError(error);
     const onFrame = (data: unknown): void => {
       const frame = toFrame(data);
-      if (frame === undefined) this.emitError(new TypeError('frame is neither text nor binary'));
-      else this.emitMessage(frame);
+      if (frame === undefined) {
+        this.emitError(new PlugSocketError('INVALID_MESSAGE', 'frame is neither text nor binary'));
+      } else {
+        this.emitMessage(frame);
+      }
     };
     const onClose = (code: unknown, reason: unknown): void => {
       announced ??= parseCloseEvent(code, reason);

@@ -28,7 +28,8 @@ export const SOCKET_IO_EVENTS = Object.freeze({
 export function toFrame(data: unknown): Frame | undefined {
   if (typeof data === 'string') return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return undefined;
 }
 

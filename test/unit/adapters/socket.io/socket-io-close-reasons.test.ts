@@ -24,12 +24,21 @@ describe('Socket.IO disconnect reasons', () => {
 
   describe('closeInfoFor()', () => {
     it('prefers the code and reason the peer announced, whatever Socket.IO says', () => {
-      expect(closeInfoFor('transport close', { code: 4001, reason: 'bye' })).to.deep.equal({ code: 4001, reason: 'bye' });
+      expect(closeInfoFor('transport close', { code: 4001, reason: 'bye' })).to.deep.equal({
+        code: 4001,
+        reason: 'bye',
+      });
     });
 
     it('maps the Socket.IO reason and keeps it as the reason text when nothing was announced', () => {
-      expect(closeInfoFor('ping timeout', undefined)).to.deep.equal({ code: 1006, reason: 'ping timeout' });
-      expect(closeInfoFor('server shutting down', undefined)).to.deep.equal({ code: 1001, reason: 'server shutting down' });
+      expect(closeInfoFor('ping timeout', undefined)).to.deep.equal({
+        code: 1006,
+        reason: 'ping timeout',
+      });
+      expect(closeInfoFor('server shutting down', undefined)).to.deep.equal({
+        code: 1001,
+        reason: 'server shutting down',
+      });
     });
 
     it('reports 1006 for a reason it does not know, including inherited property names', () => {

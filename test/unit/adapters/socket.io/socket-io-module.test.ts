@@ -17,7 +17,10 @@ describe('Socket.IO DI modules', () => {
     it('binds ServerTransport to one SocketIoServer built from the options', async () => {
       const container = new Container();
       container.load(socketIoServerModule({ port: 0, host: '127.0.0.1', namespace: '/di' }));
-      const server = cleanup.defer(container.get<AbstractSocketServer>(TOKENS.ServerTransport), (s) => s.close());
+      const server = cleanup.defer(
+        container.get<AbstractSocketServer>(TOKENS.ServerTransport),
+        (s) => s.close(),
+      );
       expect(server).to.be.instanceOf(SocketIoServer);
       expect(container.get(TOKENS.ServerTransport)).to.equal(server);
       const { url } = await server.listen();
@@ -28,12 +31,22 @@ describe('Socket.IO DI modules', () => {
   describe('socketIoClientModule', () => {
     it('binds ClientTransport to a new SocketIoSocket per resolution, each able to connect', async () => {
       const container = new Container();
-      container.load(socketIoServerModule({ port: 0, host: '127.0.0.1' }), socketIoClientModule({ transports: ['polling'] }));
-      const server = cleanup.defer(container.get<AbstractSocketServer>(TOKENS.ServerTransport), (s) => s.close());
+      container.load(
+        socketIoServerModule({ port: 0, host: '127.0.0.1' }),
+        socketIoClientModule({ transports: ['polling'] }),
+      );
+      const server = cleanup.defer(
+        container.get<AbstractSocketServer>(TOKENS.ServerTransport),
+        (s) => s.close(),
+      );
       const log = recordServer(server);
       const { url = '' } = await server.listen();
-      const a = cleanup.defer(container.get<AbstractSocket>(TOKENS.ClientTransport), (s) => s.disconnect());
-      const b = cleanup.defer(container.get<AbstractSocket>(TOKENS.ClientTransport), (s) => s.disconnect());
+      const a = cleanup.defer(container.get<AbstractSocket>(TOKENS.ClientTransport), (s) =>
+        s.disconnect(),
+      );
+      const b = cleanup.defer(container.get<AbstractSocket>(TOKENS.ClientTransport), (s) =>
+        s.disconnect(),
+      );
       expect(a).to.be.instanceOf(SocketIoSocket);
       expect(b).to.be.instanceOf(SocketIoSocket);
       expect(a).to.not.equal(b);

@@ -3,8 +3,19 @@ import { createServer, type RequestListener } from 'node:http';
 import { connect as tcpConnect } from 'node:net';
 import { Server } from 'socket.io';
 import { PlugSocketError } from '../../../../src/index.js';
-import { DEFAULT_SOCKET_IO_MAX_HTTP_BUFFER_SIZE, SocketIoServer } from '../../../../adapters/socket.io/index.js';
-import { closeHttp, Fixture, HOST, httpGet, listenHttp, rawClient, waitFor } from './socket-io-test-kit.js';
+import {
+  DEFAULT_SOCKET_IO_MAX_HTTP_BUFFER_SIZE,
+  SocketIoServer,
+} from '../../../../adapters/socket.io/index.js';
+import {
+  closeHttp,
+  Fixture,
+  HOST,
+  httpGet,
+  listenHttp,
+  rawClient,
+  waitFor,
+} from './socket-io-test-kit.js';
 
 describe('SocketIoServer modes', () => {
   const fixture = new Fixture();
@@ -13,7 +24,9 @@ describe('SocketIoServer modes', () => {
 
   describe('on a port of its own', () => {
     it('listens on port 0 and reports the port the OS chose, with the namespace in the url', async () => {
-      const server = fixture.server(new SocketIoServer({ port: 0, host: HOST, namespace: '/chat' }));
+      const server = fixture.server(
+        new SocketIoServer({ port: 0, host: HOST, namespace: '/chat' }),
+      );
       const address = await server.listen();
       expect(address.port).to.be.a('number').above(0);
       expect(address.host).to.equal(HOST);
@@ -21,7 +34,9 @@ describe('SocketIoServer modes', () => {
     });
 
     it('serves clients of its namespace and answers other HTTP requests with 404', async () => {
-      const { address, client, log } = await fixture.pair(new SocketIoServer({ port: 0, host: HOST, namespace: '/chat' }));
+      const { address, client, log } = await fixture.pair(
+        new SocketIoServer({ port: 0, host: HOST, namespace: '/chat' }),
+      );
       client.send('hello');
       await waitFor(() => log.messages.length === 1, 'the frame');
       expect(log.messages[0].frame).to.equal('hello');
@@ -84,7 +99,9 @@ describe('SocketIoServer modes', () => {
       const { address, events } = await fixture.pair(server);
       expect(address.url).to.equal(`http://${HOST}:${port}/`);
       // While attached, Engine.IO answers its own path; the app keeps the rest.
-      expect((await httpGet(`http://${HOST}:${port}/socket.io/?EIO=4&transport=polling`)).body).to.match(/"sid"/);
+      expect(
+        (await httpGet(`http://${HOST}:${port}/socket.io/?EIO=4&transport=polling`)).body,
+      ).to.match(/"sid"/);
       expect((await httpGet(`http://${HOST}:${port}/`)).body).to.equal('app');
 
       await server.close();
@@ -95,7 +112,9 @@ describe('SocketIoServer modes', () => {
       expect(http.listeners('upgrade')).to.deep.equal(before.upgrade);
       expect(http.listeners('close')).to.deep.equal(before.close);
       expect(http.listeners('listening')).to.deep.equal(before.listening);
-      expect((await httpGet(`http://${HOST}:${port}/socket.io/?EIO=4&transport=polling`)).body).to.equal('app');
+      expect(
+        (await httpGet(`http://${HOST}:${port}/socket.io/?EIO=4&transport=polling`)).body,
+      ).to.equal('app');
     });
 
     it('keeps request listeners the application added after attaching', async () => {
@@ -130,7 +149,9 @@ describe('SocketIoServer modes', () => {
 
     it('serves io.of(namespace) and reports its url', async () => {
       const { io, port } = await appIo();
-      const { address, client, log } = await fixture.pair(new SocketIoServer({ io, namespace: '/plug' }));
+      const { address, client, log } = await fixture.pair(
+        new SocketIoServer({ io, namespace: '/plug' }),
+      );
       expect(address.url).to.equal(`http://${HOST}:${port}/plug`);
       client.send('hi');
       await waitFor(() => log.messages.length === 1, 'the frame');
@@ -139,7 +160,9 @@ describe('SocketIoServer modes', () => {
 
     it('close() disconnects only its own sockets and leaves io and its other namespaces serving', async () => {
       const { io, port } = await appIo();
-      const appSocket = fixture.defer(await rawClient(`http://${HOST}:${port}/app`), (s) => s.disconnect());
+      const appSocket = fixture.defer(await rawClient(`http://${HOST}:${port}/app`), (s) =>
+        s.disconnect(),
+      );
       const server = new SocketIoServer({ io, namespace: '/plug' });
       const { events } = await fixture.pair(server);
       await server.close();
@@ -148,9 +171,10 @@ describe('SocketIoServer modes', () => {
       expect(io.of('/plug').listeners('connection')).to.have.length(0);
       expect(appSocket.connected).to.be.true;
       expect(await appSocket.emitWithAck('echo', 'still here')).to.equal('still here');
-      const late = fixture.defer(await rawClient(`http://${HOST}:${port}/app`), (s) => s.disconnect());
+      const late = fixture.defer(await rawClient(`http://${HOST}:${port}/app`), (s) =>
+        s.disconnect(),
+      );
       expect(await late.emitWithAck('echo', 'new')).to.equal('new');
     });
   });
-
 });

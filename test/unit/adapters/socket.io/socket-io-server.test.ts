@@ -3,7 +3,11 @@ import { createServer } from 'node:http';
 import { connect as tcpConnect, type Socket as NetSocket } from 'node:net';
 import type { Server, Socket } from 'socket.io';
 import type { ServerConnection } from '../../../../src/index.js';
-import { SOCKET_IO_CAPABILITIES, SocketIoServer, SocketIoSocket } from '../../../../adapters/socket.io/index.js';
+import {
+  SOCKET_IO_CAPABILITIES,
+  SocketIoServer,
+  SocketIoSocket,
+} from '../../../../adapters/socket.io/index.js';
 import {
   closeHttp,
   Fixture,
@@ -62,7 +66,9 @@ describe('SocketIoServer', () => {
       expect(handshake.headers['x-tenant']).to.equal('acme');
       expect({ ...handshake.query }).to.deep.equal({ from: 'url', room: 'lobby' });
       expect(handshake.auth).to.deep.equal({ token: 'secret', nested: { n: 1 } });
-      expect(handshake.url).to.match(/^\/socket\.io\/\?/).and.include('room=lobby');
+      expect(handshake.url)
+        .to.match(/^\/socket\.io\/\?/)
+        .and.include('room=lobby');
       expect(handshake.remoteAddress).to.equal(HOST);
     });
   });
@@ -90,15 +96,23 @@ describe('SocketIoServer', () => {
       const client = fixture.client(new SocketIoSocket());
       const events = recordClient(client);
       await client.connect({ url });
-      await waitFor(() => events.closes.length === 1 && log.disconnects.length === 1, 'both sides closed');
+      await waitFor(
+        () => events.closes.length === 1 && log.disconnects.length === 1,
+        'both sides closed',
+      );
       expect(events.closes[0]).to.deep.equal({ code: 4003, reason: 'not today' });
       expect(log.disconnects[0].info).to.deep.equal({ code: 4003, reason: 'not today' });
     });
 
     it('reports 1006 on both sides when the server drops a connection without closing it', async () => {
-      const { server, connection, events, log } = await fixture.pair(new KillableServer({ port: 0, host: HOST }));
+      const { server, connection, events, log } = await fixture.pair(
+        new KillableServer({ port: 0, host: HOST }),
+      );
       server.kill(connection);
-      await waitFor(() => events.closes.length === 1 && log.disconnects.length === 1, 'both sides closed');
+      await waitFor(
+        () => events.closes.length === 1 && log.disconnects.length === 1,
+        'both sides closed',
+      );
       expect(events.closes[0].code).to.equal(1006);
       expect(log.disconnects[0].info.code).to.equal(1006);
     });
@@ -106,9 +120,15 @@ describe('SocketIoServer', () => {
     it('reports 1005 on both sides when the app disconnects the Socket.IO socket itself', async () => {
       const { connection, events, log } = await fixture.pair(own());
       connection.native.disconnect();
-      await waitFor(() => events.closes.length === 1 && log.disconnects.length === 1, 'both sides closed');
+      await waitFor(
+        () => events.closes.length === 1 && log.disconnects.length === 1,
+        'both sides closed',
+      );
       expect(events.closes[0]).to.deep.equal({ code: 1005, reason: 'io server disconnect' });
-      expect(log.disconnects[0].info).to.deep.equal({ code: 1005, reason: 'server namespace disconnect' });
+      expect(log.disconnects[0].info).to.deep.equal({
+        code: 1005,
+        reason: 'server namespace disconnect',
+      });
     });
 
     it('reports 1005 for a plain Socket.IO client that disconnects, ignoring a close code it may not send', async () => {
@@ -120,7 +140,10 @@ describe('SocketIoServer', () => {
       socket.emit('c', 1006, 'reserved code');
       socket.disconnect();
       await waitFor(() => log.disconnects.length === 1, 'the server disconnect');
-      expect(log.disconnects[0].info).to.deep.equal({ code: 1005, reason: 'client namespace disconnect' });
+      expect(log.disconnects[0].info).to.deep.equal({
+        code: 1005,
+        reason: 'client namespace disconnect',
+      });
     });
 
     it('lets queued frames and the close reach the client before close() shuts the engine', async () => {
@@ -161,11 +184,17 @@ describe('SocketIoServer', () => {
         for (const socket of netSockets) socket.destroy();
         await closeHttp(h);
       });
-      const server = new SocketIoServer({ server: http, serverOptions: { pingInterval: 50, pingTimeout: 50 } });
+      const server = new SocketIoServer({
+        server: http,
+        serverOptions: { pingInterval: 50, pingTimeout: 50 },
+      });
       const { events, log } = await fixture.pair(server);
       // The server stops reading: its pings go out, the client's pongs are never read.
       for (const socket of netSockets) socket.pause();
-      await waitFor(() => events.closes.length === 1 && log.disconnects.length === 1, 'both sides closed');
+      await waitFor(
+        () => events.closes.length === 1 && log.disconnects.length === 1,
+        'both sides closed',
+      );
       expect(log.disconnects[0].info).to.deep.equal({ code: 1006, reason: 'ping timeout' });
       expect(events.closes[0].code).to.equal(1006);
     });

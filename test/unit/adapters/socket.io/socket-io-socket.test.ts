@@ -49,7 +49,9 @@ describe('SocketIoSocket', () => {
   describe('supports', () => {
     it('declares the full manifest in Node, whatever the transports', () => {
       expect(new SocketIoSocket().supports).to.deep.equal(SOCKET_IO_CAPABILITIES);
-      expect(new SocketIoSocket({ transports: ['polling'] }).supports).to.deep.equal(SOCKET_IO_CAPABILITIES);
+      expect(new SocketIoSocket({ transports: ['polling'] }).supports).to.deep.equal(
+        SOCKET_IO_CAPABILITIES,
+      );
     });
 
     it('drops handshakeHeaders outside Node unless the first transport is long-polling', () => {
@@ -60,7 +62,10 @@ describe('SocketIoSocket', () => {
       try {
         expect(socketIoClientCapabilities(['websocket']).handshakeHeaders).to.be.false;
         expect(socketIoClientCapabilities(['polling', 'websocket']).handshakeHeaders).to.be.true;
-        expect(socketIoClientCapabilities(['websocket'])).to.deep.include({ binary: true, handshakeAuth: true });
+        expect(socketIoClientCapabilities(['websocket'])).to.deep.include({
+          binary: true,
+          handshakeAuth: true,
+        });
       } finally {
         Object.defineProperty(process, 'versions', versions);
       }
@@ -100,7 +105,9 @@ describe('SocketIoSocket', () => {
 
   describe('long-polling', () => {
     it('connects, exchanges text and binary, and closes with a code over transports: [polling]', async () => {
-      const { url, log } = await listening(new SocketIoServer({ port: 0, host: HOST, namespace: '/poll' }));
+      const { url, log } = await listening(
+        new SocketIoServer({ port: 0, host: HOST, namespace: '/poll' }),
+      );
       const socket = client(new SocketIoSocket({ transports: ['polling'] }));
       const events = recordClient(socket);
       await socket.connect({ url, query: { room: 'r1' } });
@@ -119,6 +126,21 @@ describe('SocketIoSocket', () => {
       await waitFor(() => log.disconnects.length === 1, 'the server disconnect');
       expect(log.disconnects[0].info).to.deep.equal({ code: 4000, reason: 'done polling' });
     });
+    it('ends the engine connection when the server closes over long-polling', async () => {
+      const { server, url, log } = await listening(new SocketIoServer({ port: 0, host: HOST }));
+      const socket = client(new SocketIoSocket({ transports: ['polling'] }));
+      const events = recordClient(socket);
+      await socket.connect({ url });
+      await waitFor(() => log.connections.length === 1, 'the connection');
+      const connection = log.connections[0];
+      await server.closeConnection(connection, 4001, 'poll over');
+      await waitFor(() => events.closes.length === 1, 'the client close');
+      expect(events.closes[0]).to.deep.equal({ code: 4001, reason: 'poll over' });
+      await waitFor(
+        () => connection.native.conn.readyState === 'closed',
+        'the engine connection closed',
+      );
+    });
   });
 
   describe('reconnection', () => {
@@ -126,7 +148,10 @@ describe('SocketIoSocket', () => {
       const open = sinon.spy(Manager.prototype, 'open');
       const reconnection = sinon.spy(Manager.prototype, 'reconnection');
       // `reconnect` is private in the typings: Socket.IO calls it when its reconnection is on.
-      const reconnect = sinon.spy(Manager.prototype as unknown as { reconnect(): void }, 'reconnect');
+      const reconnect = sinon.spy(
+        Manager.prototype as unknown as { reconnect(): void },
+        'reconnect',
+      );
       const { server, url, log } = await listening(new KillableServer({ port: 0, host: HOST }));
       const socket = client(new SocketIoSocket());
       const events = recordClient(socket);
@@ -153,12 +178,31 @@ describe('SocketIoSocket', () => {
         await waitFor(() => log.connections.length === round + 1, 'the connection');
         log.connections[round].send(`down ${round}`);
         socket.send(`up ${round}`);
-        await waitFor(() => events.messages.length === round + 1 && log.messages.length === round + 1, 'frames');
+        await waitFor(
+          () => events.messages.length === round + 1 && log.messages.length === round + 1,
+          'frames',
+        );
         await socket.disconnect();
       }
       await delay(50);
       expect(events.messages).to.deep.equal(['down 0', 'down 1', 'down 2']);
       expect(log.messages.map((m) => m.frame)).to.deep.equal(['up 0', 'up 1', 'up 2']);
+    });
+  });
+
+  describe('frames', () => {
+    it('reports INVALID_MESSAGE for a frame event that is neither text nor binary, and stays open', async () => {
+      const { url, log } = await listening(new SocketIoServer({ port: 0, host: HOST }));
+      const socket = client(new SocketIoSocket());
+      const events = recordClient(socket);
+      await socket.connect({ url });
+      await waitFor(() => log.connections.length === 1, 'the connection');
+      log.connections[0].native.emit('m', { not: 'a frame' });
+      log.connections[0].send('after');
+      await waitFor(() => events.messages.length === 1, 'the valid frame');
+      expect(events.errors.map((e) => e.code)).to.deep.equal(['INVALID_MESSAGE']);
+      expect(events.messages).to.deep.equal(['after']);
+      expect(socket.isOpen).to.be.true;
     });
   });
 

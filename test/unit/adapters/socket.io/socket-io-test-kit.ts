@@ -39,7 +39,13 @@ export function recordClient(client: AbstractSocket): ClientLog {
 
 /** Starts recording a server's events. */
 export function recordServer<N>(server: AbstractSocketServer<N>): ServerLog<N> {
-  const log: ServerLog<N> = { connections: [], messages: [], disconnects: [], pongs: [], errors: [] };
+  const log: ServerLog<N> = {
+    connections: [],
+    messages: [],
+    disconnects: [],
+    pongs: [],
+    errors: [],
+  };
   server.on('connection', (connection) => log.connections.push(connection));
   server.on('message', (connection, frame) => log.messages.push({ connection, frame }));
   server.on('disconnect', (connection, info) => log.disconnects.push({ connection, info }));
@@ -89,7 +95,9 @@ export class Cleanup {
 export const HOST = '127.0.0.1';
 
 /** An HTTP server of the test's own on a free loopback port. */
-export async function listenHttp(handler?: RequestListener): Promise<{ http: HttpServer; port: number }> {
+export async function listenHttp(
+  handler?: RequestListener,
+): Promise<{ http: HttpServer; port: number }> {
   const http = createServer(handler);
   await new Promise<void>((resolve) => http.listen(0, HOST, resolve));
   const address = http.address();

@@ -31,7 +31,8 @@ describe('Socket.IO wire format', () => {
     });
 
     it('returns undefined for anything else', () => {
-      for (const value of [undefined, null, 1, true, {}, ['a']]) expect(toFrame(value)).to.be.undefined;
+      for (const value of [undefined, null, 1, true, {}, ['a']])
+        expect(toFrame(value)).to.be.undefined;
     });
   });
 
