@@ -15,10 +15,13 @@ export interface ConnectedClient<P = unknown> {
   readonly connectedAt: Date;
 }
 
+const NO_TOPICS: ReadonlySet<string> = new Set<string>();
+
 /** @internal one connection, from transport accept until it is gone. */
 export class ClientRecord<P = unknown> implements ConnectedClient<P> {
-  readonly topics = new Set<string>();
-  readonly connectedAt = new Date();
+  /** Created on the first subscription: most idle clients never need one (memory per client). */
+  topicSet: Set<string> | undefined;
+  readonly #connectedAt = Date.now();
   principal = undefined as P;
   /** `authorizing` until the strategy admitted it; frames that arrive meanwhile wait. */
   status: 'authorizing' | 'open' | 'gone' = 'authorizing';
@@ -31,6 +34,14 @@ export class ClientRecord<P = unknown> implements ConnectedClient<P> {
     readonly connection: ServerConnection,
     readonly handshake: Handshake,
   ) {}
+
+  get topics(): ReadonlySet<string> {
+    return this.topicSet ?? NO_TOPICS;
+  }
+
+  get connectedAt(): Date {
+    return new Date(this.#connectedAt);
+  }
 }
 
 /**
@@ -44,16 +55,17 @@ export class ClientRegistry<P> {
   readonly topics = new Map<string, Set<ClientRecord<P>>>();
 
   subscribe(record: ClientRecord<P>, topic: string): boolean {
-    if (record.topics.has(topic)) return false;
+    const own = (record.topicSet ??= new Set());
+    if (own.has(topic)) return false;
     let members = this.topics.get(topic);
     if (members === undefined) this.topics.set(topic, (members = new Set()));
     members.add(record);
-    record.topics.add(topic);
+    own.add(topic);
     return true;
   }
 
   unsubscribe(record: ClientRecord<P>, topic: string): boolean {
-    if (!record.topics.delete(topic)) return false;
+    if (record.topicSet?.delete(topic) !== true) return false;
     const members = this.topics.get(topic);
     if (members !== undefined) {
       members.delete(record);
@@ -69,7 +81,7 @@ export class ClientRegistry<P> {
       members.delete(record);
       if (members.size === 0) this.topics.delete(topic);
     }
-    record.topics.clear();
+    record.topicSet = undefined;
     this.byId.delete(record.id);
     this.byConnection.delete(record.connection);
   }

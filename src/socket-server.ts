@@ -2,6 +2,7 @@ import { Subject, type Observable } from 'rxjs';
 import { BroadcastOperator } from './broadcast-operator.js';
 import { ClientRecord, ClientRegistry, type ConnectedClient } from './client-registry.js';
 import { PlugSocketError } from './errors.js';
+import { randomId } from './random-id.js';
 import { Listeners } from './listeners.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { AnyMessageMap, MessageMap, MessageOf, SocketMessage } from './message.js';
@@ -47,7 +48,10 @@ export interface SocketServerOptions<P = unknown> {
    * @default 100
    */
   maxPendingFrames?: number;
-  /** Makes client ids. Must return unique, non-empty strings. @default `crypto.randomUUID()` */
+  /**
+   * Makes client ids. Must return unique, non-empty strings.
+   * @default 16 random base64url characters (96 bits)
+   */
   generateId?: () => string;
   /** Diagnostics. @default silent */
   logger?: Logger;
@@ -129,7 +133,7 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
     this.#maxPayload = options.maxPayload ?? 1024 * 1024;
     this.#handshakeTimeout = options.handshakeTimeout ?? 10_000;
     this.#maxPending = options.maxPendingFrames ?? 100;
-    this.#generateId = options.generateId ?? (() => globalThis.crypto.randomUUID());
+    this.#generateId = options.generateId ?? randomId;
     this.#logger = options.logger ?? silentLogger;
     adapter.on('connection', this.#handleConnection);
     adapter.on('message', this.#handleFrame);
@@ -324,13 +328,13 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
       }
       recipients = union;
     }
-    const prepared = adapter.prepare(this.#encodeMessage(message));
-    let sent = 0;
+    const connections: ServerConnection[] = [];
     for (const record of recipients) {
       if (record.id === single || (excluded !== undefined && excluded.has(record.id))) continue;
-      if (adapter.sendPrepared(record.connection, prepared)) sent++;
+      connections.push(record.connection);
     }
-    return sent;
+    if (connections.length === 0) return 0;
+    return adapter.sendMany(connections, this.#encodeMessage(message));
   }
 
   #encodeMessage(message: SocketMessage): Frame {

@@ -128,6 +128,20 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
     socket.emit(SOCKET_IO_EVENTS.FRAME, frame);
   }
 
+  /**
+   * One Socket.IO room broadcast to the recipients' own rooms (every socket is in a room named by
+   * its id): Socket.IO then encodes the packet once for all of them, as `io.emit` does, instead of
+   * once per socket. `local`, so a cluster adapter on the app's io does not publish it to peers.
+   */
+  protected override doSendMany(connections: readonly ServerConnection<Socket>[], frame: Frame): number {
+    const namespace = this.#namespace;
+    if (namespace === undefined) return 0;
+    const ids = new Array<string>(connections.length);
+    for (let i = 0; i < connections.length; i++) ids[i] = connections[i].native.id;
+    namespace.local.to(ids).emit(SOCKET_IO_EVENTS.FRAME, frame);
+    return connections.length;
+  }
+
   protected doCloseConnection(socket: Socket, code: number, reason: string): void {
     const peer = this.#peers.get(socket);
     if (peer !== undefined) peer.closeInfo ??= { code, reason };

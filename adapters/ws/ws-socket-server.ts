@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import {
   WebSocketServer,
   type PerMessageDeflateOptions,
+  type RawData,
   type ServerOptions,
   type WebSocket,
 } from 'ws';
@@ -13,6 +14,7 @@ import {
   type AbstractSocketServerOptions,
   type Frame,
   type ListenAddress,
+  type ServerConnection,
   type TransportCapabilities,
 } from '../../src/index.js';
 import { decodeAuthHeader, WS_AUTH_HEADER } from './auth-header.js';
@@ -118,6 +120,10 @@ export type WsSocketServerOptions = WsOwnServerOptions | WsAttachedServerOptions
 
 // Shared option objects: ws spreads them into its own per-send options, so a literal per call
 // would only add garbage on the broadcast path.
+/** Where a socket keeps its plugsocket handle, for the shared listeners. */
+const CONNECTION = Symbol('plugsocket.connection');
+type HandledWebSocket = WebSocket & { [CONNECTION]?: ServerConnection<WebSocket> };
+
 const SEND_TEXT = Object.freeze({ binary: false });
 const SEND_BINARY = Object.freeze({ binary: true });
 
@@ -242,6 +248,26 @@ export class WsSocketServer extends AbstractSocketServer<WebSocket> {
 
   // ---------------------------------------------------------------- internals
 
+  // One set of listeners per server, shared by every connection: ws calls them with `this` set
+  // to the socket, whose handle is stored on it. (An IIFE captures the server without a closure
+  // per connection and without spreading arguments on the message path.)
+  readonly #onWsMessage = ((server: WsSocketServer) =>
+    function (this: WebSocket, data: RawData, isBinary: boolean): void {
+      server.emitMessage((this as HandledWebSocket)[CONNECTION]!, toFrame(data, isBinary));
+    })(this);
+  readonly #onWsClose = ((server: WsSocketServer) =>
+    function (this: WebSocket, code: number, reason: Buffer): void {
+      server.emitDisconnect((this as HandledWebSocket)[CONNECTION]!, { code, reason: reason.toString('utf8') });
+    })(this);
+  readonly #onWsPong = ((server: WsSocketServer) =>
+    function (this: WebSocket): void {
+      server.emitPong((this as HandledWebSocket)[CONNECTION]!);
+    })(this);
+  readonly #onWsError = ((server: WsSocketServer) =>
+    function (this: WebSocket, error: Error): void {
+      server.emitError((this as HandledWebSocket)[CONNECTION], fromWsError(error));
+    })(this);
+
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (pathnameOf(req.url) !== this.#path) {
       // On a shared server the upgrade may belong to Socket.IO or another plugsocket server.
@@ -271,11 +297,10 @@ export class WsSocketServer extends AbstractSocketServer<WebSocket> {
     });
     // Registered even for a connection the base class dropped: ws throws on an unheard 'error'.
     // ws emits nothing before the next tick, so nothing is missed by registering after accept.
-    ws.on('message', (data, isBinary) => this.emitMessage(connection, toFrame(data, isBinary)));
-    ws.on('close', (code, reason) =>
-      this.emitDisconnect(connection, { code, reason: reason.toString('utf8') }),
-    );
-    ws.on('pong', () => this.emitPong(connection));
-    ws.on('error', (error) => this.emitError(connection, fromWsError(error)));
+    (ws as HandledWebSocket)[CONNECTION] = connection;
+    ws.on('message', this.#onWsMessage);
+    ws.on('close', this.#onWsClose);
+    ws.on('pong', this.#onWsPong);
+    ws.on('error', this.#onWsError);
   }
 }

@@ -98,6 +98,19 @@ export function describeFrameTests(h: TransportHarness): void {
       },
     );
 
+    it('sendMany() delivers one text frame once to each listed open connection, and to no other', async () => {
+      await expectSendManyDelivery(h, 'to some: 漢字 👋🏽');
+    });
+
+    itWhenSupported(
+      h,
+      'binary',
+      'sendMany() delivers one binary frame once to each listed open connection, and to no other',
+      async () => {
+        await expectSendManyDelivery(h, everyByteValue());
+      },
+    );
+
     it('50 concurrent clients stay isolated: each receives only its own echoes, in order', async () => {
       const l = await h.listen();
       l.server.on('message', (connection, frame) => void l.server.send(connection, frame));
@@ -168,4 +181,25 @@ async function expectPreparedDelivery(h: TransportHarness, frame: Frame): Promis
       undefined,
     );
   });
+}
+
+/**
+ * Sends `frame` with one `sendMany()` to two of four connections plus one that has already closed;
+ * the two must get it exactly once, the others never, and the count must be 2.
+ */
+async function expectSendManyDelivery(h: TransportHarness, frame: Frame): Promise<void> {
+  const l = await h.listen();
+  const peers = await h.connectClients(l, 4);
+  const [gone, left, a, b] = peers;
+  await l.server.closeConnection(gone.connection);
+  const sent = l.server.sendMany([a.connection, gone.connection, b.connection], frame);
+  expect(sent, 'sendMany() result').to.equal(2);
+  await waitUntil(() => a.events.messages.length >= 1 && b.events.messages.length >= 1, h.wait);
+  await delay(h.quiet);
+  for (const [name, peer] of [['first listed', a], ['second listed', b]] as const) {
+    expect(peer.events.messages, `frames at the ${name} client`).to.have.length(1);
+    expect(frameDifference(peer.events.messages[0], frame), `frame at the ${name} client`).to.equal(undefined);
+  }
+  expect(left.events.messages, 'frames at the unlisted client').to.have.length(0);
+  expect(gone.events.messages, 'frames at the closed client').to.have.length(0);
 }

@@ -209,6 +209,29 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
     }
   }
 
+  /**
+   * Sends one frame to many connections: the broadcast path. Connections that are not open are
+   * skipped without an error event (a recipient that left meanwhile is not a failure). The frame
+   * is prepared once; adapters whose transport can fan out natively override `doSendMany`.
+   * @returns the number of connections the frame was handed to.
+   */
+  sendMany(connections: readonly ServerConnection<N>[], frame: Frame): number {
+    let open = connections;
+    for (let i = 0; i < connections.length; i++) {
+      if (connections[i]._state !== 'open') {
+        open = connections.filter((c) => c._state === 'open');
+        break;
+      }
+    }
+    if (open.length === 0) return 0;
+    try {
+      return this.doSendMany(open, frame);
+    } catch (error) {
+      this.emit('error', undefined, PlugSocketError.from(error));
+      return 0;
+    }
+  }
+
   /** True while `connection` is open (false from the moment a close starts). */
   isClientConnected(connection: ServerConnection<N>): boolean {
     return connection._state === 'open';
@@ -322,6 +345,27 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
   /** Converts a frame once for many recipients. The default keeps the frame as it is. */
   protected doPrepare(frame: Frame): unknown {
     return frame;
+  }
+
+  /**
+   * Writes one frame to many open connections and returns how many it reached. The default
+   * prepares the frame once ({@link doPrepare}) and writes it to each with
+   * {@link doSendPrepared}, reporting a failed write as an `error` for that connection. Override
+   * it when the transport has its own fan-out that encodes once (Socket.IO's rooms do).
+   */
+  protected doSendMany(connections: readonly ServerConnection<N>[], frame: Frame): number {
+    const data = this.doPrepare(frame);
+    let sent = 0;
+    for (let i = 0; i < connections.length; i++) {
+      const connection = connections[i];
+      try {
+        this.doSendPrepared(connection.native, data, frame);
+        sent++;
+      } catch (error) {
+        this.emit('error', connection, PlugSocketError.from(error, 'NOT_CONNECTED'));
+      }
+    }
+    return sent;
   }
 
   /** Writes a prepared frame. The default sends the original frame with {@link doSend}. */

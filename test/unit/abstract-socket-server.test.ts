@@ -723,14 +723,15 @@ describe('AbstractSocketServer', () => {
       expect({ ...handshake.query }).to.deep.equal({ Room: 'r1', tag: 'first', none: '' });
     });
 
-    it('builds headers and query as null-prototype objects, so a "__proto__" key stays plain data', async () => {
+    it('keeps a "__proto__" key in headers and query as plain own data, never a prototype', async () => {
       const server = await listening();
       const headers = JSON.parse('{"__proto__":"evil","a":"1"}') as Record<string, string>;
       const query = JSON.parse('{"__proto__":"evil"}') as Record<string, string>;
       const { handshake } = server.accept('a', { headers, query });
-      expect(Object.getPrototypeOf(handshake.headers)).to.equal(null);
-      expect(Object.getPrototypeOf(handshake.query)).to.equal(null);
+      expect(Object.getPrototypeOf(handshake.headers)).to.equal(Object.prototype);
+      expect(Object.getPrototypeOf(handshake.query)).to.equal(Object.prototype);
       expect(Object.prototype.hasOwnProperty.call(handshake.headers, '__proto__')).to.equal(true);
+      expect(Object.prototype.hasOwnProperty.call(handshake.query, '__proto__')).to.equal(true);
       expect(handshake.headers['__proto__']).to.equal('evil');
       expect(handshake.query['__proto__']).to.equal('evil');
       expect(Object.prototype).to.not.have.property('evil');
