@@ -32,8 +32,28 @@ export function numberArg(args: Args, key: string, fallback: number): number {
   const value = args[key];
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new RangeError(`--${key} must be a positive number, got ${value}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new RangeError(`--${key} must be a positive number, got ${value}`);
   return n;
+}
+
+/**
+ * The implementations one run compares, from `--impls a,b` (or `--impl a`). They share the run's
+ * two processes and take turns in short segments, so that what changes between processes (the
+ * machine's state, where the kernel and the hypervisor put them) affects them alike.
+ */
+export function implsArg<T extends string>(args: Args, known: readonly T[]): T[] {
+  const list = (args.impls ?? args.impl ?? known[0]).split(',').map((s) => s.trim()) as T[];
+  for (const impl of list)
+    if (!known.includes(impl))
+      throw new Error(`unknown implementation ${impl}; known: ${known.join(', ')}`);
+  if (new Set(list).size !== list.length) throw new Error('an implementation is listed twice');
+  return list;
+}
+
+/** `list` rotated left by `by` places: segment k of a run starts with a different implementation. */
+export function rotate<T>(list: readonly T[], by: number): T[] {
+  return list.map((_, i) => list[(i + by) % list.length]);
 }
 
 /** Turns a list of `--key value` pairs back into argv, for the forked client. */
@@ -112,15 +132,43 @@ export function forkClient(script: string, argv: string[]): ChildProcess {
   return child;
 }
 
+/**
+ * IPC messages from a peer process, taken in order by type: `await mailbox.next('ready')`.
+ * Messages of a type nobody waits for yet are kept until someone does.
+ */
+export class Mailbox<M extends { type: string }> {
+  readonly #queue: M[] = [];
+  readonly #waiters: { type: string; resolve: (m: M) => void }[] = [];
+
+  constructor(source: { on(event: 'message', listener: (message: M) => void): unknown }) {
+    source.on('message', (message: M) => {
+      const index = this.#waiters.findIndex((w) => w.type === message.type);
+      if (index === -1) this.#queue.push(message);
+      else this.#waiters.splice(index, 1)[0].resolve(message);
+    });
+  }
+
+  next<T extends M['type']>(type: T): Promise<Extract<M, { type: T }>> {
+    const index = this.#queue.findIndex((m) => m.type === type);
+    if (index !== -1)
+      return Promise.resolve(this.#queue.splice(index, 1)[0] as Extract<M, { type: T }>);
+    return new Promise((resolve) =>
+      this.#waiters.push({ type, resolve: resolve as (m: M) => void }),
+    );
+  }
+}
+
 /** Sends an IPC message to the parent (client side). */
 export function toParent(message: object, then?: () => void): void {
   if (process.send === undefined) throw new Error('not started as a forked client');
   process.send(message, undefined, {}, () => then?.());
 }
 
-/** Prints the result line and exits shortly after. */
-export function finish(result: object, cleanup: () => void): void {
-  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+/** Prints the result line (one per implementation) and exits shortly after. */
+export function finish(results: object | object[], cleanup: () => void): void {
+  for (const result of Array.isArray(results) ? results : [results]) {
+    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  }
   try {
     cleanup();
   } finally {
@@ -128,7 +176,8 @@ export function finish(result: object, cleanup: () => void): void {
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
 export const now = (): bigint => process.hrtime.bigint();
 
 export interface CpuMs {
@@ -142,7 +191,11 @@ export function cpuSince(start: NodeJS.CpuUsage): CpuMs {
 }
 
 /** Opens `count` connections with at most `concurrency` handshakes in flight. */
-export async function openMany<T>(count: number, concurrency: number, openOne: (index: number) => Promise<T>): Promise<T[]> {
+export async function openMany<T>(
+  count: number,
+  concurrency: number,
+  openOne: (index: number) => Promise<T>,
+): Promise<T[]> {
   const out = new Array<T>(count);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -155,7 +208,11 @@ export async function openMany<T>(count: number, concurrency: number, openOne: (
   return out;
 }
 
-export async function waitUntil(label: string, condition: () => boolean, timeoutMs: number): Promise<void> {
+export async function waitUntil(
+  label: string,
+  condition: () => boolean,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
@@ -175,7 +232,13 @@ export interface MemorySample {
 
 export function memorySample(): MemorySample {
   const m = process.memoryUsage();
-  return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+  return {
+    rss: m.rss,
+    heapTotal: m.heapTotal,
+    heapUsed: m.heapUsed,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+  };
 }
 
 /** Full GCs (the process must run with `--expose-gc`). */
@@ -208,7 +271,10 @@ export function median(values: readonly number[]): number {
 
 function versionOf(dir: string): string | null {
   try {
-    return (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version?: string }).version ?? null;
+    return (
+      (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version?: string })
+        .version ?? null
+    );
   } catch {
     return null;
   }
@@ -218,7 +284,15 @@ function versionOf(dir: string): string | null {
 export function environment(): Record<string, unknown> {
   const modules = path.join(ROOT, 'node_modules');
   const v: Record<string, unknown> = { node: process.version, plugsocket: versionOf(ROOT) };
-  for (const name of ['ws', 'socket.io', 'socket.io-client', 'engine.io', 'engine.io-client', 'socket.io-parser', 'bufferutil']) {
+  for (const name of [
+    'ws',
+    'socket.io',
+    'socket.io-client',
+    'engine.io',
+    'engine.io-client',
+    'socket.io-parser',
+    'bufferutil',
+  ]) {
     v[name] = versionOf(path.join(modules, name));
   }
   v.loadavg1 = Number(loadavg()[0].toFixed(2));

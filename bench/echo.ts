@@ -1,9 +1,9 @@
-// Scenario: echo round trip. One client, strictly sequential: send a message, wait for the
-// server's answer, send the next. Run it with both processes on one CPU (`--pin 0:0`): across
-// CPUs each round trip would also pay two cross-CPU wake-ups.
+// Scenario: echo round trip. One client per implementation, strictly sequential: send a message,
+// wait for the server's answer, send the next. Run it with both processes on one CPU
+// (`--pin 0:0`): across CPUs each round trip would also pay two cross-CPU wake-ups.
 //
 //   node --conditions=plugsocket-source --import tsx bench/echo.ts \
-//     --impl ws-raw|ps-ws|sio-raw|ps-sio [--n 20000] [--warmup 2000] [--pin 0:0]
+//     --impls ws-raw,ps-ws [--n 20000] [--warmup 2000] [--segments 10] [--rotate 0] [--pin 0:0]
 //
 //   ws-raw   raw ws. Client JSON.stringify({ type, payload }); server JSON.parse, then
 //            JSON.stringify({ type, payload }) back (the JSON work plugsocket does); client
@@ -13,8 +13,11 @@
 //   sio-raw  raw Socket.IO: client emit('chat', payload) → server socket.emit('chat', payload).
 //   ps-sio   plugsocket on the Socket.IO adapter, same code as ps-ws.
 //
-// Reported: p50/p90/p99 round-trip latency (µs), round trips/s, CPU µs per round trip of each
-// process.
+// The implementations listed share the two processes and take turns: after a warm-up of each,
+// the N round trips of each are made in --segments segments, alternating (segment k starts with
+// implementation k + --rotate). The server's CPU time is attributed to the implementation whose
+// segment is running. Prints one RESULT line per implementation: p50/p90/p99 latency (µs), round
+// trips/s, CPU µs per round trip of each process, and the p50 of each segment.
 import { fileURLToPath } from 'node:url';
 import {
   cpuSince,
@@ -22,6 +25,8 @@ import {
   finish,
   forkClient,
   hardTimeout,
+  implsArg,
+  Mailbox,
   makePayload,
   MESSAGE_TYPE,
   now,
@@ -30,6 +35,7 @@ import {
   percentile,
   pinSelf,
   pinSpec,
+  rotate,
   toArgv,
   toParent,
   type ChatPayload,
@@ -41,15 +47,26 @@ type Impl = (typeof IMPLS)[number];
 
 const SELF = fileURLToPath(import.meta.url);
 const args = parseArgs();
-const impl = (args.impl ?? 'ps-ws') as Impl;
-if (!IMPLS.includes(impl)) throw new Error(`unknown --impl ${impl}`);
+const impls = implsArg(args, IMPLS);
 const N = numberArg(args, 'n', 20_000);
 const WARMUP = numberArg(args, 'warmup', 2_000);
+const SEGMENTS = numberArg(args, 'segments', 10);
+const ROTATE = Number(args.rotate ?? 0);
 const pin = pinSpec(args);
 
-type FromClient =
-  | { type: 'measure' }
-  | { type: 'result'; stats: Record<string, number>; clientCpuMs: CpuMs };
+interface Stats {
+  p50us: number;
+  p90us: number;
+  p99us: number;
+  maxUs: number;
+  meanUs: number;
+  rtPerSec: number;
+  segmentP50us: number[];
+  clientCpuMs: CpuMs;
+}
+type ToServer =
+  { type: 'switch'; impl: Impl | null } | { type: 'result'; stats: Record<string, Stats> };
+type ToClient = { type: 'urls'; urls: Record<string, string> } | { type: 'switched' };
 
 interface RawMessage {
   type: string;
@@ -60,171 +77,242 @@ if (args.role === 'client') await client();
 else await server();
 
 async function server(): Promise<void> {
-  const child = forkClient(SELF, toArgv({ impl, n: N, warmup: WARMUP, pin: args.pin ?? 'none' }));
-  hardTimeout(`echo server ${impl}`, 55_000, () => child.kill('SIGKILL'));
+  const child = forkClient(
+    SELF,
+    toArgv({
+      impls: impls.join(','),
+      n: N,
+      warmup: WARMUP,
+      segments: SEGMENTS,
+      rotate: ROTATE,
+      pin: args.pin ?? 'none',
+    }),
+  );
+  hardTimeout(`echo server ${impls.join(',')}`, 55_000, () => child.kill('SIGKILL'));
   const servers = await import('./servers.js');
-  let url: string;
-  let close: () => void;
-  switch (impl) {
-    case 'ws-raw': {
-      const s = await servers.startRawWs();
-      s.wss.on('connection', (ws) => {
-        ws.on('message', (data) => {
-          const m = JSON.parse((data as Buffer).toString()) as RawMessage;
-          ws.send(JSON.stringify({ type: m.type, payload: m.payload }));
+  const urls: Record<string, string> = {};
+  const closers: (() => void)[] = [];
+  for (const impl of impls) {
+    switch (impl) {
+      case 'ws-raw': {
+        const s = await servers.startRawWs();
+        s.wss.on('connection', (ws) => {
+          ws.on('message', (data) => {
+            const m = JSON.parse((data as Buffer).toString()) as RawMessage;
+            ws.send(JSON.stringify({ type: m.type, payload: m.payload }));
+          });
         });
-      });
-      ({ url, close } = s);
-      break;
-    }
-    case 'sio-raw': {
-      const s = await servers.startRawSio();
-      s.io.on('connection', (socket) => {
-        socket.on(MESSAGE_TYPE, (payload: unknown) => socket.emit(MESSAGE_TYPE, payload));
-      });
-      ({ url, close } = s);
-      break;
-    }
-    case 'ps-ws':
-    case 'ps-sio': {
-      const s = await servers.startPs(impl === 'ps-ws' ? 'ws' : 'sio');
-      const ps = s.server;
-      ps.onMessage((clientId, message) => {
-        ps.sendToClient(clientId, { type: message.type, payload: message.payload });
-      });
-      ({ url, close } = s);
-      break;
+        urls[impl] = s.url;
+        closers.push(s.close);
+        break;
+      }
+      case 'sio-raw': {
+        const s = await servers.startRawSio();
+        s.io.on('connection', (socket) => {
+          socket.on(MESSAGE_TYPE, (payload: unknown) => socket.emit(MESSAGE_TYPE, payload));
+        });
+        urls[impl] = s.url;
+        closers.push(s.close);
+        break;
+      }
+      case 'ps-ws':
+      case 'ps-sio': {
+        const s = await servers.startPs(impl === 'ps-ws' ? 'ws' : 'sio');
+        const ps = s.server;
+        ps.onMessage((clientId, message) => {
+          ps.sendToClient(clientId, { type: message.type, payload: message.payload });
+        });
+        urls[impl] = s.url;
+        closers.push(s.close);
+        break;
+      }
     }
   }
   const pinned = pinSelf(pin.server);
+
+  // Server CPU per implementation, accumulated over its measured segments.
+  const serverCpu = new Map<Impl, CpuMs>(impls.map((impl) => [impl, { user: 0, system: 0 }]));
+  let active: Impl | null = null;
   let cpu0 = process.cpuUsage();
-  child.on('message', (m: FromClient) => {
-    if (m.type === 'measure') cpu0 = process.cpuUsage();
-    else {
-      const serverCpuMs = cpuSince(cpu0);
-      finish(
-        {
-          scenario: 'echo',
-          impl,
-          n: N,
-          ...m.stats,
-          serverCpuMs,
-          clientCpuMs: m.clientCpuMs,
-          pin: args.pin ?? null,
-          pinned,
-          env: environment(),
-        },
-        () => {
-          child.kill();
-          close();
-        },
-      );
+  const closeAccount = (): void => {
+    if (active === null) return;
+    const d = cpuSince(cpu0);
+    const acc = serverCpu.get(active)!;
+    acc.user += d.user;
+    acc.system += d.system;
+  };
+  child.on('message', (m: ToServer) => {
+    if (m.type === 'switch') {
+      closeAccount();
+      active = m.impl;
+      cpu0 = process.cpuUsage();
+      child.send({ type: 'switched' });
+      return;
     }
+    closeAccount();
+    active = null;
+    const results = impls.map((impl) => ({
+      scenario: 'echo',
+      impl,
+      group: impls.join(','),
+      n: Math.floor(N / SEGMENTS) * SEGMENTS,
+      ...m.stats[impl],
+      serverCpuMs: serverCpu.get(impl),
+      pin: args.pin ?? null,
+      pinned,
+      env: environment(),
+    }));
+    finish(results, () => {
+      child.kill();
+      for (const close of closers) close();
+    });
   });
-  child.send({ type: 'url', url });
+  child.send({ type: 'urls', urls });
+}
+
+interface Driver {
+  send(): void;
+  close(): void;
 }
 
 async function client(): Promise<void> {
-  hardTimeout(`echo client ${impl}`, 50_000);
-  const [{ SocketClient }, { WsSocket }, { SocketIoSocket }, { WebSocket }, { io }] = await Promise.all([
-    import('plugsocket'),
-    import('plugsocket/ws'),
-    import('plugsocket/socket.io'),
-    import('ws'),
-    import('socket.io-client'),
-  ]);
-  const url = await new Promise<string>((resolve) => process.once('message', (m: { url: string }) => resolve(m.url)));
+  hardTimeout(`echo client ${impls.join(',')}`, 50_000);
+  const mailbox = new Mailbox<ToClient>(process);
+  const [{ SocketClient }, { WsSocket }, { SocketIoSocket }, { WebSocket }, { io }] =
+    await Promise.all([
+      import('plugsocket'),
+      import('plugsocket/ws'),
+      import('plugsocket/socket.io'),
+      import('ws'),
+      import('socket.io-client'),
+    ]);
+  const { urls } = await mailbox.next('urls');
   pinSelf(pin.client);
 
   const payload = makePayload(0);
-  const latencyUs = new Float64Array(N);
-  let i = -WARMUP;
+  // The segment being run: every reply goes to onReply, which sends the next request.
+  let remaining = 0;
+  let record: Float64Array | null = null;
+  let recordAt = 0;
   let t0 = 0n;
-  let tStart = 0n;
-  let cpu0 = process.cpuUsage();
-  let send: () => void = () => undefined;
-  let close: () => void = () => undefined;
-
+  let current: Driver | undefined;
+  let segmentDone: () => void = () => undefined;
   const onReply = (): void => {
     const dt = now() - t0;
-    if (i >= 0) latencyUs[i] = Number(dt) / 1e3;
-    i++;
-    if (i === 0) {
-      toParent({ type: 'measure' });
-      tStart = now();
-      cpu0 = process.cpuUsage();
-    }
-    if (i === N) {
-      report();
+    if (record !== null) record[recordAt++] = Number(dt) / 1e3;
+    if (--remaining === 0) {
+      segmentDone();
       return;
     }
-    payload.seq = i;
+    payload.seq++;
     t0 = now();
-    send();
+    current!.send();
   };
 
-  const report = (): void => {
-    const elapsedNs = Number(now() - tStart);
-    const clientCpuMs = cpuSince(cpu0);
-    const sorted = Float64Array.from(latencyUs).sort();
+  const connect = async (impl: Impl): Promise<Driver> => {
+    const url = urls[impl];
+    switch (impl) {
+      case 'ws-raw': {
+        const ws = new WebSocket(url, { perMessageDeflate: false });
+        const message = { type: MESSAGE_TYPE, payload };
+        ws.on('message', (data) => {
+          JSON.parse((data as Buffer).toString());
+          onReply();
+        });
+        await new Promise((resolve, reject) => {
+          ws.once('open', resolve);
+          ws.once('error', reject);
+        });
+        return { send: () => ws.send(JSON.stringify(message)), close: () => ws.terminate() };
+      }
+      case 'sio-raw': {
+        const socket = io(url, { transports: ['websocket'], reconnection: false });
+        socket.on(MESSAGE_TYPE, onReply);
+        await new Promise((resolve, reject) => {
+          socket.once('connect', () => resolve(undefined));
+          socket.once('connect_error', reject);
+        });
+        return { send: () => socket.emit(MESSAGE_TYPE, payload), close: () => socket.disconnect() };
+      }
+      case 'ps-ws':
+      case 'ps-sio': {
+        const ps = new SocketClient(impl === 'ps-ws' ? new WsSocket() : new SocketIoSocket(), {
+          url,
+        });
+        ps.subscribe(MESSAGE_TYPE, onReply);
+        await ps.connect();
+        return { send: () => ps.emit(MESSAGE_TYPE, payload), close: () => void ps.disconnect() };
+      }
+    }
+  };
+
+  const drivers = new Map<Impl, Driver>();
+  for (const impl of impls) drivers.set(impl, await connect(impl));
+
+  const runSegment = (
+    impl: Impl,
+    count: number,
+    into: Float64Array | null,
+    at: number,
+  ): Promise<void> =>
+    new Promise((resolve) => {
+      current = drivers.get(impl)!;
+      remaining = count;
+      record = into;
+      recordAt = at;
+      segmentDone = resolve;
+      t0 = now();
+      current.send();
+    });
+  const switchTo = async (impl: Impl | null): Promise<void> => {
+    toParent({ type: 'switch', impl });
+    await mailbox.next('switched');
+  };
+
+  for (const impl of impls) await runSegment(impl, WARMUP, null, 0);
+
+  const perSegment = Math.floor(N / SEGMENTS);
+  const latency = new Map<Impl, Float64Array>(
+    impls.map((impl) => [impl, new Float64Array(perSegment * SEGMENTS)]),
+  );
+  const elapsedNs = new Map<Impl, number>(impls.map((impl) => [impl, 0]));
+  const clientCpu = new Map<Impl, CpuMs>(impls.map((impl) => [impl, { user: 0, system: 0 }]));
+  for (let segment = 0; segment < SEGMENTS; segment++) {
+    for (const impl of rotate(impls, segment + ROTATE)) {
+      await switchTo(impl);
+      const cpu0 = process.cpuUsage();
+      const t = now();
+      await runSegment(impl, perSegment, latency.get(impl)!, segment * perSegment);
+      elapsedNs.set(impl, elapsedNs.get(impl)! + Number(now() - t));
+      const d = cpuSince(cpu0);
+      const acc = clientCpu.get(impl)!;
+      acc.user += d.user;
+      acc.system += d.system;
+    }
+  }
+  await switchTo(null);
+
+  const stats: Record<string, Stats> = {};
+  for (const impl of impls) {
+    const all = latency.get(impl)!;
+    const sorted = Float64Array.from(all).sort();
     let sum = 0;
     for (const v of sorted) sum += v;
-    const stats = {
+    stats[impl] = {
       p50us: percentile(sorted, 50),
       p90us: percentile(sorted, 90),
       p99us: percentile(sorted, 99),
       maxUs: sorted[sorted.length - 1],
-      meanUs: sum / N,
-      rtPerSec: N / (elapsedNs / 1e9),
-      elapsedMs: elapsedNs / 1e6,
+      meanUs: sum / sorted.length,
+      rtPerSec: sorted.length / (elapsedNs.get(impl)! / 1e9),
+      segmentP50us: Array.from({ length: SEGMENTS }, (_, k) =>
+        Number(percentile(all.slice(k * perSegment, (k + 1) * perSegment).sort(), 50).toFixed(1)),
+      ),
+      clientCpuMs: clientCpu.get(impl)!,
     };
-    toParent({ type: 'result', stats, clientCpuMs }, () => {
-      close();
-      setTimeout(() => process.exit(0), 20);
-    });
-  };
-
-  switch (impl) {
-    case 'ws-raw': {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
-      const message = { type: MESSAGE_TYPE, payload };
-      send = () => ws.send(JSON.stringify(message));
-      close = () => ws.terminate();
-      ws.on('message', (data) => {
-        JSON.parse((data as Buffer).toString());
-        onReply();
-      });
-      ws.on('open', () => {
-        t0 = now();
-        send();
-      });
-      break;
-    }
-    case 'sio-raw': {
-      const socket = io(url, { transports: ['websocket'], reconnection: false });
-      send = () => socket.emit(MESSAGE_TYPE, payload);
-      close = () => socket.disconnect();
-      socket.on(MESSAGE_TYPE, onReply);
-      socket.on('connect_error', (error) => {
-        console.error('connect_error', error.message);
-        process.exit(2);
-      });
-      socket.on('connect', () => {
-        t0 = now();
-        send();
-      });
-      break;
-    }
-    case 'ps-ws':
-    case 'ps-sio': {
-      const ps = new SocketClient(impl === 'ps-ws' ? new WsSocket() : new SocketIoSocket(), { url });
-      ps.subscribe(MESSAGE_TYPE, onReply);
-      send = () => ps.emit(MESSAGE_TYPE, payload);
-      close = () => void ps.disconnect();
-      await ps.connect();
-      t0 = now();
-      send();
-      break;
-    }
   }
+  toParent({ type: 'result', stats }, () => {
+    for (const driver of drivers.values()) driver.close();
+    setTimeout(() => process.exit(0), 20);
+  });
 }

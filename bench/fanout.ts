@@ -1,11 +1,11 @@
-// Scenario: broadcast fan-out. C clients (default 1,000) live in the client process; the server
-// broadcasts M messages (default 1,000) to all of them, one broadcast per event-loop turn
-// (a setImmediate chain), i.e. C × M deliveries. Run it with server and client on different CPUs
-// (`--pin 0:1`).
+// Scenario: broadcast fan-out. C clients per implementation (default 1,000) live in the client
+// process; the server broadcasts M messages (default 1,000) to all of them, one broadcast per
+// event-loop turn (a setImmediate chain), i.e. C × M deliveries. Run it with server and client on
+// different CPUs (`--pin 0:1`).
 //
 //   node --conditions=plugsocket-source --import tsx bench/fanout.ts \
-//     --impl ws-raw-prebuilt|ws-raw-per-client|ps-ws|sio-raw|ps-sio \
-//     [--clients 1000] [--msgs 1000] [--pin 0:1]
+//     --impls ws-raw-prebuilt,ps-ws [--clients 1000] [--msgs 1000] [--blocks 10] [--rotate 0] \
+//     [--pin 0:1]
 //
 //   ws-raw-prebuilt    raw ws: one Buffer per broadcast (JSON.stringify once), sent to every
 //                      client with a shared options object — the "serialise once" baseline
@@ -17,9 +17,13 @@
 // The clients are light raw `ws` clients (light-clients.ts) that only count frames: the same
 // client code for every server, so what differs is the server.
 //
-// Reported: deliveries/s = C × M / (time from the first broadcast to the last delivery to the
-// last client), server CPU ns per delivery (user + system), server time spent inside the
-// broadcast calls per delivery, client CPU ns per delivery.
+// The M broadcasts go out in --blocks blocks; a block ends when every client of its
+// implementation has all of its messages. The implementations listed share the two processes
+// (each with its own C clients) and take turns block by block (block k starts with implementation
+// k + --rotate), after a warm-up block of each that is not counted. Prints one RESULT line per
+// implementation: deliveries/s (deliveries / time from a block's first broadcast to its last
+// delivery, summed over blocks), server CPU per delivery (user + system), server time spent
+// inside the broadcast calls per delivery, client CPU per delivery, and deliveries/s per block.
 import { fileURLToPath } from 'node:url';
 import {
   cpuSince,
@@ -27,6 +31,8 @@ import {
   finish,
   forkClient,
   hardTimeout,
+  implsArg,
+  Mailbox,
   makePayload,
   MESSAGE_TYPE,
   now,
@@ -35,6 +41,7 @@ import {
   parseArgs,
   pinSelf,
   pinSpec,
+  rotate,
   sleep,
   toArgv,
   toParent,
@@ -48,10 +55,13 @@ type Impl = (typeof IMPLS)[number];
 
 const SELF = fileURLToPath(import.meta.url);
 const args = parseArgs();
-const impl = (args.impl ?? 'ps-ws') as Impl;
-if (!IMPLS.includes(impl)) throw new Error(`unknown --impl ${impl}`);
+const impls = implsArg(args, IMPLS);
 const C = numberArg(args, 'clients', 1_000);
 const M = numberArg(args, 'msgs', 1_000);
+const BLOCKS = numberArg(args, 'blocks', 10);
+const PER_BLOCK = Math.max(1, Math.floor(M / BLOCKS));
+const WARM_BLOCK = Math.max(1, Math.min(PER_BLOCK, 50));
+const ROTATE = Number(args.rotate ?? 0);
 const pin = pinSpec(args);
 
 const LIGHT: Record<Impl, LightKind> = {
@@ -65,158 +75,209 @@ const LIGHT: Record<Impl, LightKind> = {
 // Shared, as a careful application would write it: ws copies these options on every send.
 const TEXT = Object.freeze({ binary: false });
 
-type FromClient =
+type ToServer =
   | { type: 'ready'; connectMs: number }
-  | { type: 'done'; tFirst: string; tLast: string; clientCpuMs: CpuMs; connectMs: number };
+  | { type: 'armed' }
+  | { type: 'block-done'; t: string; clientCpuMs: CpuMs };
+type ToClient =
+  { type: 'ports'; ports: Record<string, number> } | { type: 'block'; impl: Impl; msgs: number };
 
 if (args.role === 'client') await client();
 else await server();
 
 async function server(): Promise<void> {
-  const child = forkClient(SELF, toArgv({ impl, clients: C, msgs: M, pin: args.pin ?? 'none' }));
-  hardTimeout(`fanout server ${impl}`, 57_000, () => child.kill('SIGKILL'));
+  const child = forkClient(
+    SELF,
+    toArgv({
+      impls: impls.join(','),
+      clients: C,
+      msgs: M,
+      blocks: BLOCKS,
+      rotate: ROTATE,
+      pin: args.pin ?? 'none',
+    }),
+  );
+  hardTimeout(`fanout server ${impls.join(',')}`, 57_000, () => child.kill('SIGKILL'));
+  const mailbox = new Mailbox<ToServer>(child);
   const servers = await import('./servers.js');
 
   const payload = makePayload(0);
   const message = { type: MESSAGE_TYPE, payload };
-  let port: number;
-  let close: () => void;
-  let connected: () => number;
-  let broadcast: () => void;
-  switch (impl) {
-    case 'ws-raw-prebuilt':
-    case 'ws-raw-per-client': {
-      const s = await servers.startRawWs();
-      const clients = s.wss.clients;
-      broadcast =
-        impl === 'ws-raw-prebuilt'
-          ? () => {
-              const data = Buffer.from(JSON.stringify(message));
-              for (const ws of clients) ws.send(data, TEXT);
-            }
-          : () => {
-              for (const ws of clients) ws.send(JSON.stringify(message));
-            };
-      connected = () => clients.size;
-      ({ port, close } = s);
-      break;
-    }
-    case 'sio-raw': {
-      const s = await servers.startRawSio();
-      const io = s.io;
-      broadcast = () => void io.emit(MESSAGE_TYPE, payload);
-      connected = () => io.of('/').sockets.size;
-      ({ port, close } = s);
-      break;
-    }
-    case 'ps-ws':
-    case 'ps-sio': {
-      const s = await servers.startPs(impl === 'ps-ws' ? 'ws' : 'sio');
-      const ps = s.server;
-      broadcast = () => void ps.broadcast(message);
-      connected = () => ps.clientCount;
-      ({ port, close } = s);
-      break;
+  const ports: Record<string, number> = {};
+  const closers: (() => void)[] = [];
+  const broadcastOf = new Map<Impl, () => void>();
+  const connectedOf = new Map<Impl, () => number>();
+  for (const impl of impls) {
+    switch (impl) {
+      case 'ws-raw-prebuilt':
+      case 'ws-raw-per-client': {
+        const s = await servers.startRawWs();
+        const clients = s.wss.clients;
+        broadcastOf.set(
+          impl,
+          impl === 'ws-raw-prebuilt'
+            ? () => {
+                const data = Buffer.from(JSON.stringify(message));
+                for (const ws of clients) ws.send(data, TEXT);
+              }
+            : () => {
+                for (const ws of clients) ws.send(JSON.stringify(message));
+              },
+        );
+        connectedOf.set(impl, () => clients.size);
+        ports[impl] = s.port;
+        closers.push(s.close);
+        break;
+      }
+      case 'sio-raw': {
+        const s = await servers.startRawSio();
+        const io = s.io;
+        broadcastOf.set(impl, () => void io.emit(MESSAGE_TYPE, payload));
+        connectedOf.set(impl, () => io.of('/').sockets.size);
+        ports[impl] = s.port;
+        closers.push(s.close);
+        break;
+      }
+      case 'ps-ws':
+      case 'ps-sio': {
+        const s = await servers.startPs(impl === 'ps-ws' ? 'ws' : 'sio');
+        const ps = s.server;
+        broadcastOf.set(impl, () => void ps.broadcast(message));
+        connectedOf.set(impl, () => ps.clientCount);
+        ports[impl] = s.port;
+        closers.push(s.close);
+        break;
+      }
     }
   }
   const pinned = pinSelf(pin.server);
+  child.send({ type: 'ports', ports });
+  const { connectMs } = await mailbox.next('ready');
+  for (const impl of impls) {
+    await waitUntil(
+      `${C} ${impl} connections on the server`,
+      () => connectedOf.get(impl)!() >= C,
+      10_000,
+    );
+  }
+  await sleep(200);
 
-  let t0 = 0n;
-  let cpu0 = process.cpuUsage();
-  let syncNs = 0n;
-  let tSendDone: bigint | undefined;
-  let sendCpuMs: CpuMs | undefined;
-
-  const start = async (): Promise<void> => {
-    await waitUntil(`${C} connections on the server`, () => connected() >= C, 10_000);
-    await sleep(300);
-    cpu0 = process.cpuUsage();
-    t0 = now();
-    let i = 0;
-    const step = (): void => {
-      payload.seq = i;
-      const a = now();
-      broadcast();
-      syncNs += now() - a;
-      if (++i < M) setImmediate(step);
-      else {
-        tSendDone = now();
-        sendCpuMs = cpuSince(cpu0);
-      }
-    };
-    setImmediate(step);
+  interface Totals {
+    ns: number[];
+    cpu: CpuMs;
+    syncNs: number;
+    clientCpu: CpuMs;
+  }
+  const totals = new Map<Impl, Totals>(
+    impls.map((impl) => [
+      impl,
+      { ns: [], cpu: { user: 0, system: 0 }, syncNs: 0, clientCpu: { user: 0, system: 0 } },
+    ]),
+  );
+  const runBlock = async (impl: Impl, msgs: number, measure: boolean): Promise<void> => {
+    child.send({ type: 'block', impl, msgs });
+    await mailbox.next('armed');
+    const broadcast = broadcastOf.get(impl)!;
+    const done = mailbox.next('block-done');
+    let syncNs = 0n;
+    const cpu0 = process.cpuUsage();
+    const t0 = now();
+    await new Promise<void>((resolve) => {
+      let i = 0;
+      const step = (): void => {
+        payload.seq = i;
+        const a = now();
+        broadcast();
+        syncNs += now() - a;
+        if (++i < msgs) setImmediate(step);
+        else resolve();
+      };
+      setImmediate(step);
+    });
+    const m = await done;
+    const cpu = cpuSince(cpu0);
+    if (!measure) return;
+    const t = totals.get(impl)!;
+    t.ns.push(Number(BigInt(m.t) - t0));
+    t.cpu.user += cpu.user;
+    t.cpu.system += cpu.system;
+    t.syncNs += Number(syncNs);
+    t.clientCpu.user += m.clientCpuMs.user;
+    t.clientCpu.system += m.clientCpuMs.system;
   };
 
-  child.on('message', (m: FromClient) => {
-    if (m.type === 'ready') {
-      start().catch((error: unknown) => {
-        console.error(error);
-        child.kill('SIGKILL');
-        process.exit(1);
-      });
-      return;
-    }
-    const deliveries = C * M;
-    const totalNs = Number(BigInt(m.tLast) - t0);
-    const report = (): void => {
-      if (tSendDone === undefined) {
-        setTimeout(report, 5);
-        return;
-      }
-      const serverCpuMs = cpuSince(cpu0);
-      finish(
-        {
-          scenario: 'fanout',
-          impl,
-          clients: C,
-          msgs: M,
-          deliveriesPerSec: deliveries / (totalNs / 1e9),
-          allDeliveredMs: totalNs / 1e6,
-          firstClientDoneMs: Number(BigInt(m.tFirst) - t0) / 1e6,
-          serverSendDoneMs: Number(tSendDone - t0) / 1e6,
-          serverSyncNsPerDelivery: Number(syncNs) / deliveries,
-          serverCpuMs,
-          serverCpuAtSendDoneMs: sendCpuMs,
-          clientCpuMs: m.clientCpuMs,
-          clientConnectMs: m.connectMs,
-          pin: args.pin ?? null,
-          pinned,
-          env: environment(),
-        },
-        () => {
-          child.kill();
-          close();
-        },
-      );
+  for (const impl of impls) await runBlock(impl, WARM_BLOCK, false);
+  for (let block = 0; block < BLOCKS; block++) {
+    for (const impl of rotate(impls, block + ROTATE)) await runBlock(impl, PER_BLOCK, true);
+  }
+
+  const deliveries = C * PER_BLOCK * BLOCKS;
+  const results = impls.map((impl) => {
+    const t = totals.get(impl)!;
+    const totalNs = t.ns.reduce((a, b) => a + b, 0);
+    return {
+      scenario: 'fanout',
+      impl,
+      group: impls.join(','),
+      clients: C,
+      msgs: PER_BLOCK * BLOCKS,
+      blocks: BLOCKS,
+      deliveriesPerSec: deliveries / (totalNs / 1e9),
+      allDeliveredMs: totalNs / 1e6,
+      serverCpuMs: t.cpu,
+      serverSyncNsPerDelivery: t.syncNs / deliveries,
+      clientCpuMs: t.clientCpu,
+      segmentDeliveriesPerSec: t.ns.map((ns) => Math.round((C * PER_BLOCK) / (ns / 1e9))),
+      clientConnectMs: connectMs,
+      pin: args.pin ?? null,
+      pinned,
+      env: environment(),
     };
-    report();
   });
-  child.send({ type: 'port', port });
+  finish(results, () => {
+    child.kill();
+    for (const close of closers) close();
+  });
 }
 
 async function client(): Promise<void> {
-  hardTimeout(`fanout client ${impl}`, 55_000);
+  hardTimeout(`fanout client ${impls.join(',')}`, 55_000);
+  const mailbox = new Mailbox<ToClient>(process);
   const { openLight } = await import('./light-clients.js');
-  const port = await new Promise<number>((resolve) => process.once('message', (m: { port: number }) => resolve(m.port)));
+  const { ports } = await mailbox.next('ports');
   pinSelf(pin.client);
 
-  const counts = new Uint32Array(C);
+  // The block being received: counts per client of the active implementation.
+  const counts = new Map<Impl, Uint32Array>(impls.map((impl) => [impl, new Uint32Array(C)]));
+  let target = 0;
   let done = 0;
-  let tFirst: bigint | undefined;
-  let cpu0: NodeJS.CpuUsage | undefined;
-  const tc = Date.now();
-  let connectMs = 0;
-  const onMessage = (index: number): void => {
-    cpu0 ??= process.cpuUsage();
-    if (++counts[index] !== M) return;
-    const t = now();
-    tFirst ??= t;
+  let tDone = 0n;
+  let blockDone: (() => void) | undefined;
+  const onMessage = (impl: Impl, index: number): void => {
+    if (++counts.get(impl)![index] !== target) return;
     if (++done === C) {
-      toParent({ type: 'done', tFirst: tFirst.toString(), tLast: t.toString(), clientCpuMs: cpuSince(cpu0), connectMs });
+      tDone = now();
+      blockDone?.();
     }
   };
-  const kind = LIGHT[impl];
-  await openMany(C, 50, (index) => openLight(kind, port, () => onMessage(index)));
-  connectMs = Date.now() - tc;
-  toParent({ type: 'ready', connectMs });
+
+  const t = Date.now();
+  for (const impl of impls) {
+    await openMany(C, 50, (index) =>
+      openLight(LIGHT[impl], ports[impl], () => onMessage(impl, index)),
+    );
+  }
+  toParent({ type: 'ready', connectMs: Date.now() - t });
+
+  for (;;) {
+    const { impl, msgs } = await mailbox.next('block');
+    counts.get(impl)!.fill(0);
+    target = msgs;
+    done = 0;
+    const finished = new Promise<void>((resolve) => (blockDone = resolve));
+    const cpu0 = process.cpuUsage();
+    toParent({ type: 'armed' });
+    await finished;
+    toParent({ type: 'block-done', t: tDone.toString(), clientCpuMs: cpuSince(cpu0) });
+  }
 }

@@ -30,10 +30,16 @@ export function engineUrl(port: number): string {
   return `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`;
 }
 
-export function openLight(kind: LightKind, port: number, onMessage: () => void): Promise<WebSocket> {
+export function openLight(
+  kind: LightKind,
+  port: number,
+  onMessage: () => void,
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const isSio = kind === 'sio' || kind === 'ps-sio';
-    const ws = new WebSocket(isSio ? engineUrl(port) : `ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
+    const ws = new WebSocket(isSio ? engineUrl(port) : `ws://127.0.0.1:${port}/`, {
+      perMessageDeflate: false,
+    });
     ws.on('error', reject);
     let ready = false;
     const becomeReady = (): void => {

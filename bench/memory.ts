@@ -1,7 +1,7 @@
 // Scenario: server memory per idle connection.
 //
 //   node --conditions=plugsocket-source --import tsx --expose-gc bench/memory.ts \
-//     --impl ws-raw|ps-ws|sio-raw|ps-sio [--conns 5000] [--warm 20]
+//     --impl ws-raw|ps-ws|sio-raw|ps-sio [--conns 5000] [--warm 20] [--pin S:C]
 //
 // (Without --expose-gc the script starts itself again with it.) Procedure:
 //   1. the server starts; the client process opens --warm connections (warms up code paths and
@@ -20,6 +20,7 @@ import {
   forkClient,
   fullGc,
   hardTimeout,
+  implsArg,
   memorySample,
   numberArg,
   openMany,
@@ -39,34 +40,48 @@ type Impl = (typeof IMPLS)[number];
 
 const SELF = fileURLToPath(import.meta.url);
 const args = parseArgs();
-const impl = (args.impl ?? 'ps-ws') as Impl;
-if (!IMPLS.includes(impl)) throw new Error(`unknown --impl ${impl}`);
+const chosen = implsArg(args, IMPLS);
+if (chosen.length !== 1)
+  throw new Error('memory is measured one implementation per process: pass one --impl');
+const impl = chosen[0];
 const CONNS = numberArg(args, 'conns', 5_000);
 const WARM = numberArg(args, 'warm', 20);
 const pin = pinSpec(args);
 
-const LIGHT: Record<Impl, LightKind> = { 'ws-raw': 'ws', 'ps-ws': 'ps-ws', 'sio-raw': 'sio', 'ps-sio': 'ps-sio' };
+const LIGHT: Record<Impl, LightKind> = {
+  'ws-raw': 'ws',
+  'ps-ws': 'ps-ws',
+  'sio-raw': 'sio',
+  'ps-sio': 'ps-sio',
+};
 
 type FromClient =
-  | { type: 'warm-ready' }
-  | { type: 'ready'; connectMs: number; clientPerConnBytes: MemorySample };
+  { type: 'warm-ready' } | { type: 'ready'; connectMs: number; clientPerConnBytes: MemorySample };
 
 function perConnection(before: MemorySample, after: MemorySample, n: number): MemorySample {
   const out = { ...before };
-  for (const key of Object.keys(out) as (keyof MemorySample)[]) out[key] = (after[key] - before[key]) / n;
+  for (const key of Object.keys(out) as (keyof MemorySample)[])
+    out[key] = (after[key] - before[key]) / n;
   return out;
 }
 
 if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
-  const again = spawn(process.execPath, [...process.execArgv, '--expose-gc', SELF, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
+  const again = spawn(
+    process.execPath,
+    [...process.execArgv, '--expose-gc', SELF, ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+    },
+  );
   again.on('exit', (code) => process.exit(code ?? 1));
 } else if (args.role === 'client') await client();
 else await server();
 
 async function server(): Promise<void> {
-  const child = forkClient(SELF, toArgv({ impl, conns: CONNS, warm: WARM, pin: args.pin ?? 'none' }));
+  const child = forkClient(
+    SELF,
+    toArgv({ impl, conns: CONNS, warm: WARM, pin: args.pin ?? 'none' }),
+  );
   hardTimeout(`memory server ${impl}`, 57_000, () => child.kill('SIGKILL'));
   const servers = await import('./servers.js');
   let port: number;
@@ -105,7 +120,11 @@ async function server(): Promise<void> {
       child.send({ type: 'go' });
       return;
     }
-    await waitUntil(`${WARM + CONNS} connections on the server`, () => connected() >= WARM + CONNS, 30_000);
+    await waitUntil(
+      `${WARM + CONNS} connections on the server`,
+      () => connected() >= WARM + CONNS,
+      30_000,
+    );
     await sleep(1_000);
     await fullGc();
     const after = memorySample();
@@ -143,7 +162,9 @@ async function server(): Promise<void> {
 async function client(): Promise<void> {
   hardTimeout(`memory client ${impl}`, 55_000);
   const { openLight } = await import('./light-clients.js');
-  const port = await new Promise<number>((resolve) => process.once('message', (m: { port: number }) => resolve(m.port)));
+  const port = await new Promise<number>((resolve) =>
+    process.once('message', (m: { port: number }) => resolve(m.port)),
+  );
   pinSelf(pin.client);
   const kind = LIGHT[impl];
   const open = (): ReturnType<typeof openLight> => openLight(kind, port, () => undefined);
@@ -158,7 +179,11 @@ async function client(): Promise<void> {
         const connectMs = Date.now() - t;
         await sleep(500);
         await fullGc();
-        toParent({ type: 'ready', connectMs, clientPerConnBytes: perConnection(before, memorySample(), CONNS) });
+        toParent({
+          type: 'ready',
+          connectMs,
+          clientPerConnBytes: perConnection(before, memorySample(), CONNS),
+        });
       })
       .catch((error: unknown) => {
         console.error('connect failed', error);

@@ -1,6 +1,8 @@
 // `npm run bench`: plugsocket against the raw libraries, in the same run.
 //
 //   npm run bench [-- --quick] [-- --only echo,throughput,fanout,memory] [-- --rounds N]
+//   npm run bench -- --wait-idle 120   (before each run, wait up to 120 s for the other processes
+//                                       on the machine to go quiet; see machineBusy())
 //   npm run bench -- --summarize .bench-results/<file>.jsonl      (tables of a finished run)
 //
 // Every scenario runs each implementation once per round, in an order rotated every round, so
@@ -17,7 +19,12 @@ import { BENCH_DIR, median, parseArgs, ROOT } from './common.js';
 
 interface Scenario {
   script: string;
-  impls: string[];
+  /**
+   * Each group is one run: a fresh server process and client process in which the group's
+   * implementations take turns segment by segment. Implementations whose ratio is a target share
+   * a group when the run fits the time limit.
+   */
+  groups: string[][];
   rounds: number;
   /** taskset CPUs "server:client", or 'none'. */
   pin: string;
@@ -29,31 +36,41 @@ interface Scenario {
 const PLAN: Record<string, Scenario> = {
   echo: {
     script: 'echo.ts',
-    impls: ['ws-raw', 'ps-ws', 'sio-raw', 'ps-sio'],
-    rounds: 5,
+    groups: [
+      ['ws-raw', 'ps-ws'],
+      ['sio-raw', 'ps-sio'],
+    ],
+    rounds: 4,
     pin: '0:0',
-    args: { n: 20_000, warmup: 2_000 },
-    quick: { rounds: 2, args: { n: 5_000, warmup: 1_000 } },
+    args: { n: 20_000, warmup: 2_000, segments: 10 },
+    quick: { rounds: 2, args: { n: 5_000, warmup: 1_000, segments: 5 } },
   },
   throughput: {
     script: 'throughput.ts',
-    impls: ['ws-raw', 'ps-ws', 'sio-raw', 'ps-sio'],
-    rounds: 5,
+    // The third group is for the headline (plugsocket on ws against raw Socket.IO).
+    groups: [
+      ['ws-raw', 'ps-ws'],
+      ['sio-raw', 'ps-sio'],
+      ['ps-ws', 'sio-raw'],
+    ],
+    rounds: 4,
     pin: '0:1',
-    args: { n: 200_000 },
-    quick: { rounds: 2, args: { n: 50_000 } },
+    args: { n: 200_000, batches: 10 },
+    quick: { rounds: 2, args: { n: 50_000, batches: 5 } },
   },
   fanout: {
     script: 'fanout.ts',
-    impls: ['ws-raw-prebuilt', 'ws-raw-per-client', 'ps-ws', 'sio-raw', 'ps-sio'],
+    // A Socket.IO pair would not fit in one 60 s run on a 2-core machine: those run alone.
+    groups: [['ws-raw-prebuilt', 'ps-ws'], ['ws-raw-per-client'], ['sio-raw'], ['ps-sio']],
     rounds: 3,
     pin: '0:1',
-    args: { clients: 1_000, msgs: 1_000 },
-    quick: { rounds: 1, args: { clients: 300, msgs: 300 } },
+    args: { clients: 1_000, msgs: 1_000, blocks: 10 },
+    quick: { rounds: 1, args: { clients: 300, msgs: 300, blocks: 5 } },
   },
   memory: {
     script: 'memory.ts',
-    impls: ['ws-raw', 'ps-ws', 'sio-raw', 'ps-sio'],
+    // Memory is measured one implementation per process.
+    groups: [['ws-raw'], ['ps-ws'], ['sio-raw'], ['ps-sio']],
     rounds: 3,
     pin: 'none',
     args: { conns: 5_000, warm: 20 },
@@ -63,6 +80,50 @@ const PLAN: Record<string, Scenario> = {
 };
 
 const RUN_TIMEOUT_MS = 60_000;
+
+// ---------------------------------------------------------------- a quiet machine
+
+function cpuTimes(): { busy: number; total: number } {
+  // First line of /proc/stat: user nice system idle iowait irq softirq steal …
+  const fields = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = fields[3] + (fields[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+/** Share of all CPUs that other processes kept busy over `ms` (we are idle meanwhile). */
+async function machineBusy(ms = 500): Promise<number> {
+  try {
+    const a = cpuTimes();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const b = cpuTimes();
+    return b.total === a.total ? 0 : (b.busy - a.busy) / (b.total - a.total);
+  } catch {
+    return NaN; // not Linux
+  }
+}
+
+/** Waits until the machine is quiet (< 10 % busy), at most `maxSeconds`; returns the last reading. */
+async function waitIdle(maxSeconds: number): Promise<number> {
+  const deadline = Date.now() + maxSeconds * 1000;
+  let busy = await machineBusy();
+  let said = false;
+  while (busy > 0.1 && Date.now() < deadline) {
+    if (!said)
+      process.stderr.write(
+        `  machine ${(busy * 100).toFixed(0)} % busy; waiting (at most ${maxSeconds} s)…\n`,
+      );
+    said = true;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    busy = await machineBusy();
+  }
+  return busy;
+}
 
 // ---------------------------------------------------------------- records
 
@@ -103,23 +164,42 @@ interface Rec {
   clientPerConnBytes?: MemorySample;
   env?: Record<string, unknown>;
   pinned?: string | null;
+  busyBefore?: number;
+  group?: string;
+  segmentP50us?: number[];
+  segmentServerCpuUsPerMsg?: number[];
+  segmentMsgsPerSec?: number[];
+  segmentDeliveriesPerSec?: number[];
+  blocks?: number;
 }
 
-function runOne(scenario: Scenario, impl: string, quick: boolean): Promise<Record<string, unknown>> {
+/** One run of a group; resolves with one result per implementation (or one error). */
+function runOne(
+  scenario: Scenario,
+  group: string[],
+  round: number,
+  quick: boolean,
+): Promise<Record<string, unknown>[]> {
   const values = quick ? scenario.quick.args : scenario.args;
   const argv = [
     ...process.execArgv,
     ...(scenario.nodeFlags ?? []),
     path.join(BENCH_DIR, scenario.script),
-    '--impl',
-    impl,
+    '--impls',
+    group.join(','),
+    '--rotate',
+    String(round),
     '--pin',
     scenario.pin,
     ...Object.entries(values).flatMap(([k, v]) => [`--${k}`, String(v)]),
   ];
   return new Promise((resolve) => {
     // Its own process group, so that a run that hangs is killed with its client.
-    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, argv, {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -134,9 +214,11 @@ function runOne(scenario: Scenario, impl: string, quick: boolean): Promise<Recor
     }, RUN_TIMEOUT_MS);
     child.on('exit', (code) => {
       clearTimeout(killer);
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (line !== undefined) resolve(JSON.parse(line.slice(7)) as Record<string, unknown>);
-      else resolve({ error: `exit ${code}: ${err.trim().slice(-600)}` });
+      const lines = out.split('\n').filter((l) => l.startsWith('RESULT '));
+      if (lines.length > 0)
+        resolve(lines.map((l) => JSON.parse(l.slice(7)) as Record<string, unknown>));
+      else
+        resolve(group.map((impl) => ({ impl, error: `exit ${code}: ${err.trim().slice(-600)}` })));
     });
   });
 }
@@ -160,38 +242,74 @@ function headline(rec: Record<string, unknown>): string {
 
 async function main(args: Record<string, string>): Promise<void> {
   const quick = args.quick === 'true';
-  const only = args.only === undefined ? Object.keys(PLAN) : args.only.split(',').map((s) => s.trim());
-  for (const name of only) if (PLAN[name] === undefined) throw new Error(`unknown scenario ${name}; known: ${Object.keys(PLAN).join(', ')}`);
+  const waitSeconds = args['wait-idle'] === undefined ? 0 : Number(args['wait-idle']);
+  const only =
+    args.only === undefined ? Object.keys(PLAN) : args.only.split(',').map((s) => s.trim());
+  for (const name of only)
+    if (PLAN[name] === undefined)
+      throw new Error(`unknown scenario ${name}; known: ${Object.keys(PLAN).join(', ')}`);
   const runId = new Date().toISOString();
   const dir = path.join(ROOT, '.bench-results');
   mkdirSync(dir, { recursive: true });
-  const outFile = args.out ?? path.join(dir, `${runId.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.jsonl`);
+  const outFile =
+    args.out ?? path.join(dir, `${runId.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.jsonl`);
   const load = loadavg()[0];
-  if (load > 1.5) console.error(`warning: load average ${load.toFixed(2)}: other processes compete for the CPUs; figures will be noisy`);
+  if (load > 1.5)
+    console.error(
+      `warning: load average ${load.toFixed(2)}: other processes compete for the CPUs; figures will be noisy`,
+    );
   const started = Date.now();
   for (const name of only) {
     const scenario = PLAN[name];
-    const rounds = args.rounds !== undefined ? Number(args.rounds) : quick ? scenario.quick.rounds : scenario.rounds;
+    const rounds =
+      args.rounds !== undefined
+        ? Number(args.rounds)
+        : quick
+          ? scenario.quick.rounds
+          : scenario.rounds;
     for (let round = 0; round < rounds; round++) {
-      const order = scenario.impls.map((_, i) => scenario.impls[(i + round) % scenario.impls.length]);
-      for (const impl of order) {
+      for (const group of rotateList(scenario.groups, round)) {
+        const busyBefore = waitSeconds > 0 ? await waitIdle(waitSeconds) : await machineBusy(300);
         const t = Date.now();
-        const result = await runOne(scenario, impl, quick);
-        const rec = { runId, scenario: name, impl, round, quick, ...result, wallMs: Date.now() - t };
-        appendFileSync(outFile, JSON.stringify(rec) + '\n');
-        console.error(`${name} r${round + 1}/${rounds} ${impl.padEnd(17)} ${((Date.now() - t) / 1000).toFixed(1).padStart(5)} s  ${headline(rec)}`);
+        const results = await runOne(scenario, group, round, quick);
+        const wallMs = Date.now() - t;
+        const busy = Number.isFinite(busyBefore)
+          ? `${(busyBefore * 100).toFixed(0).padStart(3)} % busy before`
+          : '';
+        for (const result of results) {
+          const rec = { runId, scenario: name, round, quick, ...result, busyBefore, wallMs };
+          appendFileSync(outFile, JSON.stringify(rec) + '\n');
+          console.error(
+            `${name} r${round + 1}/${rounds} ${String(result.impl).padEnd(17)} ${(wallMs / 1000).toFixed(1).padStart(5)} s  ${busy}  ${headline(rec)}`,
+          );
+        }
       }
     }
   }
-  console.error(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; raw results: ${path.relative(ROOT, outFile)}`);
-  console.log(summarize(readFileSync(outFile, 'utf8'), runId, { loadStart: load, loadEnd: loadavg()[0], quick }));
+  console.error(
+    `done in ${((Date.now() - started) / 1000).toFixed(0)} s; raw results: ${path.relative(ROOT, outFile)}`,
+  );
+  console.log(
+    summarize(readFileSync(outFile, 'utf8'), runId, {
+      loadStart: load,
+      loadEnd: loadavg()[0],
+      quick,
+    }),
+  );
+}
+
+function rotateList<T>(list: readonly T[], by: number): T[] {
+  return list.map((_, i) => list[(i + by) % list.length]);
 }
 
 // ---------------------------------------------------------------- summary
 
 function fmt(x: number | undefined, digits = 0): string {
   if (x === undefined || !Number.isFinite(x)) return 'n/a';
-  return x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return x.toLocaleString('en-US', {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
 }
 
 function stat(values: (number | undefined)[], digits = 0): string {
@@ -199,6 +317,15 @@ function stat(values: (number | undefined)[], digits = 0): string {
   if (v.length === 0) return 'n/a';
   if (v.length === 1) return fmt(v[0], digits);
   return `${fmt(median(v), digits)} [${fmt(Math.min(...v), digits)}–${fmt(Math.max(...v), digits)}]`;
+}
+
+function busyNote(recs: Rec[]): string {
+  const busy = recs
+    .map((r) => r.busyBefore)
+    .filter((b): b is number => b !== undefined && Number.isFinite(b));
+  if (busy.length === 0) return '';
+  const high = busy.filter((b) => b > 0.1).length;
+  return `; other processes kept the machine ${fmt(median(busy) * 100)} % busy (median; max ${fmt(Math.max(...busy) * 100)} %) just before each run, above 10 % before ${high} of ${busy.length} runs`;
 }
 
 function cpuPer(cpu: CpuMs | undefined, n: number | undefined): number {
@@ -212,7 +339,11 @@ interface Verdict {
   ok: boolean | undefined;
 }
 
-function summarize(text: string, runId: string | undefined, meta: { loadStart?: number; loadEnd?: number; quick?: boolean } = {}): string {
+function summarize(
+  text: string,
+  runId: string | undefined,
+  meta: { loadStart?: number; loadEnd?: number; quick?: boolean } = {},
+): string {
   let recs = text
     .split('\n')
     .filter(Boolean)
@@ -224,19 +355,63 @@ function summarize(text: string, runId: string | undefined, meta: { loadStart?: 
   const lines: string[] = [];
   const verdicts: Verdict[] = [];
   const of = (scenario: string): Rec[] => recs.filter((r) => r.scenario === scenario);
-  const implsOf = (scenario: string): string[] => [...new Set(of(scenario).map((r) => r.impl))];
+  const implsOf = (scenario: string): string[] => {
+    const present = new Set(of(scenario).map((r) => r.impl));
+    return [...new Set(PLAN[scenario]?.groups.flat() ?? present)].filter((impl) =>
+      present.has(impl),
+    );
+  };
   const table = (title: string, header: string[], rows: string[][]): void => {
-    lines.push('', `### ${title}`, '', `| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
+    lines.push(
+      '',
+      `### ${title}`,
+      '',
+      `| ${header.join(' | ')} |`,
+      `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    );
     for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
   };
-  /** Per-round a ÷ b (or a − b), in round order. */
-  const perRound = (scenario: string, a: string, b: string, f: (r: Rec) => number, op: 'ratio' | 'diff' = 'ratio'): number[] => {
+  /**
+   * Per-round a ÷ b (or a − b), in round order. When a and b shared a run and `segments` gives
+   * their per-segment figures, the round's value is the median of the per-segment ratios: the
+   * segments of a and b ran side by side, so a disturbance of the machine hits both.
+   */
+  const perRound = (
+    scenario: string,
+    a: string,
+    b: string,
+    f: (r: Rec) => number,
+    op: 'ratio' | 'diff' = 'ratio',
+    segments?: (r: Rec) => number[] | undefined,
+  ): number[] => {
     const rs = of(scenario);
     const out: number[] = [];
     for (const round of [...new Set(rs.map((r) => r.round))].sort((x, y) => x - y)) {
-      const ra = rs.find((r) => r.round === round && r.impl === a);
-      const rb = rs.find((r) => r.round === round && r.impl === b);
-      if (ra !== undefined && rb !== undefined) out.push(op === 'ratio' ? f(ra) / f(rb) : f(ra) - f(rb));
+      // Prefer a run that had both (an implementation may appear in several groups).
+      const shared = rs.find(
+        (r) =>
+          r.round === round &&
+          r.impl === a &&
+          rs.some((o) => o.round === round && o.impl === b && o.group === r.group),
+      );
+      const ra = shared ?? rs.find((r) => r.round === round && r.impl === a);
+      const rb =
+        (shared && rs.find((r) => r.round === round && r.impl === b && r.group === shared.group)) ??
+        rs.find((r) => r.round === round && r.impl === b);
+      if (ra === undefined || rb === undefined) continue;
+      const sa = segments?.(ra);
+      const sb = segments?.(rb);
+      if (
+        op === 'ratio' &&
+        ra.group !== undefined &&
+        ra.group === rb.group &&
+        sa !== undefined &&
+        sb !== undefined &&
+        sa.length === sb.length &&
+        sa.length > 0
+      ) {
+        out.push(median(sa.map((x, i) => x / sb[i])));
+      } else out.push(op === 'ratio' ? f(ra) / f(rb) : f(ra) - f(rb));
     }
     return out;
   };
@@ -245,7 +420,14 @@ function summarize(text: string, runId: string | undefined, meta: { loadStart?: 
     stat(values, digits),
     values.map((v) => fmt(v, digits)).join(', '),
   ];
-  const verdict = (what: string, target: string, values: number[], pass: (m: number) => boolean, digits = 2, unit = '×'): void => {
+  const verdict = (
+    what: string,
+    target: string,
+    values: number[],
+    pass: (m: number) => boolean,
+    digits = 2,
+    unit = '×',
+  ): void => {
     const m = median(values);
     verdicts.push({
       what,
@@ -261,38 +443,65 @@ function summarize(text: string, runId: string | undefined, meta: { loadStart?: 
       `socket.io ${String(env['socket.io'])}, socket.io-client ${String(env['socket.io-client'])}, engine.io ${String(env['engine.io'])}, ` +
       `plugsocket ${String(env.plugsocket)}${typeof env.bufferutil === 'string' ? `, bufferutil ${env.bufferutil}` : ', no bufferutil'}. ` +
       `Run ${runId}${meta.quick ? ' (--quick: fewer rounds, smaller sizes)' : ''}` +
-      (meta.loadStart !== undefined ? `; load average ${meta.loadStart.toFixed(2)} at start, ${meta.loadEnd?.toFixed(2)} at end.` : '.'),
+      (meta.loadStart !== undefined
+        ? `; load average ${meta.loadStart.toFixed(2)} at start, ${meta.loadEnd?.toFixed(2)} at end`
+        : '') +
+      busyNote(recs) +
+      '.',
   );
 
   // echo
   if (of('echo').length > 0) {
     const n = of('echo')[0].n;
     table(
-      `Echo round trip (1 client, sequential, ${fmt(n)} round trips after warm-up; server and client on CPU 0)`,
+      `Echo round trip (1 client per implementation, sequential, ${fmt(n)} round trips each after warm-up; server and client on CPU 0)`,
       ['impl', 'runs', 'p50 µs', 'p99 µs', 'round trips/s', 'server CPU µs/RT', 'client CPU µs/RT'],
       implsOf('echo').map((impl) => {
         const rs = of('echo').filter((r) => r.impl === impl);
         return [
           impl,
           String(rs.length),
-          stat(rs.map((r) => r.p50us), 1),
-          stat(rs.map((r) => r.p99us), 1),
+          stat(
+            rs.map((r) => r.p50us),
+            1,
+          ),
+          stat(
+            rs.map((r) => r.p99us),
+            1,
+          ),
           stat(rs.map((r) => r.rtPerSec)),
-          stat(rs.map((r) => cpuPer(r.serverCpuMs, r.n) * 1e3), 1),
-          stat(rs.map((r) => cpuPer(r.clientCpuMs, r.n) * 1e3), 1),
+          stat(
+            rs.map((r) => cpuPer(r.serverCpuMs, r.n) * 1e3),
+            1,
+          ),
+          stat(
+            rs.map((r) => cpuPer(r.clientCpuMs, r.n) * 1e3),
+            1,
+          ),
         ];
       }),
     );
     const p50 = (r: Rec): number => r.p50us ?? NaN;
     const rt = (r: Rec): number => r.rtPerSec ?? NaN;
-    const psWs = perRound('echo', 'ps-ws', 'ws-raw', p50);
-    const psSio = perRound('echo', 'ps-sio', 'sio-raw', p50);
-    table('Echo ratios (same round)', ['ratio', 'median [min–max]', 'per round'], [
-      ratioRow('p50 ps-ws ÷ ws-raw', psWs),
-      ratioRow('p50 ps-sio ÷ sio-raw', psSio),
-      ratioRow('p50 sio-raw ÷ ws-raw', perRound('echo', 'sio-raw', 'ws-raw', p50)),
-      ratioRow('round trips/s ps-ws ÷ sio-raw', perRound('echo', 'ps-ws', 'sio-raw', rt)),
-    ]);
+    const seg = (r: Rec): number[] | undefined => r.segmentP50us;
+    const psWs = perRound('echo', 'ps-ws', 'ws-raw', p50, 'ratio', seg);
+    const psSio = perRound('echo', 'ps-sio', 'sio-raw', p50, 'ratio', seg);
+    table(
+      'Echo ratios (same round; implementations that shared a run: median of the per-segment ratios)',
+      ['ratio', 'median [min–max]', 'per round'],
+      [
+        ratioRow('p50 ps-ws ÷ ws-raw', psWs),
+        ratioRow('p50 ps-sio ÷ sio-raw', psSio),
+        ratioRow(
+          'p50 sio-raw ÷ ws-raw (separate runs)',
+          perRound('echo', 'sio-raw', 'ws-raw', p50),
+        ),
+        ratioRow(
+          'round trips/s ps-ws ÷ sio-raw (separate runs)',
+          perRound('echo', 'ps-ws', 'sio-raw', rt),
+        ),
+      ],
+    );
     verdict('echo p50, ps-ws ÷ ws-raw', '≤ 1.10×', psWs, (m) => m <= 1.1);
     verdict('echo p50, ps-sio ÷ sio-raw', '≤ 1.10×', psSio, (m) => m <= 1.1);
   }
@@ -301,42 +510,72 @@ function summarize(text: string, runId: string | undefined, meta: { loadStart?: 
   if (of('throughput').length > 0) {
     const n = of('throughput')[0].n;
     table(
-      `Inbound throughput (1 client pipelining ${fmt(n)} messages, corked bursts of 64, backpressure at 1 MiB; server CPU 0, client CPU 1)`,
+      `Inbound throughput (1 client per implementation pipelining ${fmt(n)} messages in 10 batches, corked bursts of 64, backpressure at 1 MiB; server CPU 0, client CPU 1)`,
       ['impl', 'runs', 'server CPU µs/msg', 'msgs/s', 'client CPU µs/msg'],
       implsOf('throughput').map((impl) => {
         const rs = of('throughput').filter((r) => r.impl === impl);
         return [
           impl,
           String(rs.length),
-          stat(rs.map((r) => cpuPer(r.serverCpuMs, r.n) * 1e3), 2),
+          stat(
+            rs.map((r) => cpuPer(r.serverCpuMs, r.n) * 1e3),
+            2,
+          ),
           stat(rs.map((r) => r.msgsPerSec)),
-          stat(rs.map((r) => cpuPer(r.clientCpuMs, r.n) * 1e3), 2),
+          stat(
+            rs.map((r) => cpuPer(r.clientCpuMs, r.n) * 1e3),
+            2,
+          ),
         ];
       }),
     );
     const cpu = (r: Rec): number => cpuPer(r.serverCpuMs, r.n);
     const rate = (r: Rec): number => r.msgsPerSec ?? NaN;
-    const psWs = perRound('throughput', 'ps-ws', 'ws-raw', cpu);
-    const psSio = perRound('throughput', 'ps-sio', 'sio-raw', cpu);
-    const capacity = perRound('throughput', 'sio-raw', 'ps-ws', cpu);
-    table('Throughput ratios (same round)', ['ratio', 'median [min–max]', 'per round'], [
-      ratioRow('server CPU/msg ps-ws ÷ ws-raw', psWs),
-      ratioRow('server CPU/msg ps-sio ÷ sio-raw', psSio),
-      ratioRow('server CPU/msg sio-raw ÷ ws-raw', perRound('throughput', 'sio-raw', 'ws-raw', cpu)),
-      ratioRow('server capacity ps-ws ÷ sio-raw (sio-raw CPU/msg ÷ ps-ws CPU/msg)', capacity),
-      ratioRow('msgs/s ps-ws ÷ sio-raw', perRound('throughput', 'ps-ws', 'sio-raw', rate)),
-    ]);
+    const seg = (r: Rec): number[] | undefined => r.segmentServerCpuUsPerMsg;
+    const psWs = perRound('throughput', 'ps-ws', 'ws-raw', cpu, 'ratio', seg);
+    const psSio = perRound('throughput', 'ps-sio', 'sio-raw', cpu, 'ratio', seg);
+    const capacity = perRound('throughput', 'sio-raw', 'ps-ws', cpu, 'ratio', seg);
+    table(
+      'Throughput ratios (same round; implementations that shared a run: median of the per-batch ratios)',
+      ['ratio', 'median [min–max]', 'per round'],
+      [
+        ratioRow('server CPU/msg ps-ws ÷ ws-raw', psWs),
+        ratioRow('server CPU/msg ps-sio ÷ sio-raw', psSio),
+        ratioRow(
+          'server CPU/msg sio-raw ÷ ws-raw (separate runs)',
+          perRound('throughput', 'sio-raw', 'ws-raw', cpu),
+        ),
+        ratioRow('server capacity ps-ws ÷ sio-raw (sio-raw CPU/msg ÷ ps-ws CPU/msg)', capacity),
+        ratioRow(
+          'msgs/s ps-ws ÷ sio-raw',
+          perRound('throughput', 'ps-ws', 'sio-raw', rate, 'ratio', (r) => r.segmentMsgsPerSec),
+        ),
+      ],
+    );
     verdict('inbound server CPU/msg, ps-ws ÷ ws-raw', '≤ 1.25×', psWs, (m) => m <= 1.25);
     verdict('inbound server CPU/msg, ps-sio ÷ sio-raw', '≤ 1.10×', psSio, (m) => m <= 1.1);
-    verdict('headline: ps-ws inbound capacity ÷ raw socket.io', '≥ 1.5×', capacity, (m) => m >= 1.5);
+    verdict(
+      'headline: ps-ws inbound capacity ÷ raw socket.io',
+      '≥ 1.5×',
+      capacity,
+      (m) => m >= 1.5,
+    );
   }
 
   // fan-out
   if (of('fanout').length > 0) {
     const r0 = of('fanout')[0];
     table(
-      `Broadcast fan-out (${fmt(r0.clients)} light clients × ${fmt(r0.msgs)} broadcasts, one per event-loop turn; server CPU 0, clients CPU 1)`,
-      ['impl', 'runs', 'deliveries/s', 'all delivered ms', 'server CPU ns/delivery', 'in broadcast() ns/delivery', 'client CPU ns/delivery'],
+      `Broadcast fan-out (${fmt(r0.clients)} light clients × ${fmt(r0.msgs)} broadcasts per implementation, one per event-loop turn, in blocks of ${fmt((r0.msgs ?? NaN) / (r0.blocks ?? 1))}; server CPU 0, clients CPU 1)`,
+      [
+        'impl',
+        'runs',
+        'deliveries/s',
+        'all delivered ms',
+        'server CPU ns/delivery',
+        'in broadcast() ns/delivery',
+        'client CPU ns/delivery',
+      ],
       implsOf('fanout').map((impl) => {
         const rs = of('fanout').filter((r) => r.impl === impl);
         const d = (r: Rec): number => (r.clients ?? NaN) * (r.msgs ?? NaN);
@@ -352,16 +591,29 @@ function summarize(text: string, runId: string | undefined, meta: { loadStart?: 
       }),
     );
     const dps = (r: Rec): number => r.deliveriesPerSec ?? NaN;
-    const psWs = perRound('fanout', 'ps-ws', 'ws-raw-prebuilt', dps);
+    const seg = (r: Rec): number[] | undefined => r.segmentDeliveriesPerSec;
+    const psWs = perRound('fanout', 'ps-ws', 'ws-raw-prebuilt', dps, 'ratio', seg);
     const psSio = perRound('fanout', 'ps-sio', 'sio-raw', dps);
-    table('Fan-out ratios (same round, deliveries/s)', ['ratio', 'median [min–max]', 'per round'], [
-      ratioRow('ps-ws ÷ ws-raw-prebuilt', psWs),
-      ratioRow('ps-ws ÷ ws-raw-per-client', perRound('fanout', 'ps-ws', 'ws-raw-per-client', dps)),
-      ratioRow('ps-sio ÷ sio-raw', psSio),
-      ratioRow('ps-ws ÷ sio-raw', perRound('fanout', 'ps-ws', 'sio-raw', dps)),
-    ]);
+    table(
+      'Fan-out ratios (deliveries/s, same round; implementations that shared a run: median of the per-block ratios)',
+      ['ratio', 'median [min–max]', 'per round'],
+      [
+        ratioRow('ps-ws ÷ ws-raw-prebuilt', psWs),
+        ratioRow(
+          'ps-ws ÷ ws-raw-per-client (separate runs)',
+          perRound('fanout', 'ps-ws', 'ws-raw-per-client', dps),
+        ),
+        ratioRow('ps-sio ÷ sio-raw (separate runs)', psSio),
+        ratioRow('ps-ws ÷ sio-raw (separate runs)', perRound('fanout', 'ps-ws', 'sio-raw', dps)),
+      ],
+    );
     verdict('fan-out deliveries/s, ps-ws ÷ ws-raw-prebuilt', '≥ 0.95×', psWs, (m) => m >= 0.95);
-    verdict('fan-out deliveries/s, ps-sio ÷ sio-raw', '≥ 0.91× (cost ≤ 1.10×)', psSio, (m) => m >= 1 / 1.1);
+    verdict(
+      'fan-out deliveries/s, ps-sio ÷ sio-raw',
+      '≥ 0.91× (cost ≤ 1.10×)',
+      psSio,
+      (m) => m >= 1 / 1.1,
+    );
   }
 
   // memory
@@ -370,17 +622,40 @@ function summarize(text: string, runId: string | undefined, meta: { loadStart?: 
     const kb = (b: number | undefined): number => (b ?? NaN) / 1024;
     table(
       `Memory per idle connection (server process, ${fmt(r0.conns)} connections, after full GC; KB = 1,024 bytes)`,
-      ['impl', 'runs', 'heapUsed KB', 'RSS KB', 'heapTotal KB', 'external KB', 'client process RSS KB'],
+      [
+        'impl',
+        'runs',
+        'heapUsed KB',
+        'RSS KB',
+        'heapTotal KB',
+        'external KB',
+        'client process RSS KB',
+      ],
       implsOf('memory').map((impl) => {
         const rs = of('memory').filter((r) => r.impl === impl);
         return [
           impl,
           String(rs.length),
-          stat(rs.map((r) => kb(r.serverPerConnBytes?.heapUsed)), 2),
-          stat(rs.map((r) => kb(r.serverPerConnBytes?.rss)), 2),
-          stat(rs.map((r) => kb(r.serverPerConnBytes?.heapTotal)), 2),
-          stat(rs.map((r) => kb(r.serverPerConnBytes?.external)), 2),
-          stat(rs.map((r) => kb(r.clientPerConnBytes?.rss)), 2),
+          stat(
+            rs.map((r) => kb(r.serverPerConnBytes?.heapUsed)),
+            2,
+          ),
+          stat(
+            rs.map((r) => kb(r.serverPerConnBytes?.rss)),
+            2,
+          ),
+          stat(
+            rs.map((r) => kb(r.serverPerConnBytes?.heapTotal)),
+            2,
+          ),
+          stat(
+            rs.map((r) => kb(r.serverPerConnBytes?.external)),
+            2,
+          ),
+          stat(
+            rs.map((r) => kb(r.clientPerConnBytes?.rss)),
+            2,
+          ),
         ];
       }),
     );
@@ -389,31 +664,70 @@ function summarize(text: string, runId: string | undefined, meta: { loadStart?: 
     const wsAdded = perRound('memory', 'ps-ws', 'ws-raw', heap, 'diff');
     const sioAdded = perRound('memory', 'ps-sio', 'sio-raw', heap, 'diff');
     const vsSio = perRound('memory', 'ps-ws', 'sio-raw', heap);
-    table('Memory comparisons (same round)', ['comparison', 'median [min–max]', 'per round'], [
-      ratioRow('heap KB added: ps-ws − ws-raw', wsAdded),
-      ratioRow('heap KB added: ps-sio − sio-raw', sioAdded),
-      ratioRow('heap ps-ws ÷ sio-raw', vsSio),
-      ratioRow('RSS ps-ws ÷ sio-raw', perRound('memory', 'ps-ws', 'sio-raw', rss)),
-      ratioRow('RSS ps-ws ÷ ws-raw', perRound('memory', 'ps-ws', 'ws-raw', rss)),
-    ]);
-    verdict('heap per connection added by plugsocket on ws', '≤ 1.5 KB', wsAdded, (m) => m <= 1.5, 2, ' KB');
-    verdict('heap per connection added by plugsocket on Socket.IO', '≤ 1.5 KB', sioAdded, (m) => m <= 1.5, 2, ' KB');
-    verdict('headline: ps-ws heap per connection ÷ raw socket.io', '≤ 0.5×', vsSio, (m) => m <= 0.5);
+    table(
+      'Memory comparisons (same round)',
+      ['comparison', 'median [min–max]', 'per round'],
+      [
+        ratioRow('heap KB added: ps-ws − ws-raw', wsAdded),
+        ratioRow('heap KB added: ps-sio − sio-raw', sioAdded),
+        ratioRow('heap ps-ws ÷ sio-raw', vsSio),
+        ratioRow('RSS ps-ws ÷ sio-raw', perRound('memory', 'ps-ws', 'sio-raw', rss)),
+        ratioRow('RSS ps-ws ÷ ws-raw', perRound('memory', 'ps-ws', 'ws-raw', rss)),
+      ],
+    );
+    verdict(
+      'heap per connection added by plugsocket on ws',
+      '≤ 1.5 KB',
+      wsAdded,
+      (m) => m <= 1.5,
+      2,
+      ' KB',
+    );
+    verdict(
+      'heap per connection added by plugsocket on Socket.IO',
+      '≤ 1.5 KB',
+      sioAdded,
+      (m) => m <= 1.5,
+      2,
+      ' KB',
+    );
+    verdict(
+      'headline: ps-ws heap per connection ÷ raw socket.io',
+      '≤ 0.5×',
+      vsSio,
+      (m) => m <= 0.5,
+    );
   }
 
   if (verdicts.length > 0) {
-    lines.push('', '### Verdicts (median of the per-round figures)', '', '| target | goal | measured | |', '|---|---|---|---|');
-    for (const v of verdicts) lines.push(`| ${v.what} | ${v.target} | ${v.measured} | ${v.ok === undefined ? '–' : v.ok ? '✓' : '✗'} |`);
+    lines.push(
+      '',
+      '### Verdicts (median of the per-round figures)',
+      '',
+      '| target | goal | measured | |',
+      '|---|---|---|---|',
+    );
+    for (const v of verdicts)
+      lines.push(
+        `| ${v.what} | ${v.target} | ${v.measured} | ${v.ok === undefined ? '–' : v.ok ? '✓' : '✗'} |`,
+      );
     lines.push('');
-    for (const v of verdicts) lines.push(`VERDICT ${v.ok === undefined ? 'n/a' : v.ok ? 'PASS' : 'FAIL'}: ${v.what}: ${v.measured} (goal ${v.target})`);
+    for (const v of verdicts)
+      lines.push(
+        `VERDICT ${v.ok === undefined ? 'n/a' : v.ok ? 'PASS' : 'FAIL'}: ${v.what}: ${v.measured} (goal ${v.target})`,
+      );
   }
   if (failed.length > 0) {
     lines.push('', `Failed runs (${failed.length}):`);
-    for (const r of failed) lines.push(`- ${r.scenario} round ${r.round + 1} ${r.impl}: ${r.error?.split('\n').at(-1) ?? ''}`);
+    for (const r of failed)
+      lines.push(
+        `- ${r.scenario} round ${r.round + 1} ${r.impl}: ${r.error?.split('\n').at(-1) ?? ''}`,
+      );
   }
   return lines.join('\n');
 }
 
 const args = parseArgs();
-if (args.summarize !== undefined) console.log(summarize(readFileSync(args.summarize, 'utf8'), args.run));
+if (args.summarize !== undefined)
+  console.log(summarize(readFileSync(args.summarize, 'utf8'), args.run));
 else await main(args);

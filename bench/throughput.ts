@@ -1,9 +1,9 @@
-// Scenario: inbound throughput. One client pipelines N messages as fast as it can; the server
-// receives and decodes each one and counts them. Run it with server and client on different CPUs
-// (`--pin 0:1`); the figure that matters is the server's CPU time per message.
+// Scenario: inbound throughput. One client per implementation pipelines messages as fast as it
+// can; the server receives and decodes each one and counts them. Run it with server and client on
+// different CPUs (`--pin 0:1`); the figure that matters is the server's CPU time per message.
 //
 //   node --conditions=plugsocket-source --import tsx bench/throughput.ts \
-//     --impl ws-raw|ps-ws|sio-raw|ps-sio [--n 200000] [--hwm 1048576] [--pin 0:1]
+//     --impls ws-raw,ps-ws [--n 200000] [--batches 10] [--hwm 1048576] [--rotate 0] [--pin 0:1]
 //
 // The client is the same raw `ws` client for every server (see light-clients.ts), so only the
 // server side differs. It JSON.stringify-s each message into the envelope the server expects and
@@ -18,8 +18,12 @@
 //            carrying the plugsocket frame as a string); server: SocketServer on
 //            SocketIoServer, onMessage → count
 //
-// Reported: server CPU µs per message (user + system, from the first message to the last),
-// messages/s (N / time from the client's first send to the server's last message).
+// The implementations listed share the two processes and take turns: after a warm-up batch of
+// each (N / batches messages, not counted), each sends N messages in --batches batches,
+// alternating (batch k starts with implementation k + --rotate). A batch ends when the server has
+// counted all its messages. Prints one RESULT line per implementation: server CPU per message
+// (user + system, from the first message of a batch to its last), messages/s (messages / time
+// from the client's first send of a batch to the server's last message), per batch too.
 import { fileURLToPath } from 'node:url';
 import {
   cpuSince,
@@ -27,6 +31,8 @@ import {
   finish,
   forkClient,
   hardTimeout,
+  implsArg,
+  Mailbox,
   makePayload,
   MESSAGE_TYPE,
   now,
@@ -34,6 +40,7 @@ import {
   parseArgs,
   pinSelf,
   pinSpec,
+  rotate,
   toArgv,
   toParent,
   type CpuMs,
@@ -45,168 +52,230 @@ type Impl = (typeof IMPLS)[number];
 
 const SELF = fileURLToPath(import.meta.url);
 const args = parseArgs();
-const impl = (args.impl ?? 'ps-ws') as Impl;
-if (!IMPLS.includes(impl)) throw new Error(`unknown --impl ${impl}`);
+const impls = implsArg(args, IMPLS);
 const N = numberArg(args, 'n', 200_000);
+const BATCHES = numberArg(args, 'batches', 10);
+const PER_BATCH = Math.floor(N / BATCHES);
 const HWM = numberArg(args, 'hwm', 1024 * 1024);
+const ROTATE = Number(args.rotate ?? 0);
 const BURST = 64;
 const pin = pinSpec(args);
 
-const LIGHT: Record<Impl, LightKind> = { 'ws-raw': 'ws', 'ps-ws': 'ps-ws', 'sio-raw': 'sio', 'ps-sio': 'ps-sio' };
+const LIGHT: Record<Impl, LightKind> = {
+  'ws-raw': 'ws',
+  'ps-ws': 'ps-ws',
+  'sio-raw': 'sio',
+  'ps-sio': 'ps-sio',
+};
 
 interface ClientStats {
-  clientSendLoopMs: number;
-  clientPauses: number;
   clientCpuMs: CpuMs;
+  clientPauses: number;
 }
-type FromClient = { type: 'start'; t: string } | { type: 'sent'; stats: ClientStats };
+type ToServer =
+  | { type: 'batch'; impl: Impl; measure: boolean }
+  | { type: 'result'; stats: Record<string, ClientStats & { elapsedNs: number[] }> };
+type ToClient =
+  | { type: 'ports'; ports: Record<string, number> }
+  | { type: 'armed' }
+  | { type: 'batch-done'; t: string };
 
 if (args.role === 'client') await client();
 else await server();
 
 async function server(): Promise<void> {
-  const child = forkClient(SELF, toArgv({ impl, n: N, hwm: HWM, pin: args.pin ?? 'none' }));
-  hardTimeout(`throughput server ${impl}`, 55_000, () => child.kill('SIGKILL'));
+  const child = forkClient(
+    SELF,
+    toArgv({
+      impls: impls.join(','),
+      n: N,
+      batches: BATCHES,
+      hwm: HWM,
+      rotate: ROTATE,
+      pin: args.pin ?? 'none',
+    }),
+  );
+  hardTimeout(`throughput server ${impls.join(',')}`, 55_000, () => child.kill('SIGKILL'));
   const servers = await import('./servers.js');
 
+  // The batch being received.
   let count = 0;
-  let cpu0: NodeJS.CpuUsage | undefined;
-  let serverCpuMs: CpuMs | undefined;
-  let tEnd: bigint | undefined;
-  let tStart: bigint | undefined;
-  let clientStats: ClientStats | undefined;
+  let active: Impl | undefined;
+  let measure = false;
+  let cpu0 = process.cpuUsage();
+  const cpuPerBatch = new Map<Impl, CpuMs[]>(impls.map((impl) => [impl, []]));
   const onMessage = (): void => {
     if (count === 0) cpu0 = process.cpuUsage();
-    if (++count === N) {
-      tEnd = now();
-      serverCpuMs = cpuSince(cpu0!);
-      maybeReport();
-    }
+    if (++count !== PER_BATCH) return;
+    const t = now();
+    if (measure) cpuPerBatch.get(active!)!.push(cpuSince(cpu0));
+    child.send({ type: 'batch-done', t: t.toString() });
   };
 
-  let port: number;
-  let close: () => void;
-  switch (impl) {
-    case 'ws-raw': {
-      const s = await servers.startRawWs();
-      s.wss.on('connection', (ws) => {
-        ws.on('message', (data) => {
-          JSON.parse((data as Buffer).toString());
-          onMessage();
+  const ports: Record<string, number> = {};
+  const closers: (() => void)[] = [];
+  for (const impl of impls) {
+    switch (impl) {
+      case 'ws-raw': {
+        const s = await servers.startRawWs();
+        s.wss.on('connection', (ws) => {
+          ws.on('message', (data) => {
+            JSON.parse((data as Buffer).toString());
+            onMessage();
+          });
         });
-      });
-      ({ port, close } = s);
-      break;
-    }
-    case 'sio-raw': {
-      const s = await servers.startRawSio();
-      s.io.on('connection', (socket) => socket.on(MESSAGE_TYPE, onMessage));
-      ({ port, close } = s);
-      break;
-    }
-    case 'ps-ws':
-    case 'ps-sio': {
-      const s = await servers.startPs(impl === 'ps-ws' ? 'ws' : 'sio');
-      s.server.onMessage(onMessage);
-      ({ port, close } = s);
-      break;
+        ports[impl] = s.port;
+        closers.push(s.close);
+        break;
+      }
+      case 'sio-raw': {
+        const s = await servers.startRawSio();
+        s.io.on('connection', (socket) => socket.on(MESSAGE_TYPE, onMessage));
+        ports[impl] = s.port;
+        closers.push(s.close);
+        break;
+      }
+      case 'ps-ws':
+      case 'ps-sio': {
+        const s = await servers.startPs(impl === 'ps-ws' ? 'ws' : 'sio');
+        s.server.onMessage(onMessage);
+        ports[impl] = s.port;
+        closers.push(s.close);
+        break;
+      }
     }
   }
   const pinned = pinSelf(pin.server);
 
-  function maybeReport(): void {
-    if (tEnd === undefined || tStart === undefined || clientStats === undefined) return;
-    const elapsedNs = Number(tEnd - tStart);
-    finish(
-      {
+  child.on('message', (m: ToServer) => {
+    if (m.type === 'batch') {
+      active = m.impl;
+      measure = m.measure;
+      count = 0;
+      child.send({ type: 'armed' });
+      return;
+    }
+    const results = impls.map((impl) => {
+      const cpus = cpuPerBatch.get(impl)!;
+      const { elapsedNs, ...clientStats } = m.stats[impl];
+      const totalNs = elapsedNs.reduce((a, b) => a + b, 0);
+      return {
         scenario: 'throughput',
         impl,
-        n: N,
+        group: impls.join(','),
+        n: PER_BATCH * BATCHES,
         hwm: HWM,
-        msgsPerSec: N / (elapsedNs / 1e9),
-        elapsedMs: elapsedNs / 1e6,
-        serverCpuMs,
+        msgsPerSec: (PER_BATCH * BATCHES) / (totalNs / 1e9),
+        serverCpuMs: {
+          user: cpus.reduce((a, c) => a + c.user, 0),
+          system: cpus.reduce((a, c) => a + c.system, 0),
+        },
+        segmentServerCpuUsPerMsg: cpus.map((c) =>
+          Number((((c.user + c.system) * 1e3) / PER_BATCH).toFixed(3)),
+        ),
+        segmentMsgsPerSec: elapsedNs.map((ns) => Math.round(PER_BATCH / (ns / 1e9))),
         ...clientStats,
         pin: args.pin ?? null,
         pinned,
         env: environment(),
-      },
-      () => {
-        child.kill();
-        close();
-      },
-    );
-  }
-
-  child.on('message', (m: FromClient) => {
-    if (m.type === 'start') tStart = BigInt(m.t);
-    else {
-      clientStats = m.stats;
-      maybeReport();
-    }
+      };
+    });
+    finish(results, () => {
+      child.kill();
+      for (const close of closers) close();
+    });
   });
-  child.send({ type: 'port', port });
+  child.send({ type: 'ports', ports });
 }
 
 async function client(): Promise<void> {
-  hardTimeout(`throughput client ${impl}`, 50_000);
+  hardTimeout(`throughput client ${impls.join(',')}`, 50_000);
+  const mailbox = new Mailbox<ToClient>(process);
   const { openLight, netSocketOf } = await import('./light-clients.js');
-  const port = await new Promise<number>((resolve) => process.once('message', (m: { port: number }) => resolve(m.port)));
+  const { ports } = await mailbox.next('ports');
   pinSelf(pin.client);
 
   const payload = makePayload(0);
-  let encode: () => string;
-  switch (impl) {
-    case 'ws-raw': {
-      const message = { type: MESSAGE_TYPE, payload };
-      encode = () => JSON.stringify(message);
-      break;
-    }
-    case 'ps-ws': {
-      const envelope = { k: 'msg', type: MESSAGE_TYPE, payload };
-      encode = () => JSON.stringify(envelope);
-      break;
-    }
-    case 'sio-raw': {
-      const packet = [MESSAGE_TYPE, payload];
-      encode = () => '42' + JSON.stringify(packet);
-      break;
-    }
-    case 'ps-sio': {
-      const envelope = { k: 'msg', type: MESSAGE_TYPE, payload };
-      encode = () => '42' + JSON.stringify(['m', JSON.stringify(envelope)]);
-      break;
-    }
-  }
-  const ws = await openLight(LIGHT[impl], port, () => undefined);
-  const net = netSocketOf(ws);
-
-  let sent = 0;
-  let pauses = 0;
-  const cpu0 = process.cpuUsage();
-  const t0 = now();
-  toParent({ type: 'start', t: t0.toString() });
-  const pump = (): void => {
-    while (sent < N) {
-      if (ws.bufferedAmount > HWM) {
-        pauses++;
-        setImmediate(pump);
-        return;
+  const encoderOf = (impl: Impl): (() => string) => {
+    switch (impl) {
+      case 'ws-raw': {
+        const message = { type: MESSAGE_TYPE, payload };
+        return () => JSON.stringify(message);
       }
-      net.cork();
-      const end = Math.min(N, sent + BURST);
-      for (; sent < end; sent++) {
-        payload.seq = sent;
-        ws.send(encode());
+      case 'ps-ws': {
+        const envelope = { k: 'msg', type: MESSAGE_TYPE, payload };
+        return () => JSON.stringify(envelope);
       }
-      net.uncork();
+      case 'sio-raw': {
+        const packet = [MESSAGE_TYPE, payload];
+        return () => '42' + JSON.stringify(packet);
+      }
+      case 'ps-sio': {
+        const envelope = { k: 'msg', type: MESSAGE_TYPE, payload };
+        return () => '42' + JSON.stringify(['m', JSON.stringify(envelope)]);
+      }
     }
-    const stats: ClientStats = {
-      clientSendLoopMs: Number(now() - t0) / 1e6,
-      clientPauses: pauses,
-      clientCpuMs: cpuSince(cpu0),
-    };
-    toParent({ type: 'sent', stats });
   };
-  pump();
+  const senders = new Map<
+    Impl,
+    { ws: Awaited<ReturnType<typeof openLight>>; encode: () => string }
+  >();
+  for (const impl of impls) {
+    senders.set(impl, {
+      ws: await openLight(LIGHT[impl], ports[impl], () => undefined),
+      encode: encoderOf(impl),
+    });
+  }
+
+  const stats = new Map<Impl, ClientStats & { elapsedNs: number[] }>(
+    impls.map((impl) => [
+      impl,
+      { clientCpuMs: { user: 0, system: 0 }, clientPauses: 0, elapsedNs: [] },
+    ]),
+  );
+  const runBatch = async (impl: Impl, measure: boolean): Promise<void> => {
+    toParent({ type: 'batch', impl, measure });
+    await mailbox.next('armed');
+    const { ws, encode } = senders.get(impl)!;
+    const net = netSocketOf(ws);
+    const st = stats.get(impl)!;
+    const done = mailbox.next('batch-done');
+    const cpu0 = process.cpuUsage();
+    const t0 = now();
+    let sent = 0;
+    await new Promise<void>((resolve) => {
+      const pump = (): void => {
+        while (sent < PER_BATCH) {
+          if (ws.bufferedAmount > HWM) {
+            if (measure) st.clientPauses++;
+            setImmediate(pump);
+            return;
+          }
+          net.cork();
+          const end = Math.min(PER_BATCH, sent + BURST);
+          for (; sent < end; sent++) {
+            payload.seq = sent;
+            ws.send(encode());
+          }
+          net.uncork();
+        }
+        resolve();
+      };
+      pump();
+    });
+    const cpu = cpuSince(cpu0);
+    const { t } = await done;
+    if (!measure) return;
+    st.elapsedNs.push(Number(BigInt(t) - t0));
+    st.clientCpuMs.user += cpu.user;
+    st.clientCpuMs.system += cpu.system;
+  };
+
+  for (const impl of impls) await runBatch(impl, false);
+  for (let batch = 0; batch < BATCHES; batch++) {
+    for (const impl of rotate(impls, batch + ROTATE)) await runBatch(impl, true);
+  }
+  toParent({ type: 'result', stats: Object.fromEntries(stats) }, () =>
+    setTimeout(() => process.exit(0), 20),
+  );
 }
