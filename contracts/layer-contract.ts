@@ -181,6 +181,32 @@ export function describeLayerContract(options: LayerContractOptions): void {
       expect(server.clientCount).to.equal(1);
     });
 
+    it('authorization: an async refusal rejects connect with UNAUTHORIZED, and frames sent while authorizing are processed in order after admission [supports.handshakeAuth]', async function () {
+      if (!h.options.supports.handshakeAuth) this.skip();
+      const { server, url } = await h.server({
+        authorization: {
+          applyAuthorization: (o) => o,
+          authorize: async (hs) => {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            return hs.auth.role === 'banned'
+              ? { ok: false, code: 'UNAUTHORIZED', reason: 'banned' }
+              : { ok: true, principal: hs.auth.role };
+          },
+        },
+      });
+      const banned = await h.client(url, { auth: { role: 'banned' } });
+      const error = await rejectionOf(banned.connect(), h.wait, 'connect as banned');
+      expect(PlugSocketError.is(error, 'UNAUTHORIZED')).to.equal(true);
+      const got: unknown[] = [];
+      server.onMessage((_id, m) => void got.push(m.payload));
+      const member = await h.connected(url, { auth: { role: 'member' } });
+      expect(server.getClient(member.id!)?.principal).to.equal('member');
+      for (let i = 0; i < 5; i++) member.emit('n', i);
+      await waitFor(() => got.length === 5, h.wait, 'five messages');
+      expect(got).to.deep.equal([0, 1, 2, 3, 4]);
+      expect(server.clientCount).to.equal(1);
+    });
+
     it('shutdown closes every client with 1001 and leaves nothing behind', async () => {
       const { server, adapter, url } = await h.server();
       const clients = await Promise.all([1, 2, 3].map(() => h.connected(url)));

@@ -26,6 +26,8 @@ export class ClientRecord<P = unknown> implements ConnectedClient<P> {
   /** `authorizing` until the strategy admitted it; frames that arrive meanwhile wait. */
   status: 'authorizing' | 'open' | 'gone' = 'authorizing';
   pending: Frame[] | undefined;
+  /** Size of the frames in `pending` (UTF-16 units for text), bounded by `maxPayload`. */
+  pendingBytes = 0;
   /** Bounds an asynchronous authorization; cleared when it settles or the connection goes. */
   authTimer: ReturnType<typeof setTimeout> | undefined;
 

@@ -5,7 +5,7 @@ import { silentLogger, type Logger } from './logger.js';
 import type { AnyMessageMap, MessageMap, MessageOf, SocketMessage } from './message.js';
 import type { AbstractSocket } from './ports/abstract-socket.js';
 import { AllowAllAuthorization, type AuthorizationStrategy } from './ports/authorization-strategy.js';
-import { CloseCodes } from './ports/close.js';
+import { assertValidClose, CloseCodes } from './ports/close.js';
 import type { Codec } from './ports/codec.js';
 import type { CloseInfo, ConnectOptions, Frame, Unsubscribe } from './ports/types.js';
 import { parseServerEnvelope, PROTOCOL_VERSION, type ServerEnvelope } from './protocol/envelope.js';
@@ -176,6 +176,7 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
    * @param reason @default ''
    */
   async disconnect(code: number = CloseCodes.NORMAL, reason = ''): Promise<void> {
+    assertValidClose(code, reason);
     this.#userClose = true;
     const attempt = this.#attempt;
     if (attempt !== undefined) attempt.rejectWelcome(new PlugSocketError('CONNECTION_FAILED', 'connect aborted by disconnect()'));
@@ -233,7 +234,8 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
    */
   async join(topic: string): Promise<void> {
     await this.#request('join', topic);
-    this.#topics.add(topic);
+    // The answer and a close may arrive together: a closed session keeps no topics.
+    if (this.#state === 'open') this.#topics.add(topic);
   }
 
   /** Asks the server to remove this client from `topic`. Same errors as {@link join}. */
@@ -304,8 +306,11 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
     } catch (error) {
       this.#endAttempt();
       this.#detach();
-      // Whatever stage the transport reached (idle, connecting, open), leave it closed.
-      await this.#adapter.disconnect().catch(() => undefined);
+      // Whatever stage the transport reached (idle, connecting, open), leave it closed: gracefully
+      // when the user asked (disconnect() is closing it already), at once otherwise, so that a
+      // dead server cannot make connect() outlive its timeout by the close timeout.
+      if (this.#userClose) await this.#adapter.disconnect().catch(() => undefined);
+      else this.#adapter.terminate();
       this.#setState('closed');
       throw PlugSocketError.from(error, 'CONNECTION_FAILED');
     }

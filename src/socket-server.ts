@@ -372,7 +372,7 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
       return;
     }
     if (!isPromiseLike(verdict)) {
-      this.#admit(record, verdict);
+      this.#admitSafely(record, verdict);
       return;
     }
     record.pending = [];
@@ -384,7 +384,7 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
     verdict.then(
       (result) => {
         clearTimeout(record.authTimer);
-        this.#admit(record, result);
+        this.#admitSafely(record, result);
       },
       (error: unknown) => {
         clearTimeout(record.authTimer);
@@ -392,6 +392,17 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
       },
     );
   };
+
+  /** Admits or refuses; anything that throws in doing so closes the connection with 1011. */
+  #admitSafely(record: ClientRecord<P>, result: AuthorizationResult<P>): void {
+    try {
+      this.#admit(record, result);
+    } catch (error) {
+      record.status = 'gone';
+      this.#report(record.id, PlugSocketError.from(error));
+      void record.connection.close(CloseCodes.INTERNAL_ERROR, 'could not admit the client').catch(() => undefined);
+    }
+  }
 
   #admit(record: ClientRecord<P>, result: AuthorizationResult<P>): void {
     if (record.status !== 'authorizing' || !record.connection.isOpen) return;
@@ -405,7 +416,7 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
       this.#logger.debug('connection refused', { code: result.code, reason: result.reason });
       void record.connection.close(
         unauthorized ? CloseCodes.UNAUTHORIZED : CloseCodes.AUTHENTICATION_FAILED,
-        truncateReason(result.reason),
+        truncateReason(String(result.reason ?? '')),
       );
       return;
     }
@@ -433,9 +444,12 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
     if (record.status === 'open') {
       this.#process(record, frame);
     } else if (record.status === 'authorizing' && record.pending !== undefined) {
-      if (record.pending.length >= this.#maxPending) {
+      // Held in memory for an unauthenticated peer, so bounded in count and in bytes.
+      record.pendingBytes += typeof frame === 'string' ? frame.length : frame.byteLength;
+      if (record.pending.length >= this.#maxPending || record.pendingBytes > this.#maxPayload) {
         record.status = 'gone';
-        void connection.close(CloseCodes.POLICY_VIOLATION, 'too many frames before authorization');
+        record.pending = undefined;
+        void connection.close(CloseCodes.POLICY_VIOLATION, 'too much data before authorization');
       } else record.pending.push(frame);
     }
   };

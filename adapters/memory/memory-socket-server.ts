@@ -71,9 +71,9 @@ export class MemorySocketServer extends AbstractSocketServer<MemorySocket> {
   _accept(peer: MemorySocket, handshake: HandshakeInit): ServerConnection<MemorySocket> | undefined {
     if (this.state !== 'listening') return undefined;
     const connection = this.acceptConnection(peer, handshake);
-    // A connection the server already closed inside its connection handler is still returned:
-    // the client opens and then receives that close, as it would over a network.
-    return connection.state === 'closed' ? undefined : connection;
+    // A connection the server already closed (or dropped) inside its connection handler is still
+    // returned: the client opens and then receives that close, as it would over a network.
+    return connection;
   }
 
   /** @internal */

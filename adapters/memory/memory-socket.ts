@@ -30,6 +30,7 @@ export class MemorySocket extends AbstractSocket {
   }
 
   protected doConnect(options: ConnectOptions): void {
+    this.#closedDuringAccept = undefined;
     const parsed = parseMemoryUrl(options.url);
     if (parsed === undefined) throw new TypeError(`not a memory:// url: ${options.url}`);
     const query: Record<string, string> = {};

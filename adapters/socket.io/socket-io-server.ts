@@ -25,6 +25,10 @@ import { parseCloseEvent, SOCKET_IO_EVENTS, toFrame } from './socket-io-wire.js'
 const DEFAULT_CLOSE_TIMEOUT = 5_000;
 
 /** What the adapter keeps per Socket.IO socket. */
+/** Where a socket keeps its plugsocket state, for the shared listeners. */
+const PEER = Symbol('plugsocket.peer');
+type PeerSocket = Socket & { [PEER]?: Peer };
+
 interface Peer {
   connection: ServerConnection<Socket> | undefined;
   /** The `{ code, reason }` either side announced first with the reserved close event. */
@@ -54,7 +58,6 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
   readonly #options: SocketIoServerOptions;
   readonly #namespaceName: string;
   readonly #closeTimeout: number;
-  readonly #peers = new WeakMap<Socket, Peer>();
   /** Engine connections closing after `disconnect(true)`; `close()` lets them flush first. */
   readonly #draining = new Set<Promise<void>>();
   readonly #netSockets = new Set<NetSocket>();
@@ -143,7 +146,7 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
   }
 
   protected doCloseConnection(socket: Socket, code: number, reason: string): void {
-    const peer = this.#peers.get(socket);
+    const peer = (socket as PeerSocket)[PEER];
     if (peer !== undefined) peer.closeInfo ??= { code, reason };
     socket.emit(SOCKET_IO_EVENTS.CLOSE, code, reason);
     if (!this.#ownsIo) {
@@ -231,64 +234,78 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
       socket.disconnect();
       return;
     }
-    const peer: Peer = { connection: undefined, closeInfo: undefined };
-    this.#peers.set(socket, peer);
-    const onEvent = (event: string, ...args: unknown[]): void => {
-      const connection = peer.connection;
+    (socket as PeerSocket)[PEER] = { connection: undefined, closeInfo: undefined };
+    // `onAny` runs as each packet is decoded, whereas `on(event)` listeners run a tick later:
+    // only `onAny` sees the close event before the disconnect packet that follows it.
+    socket.onAny(this.#onSocketEvent);
+    socket.on('error', this.#onSocketError);
+    socket.once('disconnect', this.#onSocketDisconnect);
+    const connection = this.acceptConnection(socket, handshakeOf(socket));
+    const peer = (socket as PeerSocket)[PEER];
+    if (peer !== undefined) peer.connection = connection;
+  };
+
+  // One set of listeners per server, shared by every socket: Socket.IO calls them with `this` set
+  // to the socket, which carries its peer state under a symbol. No closures per connection.
+  readonly #onSocketEvent = ((server: SocketIoServer) =>
+    function (this: Socket, event: string, first: unknown, second: unknown): void {
+      const peer = (this as PeerSocket)[PEER];
+      const connection = peer?.connection;
       if (connection === undefined) return;
       switch (event) {
         case SOCKET_IO_EVENTS.FRAME: {
-          const frame = toFrame(args[0]);
+          const frame = toFrame(first);
           if (frame === undefined) {
-            this.emitError(
-              connection,
-              new PlugSocketError('INVALID_MESSAGE', 'frame is neither text nor binary'),
-            );
+            server.emitError(connection, new PlugSocketError('INVALID_MESSAGE', 'frame is neither text nor binary'));
           } else {
-            this.emitMessage(connection, frame);
+            server.emitMessage(connection, frame);
           }
           break;
         }
         case SOCKET_IO_EVENTS.CLOSE:
-          peer.closeInfo ??= parseCloseEvent(args[0], args[1]);
+          peer!.closeInfo ??= parseCloseEvent(first, second);
           break;
         case SOCKET_IO_EVENTS.PONG:
-          this.emitPong(connection);
+          server.emitPong(connection);
           break;
       }
-    };
-    const onError = (error: Error): void => {
-      if (peer.connection !== undefined) this.emitError(peer.connection, error);
-    };
-    const onDisconnect = (reason: string): void => {
-      socket.offAny(onEvent);
-      socket.off('error', onError);
+    })(this);
+
+  readonly #onSocketError = ((server: SocketIoServer) =>
+    function (this: Socket, error: Error): void {
+      const connection = (this as PeerSocket)[PEER]?.connection;
+      if (connection !== undefined) server.emitError(connection, error);
+    })(this);
+
+  readonly #onSocketDisconnect = ((server: SocketIoServer) =>
+    function (this: Socket, reason: string): void {
+      this.offAny(server.#onSocketEvent);
+      this.off('error', server.#onSocketError);
+      const peer = (this as PeerSocket)[PEER];
+      if (peer === undefined) return;
       const info = closeInfoFor(reason, peer.closeInfo);
       const report = (): void => {
-        if (peer.connection !== undefined) this.emitDisconnect(peer.connection, info);
+        if (peer.connection !== undefined) server.emitDisconnect(peer.connection, info);
       };
       // A close from inside the application's `connection` handler disconnects before
       // `acceptConnection` has returned the handle.
       if (peer.connection === undefined) queueMicrotask(report);
       else report();
-    };
-    // `onAny` runs as each packet is decoded, whereas `on(event)` listeners run a tick later:
-    // only `onAny` sees the close event before the disconnect packet that follows it.
-    socket.onAny(onEvent);
-    socket.on('error', onError);
-    socket.once('disconnect', onDisconnect);
-    peer.connection = this.acceptConnection(socket, handshakeOf(socket));
-  };
+    })(this);
 }
 
 /** The plain-value handshake of a Socket.IO socket, without Engine.IO's own query parameters. */
 function handshakeOf(socket: Socket): HandshakeInit {
   const { handshake } = socket;
-  const query = { ...handshake.query };
-  // Engine.IO sets these on every request and overwrites any the client gives.
-  delete query.EIO;
-  delete query.transport;
-  if (handshake.query.transport === 'polling') delete query.t;
+  // Engine.IO sets EIO and transport (and t, when polling) on every request, overwriting any the
+  // client gives; they are its own, not the application's. (A transient copy: the base class
+  // copies it again; null-prototype so that a "__proto__" parameter stays data.)
+  const polling = handshake.query.transport === 'polling';
+  const query = Object.create(null) as Record<string, string | string[] | undefined>;
+  for (const key of Object.keys(handshake.query)) {
+    if (key === 'EIO' || key === 'transport' || (polling && key === 't')) continue;
+    query[key] = handshake.query[key];
+  }
   return {
     url: handshake.url,
     headers: handshake.headers,

@@ -117,6 +117,7 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
   #state: ServerState = 'idle';
   #address: ListenAddress | undefined;
   #closing: Promise<void> | undefined;
+  #abortListen: (() => void) | undefined;
   readonly #connections = new Set<ServerConnection<N>>();
   readonly #closeTimeout: number;
 
@@ -154,11 +155,19 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
       throw new PlugSocketError('INVALID_STATE', `listen() called while ${this.#state}`);
     }
     this.#state = 'listening';
+    // A close() while the transport is still starting must not leave listen() pending forever
+    // (a transport being torn down may never report that it started).
+    const aborted = new Promise<never>((_, reject) => {
+      this.#abortListen = () => reject(new PlugSocketError('INVALID_STATE', 'server closed while starting to listen'));
+    });
+    aborted.catch(() => undefined);
     try {
-      this.#address = Object.freeze({ ...(await this.doListen()) });
+      this.#address = Object.freeze({ ...(await Promise.race([this.doListen(), aborted])) });
     } catch (error) {
-      this.#state = 'closed';
+      if (this.#state === 'listening') this.#state = 'closed';
       throw PlugSocketError.from(error, 'CONNECTION_FAILED');
+    } finally {
+      this.#abortListen = undefined;
     }
     return this.#address;
   }
@@ -303,6 +312,7 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
       return (this.#closing = Promise.resolve());
     }
     this.#state = 'closing';
+    this.#abortListen?.();
     this.#closing = (async () => {
       await Promise.all([...this.#connections].map((c) => this.closeConnection(c, code, reason)));
       try {

@@ -16,7 +16,10 @@ export interface CloseInfo {
 
 /**
  * What a client presented when it connected, as a plain value. No transport object (such as
- * Node's `IncomingMessage`) ever leaks through the ports.
+ * Node's `IncomingMessage`) ever leaks through the ports. The records are frozen plain objects
+ * (a client's `__proto__` key is kept as own data); look names chosen by the client up with
+ * `Object.hasOwn(handshake.query, name)`, not `handshake.query[name]`, which would also see
+ * inherited members such as `constructor`.
  */
 export interface Handshake {
   /** The request path and query as the client sent it, e.g. `/chat?room=1`. `''` if none. */
