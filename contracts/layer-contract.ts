@@ -1,8 +1,16 @@
 import { expect } from 'chai';
-import { PlugSocketError, type CloseInfo, type ConnectedClient, type SocketMessage } from '../src/index.js';
+import {
+  PlugSocketError,
+  type CloseInfo,
+  type ConnectedClient,
+  type SocketMessage,
+} from '../src/index.js';
 import { rejectionOf, waitFor, withTimeout } from './helpers.js';
 import { LayerHarness } from './layer/layer-harness.js';
-import { resolveTransportContractOptions, type TransportContractOptions } from './transport-options.js';
+import {
+  resolveTransportContractOptions,
+  type TransportContractOptions,
+} from './transport-options.js';
 
 /** What {@link describeLayerContract} needs: the same factories as the transport contract. */
 export type LayerContractOptions = TransportContractOptions;
@@ -31,7 +39,10 @@ export function describeLayerContract(options: LayerContractOptions): void {
     const h = new LayerHarness(resolved);
     afterEach(() => h.teardown());
 
-    const received = (client: { subscribe: (t: string, f: (p: unknown, m: SocketMessage) => void) => unknown }, type: string) => {
+    const received = (
+      client: { subscribe: (t: string, f: (p: unknown, m: SocketMessage) => void) => unknown },
+      type: string,
+    ) => {
       const got: unknown[] = [];
       client.subscribe(type, (payload) => void got.push(payload));
       return got;
@@ -54,10 +65,16 @@ export function describeLayerContract(options: LayerContractOptions): void {
       const got: [string, SocketMessage][] = [];
       server.onMessage((id, m) => void got.push([id, m]));
       const client = await h.connected(url);
-      for (let i = 0; i < 100; i++) client.emit('n', { i, text: 'héllo 👋' }, i === 0 ? { trace: 'x' } : undefined);
+      for (let i = 0; i < 100; i++)
+        client.emit('n', { i, text: 'héllo 👋' }, i === 0 ? { trace: 'x' } : undefined);
       await waitFor(() => got.length === 100, h.wait, '100 messages');
-      expect(got[0]).to.deep.equal([client.id, { type: 'n', payload: { i: 0, text: 'héllo 👋' }, headers: { trace: 'x' } }]);
-      expect(got.map(([, m]) => (m.payload as { i: number }).i)).to.deep.equal([...Array(100).keys()]);
+      expect(got[0]).to.deep.equal([
+        client.id,
+        { type: 'n', payload: { i: 0, text: 'héllo 👋' }, headers: { trace: 'x' } },
+      ]);
+      expect(got.map(([, m]) => (m.payload as { i: number }).i)).to.deep.equal([
+        ...Array(100).keys(),
+      ]);
     });
 
     it('sendToClient reaches only that client, and is false for an unknown id', async () => {
@@ -78,8 +95,14 @@ export function describeLayerContract(options: LayerContractOptions): void {
       const clients = await Promise.all([1, 2, 3].map(() => h.connected(url)));
       const got = clients.map((c) => received(c, 'news'));
       expect(server.broadcast({ type: 'news', payload: 'all' })).to.equal(3);
-      expect(server.broadcast({ type: 'news', payload: 'not-first' }, { except: clients[0].id })).to.equal(2);
-      await waitFor(() => got[1].length === 2 && got[2].length === 2 && got[0].length >= 1, h.wait, 'broadcasts');
+      expect(
+        server.broadcast({ type: 'news', payload: 'not-first' }, { except: clients[0].id }),
+      ).to.equal(2);
+      await waitFor(
+        () => got[1].length === 2 && got[2].length === 2 && got[0].length >= 1,
+        h.wait,
+        'broadcasts',
+      );
       expect(got[0]).to.deep.equal(['all']);
       expect(got[1]).to.deep.equal(['all', 'not-first']);
     });
@@ -112,7 +135,9 @@ export function describeLayerContract(options: LayerContractOptions): void {
     });
 
     it('a join the server refuses rejects with UNAUTHORIZED', async () => {
-      const { server, url } = await h.server({ canSubscribe: (_client, topic) => topic !== 'secret' });
+      const { server, url } = await h.server({
+        canSubscribe: (_client, topic) => topic !== 'secret',
+      });
       const a = await h.connected(url);
       const error = await rejectionOf(a.join('secret'), h.wait, 'join("secret")');
       expect(PlugSocketError.is(error, 'UNAUTHORIZED')).to.equal(true);
@@ -143,7 +168,9 @@ export function describeLayerContract(options: LayerContractOptions): void {
       await waitFor(() => closes.length === 1, h.wait, 'onClose');
       expect(closes[0]).to.deep.equal({ code: 4001, reason: 'kicked' });
       expect(a.isConnected).to.equal(false);
-      expect(() => a.emit('x', 1)).to.throw().with.property('code', 'NOT_CONNECTED');
+      expect(() => a.emit('x', 1))
+        .to.throw()
+        .with.property('code', 'NOT_CONNECTED');
     });
 
     it('a bad frame gets an error back and the server keeps serving everyone', async () => {
@@ -170,7 +197,10 @@ export function describeLayerContract(options: LayerContractOptions): void {
       const { server, url } = await h.server({
         authorization: {
           applyAuthorization: (o) => o,
-          authorize: (hs) => (hs.auth.token === 'good' ? { ok: true, principal: 'p' } : { ok: false, reason: 'bad token' }),
+          authorize: (hs) =>
+            hs.auth.token === 'good'
+              ? { ok: true, principal: 'p' }
+              : { ok: false, reason: 'bad token' },
         },
       });
       const denied = await h.client(url, { auth: { token: 'bad' } });

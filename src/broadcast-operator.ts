@@ -21,7 +21,11 @@ export class BroadcastOperator<Out extends MessageMap = AnyMessageMap> {
   readonly #except: readonly string[];
 
   /** @internal created by `SocketServer.to()` / `SocketServer.except()`. */
-  constructor(deliver: DeliverFn, topics: readonly string[] | undefined, except: readonly string[]) {
+  constructor(
+    deliver: DeliverFn,
+    topics: readonly string[] | undefined,
+    except: readonly string[],
+  ) {
     this.#deliver = deliver;
     this.#topics = topics;
     this.#except = except;
@@ -30,7 +34,11 @@ export class BroadcastOperator<Out extends MessageMap = AnyMessageMap> {
   /** Adds topics: the message goes to subscribers of any of them. */
   to(topic: string | readonly string[]): BroadcastOperator<Out> {
     const more = typeof topic === 'string' ? [topic] : topic;
-    return new BroadcastOperator<Out>(this.#deliver, [...(this.#topics ?? []), ...more], this.#except);
+    return new BroadcastOperator<Out>(
+      this.#deliver,
+      [...(this.#topics ?? []), ...more],
+      this.#except,
+    );
   }
 
   /** Leaves out one or more clients. */
@@ -43,8 +51,17 @@ export class BroadcastOperator<Out extends MessageMap = AnyMessageMap> {
    * Sends `{ type, payload, headers }` to the chosen clients.
    * @returns the number of clients it was handed to.
    */
-  emit<K extends keyof Out & string>(type: K, payload: Out[K], headers?: Record<string, unknown>): number {
-    const message: SocketMessage = headers === undefined ? { type, payload } : { type, payload, headers };
-    return this.#deliver(this.#topics, this.#except.length === 0 ? undefined : this.#except, message);
+  emit<K extends keyof Out & string>(
+    type: K,
+    payload: Out[K],
+    headers?: Record<string, unknown>,
+  ): number {
+    const message: SocketMessage =
+      headers === undefined ? { type, payload } : { type, payload, headers };
+    return this.#deliver(
+      this.#topics,
+      this.#except.length === 0 ? undefined : this.#except,
+      message,
+    );
   }
 }

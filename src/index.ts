@@ -82,8 +82,4 @@ export {
   type DisconnectionEvent,
   type SocketServerOptions,
 } from './socket-server.js';
-export {
-  SocketClient,
-  type ClientState,
-  type SocketClientOptions,
-} from './socket-client.js';
+export { SocketClient, type ClientState, type SocketClientOptions } from './socket-client.js';

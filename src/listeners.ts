@@ -16,7 +16,8 @@ export class Listeners<F extends (...args: never[]) => void> {
     this.#list = [...this.#list, fn];
     return () => {
       const index = this.#list.indexOf(fn);
-      if (index !== -1) this.#list = [...this.#list.slice(0, index), ...this.#list.slice(index + 1)];
+      if (index !== -1)
+        this.#list = [...this.#list.slice(0, index), ...this.#list.slice(index + 1)];
     };
   }
 

@@ -4,7 +4,10 @@ import { Listeners } from './listeners.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { AnyMessageMap, MessageMap, MessageOf, SocketMessage } from './message.js';
 import type { AbstractSocket } from './ports/abstract-socket.js';
-import { AllowAllAuthorization, type AuthorizationStrategy } from './ports/authorization-strategy.js';
+import {
+  AllowAllAuthorization,
+  type AuthorizationStrategy,
+} from './ports/authorization-strategy.js';
 import { assertValidClose, CloseCodes } from './ports/close.js';
 import type { Codec } from './ports/codec.js';
 import type { CloseInfo, ConnectOptions, Frame, Unsubscribe } from './ports/types.js';
@@ -73,7 +76,10 @@ interface Attempt {
  * client.emit('say', { text: 'hello' });
  * ```
  */
-export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends MessageMap = AnyMessageMap> {
+export class SocketClient<
+  In extends MessageMap = AnyMessageMap,
+  Out extends MessageMap = AnyMessageMap,
+> {
   readonly #adapter: AbstractSocket;
   readonly #options: SocketClientOptions;
   readonly #codec: Codec;
@@ -94,7 +100,9 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
 
   readonly #onOpen = new Listeners<() => void>((e) => this.#handlerFailed(e));
   readonly #onClose = new Listeners<(info: CloseInfo) => void>((e) => this.#handlerFailed(e));
-  readonly #onMessage = new Listeners<(message: MessageOf<In>) => void>((e) => this.#handlerFailed(e));
+  readonly #onMessage = new Listeners<(message: MessageOf<In>) => void>((e) =>
+    this.#handlerFailed(e),
+  );
   readonly #onError = new Listeners<(error: PlugSocketError) => void>((e) =>
     this.#logger.error('onError handler threw', { error: e }),
   );
@@ -179,7 +187,10 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
     assertValidClose(code, reason);
     this.#userClose = true;
     const attempt = this.#attempt;
-    if (attempt !== undefined) attempt.rejectWelcome(new PlugSocketError('CONNECTION_FAILED', 'connect aborted by disconnect()'));
+    if (attempt !== undefined)
+      attempt.rejectWelcome(
+        new PlugSocketError('CONNECTION_FAILED', 'connect aborted by disconnect()'),
+      );
     if (this.#state === 'open') this.#setState('closing');
     await this.#adapter.disconnect(code, reason);
     if (this.#connecting !== undefined) await this.#connecting.catch(() => undefined);
@@ -197,7 +208,8 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
     if (typeof m.type !== 'string' || m.type.length === 0 || m.type.length > 256) {
       throw new TypeError('message type must be a string of 1–256 characters');
     }
-    if (this.#state !== 'open') throw new PlugSocketError('NOT_CONNECTED', `cannot send while ${this.#state}`);
+    if (this.#state !== 'open')
+      throw new PlugSocketError('NOT_CONNECTED', `cannot send while ${this.#state}`);
     const envelope =
       m.headers === undefined
         ? { k: 'msg', type: m.type, payload: m.payload }
@@ -206,8 +218,12 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
   }
 
   /** Shorthand for `send({ type, payload, headers })`. */
-  emit<K extends keyof Out & string>(type: K, payload: Out[K], headers?: Record<string, unknown>): void {
-    this.send((headers === undefined ? { type, payload } : { type, payload, headers }));
+  emit<K extends keyof Out & string>(
+    type: K,
+    payload: Out[K],
+    headers?: Record<string, unknown>,
+  ): void {
+    this.send(headers === undefined ? { type, payload } : { type, payload, headers });
   }
 
   /**
@@ -219,7 +235,8 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
     handler: (payload: In[K], message: SocketMessage<In[K]>) => void,
   ): Unsubscribe {
     let list = this.#handlers.get(type);
-    if (list === undefined) this.#handlers.set(type, (list = new Listeners((e) => this.#handlerFailed(e))));
+    if (list === undefined)
+      this.#handlers.set(type, (list = new Listeners((e) => this.#handlerFailed(e))));
     const remove = list.add(handler);
     return () => {
       remove();
@@ -268,8 +285,10 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
 
   async #connect(): Promise<void> {
     this.#userClose = false;
-    if (this.#state$.closed || this.#state$.isStopped) this.#state$ = new BehaviorSubject<ClientState>(this.#state);
-    if (this.#message$.closed || this.#message$.isStopped) this.#message$ = new Subject<MessageOf<In>>();
+    if (this.#state$.closed || this.#state$.isStopped)
+      this.#state$ = new BehaviorSubject<ClientState>(this.#state);
+    if (this.#message$.closed || this.#message$.isStopped)
+      this.#message$ = new Subject<MessageOf<In>>();
     this.#setState('connecting');
     // One attempt: `welcomed` settles when the server admits us, or rejects on timeout, abort
     // (disconnect()) or a close. Every await below races it, so nothing outlives the timeout.
@@ -284,7 +303,13 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
         },
         rejectWelcome: reject,
         timer: setTimeout(
-          () => reject(new PlugSocketError('CONNECTION_FAILED', `connect timed out after ${this.#connectTimeout} ms`)),
+          () =>
+            reject(
+              new PlugSocketError(
+                'CONNECTION_FAILED',
+                `connect timed out after ${this.#connectTimeout} ms`,
+              ),
+            ),
           this.#connectTimeout,
         ),
       };
@@ -300,7 +325,10 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
         ...(this.#options.query && { query: { ...this.#options.query } }),
         ...(this.#options.auth && { auth: { ...this.#options.auth } }),
       };
-      const options = await Promise.race([this.#auth.applyAuthorization(base), welcomed.then(() => base)]);
+      const options = await Promise.race([
+        this.#auth.applyAuthorization(base),
+        welcomed.then(() => base),
+      ]);
       await Promise.race([this.#adapter.connect(options), welcomed]);
       await welcomed;
     } catch (error) {
@@ -340,7 +368,9 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
 
   readonly #handleFrame = (frame: Frame): void => {
     if (exceedsBytes(frame, this.#maxPayload)) {
-      this.#report(new PlugSocketError('PAYLOAD_TOO_LARGE', `frame exceeds ${this.#maxPayload} bytes`));
+      this.#report(
+        new PlugSocketError('PAYLOAD_TOO_LARGE', `frame exceeds ${this.#maxPayload} bytes`),
+      );
       return;
     }
     let envelope: ServerEnvelope;
@@ -367,9 +397,14 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
         if (attempt === undefined) return;
         if (envelope.v !== PROTOCOL_VERSION) {
           attempt.rejectWelcome(
-            new PlugSocketError('CONNECTION_FAILED', `server speaks protocol v${envelope.v}, this client v${PROTOCOL_VERSION}`),
+            new PlugSocketError(
+              'CONNECTION_FAILED',
+              `server speaks protocol v${envelope.v}, this client v${PROTOCOL_VERSION}`,
+            ),
           );
-          void this.#adapter.disconnect(CloseCodes.PROTOCOL_VERSION, 'unsupported protocol version').catch(() => undefined);
+          void this.#adapter
+            .disconnect(CloseCodes.PROTOCOL_VERSION, 'unsupported protocol version')
+            .catch(() => undefined);
           return;
         }
         this.#id = envelope.id;
@@ -409,7 +444,9 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
     for (const [id, pending] of this.#requests) {
       clearTimeout(pending.timer);
       this.#requests.delete(id);
-      pending.reject(new PlugSocketError('NOT_CONNECTED', 'connection closed before the server answered'));
+      pending.reject(
+        new PlugSocketError('NOT_CONNECTED', 'connection closed before the server answered'),
+      );
     }
     this.#topics.clear();
     if (this.#state !== 'closed') this.#setState('closed');
@@ -427,13 +464,20 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
       return Promise.reject(new TypeError('topic must be a string of 1–256 characters'));
     }
     if (this.#state !== 'open') {
-      return Promise.reject(new PlugSocketError('NOT_CONNECTED', `cannot ${kind} while ${this.#state}`));
+      return Promise.reject(
+        new PlugSocketError('NOT_CONNECTED', `cannot ${kind} while ${this.#state}`),
+      );
     }
     const id = this.#nextRequestId++;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#requests.delete(id);
-        reject(new PlugSocketError('TIMEOUT', `no answer to ${kind} ${JSON.stringify(topic)} in ${this.#requestTimeout} ms`));
+        reject(
+          new PlugSocketError(
+            'TIMEOUT',
+            `no answer to ${kind} ${JSON.stringify(topic)} in ${this.#requestTimeout} ms`,
+          ),
+        );
       }, this.#requestTimeout);
       this.#requests.set(id, { resolve, reject, timer });
       this.#adapter.send(this.#codec.encode({ k: kind, id, topic }));
@@ -458,7 +502,11 @@ export class SocketClient<In extends MessageMap = AnyMessageMap, Out extends Mes
 
 function closeError(info: CloseInfo): PlugSocketError {
   const detail = info.reason === '' ? `closed with ${info.code}` : info.reason;
-  if (info.code === CloseCodes.AUTHENTICATION_FAILED) return new PlugSocketError('AUTHENTICATION_FAILED', detail);
+  if (info.code === CloseCodes.AUTHENTICATION_FAILED)
+    return new PlugSocketError('AUTHENTICATION_FAILED', detail);
   if (info.code === CloseCodes.UNAUTHORIZED) return new PlugSocketError('UNAUTHORIZED', detail);
-  return new PlugSocketError('CONNECTION_FAILED', `connection closed during handshake (${info.code} ${info.reason})`);
+  return new PlugSocketError(
+    'CONNECTION_FAILED',
+    `connection closed during handshake (${info.code} ${info.reason})`,
+  );
 }

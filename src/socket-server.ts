@@ -98,7 +98,11 @@ type ServerState = 'idle' | 'listening' | 'closing' | 'closed';
  * await server.listen();
  * ```
  */
-export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends MessageMap = AnyMessageMap, P = unknown> {
+export class SocketServer<
+  In extends MessageMap = AnyMessageMap,
+  Out extends MessageMap = AnyMessageMap,
+  P = unknown,
+> {
   readonly #adapter: AbstractSocketServer;
   readonly #codec: Codec;
   readonly #auth: AuthorizationStrategy<P>;
@@ -112,11 +116,17 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
   #state: ServerState = 'idle';
   #shutdown: Promise<void> | undefined;
 
-  readonly #onConnection = new Listeners<(client: ConnectedClient<P>) => void>((e, [client]) => this.#handlerFailed(client.id, e));
-  readonly #onDisconnection = new Listeners<(clientId: string, info: CloseInfo) => void>((e, [id]) => this.#handlerFailed(id, e));
-  readonly #onMessage = new Listeners<(clientId: string, message: MessageOf<In>) => void>((e, [id]) => this.#handlerFailed(id, e));
-  readonly #onError = new Listeners<(clientId: string | undefined, error: PlugSocketError) => void>((e) =>
-    this.#logger.error('onError handler threw', { error: e }),
+  readonly #onConnection = new Listeners<(client: ConnectedClient<P>) => void>((e, [client]) =>
+    this.#handlerFailed(client.id, e),
+  );
+  readonly #onDisconnection = new Listeners<(clientId: string, info: CloseInfo) => void>(
+    (e, [id]) => this.#handlerFailed(id, e),
+  );
+  readonly #onMessage = new Listeners<(clientId: string, message: MessageOf<In>) => void>(
+    (e, [id]) => this.#handlerFailed(id, e),
+  );
+  readonly #onError = new Listeners<(clientId: string | undefined, error: PlugSocketError) => void>(
+    (e) => this.#logger.error('onError handler threw', { error: e }),
   );
   #connection$: Subject<ConnectedClient<P>> | undefined;
   #disconnection$: Subject<DisconnectionEvent> | undefined;
@@ -148,7 +158,8 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
 
   /** Starts accepting clients; resolves with the address (e.g. the bound port). */
   async listen(): Promise<ListenAddress> {
-    if (this.#state !== 'idle') throw new PlugSocketError('INVALID_STATE', `listen() called while ${this.#state}`);
+    if (this.#state !== 'idle')
+      throw new PlugSocketError('INVALID_STATE', `listen() called while ${this.#state}`);
     this.#state = 'listening';
     return this.#adapter.listen();
   }
@@ -234,7 +245,11 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
   }
 
   /** Sends a message to every subscriber of `topic` (but those in `except`); encoded once. */
-  sendToSubscribers(topic: string, message: MessageOf<Out>, options: BroadcastOptions = {}): number {
+  sendToSubscribers(
+    topic: string,
+    message: MessageOf<Out>,
+    options: BroadcastOptions = {},
+  ): number {
     return this.#deliver([topic], options.except, message);
   }
 
@@ -254,12 +269,20 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
    * Each step returns a new operator, so a partial chain can be kept and reused.
    */
   to(topic: string | readonly string[]): BroadcastOperator<Out> {
-    return new BroadcastOperator<Out>(this.#deliverFn, typeof topic === 'string' ? [topic] : [...topic], []);
+    return new BroadcastOperator<Out>(
+      this.#deliverFn,
+      typeof topic === 'string' ? [topic] : [...topic],
+      [],
+    );
   }
 
   /** A fluent broadcast to everyone but the given client(s). */
   except(clientId: string | readonly string[]): BroadcastOperator<Out> {
-    return new BroadcastOperator<Out>(this.#deliverFn, undefined, typeof clientId === 'string' ? [clientId] : [...clientId]);
+    return new BroadcastOperator<Out>(
+      this.#deliverFn,
+      undefined,
+      typeof clientId === 'string' ? [clientId] : [...clientId],
+    );
   }
 
   // ---------------------------------------------------------------- callbacks and streams
@@ -308,9 +331,18 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
     topics: readonly string[] | undefined,
     except: readonly string[] | undefined,
     message: SocketMessage,
-  ): number => this.#deliver(topics, except !== undefined && except.length === 1 ? except[0] : except, message);
+  ): number =>
+    this.#deliver(
+      topics,
+      except !== undefined && except.length === 1 ? except[0] : except,
+      message,
+    );
 
-  #deliver(topics: readonly string[] | undefined, except: Iterable<string> | string | undefined, message: SocketMessage): number {
+  #deliver(
+    topics: readonly string[] | undefined,
+    except: Iterable<string> | string | undefined,
+    message: SocketMessage,
+  ): number {
     const single = typeof except === 'string' ? except : undefined;
     const excluded = except === undefined || single !== undefined ? undefined : new Set(except);
     const adapter = this.#adapter;
@@ -338,7 +370,8 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
   }
 
   #encodeMessage(message: SocketMessage): Frame {
-    if (typeof message !== 'object' || message === null) throw new TypeError('message must be an object');
+    if (typeof message !== 'object' || message === null)
+      throw new TypeError('message must be an object');
     assertType(message.type);
     return this.#codec.encode(
       message.headers === undefined
@@ -400,14 +433,19 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
     } catch (error) {
       record.status = 'gone';
       this.#report(record.id, PlugSocketError.from(error));
-      void record.connection.close(CloseCodes.INTERNAL_ERROR, 'could not admit the client').catch(() => undefined);
+      void record.connection
+        .close(CloseCodes.INTERNAL_ERROR, 'could not admit the client')
+        .catch(() => undefined);
     }
   }
 
   #admit(record: ClientRecord<P>, result: AuthorizationResult<P>): void {
     if (record.status !== 'authorizing' || !record.connection.isOpen) return;
     if (typeof result !== 'object' || result === null || typeof result.ok !== 'boolean') {
-      this.#authorizeFailed(record, new TypeError('authorize() must return { ok: true, principal } or { ok: false, reason }'));
+      this.#authorizeFailed(
+        record,
+        new TypeError('authorize() must return { ok: true, principal } or { ok: false, reason }'),
+      );
       return;
     }
     if (!result.ok) {
@@ -428,13 +466,17 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
     this.#connection$?.next(record);
     const pending = record.pending;
     record.pending = undefined;
-    if (pending !== undefined) for (const frame of pending) if (record.status === 'open') this.#process(record, frame);
+    if (pending !== undefined)
+      for (const frame of pending) if (record.status === 'open') this.#process(record, frame);
   }
 
   #authorizeFailed(record: ClientRecord<P>, error: unknown): void {
     if (record.status !== 'authorizing') return;
     record.status = 'gone';
-    this.#report(undefined, new PlugSocketError('SERVER_ERROR', 'authorization strategy failed', { cause: error }));
+    this.#report(
+      undefined,
+      new PlugSocketError('SERVER_ERROR', 'authorization strategy failed', { cause: error }),
+    );
     void record.connection.close(CloseCodes.INTERNAL_ERROR, 'authorization failed');
   }
 
@@ -456,7 +498,10 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
 
   #process(record: ClientRecord<P>, frame: Frame): void {
     if (exceedsBytes(frame, this.#maxPayload)) {
-      this.#reject(record, new PlugSocketError('PAYLOAD_TOO_LARGE', `frame exceeds ${this.#maxPayload} bytes`));
+      this.#reject(
+        record,
+        new PlugSocketError('PAYLOAD_TOO_LARGE', `frame exceeds ${this.#maxPayload} bytes`),
+      );
       return;
     }
     let envelope: ClientEnvelope;
@@ -502,9 +547,16 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
       }
     };
     const failed = (error: unknown): void => {
-      this.#report(record.id, new PlugSocketError('SERVER_ERROR', 'canSubscribe threw', { cause: error }));
+      this.#report(
+        record.id,
+        new PlugSocketError('SERVER_ERROR', 'canSubscribe threw', { cause: error }),
+      );
       if (record.status === 'open') {
-        this.#sendControl(record, { k: 'nack', id: requestId, error: { code: 'SERVER_ERROR', message: 'could not join topic' } });
+        this.#sendControl(record, {
+          k: 'nack',
+          id: requestId,
+          error: { code: 'SERVER_ERROR', message: 'could not join topic' },
+        });
       }
     };
     if (this.#canSubscribe === undefined) return answer(true);
@@ -535,8 +587,12 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
     this.#disconnection$?.next({ clientId: record.id, code: info.code, reason: info.reason });
   };
 
-  readonly #handleTransportError = (connection: ServerConnection | undefined, error: PlugSocketError): void => {
-    const record = connection === undefined ? undefined : this.#registry.byConnection.get(connection);
+  readonly #handleTransportError = (
+    connection: ServerConnection | undefined,
+    error: PlugSocketError,
+  ): void => {
+    const record =
+      connection === undefined ? undefined : this.#registry.byConnection.get(connection);
     this.#report(record?.id, error);
   };
 
@@ -546,7 +602,10 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
   }
 
   #handlerFailed(clientId: string | undefined, error: unknown): void {
-    this.#report(clientId, new PlugSocketError('SERVER_ERROR', 'a handler threw', { cause: error }));
+    this.#report(
+      clientId,
+      new PlugSocketError('SERVER_ERROR', 'a handler threw', { cause: error }),
+    );
   }
 
   #newId(): string {
@@ -554,7 +613,10 @@ export class SocketServer<In extends MessageMap = AnyMessageMap, Out extends Mes
       const id = this.#generateId();
       if (typeof id === 'string' && id !== '' && !this.#registry.byId.has(id)) return id;
     }
-    throw new PlugSocketError('SERVER_ERROR', 'generateId() did not return a fresh non-empty string');
+    throw new PlugSocketError(
+      'SERVER_ERROR',
+      'generateId() did not return a fresh non-empty string',
+    );
   }
 
   #subject<T>(): Subject<T> {

@@ -68,7 +68,10 @@ export class MemorySocketServer extends AbstractSocketServer<MemorySocket> {
   }
 
   /** @internal called by a {@link MemorySocket} that reached this server. */
-  _accept(peer: MemorySocket, handshake: HandshakeInit): ServerConnection<MemorySocket> | undefined {
+  _accept(
+    peer: MemorySocket,
+    handshake: HandshakeInit,
+  ): ServerConnection<MemorySocket> | undefined {
     if (this.state !== 'listening') return undefined;
     const connection = this.acceptConnection(peer, handshake);
     // A connection the server already closed (or dropped) inside its connection handler is still

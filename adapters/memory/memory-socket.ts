@@ -35,7 +35,8 @@ export class MemorySocket extends AbstractSocket {
     if (parsed === undefined) throw new TypeError(`not a memory:// url: ${options.url}`);
     const query: Record<string, string> = {};
     const q = parsed.path.indexOf('?');
-    if (q !== -1) for (const [k, v] of new URLSearchParams(parsed.path.slice(q + 1))) query[k] ??= v;
+    if (q !== -1)
+      for (const [k, v] of new URLSearchParams(parsed.path.slice(q + 1))) query[k] ??= v;
     Object.assign(query, options.query);
     const search = new URLSearchParams(query).toString();
     const url = (q === -1 ? parsed.path : parsed.path.slice(0, q)) + (search ? `?${search}` : '');
@@ -109,7 +110,8 @@ export class MemorySocket extends AbstractSocket {
     this.#server = undefined;
     this.#connection = undefined;
     deliverLater(() => {
-      if (server !== undefined && connection !== undefined) server._disconnect(connection, code, reason);
+      if (server !== undefined && connection !== undefined)
+        server._disconnect(connection, code, reason);
       this.emitClose({ code, reason });
     });
   }
@@ -118,6 +120,7 @@ export class MemorySocket extends AbstractSocket {
   _ping(): void {
     const server = this.#server;
     const connection = this.#connection;
-    if (server !== undefined && connection !== undefined) deliverLater(() => server._pong(connection));
+    if (server !== undefined && connection !== undefined)
+      deliverLater(() => server._pong(connection));
   }
 }

@@ -136,7 +136,10 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
    * its id): Socket.IO then encodes the packet once for all of them, as `io.emit` does, instead of
    * once per socket. `local`, so a cluster adapter on the app's io does not publish it to peers.
    */
-  protected override doSendMany(connections: readonly ServerConnection<Socket>[], frame: Frame): number {
+  protected override doSendMany(
+    connections: readonly ServerConnection<Socket>[],
+    frame: Frame,
+  ): number {
     const namespace = this.#namespace;
     if (namespace === undefined) return 0;
     const ids = new Array<string>(connections.length);
@@ -256,7 +259,10 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
         case SOCKET_IO_EVENTS.FRAME: {
           const frame = toFrame(first);
           if (frame === undefined) {
-            server.emitError(connection, new PlugSocketError('INVALID_MESSAGE', 'frame is neither text nor binary'));
+            server.emitError(
+              connection,
+              new PlugSocketError('INVALID_MESSAGE', 'frame is neither text nor binary'),
+            );
           } else {
             server.emitMessage(connection, frame);
           }

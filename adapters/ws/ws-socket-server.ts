@@ -257,7 +257,10 @@ export class WsSocketServer extends AbstractSocketServer<WebSocket> {
     })(this);
   readonly #onWsClose = ((server: WsSocketServer) =>
     function (this: WebSocket, code: number, reason: Buffer): void {
-      server.emitDisconnect((this as HandledWebSocket)[CONNECTION]!, { code, reason: reason.toString('utf8') });
+      server.emitDisconnect((this as HandledWebSocket)[CONNECTION]!, {
+        code,
+        reason: reason.toString('utf8'),
+      });
     })(this);
   readonly #onWsPong = ((server: WsSocketServer) =>
     function (this: WebSocket): void {

@@ -24,7 +24,9 @@ export class LayerHarness {
   }
 
   /** A listening `SocketServer` on a fresh transport server, and its url. */
-  async server(options: SocketServerOptions = {}): Promise<{ server: SocketServer; adapter: AbstractSocketServer; url: string }> {
+  async server(
+    options: SocketServerOptions = {},
+  ): Promise<{ server: SocketServer; adapter: AbstractSocketServer; url: string }> {
     const adapter = await this.options.createServer();
     const server = new SocketServer(adapter, options);
     this.#servers.push(server);
@@ -35,13 +37,21 @@ export class LayerHarness {
   /** A `SocketClient` on a fresh transport client (not yet connected). */
   async client(url: string, options: Omit<SocketClientOptions, 'url'> = {}): Promise<SocketClient> {
     const adapter = await this.options.createClient();
-    const client = new SocketClient(adapter, { connectTimeout: this.wait, requestTimeout: this.wait, ...options, url });
+    const client = new SocketClient(adapter, {
+      connectTimeout: this.wait,
+      requestTimeout: this.wait,
+      ...options,
+      url,
+    });
     this.#clients.push(client);
     return client;
   }
 
   /** A connected `SocketClient`. */
-  async connected(url: string, options: Omit<SocketClientOptions, 'url'> = {}): Promise<SocketClient> {
+  async connected(
+    url: string,
+    options: Omit<SocketClientOptions, 'url'> = {},
+  ): Promise<SocketClient> {
     const client = await this.client(url, options);
     await withTimeout(client.connect(), this.wait, 'client.connect()');
     return client;
@@ -52,7 +62,10 @@ export class LayerHarness {
     const clients = this.#clients.splice(0);
     const servers = this.#servers.splice(0);
     await withTimeout(
-      Promise.allSettled([...clients.map((c) => c.disconnect()), ...servers.map((s) => s.shutdown())]),
+      Promise.allSettled([
+        ...clients.map((c) => c.disconnect()),
+        ...servers.map((s) => s.shutdown()),
+      ]),
       this.wait,
       'layer teardown',
     ).catch(() => undefined);

@@ -196,9 +196,14 @@ async function expectSendManyDelivery(h: TransportHarness, frame: Frame): Promis
   expect(sent, 'sendMany() result').to.equal(2);
   await waitUntil(() => a.events.messages.length >= 1 && b.events.messages.length >= 1, h.wait);
   await delay(h.quiet);
-  for (const [name, peer] of [['first listed', a], ['second listed', b]] as const) {
+  for (const [name, peer] of [
+    ['first listed', a],
+    ['second listed', b],
+  ] as const) {
     expect(peer.events.messages, `frames at the ${name} client`).to.have.length(1);
-    expect(frameDifference(peer.events.messages[0], frame), `frame at the ${name} client`).to.equal(undefined);
+    expect(frameDifference(peer.events.messages[0], frame), `frame at the ${name} client`).to.equal(
+      undefined,
+    );
   }
   expect(left.events.messages, 'frames at the unlisted client').to.have.length(0);
   expect(gone.events.messages, 'frames at the closed client').to.have.length(0);

@@ -30,8 +30,10 @@ class NameAuthorization implements AuthorizationStrategy<string> {
   }
   authorize(handshake: Handshake) {
     const name = handshake.auth.name;
-    if (typeof name !== 'string' || name === '') return { ok: false as const, reason: 'a name is required' };
-    if (name === 'mallory') return { ok: false as const, code: 'UNAUTHORIZED' as const, reason: 'banned' };
+    if (typeof name !== 'string' || name === '')
+      return { ok: false as const, reason: 'a name is required' };
+    if (name === 'mallory')
+      return { ok: false as const, code: 'UNAUTHORIZED' as const, reason: 'banned' };
     return { ok: true as const, principal: name };
   }
 }
@@ -47,16 +49,21 @@ const watchdog = setTimeout(() => {
 }, 10_000);
 
 async function main(): Promise<void> {
-  const server = new SocketServer<ToServer, ToClient, string>(new WsSocketServer({ port: 0, host: '127.0.0.1' }), {
-    authorization: new NameAuthorization(),
-    canSubscribe: (client, topic) => topic !== 'admin' || client.principal === 'alice',
-  });
+  const server = new SocketServer<ToServer, ToClient, string>(
+    new WsSocketServer({ port: 0, host: '127.0.0.1' }),
+    {
+      authorization: new NameAuthorization(),
+      canSubscribe: (client, topic) => topic !== 'admin' || client.principal === 'alice',
+    },
+  );
   const names = new Map<string, string>();
   server.onConnection((client) => {
     names.set(client.id, client.principal);
     log('server', `${client.principal} connected from ${client.handshake.remoteAddress ?? '?'}`);
   });
-  server.onDisconnection((id, { code, reason }) => log('server', `${names.get(id)} left (${code} ${reason})`));
+  server.onDisconnection((id, { code, reason }) =>
+    log('server', `${names.get(id)} left (${code} ${reason})`),
+  );
   server.onMessage((id, message) => {
     const from = names.get(id) ?? id;
     if (message.type === 'say') {
@@ -65,8 +72,16 @@ async function main(): Promise<void> {
       log('server', `${from} → #${topic}: "${text}" (delivered to ${n})`);
     } else if (message.type === 'whisper') {
       const target = [...names].find(([, name]) => name === message.payload.to)?.[0];
-      const ok = target !== undefined && server.sendToClient(target, { type: 'whispered', payload: { from, text: message.payload.text } });
-      log('server', `${from} whispers to ${message.payload.to}: ${ok ? 'delivered' : 'no such user'}`);
+      const ok =
+        target !== undefined &&
+        server.sendToClient(target, {
+          type: 'whispered',
+          payload: { from, text: message.payload.text },
+        });
+      log(
+        'server',
+        `${from} whispers to ${message.payload.to}: ${ok ? 'delivered' : 'no such user'}`,
+      );
     }
   });
 
@@ -74,7 +89,10 @@ async function main(): Promise<void> {
   log('server', `listening on ${url} (port ${port})`);
 
   const connect = async (name: string) => {
-    const client = new SocketClient<ToClient, ToServer>(new WsSocket(), { url: url!, authorization: new NameAuthorization(name) });
+    const client = new SocketClient<ToClient, ToServer>(new WsSocket(), {
+      url: url!,
+      authorization: new NameAuthorization(name),
+    });
     client.subscribe('said', (p) => log(name, `#${p.topic} <${p.from}> ${p.text}`));
     client.subscribe('whispered', (p) => log(name, `whisper from ${p.from}: ${p.text}`));
     client.subscribe('announcement', (p) => log(name, `announcement: ${p.text}`));
@@ -92,7 +110,11 @@ async function main(): Promise<void> {
     log('mallory', `refused: ${error.code} (${error.message})`);
   }
 
-  const [alice, bob, carol] = await Promise.all([connect('alice'), connect('bob'), connect('carol')]);
+  const [alice, bob, carol] = await Promise.all([
+    connect('alice'),
+    connect('bob'),
+    connect('carol'),
+  ]);
   await Promise.all([alice.join('lobby'), bob.join('lobby'), carol.join('dev')]);
   log('clients', 'alice and bob joined #lobby, carol joined #dev');
   try {
@@ -119,15 +141,27 @@ async function main(): Promise<void> {
   await wait;
 
   const all = [alice, bob, carol].map((c) => delivered(c, 'announcement'));
-  const n = server.broadcast({ type: 'announcement', payload: { text: 'maintenance in 1 minute' } });
+  const n = server.broadcast({
+    type: 'announcement',
+    payload: { text: 'maintenance in 1 minute' },
+  });
   log('server', `broadcast announcement to ${n} clients (encoded once)`);
   await Promise.all(all);
 
   await bob.disconnect(1000, 'bye');
-  log('server', `clients now: ${server.getClients().map((c) => c.principal).join(', ')}`);
+  log(
+    'server',
+    `clients now: ${server
+      .getClients()
+      .map((c) => c.principal)
+      .join(', ')}`,
+  );
 
   await server.shutdown();
-  log('server', `shut down; ${server.clientCount} clients, ${server.getTopics().length} topics left`);
+  log(
+    'server',
+    `shut down; ${server.clientCount} clients, ${server.getTopics().length} topics left`,
+  );
 }
 
 main().then(

@@ -36,7 +36,10 @@ export class ChatService {
     this.server.onMessage((clientId, message) => {
       if (message.type !== 'say') return;
       const { room, text } = message.payload;
-      this.#relayed += this.server.to(room).except(clientId).emit('said', { room, from: clientId, text });
+      this.#relayed += this.server
+        .to(room)
+        .except(clientId)
+        .emit('said', { room, from: clientId, text });
     });
     const { url } = await this.server.listen();
     if (url === undefined) throw new Error('the transport reported no url');

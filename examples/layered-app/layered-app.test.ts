@@ -9,7 +9,12 @@ import { transports, type TransportName } from './transports.js';
 function waitFor(predicate: () => boolean, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;
   return new Promise((resolve, reject) => {
-    const tick = () => (predicate() ? resolve() : Date.now() > deadline ? reject(new Error('timed out')) : setTimeout(tick, 5));
+    const tick = () =>
+      predicate()
+        ? resolve()
+        : Date.now() > deadline
+          ? reject(new Error('timed out'))
+          : setTimeout(tick, 5);
     tick();
   });
 }
@@ -21,7 +26,10 @@ for (const name of Object.keys(transports) as TransportName[]) {
     let url: string;
     const clients: SocketClient<ChatOut, ChatIn>[] = [];
     const client = () => {
-      const c = new SocketClient<ChatOut, ChatIn>(container.get<AbstractSocket>(TOKENS.ClientTransport), { url });
+      const c = new SocketClient<ChatOut, ChatIn>(
+        container.get<AbstractSocket>(TOKENS.ClientTransport),
+        { url },
+      );
       clients.push(c);
       return c;
     };
@@ -39,7 +47,13 @@ for (const name of Object.keys(transports) as TransportName[]) {
 
     it('resolves the service with the SocketServer of the loaded transport', () => {
       expect(container.get(ChatService)).to.equal(chat);
-      expect(url).to.match(name === 'memory' ? /^memory:\/\// : name === 'ws' ? /^ws:\/\/127\.0\.0\.1:\d+/ : /^http:\/\/127\.0\.0\.1:\d+/);
+      expect(url).to.match(
+        name === 'memory'
+          ? /^memory:\/\//
+          : name === 'ws'
+            ? /^ws:\/\/127\.0\.0\.1:\d+/
+            : /^http:\/\/127\.0\.0\.1:\d+/,
+      );
     });
 
     it('greets each client and relays a room message to the other members only', async () => {

@@ -158,7 +158,8 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
     // A close() while the transport is still starting must not leave listen() pending forever
     // (a transport being torn down may never report that it started).
     const aborted = new Promise<never>((_, reject) => {
-      this.#abortListen = () => reject(new PlugSocketError('INVALID_STATE', 'server closed while starting to listen'));
+      this.#abortListen = () =>
+        reject(new PlugSocketError('INVALID_STATE', 'server closed while starting to listen'));
     });
     aborted.catch(() => undefined);
     try {
@@ -283,7 +284,10 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
       this.doCloseConnection(connection.native, code, reason);
     } catch (error) {
       this.#terminate(connection);
-      this.emitDisconnect(connection, closeInfo(CloseCodes.ABNORMAL, PlugSocketError.from(error).message));
+      this.emitDisconnect(
+        connection,
+        closeInfo(CloseCodes.ABNORMAL, PlugSocketError.from(error).message),
+      );
     }
     return done;
   }
@@ -450,7 +454,10 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
   }
 
   #notConnected(connection: ServerConnection<N>): void {
-    const error = new PlugSocketError('NOT_CONNECTED', `cannot send: connection is ${connection._state}`);
+    const error = new PlugSocketError(
+      'NOT_CONNECTED',
+      `cannot send: connection is ${connection._state}`,
+    );
     queueMicrotask(() => this.emit('error', connection, error));
   }
 }

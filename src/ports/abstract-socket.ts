@@ -100,9 +100,13 @@ export abstract class AbstractSocket extends Emitter<SocketEvents> {
       this.#pendingConnect = { resolve, reject };
       this.#connectTimer = setTimeout(() => {
         this.#failConnect(
-          new PlugSocketError('CONNECTION_FAILED', `connect to ${options.url} timed out after ${timeout} ms`, {
-            cause: new PlugSocketError('TIMEOUT', 'connect timeout'),
-          }),
+          new PlugSocketError(
+            'CONNECTION_FAILED',
+            `connect to ${options.url} timed out after ${timeout} ms`,
+            {
+              cause: new PlugSocketError('TIMEOUT', 'connect timeout'),
+            },
+          ),
         );
       }, timeout);
       try {
@@ -147,7 +151,9 @@ export abstract class AbstractSocket extends Emitter<SocketEvents> {
       case 'closed':
         return Promise.resolve();
       case 'connecting':
-        this.#failConnect(new PlugSocketError('CONNECTION_FAILED', 'connect aborted by disconnect()'));
+        this.#failConnect(
+          new PlugSocketError('CONNECTION_FAILED', 'connect aborted by disconnect()'),
+        );
         return Promise.resolve();
       case 'closing':
         return this.#whenClosed();

@@ -47,7 +47,13 @@ export function assertValidClose(code: number, reason: string): void {
 
 function isSendableCloseCode(code: number): boolean {
   if (code >= 3000 && code <= 4999) return true;
-  return code === 1000 || code === 1001 || code === 1002 || code === 1003 || (code >= 1007 && code <= 1014);
+  return (
+    code === 1000 ||
+    code === 1001 ||
+    code === 1002 ||
+    code === 1003 ||
+    (code >= 1007 && code <= 1014)
+  );
 }
 
 /** `{ code, reason }` as a frozen value. */

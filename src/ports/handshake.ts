@@ -20,7 +20,12 @@ function flatten(
     const name = lowerCase ? key.toLowerCase() : key;
     const text = Array.isArray(value) ? join(value) : String(value);
     if (name === '__proto__') {
-      Object.defineProperty(out, name, { value: text, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, name, {
+        value: text,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     } else out[name] = text;
   }
   return Object.freeze(out);
@@ -28,7 +33,10 @@ function flatten(
 
 /** Fills in the defaults of a handshake reported by an adapter and freezes it. */
 export function normalizeHandshake(init: HandshakeInit): Handshake {
-  const auth = init.auth && typeof init.auth === 'object' && Object.keys(init.auth).length > 0 ? Object.freeze({ ...init.auth }) : EMPTY;
+  const auth =
+    init.auth && typeof init.auth === 'object' && Object.keys(init.auth).length > 0
+      ? Object.freeze({ ...init.auth })
+      : EMPTY;
   const handshake: Handshake = {
     url: typeof init.url === 'string' ? init.url : '',
     headers: flatten(init.headers, true, (v) => v.join(', ')),

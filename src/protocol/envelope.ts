@@ -71,7 +71,8 @@ export interface ErrorEnvelope {
 /** Frames a client may send. */
 export type ClientEnvelope = MessageEnvelope | JoinEnvelope | LeaveEnvelope;
 /** Frames a server may send. */
-export type ServerEnvelope = MessageEnvelope | WelcomeEnvelope | AckEnvelope | NackEnvelope | ErrorEnvelope;
+export type ServerEnvelope =
+  MessageEnvelope | WelcomeEnvelope | AckEnvelope | NackEnvelope | ErrorEnvelope;
 
 function invalid(message: string): PlugSocketError {
   return new PlugSocketError('INVALID_MESSAGE', message);
@@ -88,7 +89,10 @@ function isRequestId(value: unknown): value is number {
 function checkMessage(e: Record<string, unknown>): MessageEnvelope {
   if (!isName(e.type)) throw invalid(`"type" must be a string of 1–${MAX_NAME_LENGTH} characters`);
   const headers = e.headers;
-  if (headers !== undefined && (typeof headers !== 'object' || headers === null || Array.isArray(headers))) {
+  if (
+    headers !== undefined &&
+    (typeof headers !== 'object' || headers === null || Array.isArray(headers))
+  ) {
     throw invalid('"headers" must be an object');
   }
   return e as unknown as MessageEnvelope;
@@ -96,7 +100,8 @@ function checkMessage(e: Record<string, unknown>): MessageEnvelope {
 
 function checkTopicRequest(e: Record<string, unknown>): JoinEnvelope | LeaveEnvelope {
   if (!isRequestId(e.id)) throw invalid('"id" must be a non-negative integer');
-  if (!isName(e.topic)) throw invalid(`"topic" must be a string of 1–${MAX_NAME_LENGTH} characters`);
+  if (!isName(e.topic))
+    throw invalid(`"topic" must be a string of 1–${MAX_NAME_LENGTH} characters`);
   return e as unknown as JoinEnvelope | LeaveEnvelope;
 }
 

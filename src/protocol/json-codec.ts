@@ -62,8 +62,15 @@ function assertNoPrototypeKeys(value: unknown, depth: number): void {
   }
   if (Object.prototype.hasOwnProperty.call(record, 'constructor')) {
     const ctor = record.constructor;
-    if (typeof ctor === 'object' && ctor !== null && Object.prototype.hasOwnProperty.call(ctor, 'prototype')) {
-      throw new PlugSocketError('INVALID_MESSAGE', 'frame contains a forbidden "constructor.prototype" key');
+    if (
+      typeof ctor === 'object' &&
+      ctor !== null &&
+      Object.prototype.hasOwnProperty.call(ctor, 'prototype')
+    ) {
+      throw new PlugSocketError(
+        'INVALID_MESSAGE',
+        'frame contains a forbidden "constructor.prototype" key',
+      );
     }
   }
   for (const key of Object.keys(record)) assertNoPrototypeKeys(record[key], depth + 1);

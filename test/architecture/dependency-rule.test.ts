@@ -23,7 +23,7 @@ describe('the dependency rule', () => {
 
     beforeEach(() => {
       dir = mkdtempSync(path.join(tmpdir(), 'plugsocket-deprule-'));
-      write('src/index.ts', "export const ok = 1;\n");
+      write('src/index.ts', 'export const ok = 1;\n');
     });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -34,7 +34,10 @@ describe('the dependency rule', () => {
     });
 
     it('a Node-only module imported from src/', () => {
-      write('src/a.ts', "import http from 'node:http';\nimport net from 'net';\nexport { http, net };\n");
+      write(
+        'src/a.ts',
+        "import http from 'node:http';\nimport net from 'net';\nexport { http, net };\n",
+      );
       expect(rules()).to.have.members(['src/a.ts node:http', 'src/a.ts net']);
     });
 
@@ -44,17 +47,29 @@ describe('the dependency rule', () => {
     });
 
     it('one adapter importing another', () => {
-      write('adapters/ws/a.ts', "import { M } from '../memory/index.js';\nimport { S } from '../../src/index.js';\nexport { M, S };\n");
+      write(
+        'adapters/ws/a.ts',
+        "import { M } from '../memory/index.js';\nimport { S } from '../../src/index.js';\nexport { M, S };\n",
+      );
       expect(rules()).to.deep.equal(['adapters/ws/a.ts ../memory/index.js']);
     });
 
     it('contracts importing past the public API', () => {
-      write('contracts/a.ts', "import { x } from '../src/ports/close.js';\nimport { y } from '../src/index.js';\nimport ws from 'ws';\nexport { x, y, ws };\n");
-      expect(rules()).to.have.members(['contracts/a.ts ../src/ports/close.js', 'contracts/a.ts ws']);
+      write(
+        'contracts/a.ts',
+        "import { x } from '../src/ports/close.js';\nimport { y } from '../src/index.js';\nimport ws from 'ws';\nexport { x, y, ws };\n",
+      );
+      expect(rules()).to.have.members([
+        'contracts/a.ts ../src/ports/close.js',
+        'contracts/a.ts ws',
+      ]);
     });
 
     it('an example importing library internals instead of the package', () => {
-      write('examples/app/a.ts', "import { x } from '../../src/index.js';\nimport { y } from 'plugsocket';\nexport { x, y };\n");
+      write(
+        'examples/app/a.ts',
+        "import { x } from '../../src/index.js';\nimport { y } from 'plugsocket';\nexport { x, y };\n",
+      );
       expect(rules()).to.deep.equal(['examples/app/a.ts ../../src/index.js']);
     });
   });

@@ -14,7 +14,8 @@ export interface Violation {
   rule: string;
 }
 
-const TRANSPORT_LIBRARIES = /^(ws|socket\.io(-client|-parser|-adapter)?|engine\.io(-client)?|ioredis|redis|uWebSockets\.js)(\/|$)/;
+const TRANSPORT_LIBRARIES =
+  /^(ws|socket\.io(-client|-parser|-adapter)?|engine\.io(-client)?|ioredis|redis|uWebSockets\.js)(\/|$)/;
 const NODE_BUILTINS = new Set(builtinModules);
 
 function isNodeBuiltin(specifier: string): boolean {
@@ -44,7 +45,10 @@ function importsOf(file: string): string[] {
 }
 
 /** Which layer a repository-relative path belongs to. */
-function layerOf(rel: string): { layer: 'src' | 'adapter' | 'contracts' | 'example' | 'other'; adapter?: string } {
+function layerOf(rel: string): {
+  layer: 'src' | 'adapter' | 'contracts' | 'example' | 'other';
+  adapter?: string;
+} {
   const parts = rel.split(path.sep);
   if (parts[0] === 'src') return { layer: 'src' };
   if (parts[0] === 'adapters') return { layer: 'adapter', adapter: parts[1] };
@@ -63,33 +67,59 @@ export function checkDependencyRule(root: string): Violation[] {
       const from = layerOf(rel);
       for (const specifier of importsOf(file)) {
         const relative = specifier.startsWith('.');
-        const target = relative ? layerOf(path.relative(root, path.resolve(path.dirname(file), specifier))) : undefined;
-        const targetRel = relative ? path.relative(root, path.resolve(path.dirname(file), specifier)) : '';
+        const target = relative
+          ? layerOf(path.relative(root, path.resolve(path.dirname(file), specifier)))
+          : undefined;
+        const targetRel = relative
+          ? path.relative(root, path.resolve(path.dirname(file), specifier))
+          : '';
         const add = (rule: string): void => void violations.push({ file: rel, specifier, rule });
         switch (from.layer) {
           case 'src':
             if (TRANSPORT_LIBRARIES.test(specifier)) add('src/ imports no transport library');
             else if (isNodeBuiltin(specifier)) add('src/ imports no Node-only module');
             else if (target && target.layer !== 'src') add('src/ imports nothing outside src/');
-            else if (specifier.startsWith('plugsocket')) add('src/ does not import the package entry points');
+            else if (specifier.startsWith('plugsocket'))
+              add('src/ does not import the package entry points');
             break;
           case 'adapter':
-            if (target?.layer === 'adapter' && target.adapter !== from.adapter) add('an adapter never imports another adapter');
-            else if (target?.layer === 'contracts' || target?.layer === 'example') add('an adapter imports only src/ and its own library');
-            else if (/^plugsocket\/(ws|socket\.io|memory|contracts)/.test(specifier)) add('an adapter never imports another adapter');
+            if (target?.layer === 'adapter' && target.adapter !== from.adapter)
+              add('an adapter never imports another adapter');
+            else if (target?.layer === 'contracts' || target?.layer === 'example')
+              add('an adapter imports only src/ and its own library');
+            else if (/^plugsocket\/(ws|socket\.io|memory|contracts)/.test(specifier))
+              add('an adapter never imports another adapter');
             break;
           case 'contracts':
-            if (target !== undefined && target.layer === 'src' && targetRel !== path.join('src', 'index.js')) {
+            if (
+              target !== undefined &&
+              target.layer === 'src' &&
+              targetRel !== path.join('src', 'index.js')
+            ) {
               add('contracts/ imports only the public API (src/index.js)');
-            } else if (target !== undefined && target.layer !== 'src' && target.layer !== 'contracts') {
+            } else if (
+              target !== undefined &&
+              target.layer !== 'src' &&
+              target.layer !== 'contracts'
+            ) {
               add('contracts/ imports only the public API (src/index.js)');
-            } else if (!relative && !isNodeBuiltin(specifier) && !/^(chai|mocha)(\/|$)/.test(specifier) && specifier !== 'plugsocket') {
+            } else if (
+              !relative &&
+              !isNodeBuiltin(specifier) &&
+              !/^(chai|mocha)(\/|$)/.test(specifier) &&
+              specifier !== 'plugsocket'
+            ) {
               add('contracts/ imports only the public API, chai and mocha');
             }
             break;
           case 'example':
-            if (target !== undefined && (target.layer === 'src' || target.layer === 'adapter' || target.layer === 'contracts')) {
-              add('examples import the package entry points (plugsocket, plugsocket/ws, …), as users do');
+            if (
+              target !== undefined &&
+              (target.layer === 'src' || target.layer === 'adapter' || target.layer === 'contracts')
+            ) {
+              add(
+                'examples import the package entry points (plugsocket, plugsocket/ws, …), as users do',
+              );
             }
             break;
           case 'other':
@@ -101,10 +131,17 @@ export function checkDependencyRule(root: string): Violation[] {
   return violations;
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (
+  process.argv[1] !== undefined &&
+  path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)
+) {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
   const found = checkDependencyRule(root);
   for (const v of found) process.stderr.write(`${v.file}: imports "${v.specifier}" — ${v.rule}\n`);
-  process.stdout.write(found.length === 0 ? 'dependency rule: ok\n' : `dependency rule: ${found.length} violation(s)\n`);
+  process.stdout.write(
+    found.length === 0
+      ? 'dependency rule: ok\n'
+      : `dependency rule: ${found.length} violation(s)\n`,
+  );
   process.exitCode = found.length === 0 ? 0 : 1;
 }

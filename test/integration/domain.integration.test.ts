@@ -1,7 +1,13 @@
 // The domain end to end, with failures, as one suite run over every shipped transport. A
 // difference between transports shows up here as a failure on one of them, never as a branch.
 import { expect } from 'chai';
-import { PlugSocketError, SocketClient, SocketServer, type CloseInfo, type ConnectedClient } from 'plugsocket';
+import {
+  PlugSocketError,
+  SocketClient,
+  SocketServer,
+  type CloseInfo,
+  type ConnectedClient,
+} from 'plugsocket';
 import { TRANSPORTS, waitFor } from './transports.js';
 
 for (const transport of TRANSPORTS) {
@@ -12,7 +18,11 @@ for (const transport of TRANSPORTS) {
     const clients: SocketClient[] = [];
 
     const client = (): SocketClient => {
-      const c = new SocketClient(transport.createClient(), { url, connectTimeout: 10_000, requestTimeout: 5_000 });
+      const c = new SocketClient(transport.createClient(), {
+        url,
+        connectTimeout: 10_000,
+        requestTimeout: 5_000,
+      });
       clients.push(c);
       return c;
     };
@@ -43,11 +53,14 @@ for (const transport of TRANSPORTS) {
       for (let i = 0; i < 200; i++) streamer.emit('tick', i);
       await waitFor(() => received >= 50, 5000, 'first messages');
       // The server vanishes: every connection dropped without a close handshake.
-      for (const connection of [...server.adapter.connections]) server.adapter.terminateConnection(connection);
+      for (const connection of [...server.adapter.connections])
+        server.adapter.terminateConnection(connection);
       await waitFor(() => closes.length === 2, 5000, 'both clients closed');
       expect(closes.map((c) => c.code)).to.deep.equal([1006, 1006]);
       expect(streamer.isConnected).to.equal(false);
-      expect(() => streamer.emit('tick', -1)).to.throw(PlugSocketError).with.property('code', 'NOT_CONNECTED');
+      expect(() => streamer.emit('tick', -1))
+        .to.throw(PlugSocketError)
+        .with.property('code', 'NOT_CONNECTED');
       const error = await bystander.join('late').then(
         () => undefined,
         (e: unknown) => e,
@@ -95,7 +108,9 @@ for (const transport of TRANSPORTS) {
       const c = await connected();
       const big = 'ü漢👋'.repeat(100_000);
       const echoed: unknown[] = [];
-      server.onMessage((id, m) => void server.sendToClient(id, { type: 'echo', payload: m.payload }));
+      server.onMessage(
+        (id, m) => void server.sendToClient(id, { type: 'echo', payload: m.payload }),
+      );
       c.subscribe('echo', (p) => void echoed.push(p));
       c.emit('big', { big });
       await waitFor(() => echoed.length === 1, 10_000, 'echo of 1 MiB');

@@ -11,7 +11,11 @@ export interface TransportUnderTest {
 }
 
 export const TRANSPORTS: readonly TransportUnderTest[] = [
-  { name: 'memory', createServer: () => new MemorySocketServer(), createClient: () => new MemorySocket() },
+  {
+    name: 'memory',
+    createServer: () => new MemorySocketServer(),
+    createClient: () => new MemorySocket(),
+  },
   {
     name: 'ws',
     createServer: () => new WsSocketServer({ port: 0, host: '127.0.0.1' }),

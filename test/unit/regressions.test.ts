@@ -22,7 +22,10 @@ describe('regressions', () => {
   it('frames held during an async authorization are bounded in bytes, not only in count (closed 1008)', async () => {
     const { server, url } = await startServer({
       maxPayload: 1000,
-      authorization: { applyAuthorization: (o) => o, authorize: () => new Promise(() => undefined) },
+      authorization: {
+        applyAuthorization: (o) => o,
+        authorize: () => new Promise(() => undefined),
+      },
     });
     const raw = await new RawClient().open(url);
     for (let i = 0; i < 3; i++) raw.sendRaw('x'.repeat(600));
@@ -126,7 +129,9 @@ describe('regressions', () => {
 
   it('a join answered in the same breath as a close leaves no topic on the closed client', async () => {
     const adapter = new MemorySocketServer({ name: uniqueName('ack-close') });
-    adapter.on('connection', (connection) => adapter.send(connection, JSON.stringify({ k: 'welcome', v: 1, id: 'c1' })));
+    adapter.on('connection', (connection) =>
+      adapter.send(connection, JSON.stringify({ k: 'welcome', v: 1, id: 'c1' })),
+    );
     adapter.on('message', (connection, frame) => {
       const request = JSON.parse(frame as string) as { k: string; id: number };
       if (request.k !== 'join') return;
