@@ -21,6 +21,11 @@ export const ErrorCodes = {
   INVALID_MESSAGE: 'INVALID_MESSAGE',
   /** The socket is not open, so the frame was not sent. */
   NOT_CONNECTED: 'NOT_CONNECTED',
+  /**
+   * A peer read too slowly: more than `maxBufferedAmount` bytes waited to be written to it, so the
+   * connection was dropped rather than letting its backlog grow without bound.
+   */
+  SLOW_CONSUMER: 'SLOW_CONSUMER',
   /** An operation was called in a state that does not allow it (e.g. `listen()` twice). */
   INVALID_STATE: 'INVALID_STATE',
   /** Something failed on the server side (a handler threw, an adapter failed). */

@@ -210,6 +210,10 @@ export class WsSocketServer extends AbstractSocketServer<WebSocket> {
     ws.send(frame);
   }
 
+  protected override doBufferedAmount(ws: WebSocket): number {
+    return ws.bufferedAmount;
+  }
+
   protected override doPrepare(frame: Frame): Buffer {
     return toBuffer(frame);
   }

@@ -152,6 +152,11 @@ export class TcpSocketServer extends AbstractSocketServer<Socket> {
     socket.destroy();
   }
 
+  /** What Node has not yet handed to the kernel: the base class drops a peer that lets it grow. */
+  protected override doBufferedAmount(socket: Socket): number {
+    return socket.writableLength;
+  }
+
   protected override doPing(socket: Socket): void {
     socket.write(encodeFrame({ kind: 'ping', data: NO_BYTES }));
   }

@@ -93,6 +93,14 @@ export interface AbstractSocketServerOptions {
    * @default 5000
    */
   closeTimeout?: number;
+  /**
+   * Bytes that may wait to be written to one connection. A send that finds more queued drops the
+   * connection (the client sees 1006) and reports `SLOW_CONSUMER`, so one stalled reader cannot
+   * grow the server's memory without bound. Applies where the adapter reports its backlog
+   * (`doBufferedAmount`). `Infinity` turns it off.
+   * @default 16777216 (16 MiB)
+   */
+  maxBufferedAmount?: number;
 }
 
 /**
@@ -120,10 +128,12 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
   #abortListen: (() => void) | undefined;
   readonly #connections = new Set<ServerConnection<N>>();
   readonly #closeTimeout: number;
+  readonly #maxBufferedAmount: number;
 
   constructor(options: AbstractSocketServerOptions = {}) {
     super();
     this.#closeTimeout = options.closeTimeout ?? 5_000;
+    this.#maxBufferedAmount = options.maxBufferedAmount ?? 16 * 1024 * 1024;
   }
 
   /** Milliseconds a graceful close of one connection may take, for adapters' own timers. */
@@ -187,6 +197,7 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
       this.#notConnected(connection);
       return false;
     }
+    if (this.#tooSlow(connection)) return false;
     try {
       this.doSend(connection.native, frame);
       return true;
@@ -209,7 +220,7 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
    * connection is not open: a broadcast does not report recipients that left meanwhile.
    */
   sendPrepared(connection: ServerConnection<N>, prepared: PreparedFrame): boolean {
-    if (connection._state !== 'open') return false;
+    if (connection._state !== 'open' || this.#tooSlow(connection)) return false;
     try {
       this.doSendPrepared(connection.native, prepared.data, prepared.frame);
       return true;
@@ -356,6 +367,14 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
     throw new PlugSocketError('SERVER_ERROR', 'this transport declares no ping support');
   }
 
+  /**
+   * Bytes queued for writing to one connection, for the `maxBufferedAmount` guard. The default,
+   * 0, means the transport keeps no backlog of its own or cannot tell.
+   */
+  protected doBufferedAmount(_native: N): number {
+    return 0;
+  }
+
   /** Converts a frame once for many recipients. The default keeps the frame as it is. */
   protected doPrepare(frame: Frame): unknown {
     return frame;
@@ -372,6 +391,7 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
     let sent = 0;
     for (let i = 0; i < connections.length; i++) {
       const connection = connections[i];
+      if (this.#tooSlow(connection)) continue;
       try {
         this.doSendPrepared(connection.native, data, frame);
         sent++;
@@ -451,6 +471,22 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
     } catch {
       // The connection is being given up either way.
     }
+  }
+
+  /** Drops a connection whose backlog is over the limit; true when it did. */
+  #tooSlow(connection: ServerConnection<N>): boolean {
+    const queued = this.doBufferedAmount(connection.native);
+    if (queued <= this.#maxBufferedAmount) return false;
+    this.emit(
+      'error',
+      connection,
+      new PlugSocketError(
+        'SLOW_CONSUMER',
+        `${queued} bytes queued for a connection (limit ${this.#maxBufferedAmount})`,
+      ),
+    );
+    this.terminateConnection(connection);
+    return true;
   }
 
   #notConnected(connection: ServerConnection<N>): void {

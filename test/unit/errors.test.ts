@@ -12,6 +12,7 @@ const ALL_CODES: ErrorCode[] = [
   'INVALID_MESSAGE',
   'NOT_CONNECTED',
   'INVALID_STATE',
+  'SLOW_CONSUMER',
   'SERVER_ERROR',
 ];
 
