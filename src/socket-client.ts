@@ -156,7 +156,11 @@ export class SocketClient<
     return this.#state$.asObservable();
   }
 
-  /** Every application message, as a stream. Completes after `disconnect()`. */
+  /**
+   * Every application message, as a stream. Completes after `disconnect()`. An observer that
+   * throws is reported by rxjs, not by {@link onError}; use {@link subscribe} or
+   * {@link onMessage} for handlers that may throw.
+   */
   get message$(): Observable<MessageOf<In>> {
     return this.#message$.asObservable();
   }

@@ -320,7 +320,11 @@ export class SocketServer<
     return (this.#disconnection$ ??= this.#subject<DisconnectionEvent>()).asObservable();
   }
 
-  /** Client messages, as a stream. Completes on shutdown. */
+  /**
+   * Client messages, as a stream. Completes on shutdown. An observer that throws is reported by
+   * rxjs (its `config.onUnhandledError`), not by {@link onError}: handlers that may throw belong in
+   * {@link onMessage}, which isolates them.
+   */
   get message$(): Observable<ClientMessageEvent<In>> {
     return (this.#message$ ??= this.#subject<ClientMessageEvent<In>>()).asObservable();
   }
