@@ -5,8 +5,9 @@
 // - `ps-ws`:   a plain WebSocket that waits for plugsocket's `welcome` frame (docs/protocol.md).
 // - `sio`:     Engine.IO v4 / Socket.IO v5 spoken by hand: answers the open packet with a
 //              namespace connect (`40`), answers pings (`2` → `3`); ready on `40{sid}`.
-// - `ps-sio`:  the same, then waits for plugsocket's `welcome`, which arrives as the event
-//              `42["m","{\"k\":\"welcome\",…}"]`.
+// - `ps-sio`:  the same, then waits for plugsocket's `welcome`, which arrives as the structured
+//              event `42["v",3,1,"…"]` (docs/protocol.md, "Structured frames"); messages arrive as
+//              `42["v","chat",{…}]`.
 //
 // `onMessage` is called for every application message after the client is ready: `msg` frames
 // for the plugsocket servers, every `42` event for raw Socket.IO, every frame for raw ws. The
@@ -20,11 +21,13 @@ const CH = {
   two: 0x32, // '2' Engine.IO ping
   four: 0x34, // '4' Engine.IO message
   m: 0x6d, // 'm'
+  quote: 0x22, // '"'
 } as const;
 
-// Offset of the first letter of the plugsocket kind: `{"k":"msg"` and `42["m","{\"k\":\"msg\"`.
+// Offset of the first letter of the plugsocket kind in `{"k":"msg"`, and of the first element of
+// a structured frame in `42["v","chat"` (a quote for a message, a digit for the others).
 const PS_WS_KIND_AT = 6;
-const PS_SIO_KIND_AT = 17;
+const PS_SIO_HEAD_AT = 7;
 
 export function engineUrl(port: number): string {
   return `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`;
@@ -70,7 +73,7 @@ export function openLight(
             if (d[1] === CH.two) {
               if (!ps) {
                 if (ready) onMessage();
-              } else if (d[PS_SIO_KIND_AT] === CH.m) {
+              } else if (d[PS_SIO_HEAD_AT] === CH.quote) {
                 if (ready) onMessage();
               } else if (!ready && connected) becomeReady(); // the welcome
             } else if (d[1] === CH.zero) {

@@ -14,9 +14,9 @@
 //   ps-ws    frame {"k":"msg","type":"chat","payload":{…}} sent once the welcome arrived;
 //            server: SocketServer on WsSocketServer, onMessage → count
 //   sio-raw  Engine.IO frame 42["chat",{…}]; server: socket.on('chat') → count
-//   ps-sio   Engine.IO frame 42["m","{\"k\":\"msg\",…}"] (the Socket.IO adapter's event `m`
-//            carrying the plugsocket frame as a string); server: SocketServer on
-//            SocketIoServer, onMessage → count
+//   ps-sio   Engine.IO frame 42["v","chat",{…}] (the Socket.IO adapter's event `v` carrying
+//            plugsocket's structured message frame); server: SocketServer on SocketIoServer,
+//            onMessage → count
 //
 // The implementations listed share the two processes and take turns: after a warm-up batch of
 // each (N / batches messages, not counted), each sends N messages in --batches batches,
@@ -211,8 +211,8 @@ async function client(): Promise<void> {
         return () => '42' + JSON.stringify(packet);
       }
       case 'ps-sio': {
-        const envelope = { k: 'msg', type: MESSAGE_TYPE, payload };
-        return () => '42' + JSON.stringify(['m', JSON.stringify(envelope)]);
+        const packet = ['v', MESSAGE_TYPE, payload];
+        return () => '42' + JSON.stringify(packet);
       }
     }
   };

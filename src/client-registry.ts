@@ -1,5 +1,5 @@
 import type { ServerConnection } from './ports/abstract-socket-server.js';
-import type { Frame, Handshake } from './ports/types.js';
+import type { AnyFrame, Handshake } from './ports/types.js';
 
 /** A client the server has admitted, as applications see it. */
 export interface ConnectedClient<P = unknown> {
@@ -25,8 +25,8 @@ export class ClientRecord<P = unknown> implements ConnectedClient<P> {
   principal = undefined as P;
   /** `authorizing` until the strategy admitted it; frames that arrive meanwhile wait. */
   status: 'authorizing' | 'open' | 'gone' = 'authorizing';
-  pending: Frame[] | undefined;
-  /** Size of the frames in `pending` (UTF-16 units for text), bounded by `maxPayload`. */
+  pending: AnyFrame[] | undefined;
+  /** Size of the frames in `pending` (an upper bound, see `frameBytesBound`), bounded by `maxPayload`. */
   pendingBytes = 0;
   /** Bounds an asynchronous authorization; cleared when it settles or the connection goes. */
   authTimer: ReturnType<typeof setTimeout> | undefined;

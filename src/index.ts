@@ -14,12 +14,14 @@ export { silentLogger, type Logger } from './logger.js';
 
 // ports
 export type {
+  AnyFrame,
   CloseInfo,
   ConnectOptions,
   Frame,
   Handshake,
   HandshakeInit,
   ListenAddress,
+  StructuredFrame,
   Unsubscribe,
 } from './ports/types.js';
 export { CAPABILITY_NAMES, type TransportCapabilities } from './ports/capabilities.js';
@@ -55,6 +57,7 @@ export { plugsocketCoreModule } from './di/core-module.js';
 
 // protocol
 export { JsonCodec } from './protocol/json-codec.js';
+export { CompactCodec, CompactKinds } from './protocol/compact-codec.js';
 export {
   PROTOCOL_VERSION,
   MAX_NAME_LENGTH,

@@ -10,10 +10,10 @@ import {
 } from './ports/authorization-strategy.js';
 import { assertValidClose, CloseCodes } from './ports/close.js';
 import type { Codec } from './ports/codec.js';
-import type { CloseInfo, ConnectOptions, Frame, Unsubscribe } from './ports/types.js';
+import type { AnyFrame, CloseInfo, ConnectOptions, Unsubscribe } from './ports/types.js';
 import { parseServerEnvelope, PROTOCOL_VERSION, type ServerEnvelope } from './protocol/envelope.js';
-import { JsonCodec } from './protocol/json-codec.js';
-import { exceedsBytes } from './utf8.js';
+import { chooseCodec } from './protocol/codec-choice.js';
+import { exceedsBytes } from './frame-size.js';
 
 /** Life cycle of a {@link SocketClient}. */
 export type ClientState = 'idle' | 'connecting' | 'open' | 'closing' | 'closed';
@@ -30,7 +30,10 @@ export interface SocketClientOptions {
   auth?: Record<string, unknown>;
   /** Adds credentials on every connect. @default none ({@link AllowAllAuthorization}) */
   authorization?: AuthorizationStrategy;
-  /** Frame format; must match the server's. @default {@link JsonCodec} */
+  /**
+   * Frame format. @default `CompactCodec` on transports that declare `supports.structured`,
+   * {@link JsonCodec} on the others. Both read text frames, so either side may differ.
+   */
   codec?: Codec;
   /**
    * Milliseconds for the whole connect: transport handshake, authorization and the server's
@@ -118,7 +121,7 @@ export class SocketClient<
     }
     this.#adapter = adapter;
     this.#options = options;
-    this.#codec = options.codec ?? new JsonCodec();
+    this.#codec = chooseCodec(adapter.supports, options.codec, 'SocketClient');
     this.#auth = options.authorization ?? new AllowAllAuthorization();
     this.#connectTimeout = options.connectTimeout ?? 10_000;
     this.#requestTimeout = options.requestTimeout ?? 10_000;
@@ -370,7 +373,7 @@ export class SocketClient<
     this.#adapter.off('error', this.#handleError);
   }
 
-  readonly #handleFrame = (frame: Frame): void => {
+  readonly #handleFrame = (frame: AnyFrame): void => {
     if (exceedsBytes(frame, this.#maxPayload)) {
       this.#report(
         new PlugSocketError('PAYLOAD_TOO_LARGE', `frame exceeds ${this.#maxPayload} bytes`),

@@ -14,16 +14,19 @@ import {
 } from './ports/authorization-strategy.js';
 import { CloseCodes } from './ports/close.js';
 import type { Codec } from './ports/codec.js';
-import type { CloseInfo, Frame, Handshake, ListenAddress, Unsubscribe } from './ports/types.js';
+import type { AnyFrame, CloseInfo, Handshake, ListenAddress, Unsubscribe } from './ports/types.js';
 import { parseClientEnvelope, PROTOCOL_VERSION, type ClientEnvelope } from './protocol/envelope.js';
-import { JsonCodec } from './protocol/json-codec.js';
-import { exceedsBytes } from './utf8.js';
+import { chooseCodec } from './protocol/codec-choice.js';
+import { exceedsBytes, frameBytesBound } from './frame-size.js';
 
 /** Options of {@link SocketServer}. */
 export interface SocketServerOptions<P = unknown> {
   /** Decides who may connect. @default allow everyone ({@link AllowAllAuthorization}) */
   authorization?: AuthorizationStrategy<P>;
-  /** Frame format. @default {@link JsonCodec} */
+  /**
+   * Frame format. @default `CompactCodec` on transports that declare `supports.structured`,
+   * {@link JsonCodec} on the others
+   */
   codec?: Codec;
   /**
    * Whether a client may join a topic it asked for with `client.join(topic)`. A refusal answers
@@ -32,7 +35,8 @@ export interface SocketServerOptions<P = unknown> {
    */
   canSubscribe?: (client: ConnectedClient<P>, topic: string) => boolean | Promise<boolean>;
   /**
-   * Largest frame accepted from a client, in bytes of UTF-8 for text. A larger frame is dropped
+   * Largest frame accepted from a client, in bytes: UTF-8 for text, the JSON text of a structured
+   * frame (see `docs/protocol.md`). A larger frame is dropped
    * and answered with a `PAYLOAD_TOO_LARGE` error frame; the connection stays open.
    * @default 1048576 (1 MiB)
    */
@@ -137,7 +141,7 @@ export class SocketServer<
       throw new TypeError('SocketServer needs an AbstractSocketServer adapter');
     }
     this.#adapter = adapter;
-    this.#codec = options.codec ?? new JsonCodec();
+    this.#codec = chooseCodec(adapter.supports, options.codec, 'SocketServer');
     this.#auth = options.authorization ?? (new AllowAllAuthorization() as AuthorizationStrategy<P>);
     this.#canSubscribe = options.canSubscribe;
     this.#maxPayload = options.maxPayload ?? 1024 * 1024;
@@ -373,7 +377,7 @@ export class SocketServer<
     return adapter.sendMany(connections, this.#encodeMessage(message));
   }
 
-  #encodeMessage(message: SocketMessage): Frame {
+  #encodeMessage(message: SocketMessage): AnyFrame {
     if (typeof message !== 'object' || message === null)
       throw new TypeError('message must be an object');
     assertType(message.type);
@@ -484,14 +488,14 @@ export class SocketServer<
     void record.connection.close(CloseCodes.INTERNAL_ERROR, 'authorization failed');
   }
 
-  readonly #handleFrame = (connection: ServerConnection, frame: Frame): void => {
+  readonly #handleFrame = (connection: ServerConnection, frame: AnyFrame): void => {
     const record = this.#registry.byConnection.get(connection);
     if (record === undefined) return;
     if (record.status === 'open') {
       this.#process(record, frame);
     } else if (record.status === 'authorizing' && record.pending !== undefined) {
       // Held in memory for an unauthenticated peer, so bounded in count and in bytes.
-      record.pendingBytes += typeof frame === 'string' ? frame.length : frame.byteLength;
+      record.pendingBytes += frameBytesBound(frame);
       if (record.pending.length >= this.#maxPending || record.pendingBytes > this.#maxPayload) {
         record.status = 'gone';
         record.pending = undefined;
@@ -500,7 +504,7 @@ export class SocketServer<
     }
   };
 
-  #process(record: ClientRecord<P>, frame: Frame): void {
+  #process(record: ClientRecord<P>, frame: AnyFrame): void {
     if (exceedsBytes(frame, this.#maxPayload)) {
       this.#reject(
         record,

@@ -24,6 +24,7 @@ export const MEMORY_CAPABILITIES: TransportCapabilities = Object.freeze({
   handshakeQuery: true,
   handshakeAuth: true,
   remoteAddress: true,
+  structured: false,
 });
 
 /**

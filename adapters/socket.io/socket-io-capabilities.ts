@@ -16,6 +16,7 @@ export const SOCKET_IO_CAPABILITIES: TransportCapabilities = Object.freeze({
   handshakeQuery: true,
   handshakeAuth: true,
   remoteAddress: true,
+  structured: true,
 });
 
 const BROWSER_WEBSOCKET_CAPABILITIES: TransportCapabilities = Object.freeze({

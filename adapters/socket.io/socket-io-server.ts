@@ -4,8 +4,8 @@ import { Server, type Namespace, type Socket } from 'socket.io';
 import {
   AbstractSocketServer,
   PlugSocketError,
+  type AnyFrame,
   type CloseInfo,
-  type Frame,
   type HandshakeInit,
   type ListenAddress,
   type ServerConnection,
@@ -20,7 +20,7 @@ import {
   type SocketIoServerOptions,
 } from './socket-io-server-options.js';
 import { closeHttpServer, settleWithin } from './socket-io-shutdown.js';
-import { parseCloseEvent, SOCKET_IO_EVENTS, toFrame } from './socket-io-wire.js';
+import { parseCloseEvent, SOCKET_IO_EVENTS, toFrame, toStructuredFrame } from './socket-io-wire.js';
 
 const DEFAULT_CLOSE_TIMEOUT = 5_000;
 
@@ -36,7 +36,8 @@ interface Peer {
 }
 
 /**
- * The Socket.IO server transport. Frames travel as the reserved event `m`, close codes as `c`
+ * The Socket.IO server transport. Frames travel as the reserved event `m` (text and binary) or `v`
+ * (structured: the domain's envelopes, as JSON values Socket.IO serialises once), close codes as `c`
  * sent right before `disconnect()`, pings as `p` answered by `o` (see `SOCKET_IO_EVENTS`).
  * A disconnect without an announced code is mapped by `SOCKET_IO_DISCONNECT_CODES`. The native
  * object of each connection is the Socket.IO server `Socket`.
@@ -52,7 +53,7 @@ interface Peer {
  * const { url } = await transport.listen(); // http://127.0.0.1:54321/chat
  * ```
  */
-export class SocketIoServer extends AbstractSocketServer<Socket> {
+export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
   /** Everything: see {@link SOCKET_IO_CAPABILITIES}. */
   readonly supports: TransportCapabilities = SOCKET_IO_CAPABILITIES;
   readonly #options: SocketIoServerOptions;
@@ -127,8 +128,9 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
     };
   }
 
-  protected doSend(socket: Socket, frame: Frame): void {
-    socket.emit(SOCKET_IO_EVENTS.FRAME, frame);
+  protected doSend(socket: Socket, frame: AnyFrame): void {
+    if (Array.isArray(frame)) socket.emit(SOCKET_IO_EVENTS.STRUCTURED, ...(frame as unknown[]));
+    else socket.emit(SOCKET_IO_EVENTS.FRAME, frame);
   }
 
   /**
@@ -138,13 +140,15 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
    */
   protected override doSendMany(
     connections: readonly ServerConnection<Socket>[],
-    frame: Frame,
+    frame: AnyFrame,
   ): number {
     const namespace = this.#namespace;
     if (namespace === undefined) return 0;
     const ids = new Array<string>(connections.length);
     for (let i = 0; i < connections.length; i++) ids[i] = connections[i].native.id;
-    namespace.local.to(ids).emit(SOCKET_IO_EVENTS.FRAME, frame);
+    const room = namespace.local.to(ids);
+    if (Array.isArray(frame)) room.emit(SOCKET_IO_EVENTS.STRUCTURED, ...(frame as unknown[]));
+    else room.emit(SOCKET_IO_EVENTS.FRAME, frame);
     return connections.length;
   }
 
@@ -251,13 +255,16 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
   // One set of listeners per server, shared by every socket: Socket.IO calls them with `this` set
   // to the socket, which carries its peer state under a symbol. No closures per connection.
   readonly #onSocketEvent = ((server: SocketIoServer) =>
-    function (this: Socket, event: string, first: unknown, second: unknown): void {
+    function (this: Socket, event: string, ...args: unknown[]): void {
       const peer = (this as PeerSocket)[PEER];
       const connection = peer?.connection;
       if (connection === undefined) return;
       switch (event) {
+        case SOCKET_IO_EVENTS.STRUCTURED:
+          server.emitMessage(connection, toStructuredFrame(args));
+          break;
         case SOCKET_IO_EVENTS.FRAME: {
-          const frame = toFrame(first);
+          const frame = toFrame(args[0]);
           if (frame === undefined) {
             server.emitError(
               connection,
@@ -269,7 +276,7 @@ export class SocketIoServer extends AbstractSocketServer<Socket> {
           break;
         }
         case SOCKET_IO_EVENTS.CLOSE:
-          peer!.closeInfo ??= parseCloseEvent(first, second);
+          peer!.closeInfo ??= parseCloseEvent(args[0], args[1]);
           break;
         case SOCKET_IO_EVENTS.PONG:
           server.emitPong(connection);

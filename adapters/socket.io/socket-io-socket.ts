@@ -5,13 +5,13 @@ import {
   PlugSocketError,
   type AbstractSocketOptions,
   type CloseInfo,
+  type AnyFrame,
   type ConnectOptions,
-  type Frame,
   type TransportCapabilities,
 } from '../../src/index.js';
 import { socketIoClientCapabilities } from './socket-io-capabilities.js';
 import { closeInfoFor } from './socket-io-close-reasons.js';
-import { parseCloseEvent, SOCKET_IO_EVENTS, toFrame } from './socket-io-wire.js';
+import { parseCloseEvent, SOCKET_IO_EVENTS, toFrame, toStructuredFrame } from './socket-io-wire.js';
 
 /** socket.io-client options {@link SocketIoSocket} always sets itself. */
 export type SocketIoManagedClientOption =
@@ -60,7 +60,7 @@ export interface SocketIoSocketOptions extends AbstractSocketOptions {
  * await client.connect();
  * ```
  */
-export class SocketIoSocket extends AbstractSocket {
+export class SocketIoSocket extends AbstractSocket<AnyFrame> {
   /** See {@link socketIoClientCapabilities}: everything, in Node. */
   readonly supports: TransportCapabilities;
   readonly #path: string;
@@ -110,6 +110,9 @@ export class SocketIoSocket extends AbstractSocket {
         this.emitMessage(frame);
       }
     };
+    const onStructured = (...args: unknown[]): void => {
+      this.emitMessage(toStructuredFrame(args));
+    };
     const onClose = (code: unknown, reason: unknown): void => {
       announced ??= parseCloseEvent(code, reason);
     };
@@ -126,6 +129,7 @@ export class SocketIoSocket extends AbstractSocket {
     socket.on('connect_error', onConnectError);
     socket.on('disconnect', onDisconnect);
     socket.on(SOCKET_IO_EVENTS.FRAME, onFrame);
+    socket.on(SOCKET_IO_EVENTS.STRUCTURED, onStructured);
     socket.on(SOCKET_IO_EVENTS.CLOSE, onClose);
     socket.on(SOCKET_IO_EVENTS.PING, onPing);
     this.#release = () => {
@@ -133,14 +137,18 @@ export class SocketIoSocket extends AbstractSocket {
       socket.off('connect_error', onConnectError);
       socket.off('disconnect', onDisconnect);
       socket.off(SOCKET_IO_EVENTS.FRAME, onFrame);
+      socket.off(SOCKET_IO_EVENTS.STRUCTURED, onStructured);
       socket.off(SOCKET_IO_EVENTS.CLOSE, onClose);
       socket.off(SOCKET_IO_EVENTS.PING, onPing);
     };
     socket.connect();
   }
 
-  protected doSend(frame: Frame): void {
-    this.#socket?.emit(SOCKET_IO_EVENTS.FRAME, frame);
+  protected doSend(frame: AnyFrame): void {
+    const socket = this.#socket;
+    if (socket === undefined) return;
+    if (Array.isArray(frame)) socket.emit(SOCKET_IO_EVENTS.STRUCTURED, ...(frame as unknown[]));
+    else socket.emit(SOCKET_IO_EVENTS.FRAME, frame);
   }
 
   protected doClose(code: number, reason: string): void {

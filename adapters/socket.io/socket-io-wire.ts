@@ -1,4 +1,9 @@
-import { assertValidClose, type CloseInfo, type Frame } from '../../src/index.js';
+import {
+  assertValidClose,
+  type CloseInfo,
+  type Frame,
+  type StructuredFrame,
+} from '../../src/index.js';
 
 /**
  * The Socket.IO events plugsocket reserves on its namespace, shared by both halves of the
@@ -6,12 +11,16 @@ import { assertValidClose, type CloseInfo, type Frame } from '../../src/index.js
  * (`42["m","hello"]`). An application sharing a namespace with plugsocket must not use them.
  *
  * - `m` — one frame: a string (text) or binary (`Buffer` / `Uint8Array` / `ArrayBuffer`).
+ * - `v` — one structured frame: the event's arguments are the frame's elements, so the frame
+ *   `["chat", {…}]` travels as `42["v","chat",{…}]`.
  * - `c` — `(code, reason)`, sent right before `disconnect()`: Socket.IO has no close codes.
  * - `p` — ping from the server; the client answers with `o` (pong).
  */
 export const SOCKET_IO_EVENTS = Object.freeze({
-  /** A frame, in both directions. */
+  /** A text or binary frame, in both directions. */
   FRAME: 'm',
+  /** A structured frame, spread over the event's arguments, in both directions. */
+  STRUCTURED: 'v',
   /** `(code, reason)`, announced by the side that closes, in both directions. */
   CLOSE: 'c',
   /** A liveness probe from the server. */
@@ -31,6 +40,16 @@ export function toFrame(data: unknown): Frame | undefined {
   if (ArrayBuffer.isView(data))
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return undefined;
+}
+
+/**
+ * The structured frame carried by a received `v` event's arguments. A trailing function is the
+ * acknowledgement callback Socket.IO adds when the sender asked for one; plugsocket does not
+ * acknowledge frames, so it is left out.
+ */
+export function toStructuredFrame(args: unknown[]): StructuredFrame {
+  if (args.length > 0 && typeof args[args.length - 1] === 'function') args.pop();
+  return args;
 }
 
 /**

@@ -30,6 +30,7 @@ export const WS_CAPABILITIES: TransportCapabilities = Object.freeze({
   handshakeQuery: true,
   handshakeAuth: true,
   remoteAddress: true,
+  structured: false,
 });
 
 /** Default `maxPayload`: 4 MiB, in bytes. */

@@ -29,6 +29,7 @@ export const TCP_CAPABILITIES: TransportCapabilities = Object.freeze({
   handshakeQuery: true,
   handshakeAuth: true,
   remoteAddress: true,
+  structured: false,
 });
 
 /** Default milliseconds a client has to send a valid hello. @default 5000 */

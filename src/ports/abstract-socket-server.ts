@@ -3,7 +3,14 @@ import type { TransportCapabilities } from './capabilities.js';
 import { assertValidClose, closeInfo, CloseCodes } from './close.js';
 import { Emitter } from './emitter.js';
 import { normalizeHandshake } from './handshake.js';
-import type { CloseInfo, Frame, Handshake, HandshakeInit, ListenAddress } from './types.js';
+import type {
+  AnyFrame,
+  CloseInfo,
+  Frame,
+  Handshake,
+  HandshakeInit,
+  ListenAddress,
+} from './types.js';
 
 /** Life cycle of a server. A closed server cannot listen again. */
 export type ServerState = 'idle' | 'listening' | 'closing' | 'closed';
@@ -16,6 +23,12 @@ export type ConnectionState = 'open' | 'closing' | 'closed';
  * accepts a connection; the domain and applications hold it, adapters get their native object
  * back in every hook.
  */
+/** What a {@link ServerConnection} needs of the server that made it. */
+interface ConnectionOwner<N> {
+  send(connection: ServerConnection<N>, frame: AnyFrame): boolean;
+  closeConnection(connection: ServerConnection<N>, code?: number, reason?: string): Promise<void>;
+}
+
 // The default `any` lets the domain hold connections of any adapter: the native type only
 // matters to the adapter that made it.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -30,10 +43,10 @@ export class ServerConnection<N = any> {
   _closeTimer: ReturnType<typeof setTimeout> | undefined;
   /** @internal */
   _closeWaiters: (() => void)[] | undefined;
-  readonly #server: AbstractSocketServer<N>;
+  readonly #server: ConnectionOwner<N>;
 
   /** @internal created by {@link AbstractSocketServer} only. */
-  constructor(server: AbstractSocketServer<N>, native: N, handshake: Handshake) {
+  constructor(server: ConnectionOwner<N>, native: N, handshake: Handshake) {
     this.#server = server;
     this.native = native;
     this.handshake = handshake;
@@ -50,7 +63,7 @@ export class ServerConnection<N = any> {
   }
 
   /** Same as `server.send(this, frame)`. */
-  send(frame: Frame): boolean {
+  send(frame: AnyFrame): boolean {
     return this.#server.send(this, frame);
   }
 
@@ -66,17 +79,20 @@ export class ServerConnection<N = any> {
  */
 export interface PreparedFrame {
   /** The frame as given to `prepare`. */
-  readonly frame: Frame;
+  readonly frame: AnyFrame;
   /** @internal adapter-specific form of the frame */
   readonly data: unknown;
 }
 
-/** Events of an {@link AbstractSocketServer}. */
-export interface ServerEvents<N> {
+/**
+ * Events of an {@link AbstractSocketServer}. `F` is the kind of frame the transport delivers:
+ * text and binary, plus structured frames where it declares `supports.structured`.
+ */
+export interface ServerEvents<N, F extends AnyFrame = Frame> {
   /** A client completed the transport handshake. */
   connection: (connection: ServerConnection<N>, handshake: Handshake) => void;
   /** A frame arrived from a client. */
-  message: (connection: ServerConnection<N>, frame: Frame) => void;
+  message: (connection: ServerConnection<N>, frame: F) => void;
   /** A client connection ended, with the code and reason (1006 when the client vanished). */
   disconnect: (connection: ServerConnection<N>, info: CloseInfo) => void;
   /** A client answered `ping(connection)`. */
@@ -115,10 +131,17 @@ export interface AbstractSocketServerOptions {
  * - `disconnect` is emitted exactly once per accepted connection;
  * - `closeConnection` and `close` are idempotent and never hang (`closeTimeout`);
  * - `close` stops accepting, closes every connection with `{ code, reason }` and resolves when
- *   all are gone.
+ *   all are gone;
+ * - `send`, `prepare` and `sendMany` throw a `TypeError` for a structured frame unless the adapter
+ *   declares `supports.structured`, so its hooks only ever see the frames it can carry.
+ *
+ * `N` is the adapter's native connection object; `F` the frames its hooks handle: `Frame` (text
+ * and binary, the default), or `AnyFrame` for an adapter that declares `supports.structured`.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents<N>> {
+export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> extends Emitter<
+  ServerEvents<N, F>
+> {
   /** What this transport can do; see {@link TransportCapabilities}. */
   abstract readonly supports: TransportCapabilities;
 
@@ -192,14 +215,15 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
    * Sends one frame to one connection. Never throws for a closed connection: returns `false`
    * and emits a `NOT_CONNECTED` error for it instead.
    */
-  send(connection: ServerConnection<N>, frame: Frame): boolean {
+  send(connection: ServerConnection<N>, frame: AnyFrame): boolean {
+    this.#checkFrame(frame);
     if (connection._state !== 'open') {
       this.#notConnected(connection);
       return false;
     }
     if (this.#tooSlow(connection)) return false;
     try {
-      this.doSend(connection.native, frame);
+      this.doSend(connection.native, frame as F);
       return true;
     } catch (error) {
       this.emit('error', connection, PlugSocketError.from(error, 'NOT_CONNECTED'));
@@ -211,8 +235,9 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
    * Makes a frame ready to be sent to many connections, so the per-recipient work is only the
    * write itself. Use with {@link sendPrepared}.
    */
-  prepare(frame: Frame): PreparedFrame {
-    return { frame, data: this.doPrepare(frame) };
+  prepare(frame: AnyFrame): PreparedFrame {
+    this.#checkFrame(frame);
+    return { frame, data: this.doPrepare(frame as F) };
   }
 
   /**
@@ -222,7 +247,7 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
   sendPrepared(connection: ServerConnection<N>, prepared: PreparedFrame): boolean {
     if (connection._state !== 'open' || this.#tooSlow(connection)) return false;
     try {
-      this.doSendPrepared(connection.native, prepared.data, prepared.frame);
+      this.doSendPrepared(connection.native, prepared.data, prepared.frame as F);
       return true;
     } catch (error) {
       this.emit('error', connection, PlugSocketError.from(error, 'NOT_CONNECTED'));
@@ -236,7 +261,8 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
    * is prepared once; adapters whose transport can fan out natively override `doSendMany`.
    * @returns the number of connections the frame was handed to.
    */
-  sendMany(connections: readonly ServerConnection<N>[], frame: Frame): number {
+  sendMany(connections: readonly ServerConnection<N>[], frame: AnyFrame): number {
+    this.#checkFrame(frame);
     let open = connections;
     for (let i = 0; i < connections.length; i++) {
       if (connections[i]._state !== 'open') {
@@ -246,7 +272,7 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
     }
     if (open.length === 0) return 0;
     try {
-      return this.doSendMany(open, frame);
+      return this.doSendMany(open, frame as F);
     } catch (error) {
       this.emit('error', undefined, PlugSocketError.from(error));
       return 0;
@@ -345,7 +371,7 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
   protected abstract doListen(): Promise<ListenAddress>;
 
   /** Writes one frame to one open connection. */
-  protected abstract doSend(native: N, frame: Frame): void;
+  protected abstract doSend(native: N, frame: F): void;
 
   /**
    * Starts a graceful close of one connection; call {@link emitDisconnect} when it completed, with
@@ -376,7 +402,7 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
   }
 
   /** Converts a frame once for many recipients. The default keeps the frame as it is. */
-  protected doPrepare(frame: Frame): unknown {
+  protected doPrepare(frame: F): unknown {
     return frame;
   }
 
@@ -386,7 +412,7 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
    * {@link doSendPrepared}, reporting a failed write as an `error` for that connection. Override
    * it when the transport has its own fan-out that encodes once (Socket.IO's rooms do).
    */
-  protected doSendMany(connections: readonly ServerConnection<N>[], frame: Frame): number {
+  protected doSendMany(connections: readonly ServerConnection<N>[], frame: F): number {
     const data = this.doPrepare(frame);
     let sent = 0;
     for (let i = 0; i < connections.length; i++) {
@@ -403,7 +429,7 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
   }
 
   /** Writes a prepared frame. The default sends the original frame with {@link doSend}. */
-  protected doSendPrepared(native: N, _data: unknown, frame: Frame): void {
+  protected doSendPrepared(native: N, _data: unknown, frame: F): void {
     this.doSend(native, frame);
   }
 
@@ -432,7 +458,7 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
   }
 
   /** Reports a frame from a client. Ignored once the connection is closed. */
-  protected emitMessage(connection: ServerConnection<N>, frame: Frame): void {
+  protected emitMessage(connection: ServerConnection<N>, frame: F): void {
     if (connection._state !== 'closed') this.emit('message', connection, frame);
   }
 
@@ -487,6 +513,15 @@ export abstract class AbstractSocketServer<N = any> extends Emitter<ServerEvents
     );
     this.terminateConnection(connection);
     return true;
+  }
+
+  /** A structured frame on a transport that does not carry them is a programming error. */
+  #checkFrame(frame: AnyFrame): void {
+    if (typeof frame === 'object' && Array.isArray(frame) && !this.supports.structured) {
+      throw new TypeError(
+        'this transport does not carry structured frames (supports.structured is false)',
+      );
+    }
   }
 
   #notConnected(connection: ServerConnection<N>): void {

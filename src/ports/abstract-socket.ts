@@ -2,17 +2,20 @@ import { PlugSocketError } from '../errors.js';
 import type { TransportCapabilities } from './capabilities.js';
 import { assertValidClose, closeInfo, CloseCodes } from './close.js';
 import { Emitter } from './emitter.js';
-import type { CloseInfo, ConnectOptions, Frame } from './types.js';
+import type { AnyFrame, CloseInfo, ConnectOptions, Frame } from './types.js';
 
 /** Life cycle of one client-side connection. `closed` may go back to `connecting`. */
 export type SocketState = 'idle' | 'connecting' | 'open' | 'closing' | 'closed';
 
-/** Events of an {@link AbstractSocket}. */
-export interface SocketEvents {
+/**
+ * Events of an {@link AbstractSocket}. `F` is the kind of frame the transport delivers: text and
+ * binary, plus structured frames where it declares `supports.structured`.
+ */
+export interface SocketEvents<F extends AnyFrame = Frame> {
   /** The handshake completed; frames may now be sent. */
   open: () => void;
-  /** A frame arrived: a string for text, a `Uint8Array` for binary. */
-  message: (frame: Frame) => void;
+  /** A frame arrived: a string for text, a `Uint8Array` for binary, an array for structured. */
+  message: (frame: F) => void;
   /** The connection ended, with the code and reason the peer sent (1006 when it vanished). */
   close: (info: CloseInfo) => void;
   /** Something went wrong that did not end the connection (e.g. `send` while not open). */
@@ -47,9 +50,13 @@ const DEFAULT_CLOSE_TIMEOUT = 5_000;
  * - `disconnect()` is idempotent and never hangs (after `closeTimeout` the connection is dropped);
  * - `close` is emitted exactly once per opened connection, with `{ code, reason }`.
  *
- * The same instance may connect again after it has closed.
+ * - `send()` throws a `TypeError` for a structured frame unless the adapter declares
+ *   `supports.structured`.
+ *
+ * The same instance may connect again after it has closed. `F` is the frames the hooks handle:
+ * `Frame` (text and binary, the default), or `AnyFrame` where `supports.structured` is declared.
  */
-export abstract class AbstractSocket extends Emitter<SocketEvents> {
+export abstract class AbstractSocket<F extends AnyFrame = Frame> extends Emitter<SocketEvents<F>> {
   /** What this transport can do; see {@link TransportCapabilities}. */
   abstract readonly supports: TransportCapabilities;
 
@@ -123,13 +130,18 @@ export abstract class AbstractSocket extends Emitter<SocketEvents> {
    * `NOT_CONNECTED` error instead.
    * @returns true when the frame was handed to the transport.
    */
-  send(frame: Frame): boolean {
+  send(frame: AnyFrame): boolean {
+    if (typeof frame === 'object' && Array.isArray(frame) && !this.supports.structured) {
+      throw new TypeError(
+        'this transport does not carry structured frames (supports.structured is false)',
+      );
+    }
     if (this.#state !== 'open') {
       this.#notConnected();
       return false;
     }
     try {
-      this.doSend(frame);
+      this.doSend(frame as F);
       return true;
     } catch (error) {
       this.emit('error', PlugSocketError.from(error, 'NOT_CONNECTED'));
@@ -199,7 +211,7 @@ export abstract class AbstractSocket extends Emitter<SocketEvents> {
   protected abstract doConnect(options: ConnectOptions): void | Promise<void>;
 
   /** Hands one frame to the open transport. */
-  protected abstract doSend(frame: Frame): void;
+  protected abstract doSend(frame: F): void;
 
   /**
    * Starts a graceful close; call {@link emitClose} when it has completed, with the code and
@@ -225,7 +237,7 @@ export abstract class AbstractSocket extends Emitter<SocketEvents> {
   }
 
   /** Reports an incoming frame. Ignored unless open or closing. */
-  protected emitMessage(frame: Frame): void {
+  protected emitMessage(frame: F): void {
     if (this.#state === 'open' || this.#state === 'closing') this.emit('message', frame);
   }
 

@@ -15,6 +15,12 @@ export interface TransportCapabilities {
   readonly handshakeAuth: boolean;
   /** The peer's address is reported as `Handshake.remoteAddress`. */
   readonly remoteAddress: boolean;
+  /**
+   * Structured frames (`StructuredFrame`, JSON arrays) travel natively, in both directions: sent
+   * as an array, they arrive as an equal array. The domain then encodes envelopes with a codec
+   * that makes arrays (`CompactCodec`) instead of JSON text. Text and binary frames still work.
+   */
+  readonly structured: boolean;
 }
 
 /** The names of all capabilities, in a stable order (used for validation and reports). */
@@ -25,4 +31,5 @@ export const CAPABILITY_NAMES: readonly (keyof TransportCapabilities)[] = [
   'handshakeQuery',
   'handshakeAuth',
   'remoteAddress',
+  'structured',
 ];

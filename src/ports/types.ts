@@ -6,6 +6,17 @@
  */
 export type Frame = string | Uint8Array;
 
+/**
+ * A frame that is a JSON array carried as a value, by transports that declare
+ * `supports.structured` (Socket.IO, whose events carry JSON arguments). It arrives as an equal
+ * array, without ever being text at the port, so nothing is encoded twice. Its elements are
+ * JSON-compatible values; a receiver must treat them as untrusted input, like a text frame.
+ */
+export type StructuredFrame = readonly unknown[];
+
+/** Any frame a port may carry: text, binary, or (where declared) structured. */
+export type AnyFrame = Frame | StructuredFrame;
+
 /** How a connection ended, seen by both sides. Codes follow RFC 6455 §7.4. */
 export interface CloseInfo {
   /** 1000–1015 as RFC 6455 defines them, or 3000–4999 for libraries and applications. */

@@ -1,6 +1,6 @@
 import { PlugSocketError } from '../errors.js';
 import type { Codec } from '../ports/codec.js';
-import type { Frame } from '../ports/types.js';
+import type { AnyFrame } from '../ports/types.js';
 
 // Frames that could smuggle a prototype key: the literal names, or any \u escape (which could
 // spell them). Only those take the slow path that inspects every key.
@@ -26,14 +26,20 @@ export class JsonCodec implements Codec {
 
   /**
    * Parses a text or UTF-8 binary frame.
-   * @throws {PlugSocketError} `INVALID_MESSAGE` for invalid UTF-8, malformed JSON or prototype keys.
+   * @throws {PlugSocketError} `INVALID_MESSAGE` for invalid UTF-8, malformed JSON, prototype keys,
+   *   or a structured frame (which needs `CompactCodec`).
    */
-  decode(frame: Frame): unknown {
+  decode(frame: AnyFrame): unknown {
     let text: string;
     if (typeof frame === 'string') text = frame;
-    else {
+    else if (Array.isArray(frame)) {
+      throw new PlugSocketError(
+        'INVALID_MESSAGE',
+        'a structured frame cannot be read as JSON text (the peer uses CompactCodec)',
+      );
+    } else {
       try {
-        text = decoder.decode(frame);
+        text = decoder.decode(frame as Uint8Array);
       } catch (error) {
         throw new PlugSocketError('INVALID_MESSAGE', 'frame is not valid UTF-8', { cause: error });
       }
@@ -47,6 +53,14 @@ export class JsonCodec implements Codec {
     if (SUSPICIOUS.test(text)) assertNoPrototypeKeys(value, 0);
     return value;
   }
+}
+
+/** The shared instance behind {@link decodeJsonText}. */
+const JSON_CODEC = new JsonCodec();
+
+/** Decodes a text or UTF-8 binary frame as {@link JsonCodec} does. */
+export function decodeJsonText(frame: string | Uint8Array): unknown {
+  return JSON_CODEC.decode(frame);
 }
 
 function assertNoPrototypeKeys(value: unknown, depth: number): void {

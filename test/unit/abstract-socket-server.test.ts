@@ -29,6 +29,7 @@ function capabilities(ping: boolean): TransportCapabilities {
     handshakeQuery: true,
     handshakeAuth: true,
     remoteAddress: false,
+    structured: false,
   };
 }
 

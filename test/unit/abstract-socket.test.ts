@@ -19,6 +19,7 @@ const NOTHING: TransportCapabilities = Object.freeze({
   handshakeQuery: false,
   handshakeAuth: false,
   remoteAddress: false,
+  structured: false,
 });
 
 /** The smallest adapter: hooks are recorded with sinon, reports are made by the test. */

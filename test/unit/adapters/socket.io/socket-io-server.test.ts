@@ -40,6 +40,7 @@ describe('SocketIoServer', () => {
       handshakeQuery: true,
       handshakeAuth: true,
       remoteAddress: true,
+      structured: true,
     });
   });
 

@@ -1,12 +1,29 @@
 import { expect } from 'chai';
 import { SOCKET_IO_EVENTS } from '../../../../adapters/socket.io/index.js';
-import { parseCloseEvent, toFrame } from '../../../../adapters/socket.io/socket-io-wire.js';
+import {
+  parseCloseEvent,
+  toFrame,
+  toStructuredFrame,
+} from '../../../../adapters/socket.io/socket-io-wire.js';
 
 describe('Socket.IO wire format', () => {
-  it('reserves four distinct one-letter events', () => {
+  it('reserves five distinct one-letter events', () => {
     const names = Object.values(SOCKET_IO_EVENTS);
-    expect(names).to.deep.equal(['m', 'c', 'p', 'o']);
+    expect(names).to.deep.equal(['m', 'v', 'c', 'p', 'o']);
     expect(Object.isFrozen(SOCKET_IO_EVENTS)).to.be.true;
+  });
+
+  describe('toStructuredFrame()', () => {
+    it('keeps the event arguments as the frame, in order', () => {
+      const args: unknown[] = ['chat', { a: 1 }, null, 0];
+      expect(toStructuredFrame(args)).to.deep.equal(['chat', { a: 1 }, null, 0]);
+      expect(toStructuredFrame([])).to.deep.equal([]);
+    });
+
+    it('drops the acknowledgement callback Socket.IO appends when the sender asked for one', () => {
+      const frame = toStructuredFrame(['chat', { a: 1 }, () => undefined]);
+      expect(frame).to.deep.equal(['chat', { a: 1 }]);
+    });
   });
 
   describe('toFrame()', () => {

@@ -55,6 +55,7 @@ describe('WsSocketServer', () => {
         handshakeQuery: true,
         handshakeAuth: true,
         remoteAddress: true,
+        structured: false,
       });
       expect(Object.isFrozen(WS_CAPABILITIES)).to.equal(true);
       expect(new WsSocketServer().supports).to.equal(WS_CAPABILITIES);

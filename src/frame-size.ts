@@ -1,0 +1,112 @@
+import type { AnyFrame } from './ports/types.js';
+
+/**
+ * True when a frame is larger than `limit` bytes: the UTF-8 length of a text frame, the length of
+ * a binary one, and for a structured frame the UTF-8 length of its JSON text. Nothing is encoded
+ * unless the frame is close to the limit: a UTF-16 code unit is at most 3 bytes of UTF-8, and a
+ * structured frame is first bounded by {@link structuredBound}.
+ */
+export function exceedsBytes(frame: AnyFrame, limit: number): boolean {
+  if (typeof frame === 'string') {
+    if (frame.length * 3 <= limit) return false;
+    if (frame.length > limit) return true;
+    return utf8Length(frame) > limit;
+  }
+  if (!Array.isArray(frame)) return (frame as Uint8Array).byteLength > limit;
+  if (structuredBound(frame, limit) <= limit) return false;
+  const text = JSON.stringify(frame) as string | undefined;
+  return text !== undefined && utf8Length(text) > limit;
+}
+
+/**
+ * A cheap upper bound on a frame's size in bytes (see {@link exceedsBytes}), for accounting such as
+ * the frames held while a client is authorised. Exact for binary, at most 3× for text.
+ */
+export function frameBytesBound(frame: AnyFrame): number {
+  if (typeof frame === 'string') return frame.length * 3;
+  if (!Array.isArray(frame)) return (frame as Uint8Array).byteLength;
+  return structuredBound(frame, Number.MAX_SAFE_INTEGER);
+}
+
+/** Deeper than this, {@link structuredBound} continues with an explicit stack. */
+const MAX_RECURSION = 200;
+
+/**
+ * An upper bound on the UTF-8 length of `JSON.stringify(value)`, counting 6 bytes per UTF-16 code
+ * unit of every string (`\u001f` is the longest escape) and 24 per number. Stops walking soon
+ * after the bound passes `stopAbove`. Any depth is walked without overflowing the stack.
+ */
+export function structuredBound(value: unknown, stopAbove: number): number {
+  return boundOf(value, 0, stopAbove, 0);
+}
+
+function boundOf(value: unknown, bytes: number, stopAbove: number, depth: number): number {
+  switch (typeof value) {
+    case 'string':
+      return bytes + value.length * 6 + 2;
+    case 'number':
+      return bytes + 24;
+    case 'boolean':
+      return bytes + 5;
+    case 'object':
+      break;
+    default:
+      return bytes + 4; // written as null (in arrays) or left out
+  }
+  if (value === null) return bytes + 4;
+  if (depth > MAX_RECURSION) return boundWithStack(value, bytes, stopAbove);
+  if (Array.isArray(value)) {
+    bytes += 2 + value.length; // brackets and commas
+    for (let i = 0; i < value.length && bytes <= stopAbove; i++) {
+      bytes = boundOf(value[i], bytes, stopAbove, depth + 1);
+    }
+    return bytes;
+  }
+  bytes += 2;
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (bytes > stopAbove) break;
+    if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
+    bytes = boundOf(record[key], bytes + key.length * 6 + 4, stopAbove, depth + 1); // "":,
+  }
+  return bytes;
+}
+
+function boundWithStack(value: object, bytes: number, stopAbove: number): number {
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && bytes <= stopAbove) {
+    const item = stack.pop();
+    if (typeof item !== 'object' || item === null) bytes = boundOf(item, bytes, stopAbove, 0);
+    else if (Array.isArray(item)) {
+      bytes += 2 + item.length;
+      for (let i = 0; i < item.length; i++) stack.push(item[i]);
+    } else {
+      bytes += 2;
+      const record = item as Record<string, unknown>;
+      for (const key in record) {
+        if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
+        bytes += key.length * 6 + 4;
+        stack.push(record[key]);
+      }
+    }
+  }
+  return bytes;
+}
+
+/** Counts the UTF-8 bytes of `text` (lone surrogates count as 3, as `TextEncoder` writes U+FFFD). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}

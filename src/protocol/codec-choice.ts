@@ -1,0 +1,23 @@
+import type { TransportCapabilities } from '../ports/capabilities.js';
+import type { Codec } from '../ports/codec.js';
+import { CompactCodec } from './compact-codec.js';
+import { JsonCodec } from './json-codec.js';
+
+/**
+ * The codec a server or client uses on a transport: the one given, or by default `CompactCodec`
+ * where the transport carries structured frames and `JsonCodec` elsewhere.
+ * @throws {TypeError} for a codec that makes structured frames on a transport without them.
+ */
+export function chooseCodec(
+  supports: TransportCapabilities,
+  codec: Codec | undefined,
+  owner: string,
+): Codec {
+  if (codec === undefined) return supports.structured ? new CompactCodec() : new JsonCodec();
+  if (codec.structured === true && !supports.structured) {
+    throw new TypeError(
+      `${owner}: codec "${codec.name}" makes structured frames, which this transport does not carry (supports.structured is false)`,
+    );
+  }
+  return codec;
+}
