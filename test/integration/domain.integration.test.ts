@@ -132,6 +132,73 @@ for (const transport of TRANSPORTS) {
       expect(bad.isConnected).to.equal(true);
     });
 
+    it('a message over maxPayload is refused with PAYLOAD_TOO_LARGE and the sender keeps being served', async () => {
+      const small = new SocketServer(transport.createServer(), { maxPayload: 2_000 });
+      try {
+        const smallUrl = (await small.listen()).url!;
+        const c = new SocketClient(transport.createClient(), { url: smallUrl });
+        clients.push(c);
+        await c.connect();
+        const errors: string[] = [];
+        c.onError((e) => void errors.push(e.code));
+        const got: unknown[] = [];
+        small.onMessage((_id, m) => void got.push(m.payload));
+        c.emit('big', 'x'.repeat(2_100));
+        c.emit('small', 'y');
+        await waitFor(() => errors.length === 1 && got.length === 1, 5000, 'refusal and delivery');
+        expect(errors).to.deep.equal(['PAYLOAD_TOO_LARGE']);
+        expect(got).to.deep.equal(['y']);
+        expect(c.isConnected).to.equal(true);
+      } finally {
+        await small.shutdown();
+      }
+    });
+
+    it('payloads arrive as their JSON text would carry them, both ways', async () => {
+      const c = await connected();
+      // What JSON makes of it: binary as its toJSON form, dates as ISO strings, toJSON results,
+      // undefined members left out and undefined array items as null.
+      const payload = {
+        when: new Date(0),
+        buffer: Buffer.from([1, 2]),
+        bytes: new Uint8Array([3]),
+        custom: { toJSON: () => 'custom' },
+        gone: undefined,
+        list: [undefined, 1, new Date(1)],
+        deep: { a: { b: { c: [Buffer.from([4])] } } },
+      };
+      const expected: unknown = JSON.parse(JSON.stringify(payload));
+      const atServer: unknown[] = [];
+      const atClient: unknown[] = [];
+      server.onMessage((id, m) => {
+        atServer.push(m.payload);
+        server.sendToClient(id, { type: 'back', payload });
+      });
+      c.subscribe('back', (p) => void atClient.push(p));
+      c.emit('there', payload);
+      c.emit('nothing', undefined);
+      await waitFor(() => atServer.length === 2 && atClient.length === 2, 5000, 'both ways');
+      expect(atServer[0]).to.deep.equal(expected);
+      expect(atServer[1]).to.equal(undefined);
+      expect(atClient[0]).to.deep.equal(expected);
+    });
+
+    it('a payload JSON cannot write throws TypeError at the sender and sends nothing', async () => {
+      const c = await connected();
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      expect(() => c.emit('x', cyclic)).to.throw(TypeError);
+      expect(() => c.emit('x', { n: 1n })).to.throw(TypeError);
+      const id = c.id!;
+      expect(() => server.sendToClient(id, { type: 'x', payload: cyclic })).to.throw(TypeError);
+      expect(() => server.broadcast({ type: 'x', payload: [2n] })).to.throw(TypeError);
+      const got: string[] = [];
+      server.onMessage((_id, m) => void got.push(m.type));
+      c.emit('after', 1);
+      await waitFor(() => got.length === 1, 5000, 'the next message');
+      expect(got).to.deep.equal(['after']);
+    });
+
     it('shutdown mid-stream closes everyone with 1001 and resolves', async () => {
       const a = await connected();
       const b = await connected();

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { createServer } from 'node:http';
 import { connect as tcpConnect, type Socket as NetSocket } from 'node:net';
 import type { Server, Socket } from 'socket.io';
-import type { ServerConnection } from '../../../../src/index.js';
+import { io as ioClient } from 'socket.io-client';
+import { SocketServer, type ServerConnection } from '../../../../src/index.js';
 import {
   SOCKET_IO_CAPABILITIES,
   SocketIoServer,
@@ -232,6 +233,99 @@ describe('SocketIoServer', () => {
       await waitFor(() => log.messages.length === 1, 'the valid frame');
       expect(log.errors.map((e) => e.code)).to.deep.equal(['INVALID_MESSAGE']);
       expect(log.messages.map((m) => m.frame)).to.deep.equal(['after']);
+    });
+  });
+
+  describe('structured frames', () => {
+    it('carry arrays both ways as event arguments, while text and binary frames stay what they are', async () => {
+      const { client, server, connection, log, events } = await fixture.pair(own());
+      client.send(['chat', { text: '漢字 👋🏽', n: -1.5, list: [null, true, ['x']] }]);
+      client.send('["chat"]');
+      client.send(['x']);
+      client.send([]);
+      server.send(connection, [3, 1, 'abc']);
+      server.send(connection, 'x');
+      server.send(connection, ['{"k":"msg"}']);
+      await waitFor(() => log.messages.length === 4 && events.messages.length === 3, 'the frames');
+      expect(log.messages.map((m) => m.frame)).to.deep.equal([
+        ['chat', { text: '漢字 👋🏽', n: -1.5, list: [null, true, ['x']] }],
+        '["chat"]',
+        ['x'],
+        [],
+      ]);
+      expect(events.messages).to.deep.equal([[3, 1, 'abc'], 'x', ['{"k":"msg"}']]);
+    });
+
+    it('reach several clients through one room emit in sendMany', async () => {
+      const server = fixture.server(own());
+      const log = recordServer(server);
+      const { url = '' } = await server.listen();
+      const clients = [0, 1, 2].map(() => {
+        const client = fixture.client(new SocketIoSocket());
+        return { client, events: recordClient(client) };
+      });
+      for (const { client } of clients) await client.connect({ url });
+      await waitFor(() => log.connections.length === 3, 'three connections');
+      expect(server.sendMany(log.connections.slice(0, 2), ['chat', { n: 1 }])).to.equal(2);
+      await waitFor(
+        () => clients[0].events.messages.length === 1 && clients[1].events.messages.length === 1,
+        'two deliveries',
+      );
+      expect(clients[0].events.messages).to.deep.equal([['chat', { n: 1 }]]);
+      expect(clients[1].events.messages).to.deep.equal([['chat', { n: 1 }]]);
+      expect(clients[2].events.messages).to.deep.equal([]);
+    });
+
+    it('are the reserved event v for a plain Socket.IO client, whose acknowledgement callback is left out', async () => {
+      const server = fixture.server(own());
+      const log = recordServer(server);
+      const { url = '' } = await server.listen();
+      const socket = fixture.defer(await rawClient(url), (s) => s.disconnect());
+      const received: unknown[][] = [];
+      socket.on('v', (...args: unknown[]) => received.push(args));
+      await waitFor(() => log.connections.length === 1, 'the connection');
+      socket.emit('v', 'chat', { a: 1 });
+      socket.emit('v', 'chat', { a: 2 }, () => undefined);
+      server.send(log.connections[0], ['chat', { b: [1, 2] }]);
+      await waitFor(() => log.messages.length === 2 && received.length === 1, 'both ways');
+      expect(log.messages.map((m) => m.frame)).to.deep.equal([
+        ['chat', { a: 1 }],
+        ['chat', { a: 2 }],
+      ]);
+      expect(received).to.deep.equal([['chat', { b: [1, 2] }]]);
+    });
+
+    it('let a plain Socket.IO client speak the plugsocket protocol with a SocketServer', async () => {
+      const transport = own();
+      const server = new SocketServer(transport);
+      fixture.defer(server, (s) => s.shutdown());
+      const got: unknown[] = [];
+      server.onMessage((id, message) => {
+        got.push(message);
+        server.broadcast({ type: 'echo', payload: message.payload, headers: { from: id } });
+      });
+      const { url = '' } = await server.listen();
+      // Listening before connecting: the welcome comes right after Socket.IO's connect.
+      const socket = fixture.defer(
+        ioClient(url, { transports: ['websocket'], forceNew: true, reconnection: false }),
+        (s) => s.disconnect(),
+      );
+      const frames: unknown[][] = [];
+      socket.on('v', (...args: unknown[]) => frames.push(args));
+      await waitFor(() => frames.length === 1, 'the welcome');
+      const [kind, version, id] = frames[0];
+      expect([kind, version, typeof id]).to.deep.equal([3, 1, 'string']);
+      socket.emit('v', 'chat', { text: 'hi' });
+      await waitFor(() => frames.length === 2, 'the echo');
+      expect(got).to.deep.equal([{ type: 'chat', payload: { text: 'hi' } }]);
+      expect(frames[1]).to.deep.equal([0, 'echo', { from: id }, { text: 'hi' }]);
+      // The text form of protocol v1 still works on the same connection.
+      socket.emit('m', JSON.stringify({ k: 'msg', type: 'chat', payload: 2 }));
+      socket.emit('v', 'chat');
+      await waitFor(() => frames.length === 4, 'the echo and the error');
+      expect(frames[2]).to.deep.equal([0, 'echo', { from: id }, 2]);
+      expect(frames[3][0]).to.equal(6);
+      expect((frames[3][1] as { code: string }).code).to.equal('INVALID_MESSAGE');
     });
   });
 

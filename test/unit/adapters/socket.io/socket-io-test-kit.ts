@@ -3,8 +3,8 @@ import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import {
   type AbstractSocket,
   type AbstractSocketServer,
+  type AnyFrame,
   type CloseInfo,
-  type Frame,
   type PlugSocketError,
   type ServerConnection,
 } from '../../../../src/index.js';
@@ -13,7 +13,7 @@ import { SocketIoSocket, type SocketIoServer } from '../../../../adapters/socket
 /** Everything a client emitted, in order. */
 export interface ClientLog {
   opens: number;
-  messages: Frame[];
+  messages: AnyFrame[];
   closes: CloseInfo[];
   errors: PlugSocketError[];
 }
@@ -21,14 +21,14 @@ export interface ClientLog {
 /** Everything a server emitted, in order. */
 export interface ServerLog<N> {
   connections: ServerConnection<N>[];
-  messages: { connection: ServerConnection<N>; frame: Frame }[];
+  messages: { connection: ServerConnection<N>; frame: AnyFrame }[];
   disconnects: { connection: ServerConnection<N>; info: CloseInfo }[];
   pongs: ServerConnection<N>[];
   errors: PlugSocketError[];
 }
 
 /** Starts recording a client's events. */
-export function recordClient(client: AbstractSocket): ClientLog {
+export function recordClient(client: AbstractSocket<AnyFrame>): ClientLog {
   const log: ClientLog = { opens: 0, messages: [], closes: [], errors: [] };
   client.on('open', () => log.opens++);
   client.on('message', (frame) => log.messages.push(frame));
@@ -38,7 +38,7 @@ export function recordClient(client: AbstractSocket): ClientLog {
 }
 
 /** Starts recording a server's events. */
-export function recordServer<N>(server: AbstractSocketServer<N>): ServerLog<N> {
+export function recordServer<N>(server: AbstractSocketServer<N, AnyFrame>): ServerLog<N> {
   const log: ServerLog<N> = {
     connections: [],
     messages: [],
