@@ -19,8 +19,9 @@ import {
 } from './frame-codec.js';
 
 /**
- * What the TCP transport can do. Everything: the frame kinds carry binary and ping/pong, the hello
- * carries headers, query and auth, and `net` knows the peer's address.
+ * What the TCP transport can do: the frame kinds carry binary and ping/pong, the hello carries
+ * headers, query and auth, and `net` knows the peer's address. Frames are bytes on the wire, not
+ * JSON values, so it carries no structured frames (the domain sends JSON text).
  */
 export const TCP_CAPABILITIES: TransportCapabilities = Object.freeze({
   binary: true,
@@ -29,7 +30,7 @@ export const TCP_CAPABILITIES: TransportCapabilities = Object.freeze({
   handshakeQuery: true,
   handshakeAuth: true,
   remoteAddress: true,
-  structured: false,
+  structured: false, // frames are bytes; the domain uses JSON text
 });
 
 /** Default milliseconds a client has to send a valid hello. @default 5000 */
