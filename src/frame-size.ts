@@ -14,18 +14,18 @@ export function exceedsBytes(frame: AnyFrame, limit: number): boolean {
   }
   if (!Array.isArray(frame)) return (frame as Uint8Array).byteLength > limit;
   if (structuredBound(frame, limit) <= limit) return false;
-  const text = JSON.stringify(frame) as string | undefined;
-  return text !== undefined && utf8Length(text) > limit;
+  return structuredSize(frame, limit) > limit;
 }
 
 /**
  * A cheap upper bound on a frame's size in bytes (see {@link exceedsBytes}), for accounting such as
- * the frames held while a client is authorised. Exact for binary, at most 3× for text.
+ * the frames held while a client is authorised. Exact for binary, at most 3× for text; for a
+ * structured frame the walk stops soon after `stopAbove` (so a cyclic value ends too).
  */
-export function frameBytesBound(frame: AnyFrame): number {
+export function frameBytesBound(frame: AnyFrame, stopAbove: number): number {
   if (typeof frame === 'string') return frame.length * 3;
   if (!Array.isArray(frame)) return (frame as Uint8Array).byteLength;
-  return structuredBound(frame, Number.MAX_SAFE_INTEGER);
+  return structuredBound(frame, stopAbove);
 }
 
 /** Deeper than this, {@link structuredBound} continues with an explicit stack. */
@@ -33,7 +33,7 @@ const MAX_RECURSION = 200;
 
 /**
  * An upper bound on the UTF-8 length of `JSON.stringify(value)`, counting 6 bytes per UTF-16 code
- * unit of every string (`\u001f` is the longest escape) and 24 per number. Stops walking soon
+ * unit of every string (`\u001f` is the longest escape) and 25 per number (`-0.0000012345678901234567`). Stops walking soon
  * after the bound passes `stopAbove`. Any depth is walked without overflowing the stack.
  */
 export function structuredBound(value: unknown, stopAbove: number): number {
@@ -45,7 +45,7 @@ function boundOf(value: unknown, bytes: number, stopAbove: number, depth: number
     case 'string':
       return bytes + value.length * 6 + 2;
     case 'number':
-      return bytes + 24;
+      return bytes + 25;
     case 'boolean':
       return bytes + 5;
     case 'object':
@@ -54,6 +54,7 @@ function boundOf(value: unknown, bytes: number, stopAbove: number, depth: number
       return bytes + 4; // written as null (in arrays) or left out
   }
   if (value === null) return bytes + 4;
+  if (value instanceof Date) return bytes + 29; // an ISO string, or null when invalid
   if (depth > MAX_RECURSION) return boundWithStack(value, bytes, stopAbove);
   if (Array.isArray(value)) {
     bytes += 2 + value.length; // brackets and commas
@@ -76,8 +77,9 @@ function boundWithStack(value: object, bytes: number, stopAbove: number): number
   const stack: unknown[] = [value];
   while (stack.length > 0 && bytes <= stopAbove) {
     const item = stack.pop();
-    if (typeof item !== 'object' || item === null) bytes = boundOf(item, bytes, stopAbove, 0);
-    else if (Array.isArray(item)) {
+    if (typeof item !== 'object' || item === null || item instanceof Date) {
+      bytes = boundOf(item, bytes, stopAbove, 0);
+    } else if (Array.isArray(item)) {
       bytes += 2 + item.length;
       for (let i = 0; i < item.length; i++) stack.push(item[i]);
     } else {
@@ -89,6 +91,75 @@ function boundWithStack(value: object, bytes: number, stopAbove: number): number
         stack.push(record[key]);
       }
     }
+  }
+  return bytes;
+}
+
+/**
+ * The UTF-8 length of `JSON.stringify(value)` for a JSON value, or a frame `CompactCodec` made
+ * (which may hold `Date`s; it normalises every other `toJSON`), counted without building the text
+ * and without recursion, so any depth is measured; stops soon after passing `stopAbove`.
+ */
+export function structuredSize(value: unknown, stopAbove: number): number {
+  let bytes = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && bytes <= stopAbove) {
+    const item = stack.pop();
+    switch (typeof item) {
+      case 'string':
+        bytes += jsonStringLength(item);
+        break;
+      case 'number':
+        bytes += Number.isFinite(item) ? String(item).length : 4;
+        break;
+      case 'boolean':
+        bytes += item ? 4 : 5;
+        break;
+      case 'object':
+        if (item === null) bytes += 4;
+        else if (item instanceof Date) bytes += (JSON.stringify(item)).length;
+        else if (Array.isArray(item)) {
+          bytes += item.length === 0 ? 2 : 1 + item.length; // brackets and commas
+          for (let i = 0; i < item.length; i++) stack.push(item[i] ?? null);
+        } else {
+          let members = 0;
+          const record = item as Record<string, unknown>;
+          for (const key in record) {
+            if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
+            const member = record[key];
+            const kind = typeof member;
+            if (kind === 'undefined' || kind === 'function' || kind === 'symbol') continue;
+            members++;
+            bytes += jsonStringLength(key) + 1; // and the colon
+            stack.push(member);
+          }
+          bytes += members === 0 ? 2 : 1 + members; // braces and commas
+        }
+        break;
+      default:
+        bytes += 4; // null
+    }
+  }
+  return bytes;
+}
+
+/** The UTF-8 length of `JSON.stringify(text)`, quotes and escapes included. */
+function jsonStringLength(text: string): number {
+  let bytes = 2;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20) bytes += c === 8 || c === 9 || c === 10 || c === 12 || c === 13 ? 2 : 6;
+    else if (c === 0x22 || c === 0x5c) bytes += 2;
+    else if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 6; // a lone surrogate is escaped
+    } else if (c >= 0xdc00 && c <= 0xdfff) bytes += 6;
+    else bytes += 3;
   }
   return bytes;
 }

@@ -11,7 +11,12 @@ import {
 import { assertValidClose, CloseCodes } from './ports/close.js';
 import type { Codec } from './ports/codec.js';
 import type { AnyFrame, CloseInfo, ConnectOptions, Unsubscribe } from './ports/types.js';
-import { parseServerEnvelope, PROTOCOL_VERSION, type ServerEnvelope } from './protocol/envelope.js';
+import {
+  assertHeadersToSend,
+  parseServerEnvelope,
+  PROTOCOL_VERSION,
+  type ServerEnvelope,
+} from './protocol/envelope.js';
 import { chooseCodec } from './protocol/codec-choice.js';
 import { exceedsBytes } from './frame-size.js';
 
@@ -207,7 +212,8 @@ export class SocketClient<
   /**
    * Sends one message.
    * @throws {PlugSocketError} `NOT_CONNECTED` when the client is not connected.
-   * @throws {TypeError} when `type` is not a string of 1–256 characters.
+   * @throws {TypeError} when `type` is not a string of 1–256 characters, or `headers` is not an
+   *   object.
    */
   send(message: MessageOf<Out>): void {
     const m = message as SocketMessage;
@@ -215,6 +221,7 @@ export class SocketClient<
     if (typeof m.type !== 'string' || m.type.length === 0 || m.type.length > 256) {
       throw new TypeError('message type must be a string of 1–256 characters');
     }
+    assertHeadersToSend(m.headers);
     if (this.#state !== 'open')
       throw new PlugSocketError('NOT_CONNECTED', `cannot send while ${this.#state}`);
     const envelope =

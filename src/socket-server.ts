@@ -15,7 +15,12 @@ import {
 import { CloseCodes } from './ports/close.js';
 import type { Codec } from './ports/codec.js';
 import type { AnyFrame, CloseInfo, Handshake, ListenAddress, Unsubscribe } from './ports/types.js';
-import { parseClientEnvelope, PROTOCOL_VERSION, type ClientEnvelope } from './protocol/envelope.js';
+import {
+  assertHeadersToSend,
+  parseClientEnvelope,
+  PROTOCOL_VERSION,
+  type ClientEnvelope,
+} from './protocol/envelope.js';
 import { chooseCodec } from './protocol/codec-choice.js';
 import { exceedsBytes, frameBytesBound } from './frame-size.js';
 
@@ -381,6 +386,7 @@ export class SocketServer<
     if (typeof message !== 'object' || message === null)
       throw new TypeError('message must be an object');
     assertType(message.type);
+    assertHeadersToSend(message.headers);
     return this.#codec.encode(
       message.headers === undefined
         ? { k: 'msg', type: message.type, payload: message.payload }
@@ -495,7 +501,7 @@ export class SocketServer<
       this.#process(record, frame);
     } else if (record.status === 'authorizing' && record.pending !== undefined) {
       // Held in memory for an unauthenticated peer, so bounded in count and in bytes.
-      record.pendingBytes += frameBytesBound(frame);
+      record.pendingBytes += frameBytesBound(frame, this.#maxPayload);
       if (record.pending.length >= this.#maxPending || record.pendingBytes > this.#maxPayload) {
         record.status = 'gone';
         record.pending = undefined;

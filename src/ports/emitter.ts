@@ -10,7 +10,9 @@ export type EventMap<E> = { [K in keyof E]: Listener };
  * being dispatched without disturbing that dispatch.
  */
 export class Emitter<E extends EventMap<E>> {
-  readonly #listeners = new Map<keyof E, E[keyof E][]>();
+  // Stored untyped: the event map's types stay out of the class's private shape, so an emitter of
+  // narrower events (an adapter of text frames) is assignable to one of wider events.
+  readonly #listeners = new Map<keyof E, Listener[]>();
 
   /** Adds a listener. The same function added twice is called twice. */
   on<K extends keyof E>(event: K, listener: E[K]): this {

@@ -126,7 +126,11 @@ export class CompactCodec implements Codec {
           'INVALID_MESSAGE',
           f.length === 0
             ? 'empty structured frame'
-            : `unknown structured frame kind ${JSON.stringify(head) ?? typeof head}`,
+            : `unknown structured frame kind ${
+                typeof head === 'number' || typeof head === 'boolean' || head === null
+                  ? String(head)
+                  : `(${typeof head})`
+              }`,
         );
     }
   }
@@ -211,7 +215,9 @@ const MAX_RECURSION = 200;
 /**
  * Rejects what a JSON text frame could not hold and what could reach an object's prototype:
  * binary data, functions, a `__proto__` own key, a `constructor` key whose value has a `prototype`
- * key. Any depth the transport delivered is checked without overflowing the stack.
+ * key. Any depth the transport delivered is checked without overflowing the stack; below
+ * {@link MAX_RECURSION} levels a value met twice (as in a cycle, which JSON cannot express) is
+ * refused, so the walk always ends.
  */
 function assertPlainJson(value: object, depth: number): void {
   if (depth > MAX_RECURSION) {
@@ -243,7 +249,13 @@ function assertPlainJson(value: object, depth: number): void {
 
 function assertPlainJsonWithStack(value: object): void {
   const stack: object[] = [value];
+  // JSON text cannot repeat a value, so a repeat (a cycle, which would never end) is refused.
+  const seen = new Set<object>();
   for (let current = stack.pop(); current !== undefined; current = stack.pop()) {
+    if (seen.has(current)) {
+      throw new PlugSocketError('INVALID_MESSAGE', 'a structured frame may not repeat a value');
+    }
+    seen.add(current);
     if (!Array.isArray(current)) assertPlainRecord(current);
     const record = current as Record<string, unknown>;
     for (const key in record) {

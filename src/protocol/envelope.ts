@@ -98,6 +98,20 @@ function checkMessage(e: Record<string, unknown>): MessageEnvelope {
   return e as unknown as MessageEnvelope;
 }
 
+/**
+ * Checks the headers of a message about to be sent: absent, or an object that is not an array, as
+ * receivers require. Thrown at the sender so that a bad message fails where it was made.
+ * @throws {TypeError}
+ */
+export function assertHeadersToSend(headers: unknown): void {
+  if (
+    headers !== undefined &&
+    (typeof headers !== 'object' || headers === null || Array.isArray(headers))
+  ) {
+    throw new TypeError('message headers must be an object');
+  }
+}
+
 function checkTopicRequest(e: Record<string, unknown>): JoinEnvelope | LeaveEnvelope {
   if (!isRequestId(e.id)) throw invalid('"id" must be a non-negative integer');
   if (!isName(e.topic))

@@ -146,4 +146,20 @@ describe('regressions', () => {
     expect([...client.topics]).to.deep.equal([]);
     await adapter.close();
   });
+
+  it('message headers that are not an object throw TypeError at the sender instead of an error at the receiver', async () => {
+    const { server, url } = await startServer();
+    const client = await connectClient(url);
+    for (const headers of [null, [], 'h', 1]) {
+      expect(() => client.send({ type: 't', payload: 1, headers: headers as never })).to.throw(
+        TypeError,
+        'headers',
+      );
+      expect(() => server.broadcast({ type: 't', payload: 1, headers: headers as never })).to.throw(
+        TypeError,
+        'headers',
+      );
+    }
+    expect(() => client.send({ type: 't', payload: 1, headers: {} })).not.to.throw();
+  });
 });
