@@ -1,8 +1,9 @@
+import { expect } from 'chai';
 import type {
   AbstractSocket,
   AbstractSocketServer,
+  AnyFrame,
   CloseInfo,
-  Frame,
   Handshake,
   PlugSocketError,
   ServerConnection,
@@ -107,8 +108,8 @@ export async function rejectionOf(
 export interface ClientEvents {
   /** One entry per `open` event. */
   readonly opens: number[];
-  /** Every `message` frame, in arrival order. */
-  readonly messages: Frame[];
+  /** Every `message` frame, in arrival order (arrays where the transport carries structured frames). */
+  readonly messages: AnyFrame[];
   /** Every `close` event's info. */
   readonly closes: CloseInfo[];
   /** Every `error` event's error. */
@@ -123,11 +124,11 @@ export interface ClientEvents {
  */
 export function collectClient(client: AbstractSocket): ClientEvents {
   const opens: number[] = [];
-  const messages: Frame[] = [];
+  const messages: AnyFrame[] = [];
   const closes: CloseInfo[] = [];
   const errors: PlugSocketError[] = [];
   const onOpen = (): void => void opens.push(Date.now());
-  const onMessage = (frame: Frame): void => void messages.push(frame);
+  const onMessage = (frame: AnyFrame): void => void messages.push(frame);
   const onClose = (info: CloseInfo): void => void closes.push(info);
   const onError = (error: PlugSocketError): void => void errors.push(error);
   client.on('open', onOpen).on('message', onMessage).on('close', onClose).on('error', onError);
@@ -162,7 +163,7 @@ export interface ServerEventLog {
   /** Every `connection` event with its handshake. */
   readonly connections: ConnectionEvent<Handshake>[];
   /** Every `message` event. */
-  readonly messages: ConnectionEvent<Frame>[];
+  readonly messages: ConnectionEvent<AnyFrame>[];
   /** Every `disconnect` event. */
   readonly disconnects: ConnectionEvent<CloseInfo>[];
   /** Every `pong` event. */
@@ -173,7 +174,7 @@ export interface ServerEventLog {
     readonly error: PlugSocketError;
   }[];
   /** The frames that arrived from one connection, in order. */
-  messagesFrom(connection: ServerConnection): Frame[];
+  messagesFrom(connection: ServerConnection): AnyFrame[];
   /** The disconnect events of one connection. */
   disconnectsOf(connection: ServerConnection): CloseInfo[];
   /** Removes the collector's listeners. Idempotent. */
@@ -184,14 +185,14 @@ export interface ServerEventLog {
 export function collectServer(server: AbstractSocketServer): ServerEventLog {
   const log = {
     connections: [] as ConnectionEvent<Handshake>[],
-    messages: [] as ConnectionEvent<Frame>[],
+    messages: [] as ConnectionEvent<AnyFrame>[],
     disconnects: [] as ConnectionEvent<CloseInfo>[],
     pongs: [] as ConnectionEvent<undefined>[],
     errors: [] as { connection: ServerConnection | undefined; error: PlugSocketError }[],
   };
   const onConnection = (connection: ServerConnection, value: Handshake): void =>
     void log.connections.push({ connection, value });
-  const onMessage = (connection: ServerConnection, value: Frame): void =>
+  const onMessage = (connection: ServerConnection, value: AnyFrame): void =>
     void log.messages.push({ connection, value });
   const onDisconnect = (connection: ServerConnection, value: CloseInfo): void =>
     void log.disconnects.push({ connection, value });
@@ -250,10 +251,20 @@ export function everyByteValue(): Uint8Array {
 
 /**
  * Describes where two frames first differ, or returns undefined when they are equal (same kind,
- * same content). Keeps failure messages short for megabyte frames.
+ * same content). Keeps failure messages short for megabyte frames. A structured frame (an array)
+ * equals only an array with equal elements: a string holding the same JSON is a different frame.
  */
-export function frameDifference(actual: Frame | undefined, expected: Frame): string | undefined {
+export function frameDifference(
+  actual: AnyFrame | undefined,
+  expected: AnyFrame,
+): string | undefined {
   if (actual === undefined) return 'no frame arrived';
+  if (isStructured(expected)) {
+    if (!isStructured(actual)) {
+      return `expected a structured frame (array(${expected.length})), got ${describeFrame(actual)}`;
+    }
+    return jsonDifference(actual, expected, 'frame');
+  }
   if (typeof expected === 'string') {
     if (typeof actual !== 'string') return `expected a string, got ${describeFrame(actual)}`;
     if (actual === expected) return undefined;
@@ -279,12 +290,22 @@ export function frameDifference(actual: Frame | undefined, expected: Frame): str
 }
 
 /**
+ * Fails with `what` and the whole `difference` (from {@link frameDifference},
+ * {@link sequenceDifference} or {@link jsonDifference}) unless it is undefined. Unlike
+ * `expect(difference).to.equal(undefined)`, whose message chai cuts off after a few words, the
+ * failure says where the frames differ.
+ */
+export function expectNoDifference(difference: string | undefined, what: string): void {
+  if (difference !== undefined) expect.fail(`${what}: ${difference}`);
+}
+
+/**
  * Describes the first difference between two frame sequences (a missing, extra, reordered or
  * altered frame), or returns undefined when they are equal.
  */
 export function sequenceDifference(
-  actual: readonly Frame[],
-  expected: readonly Frame[],
+  actual: readonly AnyFrame[],
+  expected: readonly AnyFrame[],
 ): string | undefined {
   const n = Math.min(actual.length, expected.length);
   for (let i = 0; i < n; i++) {
@@ -297,11 +318,79 @@ export function sequenceDifference(
   return undefined;
 }
 
+/**
+ * Describes where two JSON values first differ, by path (`frame[1].user.tags[0]`), or returns
+ * undefined when they are equal: same types all the way down (a number is not its string, `null` is
+ * not a missing key), array elements in the same order, objects with the same keys (in any order).
+ */
+export function jsonDifference(
+  actual: unknown,
+  expected: unknown,
+  at = 'value',
+): string | undefined {
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual)) {
+      return `at ${at}: expected array(${expected.length}), got ${describeValue(actual)}`;
+    }
+    const n = Math.min(actual.length, expected.length);
+    for (let i = 0; i < n; i++) {
+      const difference = jsonDifference(actual[i], expected[i], `${at}[${i}]`);
+      if (difference !== undefined) return difference;
+    }
+    if (actual.length !== expected.length) {
+      return `at ${at}: expected ${expected.length} elements, got ${actual.length}`;
+    }
+    return undefined;
+  }
+  if (typeof expected === 'object' && expected !== null) {
+    if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) {
+      return `at ${at}: expected an object, got ${describeValue(actual)}`;
+    }
+    const want = expected as Record<string, unknown>;
+    const have = actual as Record<string, unknown>;
+    const missing = Object.keys(want).filter((key) => !Object.hasOwn(have, key));
+    if (missing.length > 0) return `at ${at}: missing key ${JSON.stringify(missing[0])}`;
+    const extra = Object.keys(have).filter((key) => !Object.hasOwn(want, key));
+    if (extra.length > 0) return `at ${at}: unexpected key ${JSON.stringify(extra[0])}`;
+    for (const key of Object.keys(want)) {
+      const path = /^[A-Za-z_$][\w$]*$/.test(key)
+        ? `${at}.${key}`
+        : `${at}[${JSON.stringify(key)}]`;
+      const difference = jsonDifference(have[key], want[key], path);
+      if (difference !== undefined) return difference;
+    }
+    return undefined;
+  }
+  if (actual === expected) return undefined;
+  return `at ${at}: expected ${describeValue(expected)}, got ${describeValue(actual)}`;
+}
+
 /** A short description of a frame for failure messages. */
 export function describeFrame(frame: unknown): string {
-  if (typeof frame === 'string') return `string(${frame.length})`;
+  if (typeof frame === 'string') {
+    return frame.length <= 40
+      ? `string(${frame.length}) ${JSON.stringify(frame)}`
+      : `string(${frame.length})`;
+  }
   if (frame instanceof Uint8Array) return `${frame.constructor.name}(${frame.byteLength})`;
+  if (Array.isArray(frame)) return `array(${frame.length})`;
   return Object.prototype.toString.call(frame);
+}
+
+/** A short description of one JSON value (or of what arrived instead) for failure messages. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') {
+    return value.length <= 40 ? `the string ${JSON.stringify(value)}` : `string(${value.length})`;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${value}`;
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  return describeFrame(value);
+}
+
+/** True for a structured frame: an array (a text or binary frame never is one). */
+export function isStructured(frame: unknown): frame is readonly unknown[] {
+  return Array.isArray(frame);
 }
 
 function firstDifference(a: number, b: number, same: (i: number) => boolean): number {

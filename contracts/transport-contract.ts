@@ -4,6 +4,7 @@ import { describeHandshakeTests } from './transport/handshake-tests.js';
 import { describeLivenessTests } from './transport/liveness-tests.js';
 import { describeOpeningTests } from './transport/opening-tests.js';
 import { describeReconnectTests } from './transport/reconnect-tests.js';
+import { describeStructuredTests } from './transport/structured-tests.js';
 import { TransportHarness } from './transport-harness.js';
 import {
   resolveTransportContractOptions,
@@ -16,9 +17,11 @@ export type { ContractConnectOptions, TransportContractOptions } from './transpo
  * Registers the transport contract suite: a mocha `describe('<name> transport contract')` that
  * checks, over a real server/client pair made by the given factories, every promise of the
  * `AbstractSocket` / `AbstractSocketServer` ports: open only after the server accepted, frames
- * complete, in order and intact (text and binary), close codes both ways, close events exactly
- * once, idempotent and bounded closing, `NOT_CONNECTED` after close, ping, the handshake, isolation
- * between clients, reconnects without leaks, and prepared frames.
+ * complete, in order and intact (text and binary), structured frames (JSON arrays) arriving as
+ * equal arrays where the manifest declares them and refused with a `TypeError` where it does not,
+ * close codes both ways, close events exactly once, idempotent and bounded closing,
+ * `NOT_CONNECTED` after close, ping, the handshake, isolation between clients, reconnects without
+ * leaks, and prepared frames.
  *
  * Tests of optional capabilities carry `[supports.<name>]` in their title and are skipped when
  * `options.supports` lacks the capability. Every server and client the suite makes is closed
@@ -52,6 +55,7 @@ export function describeTransportContract(options: TransportContractOptions): vo
 
     describeOpeningTests(harness);
     describeFrameTests(harness);
+    describeStructuredTests(harness);
     describeClosingTests(harness);
     describeLivenessTests(harness);
     describeHandshakeTests(harness);

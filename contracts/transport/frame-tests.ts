@@ -3,12 +3,13 @@ import type { Frame } from '../../src/index.js';
 import {
   delay,
   everyByteValue,
-  frameDifference,
+  expectNoDifference,
   pseudoRandomBytes,
   sequenceDifference,
   waitUntil,
 } from '../helpers.js';
-import type { Connected, Listening, TransportHarness } from '../transport-harness.js';
+import type { TransportHarness } from '../transport-harness.js';
+import { expectBothWays, expectPreparedDelivery, expectSendManyDelivery } from './delivery.js';
 import { itWhenSupported } from './gate.js';
 
 const MANY = 1000;
@@ -36,10 +37,10 @@ export function describeFrameTests(h: TransportHarness): void {
       expect(refused, 'frames send() refused').to.deep.equal([]);
       await waitUntil(() => p.log.messagesFrom(p.connection).length >= MANY, h.wait);
       await delay(h.quiet);
-      expect(
+      expectNoDifference(
         sequenceDifference(p.log.messagesFrom(p.connection), frames),
         'frames at the server',
-      ).to.equal(undefined);
+      );
     });
 
     it(`${MANY.toLocaleString('en-US')} text frames arrive complete and in order from server to client`, async () => {
@@ -49,9 +50,7 @@ export function describeFrameTests(h: TransportHarness): void {
       expect(refused, 'frames send() refused').to.deep.equal([]);
       await waitUntil(() => p.events.messages.length >= MANY, h.wait);
       await delay(h.quiet);
-      expect(sequenceDifference(p.events.messages, frames), 'frames at the client').to.equal(
-        undefined,
-      );
+      expectNoDifference(sequenceDifference(p.events.messages, frames), 'frames at the client');
     });
 
     it('an empty string arrives as an empty string frame both ways', async () => {
@@ -128,9 +127,7 @@ export function describeFrameTests(h: TransportHarness): void {
       await waitUntil(() => clients.every((c) => c.messages.length >= 20), h.wait);
       await delay(h.quiet);
       for (const c of clients) {
-        expect(sequenceDifference(c.messages, c.expected), `echoes at client ${c.id}`).to.equal(
-          undefined,
-        );
+        expectNoDifference(sequenceDifference(c.messages, c.expected), `echoes at client ${c.id}`);
       }
     });
   });
@@ -138,73 +135,4 @@ export function describeFrameTests(h: TransportHarness): void {
 
 function numbered(prefix: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix} ${i}`);
-}
-
-/** Sends `frames` client→server and server→client and expects each side to get them exactly. */
-async function expectBothWays(
-  h: TransportHarness,
-  p: Listening & Connected,
-  frames: Frame[],
-): Promise<void> {
-  for (const frame of frames) {
-    expect(p.client.send(frame), 'client send() result').to.equal(true);
-    expect(p.server.send(p.connection, frame), 'server send() result').to.equal(true);
-  }
-  await waitUntil(
-    () =>
-      p.log.messagesFrom(p.connection).length >= frames.length &&
-      p.events.messages.length >= frames.length,
-    h.wait,
-  );
-  await delay(h.quiet);
-  expect(sequenceDifference(p.log.messagesFrom(p.connection), frames), 'client → server').to.equal(
-    undefined,
-  );
-  expect(sequenceDifference(p.events.messages, frames), 'server → client').to.equal(undefined);
-}
-
-/** Prepares `frame` once and sends it to three connections; each must get it exactly once. */
-async function expectPreparedDelivery(h: TransportHarness, frame: Frame): Promise<void> {
-  const l = await h.listen();
-  const peers = await h.connectClients(l, 3);
-  const prepared = l.server.prepare(frame);
-  for (const peer of peers) {
-    expect(l.server.sendPrepared(peer.connection, prepared), 'sendPrepared() result').to.equal(
-      true,
-    );
-  }
-  await waitUntil(() => peers.every((peer) => peer.events.messages.length >= 1), h.wait);
-  await delay(h.quiet);
-  peers.forEach((peer, i) => {
-    expect(peer.events.messages, `frames at client ${i}`).to.have.length(1);
-    expect(frameDifference(peer.events.messages[0], frame), `frame at client ${i}`).to.equal(
-      undefined,
-    );
-  });
-}
-
-/**
- * Sends `frame` with one `sendMany()` to two of four connections plus one that has already closed;
- * the two must get it exactly once, the others never, and the count must be 2.
- */
-async function expectSendManyDelivery(h: TransportHarness, frame: Frame): Promise<void> {
-  const l = await h.listen();
-  const peers = await h.connectClients(l, 4);
-  const [gone, left, a, b] = peers;
-  await l.server.closeConnection(gone.connection);
-  const sent = l.server.sendMany([a.connection, gone.connection, b.connection], frame);
-  expect(sent, 'sendMany() result').to.equal(2);
-  await waitUntil(() => a.events.messages.length >= 1 && b.events.messages.length >= 1, h.wait);
-  await delay(h.quiet);
-  for (const [name, peer] of [
-    ['first listed', a],
-    ['second listed', b],
-  ] as const) {
-    expect(peer.events.messages, `frames at the ${name} client`).to.have.length(1);
-    expect(frameDifference(peer.events.messages[0], frame), `frame at the ${name} client`).to.equal(
-      undefined,
-    );
-  }
-  expect(left.events.messages, 'frames at the unlisted client').to.have.length(0);
-  expect(gone.events.messages, 'frames at the closed client').to.have.length(0);
 }

@@ -3,6 +3,7 @@ import { CAPABILITY_NAMES } from '../../src/index.js';
 import {
   collectClient,
   delay,
+  expectNoDifference,
   rejectionOf,
   sequenceDifference,
   waitFor,
@@ -93,9 +94,7 @@ export function describeOpeningTests(h: TransportHarness): void {
       await withTimeout(client.connect(h.connectOptions(l.address)), h.wait, 'connect()');
       await waitUntil(() => events.messages.length >= early.length, h.wait);
       await delay(h.quiet);
-      expect(sequenceDifference(events.messages, early), 'frames at the client').to.equal(
-        undefined,
-      );
+      expectNoDifference(sequenceDifference(events.messages, early), 'frames at the client');
     });
 
     it('listen() twice rejects with INVALID_STATE', async () => {

@@ -13,11 +13,12 @@ import { runContractChild, startPool, type ContractRun } from './run-contract-ch
 
 /**
  * Each broken variant, its one flaw, and the contract tests (by title substring) that must be
- * among its failures. The suite is only as good as the wrong adapters it rejects.
+ * among its failures; with `exactly`, its failures must be those tests and no others, so the run
+ * shows which test catches the flaw. The suite is only as good as the wrong adapters it rejects.
  */
 const EXPECTED: Record<
-  Exclude<AdapterVariantName, 'reference'>,
-  { flaw: string; caughtBy: string[] }
+  Exclude<AdapterVariantName, 'reference' | 'reference-structured'>,
+  { flaw: string; caughtBy: string[]; exactly?: true }
 > = {
   'drop-frame': {
     flaw: 'the client loses its 500th frame',
@@ -108,7 +109,43 @@ const EXPECTED: Record<
     flaw: 'the server declares another manifest than the one tested',
     caughtBy: ['declare exactly the supports manifest'],
   },
+  'structured-as-text': {
+    flaw: 'structured frames are declared but travel as JSON text',
+    caughtBy: [
+      'structured frames arrive as equal arrays both ways, never as text [supports.structured]',
+      'sendMany() delivers one structured frame once to each listed open connection, and to no other [supports.structured]',
+      'prepare() + sendPrepared() deliver one structured frame intact to every connection [supports.structured]',
+      'structured frames interleaved with text frames (and binary, where supported) keep their order and their kinds both ways [supports.structured]',
+      "a one-element array ['x'] and the text frame 'x' stay distinct both ways",
+      'an empty array arrives as an empty array both ways [supports.structured]',
+      'a structured frame of 100,000 elements arrives intact both ways, also through sendMany() [supports.structured]',
+      'nested values survive both ways',
+      // Its declared branch: the arrays sent through each path must arrive as arrays.
+      'throw TypeError for an array frame, and nothing reaches the peer, unless the manifest declares structured',
+    ],
+    exactly: true,
+  },
+  'structured-flattened': {
+    flaw: 'arrays nested in structured frames are flattened',
+    caughtBy: ['nested values survive both ways'],
+    exactly: true,
+  },
+  'text-as-structured': {
+    flaw: 'text that parses as a JSON array arrives as a structured frame',
+    caughtBy: ["a one-element array ['x'] and the text frame 'x' stay distinct both ways"],
+    exactly: true,
+  },
+  'lenient-arrays': {
+    flaw: 'without structured in its manifest, client send() takes an array instead of throwing',
+    caughtBy: [
+      'throw TypeError for an array frame, and nothing reaches the peer, unless the manifest declares structured',
+    ],
+    exactly: true,
+  },
 };
+
+/** What the title of every test gated on `supports.structured` ends with. */
+const STRUCTURED_GATE = '[supports.structured]';
 
 const HOOK_FAILURE = /"(before|after) (all|each)" hook/;
 
@@ -127,6 +164,8 @@ describe('transport contract suite', function () {
       createClient: () => new MemorySocket(),
       supports: MEMORY_CAPABILITIES,
     };
+    // A manifest written before `structured` existed: every other flag, that one absent.
+    const { structured: _structured, ...withoutStructured } = MEMORY_CAPABILITIES;
     const cases: [string, unknown, string][] = [
       ['options that are not an object', null, 'options'],
       ['a missing name', { ...valid, name: undefined }, 'options.name'],
@@ -146,6 +185,11 @@ describe('transport contract suite', function () {
         'a supports without one capability',
         { ...valid, supports: { ...MEMORY_CAPABILITIES, remoteAddress: undefined } },
         'options.supports.remoteAddress',
+      ],
+      [
+        'a supports written before the structured capability existed',
+        { ...valid, supports: withoutStructured },
+        'options.supports.structured',
       ],
       [
         'a non-boolean capability',
@@ -193,15 +237,38 @@ describe('transport contract suite', function () {
       rmSync(reports, { recursive: true, force: true });
     });
 
-    it('passes the unmodified memory adapter with every test run and none failed or skipped', async () => {
-      const run = await runs.get('reference')!;
+    it('passes the memory adapter declaring structured (arrays carried as arrays) with every test run and none failed or skipped', async () => {
+      const run = await runs.get('reference-structured')!;
       expect(run.stats, summary(run)).to.not.equal(undefined);
       expect(run.stats?.failures, summary(run)).to.equal(0);
       expect(run.stats?.pending, summary(run)).to.equal(0);
       expect(run.stats?.passes, summary(run)).to.equal(run.stats?.tests).and.be.above(30);
     });
 
-    for (const [variant, { flaw, caughtBy }] of Object.entries(EXPECTED)) {
+    it('passes the unmodified memory adapter with no test failed, skipping exactly the [supports.structured] tests its manifest turns off', async () => {
+      const [run, structured] = await Promise.all([
+        runs.get('reference')!,
+        runs.get('reference-structured')!,
+      ]);
+      expect(run.stats, summary(run)).to.not.equal(undefined);
+      expect(run.stats?.failures, summary(run)).to.equal(0);
+      expect(run.stats?.passes, summary(run)).to.be.above(30);
+      expect(run.stats?.tests, 'tests run, compared with the structured control').to.equal(
+        structured.stats?.tests,
+      );
+      // Skipped: the gated tests, which the structured control runs and passes, and nothing else.
+      const gated = structured.passes
+        .map((t) => t.title)
+        .filter((t) => t.endsWith(STRUCTURED_GATE));
+      expect(gated, 'structured-gated tests passed by the structured control').to.not.be.empty;
+      expect(
+        run.pending.map((t) => t.title),
+        summary(run),
+      ).to.have.members(gated);
+      expect(run.stats?.passes, summary(run)).to.equal((run.stats?.tests ?? 0) - gated.length);
+    });
+
+    for (const [variant, { flaw, caughtBy, exactly }] of Object.entries(EXPECTED)) {
       it(`fails "${variant}" (${flaw}) in the tests meant to catch it, without a hook failure`, async () => {
         const [run, reference] = await Promise.all([runs.get(variant)!, runs.get('reference')!]);
         expect(run.stats, summary(run)).to.not.equal(undefined);
@@ -213,6 +280,16 @@ describe('transport contract suite', function () {
             failed.some((t) => t.includes(title)),
             `"${title}" among the failures\n${summary(run)}`,
           ).to.equal(true);
+        }
+        if (exactly) {
+          expect(
+            failed.filter((t) => !caughtBy.some((title) => t.includes(title))),
+            `failures other than the tests meant to catch the flaw\n${summary(run)}`,
+          ).to.deep.equal([]);
+          expect(
+            failed,
+            `one failure per test meant to catch the flaw\n${summary(run)}`,
+          ).to.have.length(caughtBy.length);
         }
         // Cleanup is bounded and never throws, so a flaw never aborts the rest of the suite.
         expect(

@@ -23,6 +23,7 @@ export interface ContractRun {
   stats?: { tests: number; passes: number; pending: number; failures: number };
   failures: ReportedTest[];
   pending: ReportedTest[];
+  passes: ReportedTest[];
   exitCode: number | null;
   /** The tail of the child's stderr, for diagnosis. */
   stderr: string;
@@ -69,11 +70,12 @@ export function runContractChild(variant: string, reportFile: string): Promise<C
           stats: report.stats,
           failures: report.failures,
           pending: report.pending,
+          passes: report.passes,
           exitCode,
           stderr,
         });
       } catch {
-        resolve({ failures: [], pending: [], exitCode, stderr });
+        resolve({ failures: [], pending: [], passes: [], exitCode, stderr });
       }
     };
     child.on('error', (error) => {

@@ -3,19 +3,24 @@
 // name does not match the `*.test.ts` glob, so the normal test run never loads it.
 import { MEMORY_CAPABILITIES } from '../../../adapters/memory/index.js';
 import { describeTransportContract } from '../../../contracts/index.js';
-import { ADAPTER_VARIANTS, VARIANT_ENV, type AdapterVariantName } from './variants.js';
+import {
+  ADAPTER_VARIANTS,
+  VARIANT_ENV,
+  type AdapterVariant,
+  type AdapterVariantName,
+} from './variants.js';
 
 const name = process.env[VARIANT_ENV] ?? '';
 if (!Object.hasOwn(ADAPTER_VARIANTS, name)) {
   throw new Error(`${VARIANT_ENV}=${JSON.stringify(name)} names no adapter variant`);
 }
-const variant = ADAPTER_VARIANTS[name as AdapterVariantName];
+const variant: AdapterVariant = ADAPTER_VARIANTS[name as AdapterVariantName];
 
 describeTransportContract({
   name: `memory variant "${name}"`,
   createServer: () => variant.createServer(),
   createClient: () => variant.createClient(),
-  supports: MEMORY_CAPABILITIES,
+  supports: variant.supports ?? MEMORY_CAPABILITIES,
   // Short, so that flaws that show as missing events fail fast: the memory adapter needs
   // milliseconds for everything the suite does.
   timeout: 2500,

@@ -1,0 +1,201 @@
+import { expect } from 'chai';
+import type { AnyFrame, StructuredFrame } from '../../src/index.js';
+import { delay, expectNoDifference, sequenceDifference, waitFor } from '../helpers.js';
+import type { TransportHarness } from '../transport-harness.js';
+import { expectBothWays, expectPreparedDelivery, expectSendManyDelivery } from './delivery.js';
+import { itWhenSupported } from './gate.js';
+
+/** Structured frames alternating with text frames in the ordering test. */
+const INTERLEAVED = 50;
+
+/**
+ * One frame with every kind of JSON value nested in objects and arrays: what a transport that
+ * re-encodes, flattens, normalises or parses strings gets wrong somewhere.
+ */
+const NESTED: StructuredFrame = [
+  'nested',
+  {
+    text: '👋🏽 漢字 e\u0301 مرحبا “quotes” \\ \n\t',
+    json: '{"looks":["like",1,"json"]}',
+    list: [1, [2, [3, []]], [], {}],
+    nothing: null,
+    flags: [true, false],
+    numbers: [0, -1, -0.5, 3.25, 1e-7, -123456789.125, Number.MAX_SAFE_INTEGER],
+    '': 'an empty key',
+    'key with spaces and ✓': { deeper: { still: [null, 'x'] } },
+  },
+  [['a', ['b']], [[[]]]],
+  null,
+  -42.75,
+  false,
+  '[1,2,3]',
+  'null',
+  '',
+];
+
+/**
+ * Registers the tests of structured frames (JSON arrays carried as values, `supports.structured`)
+ * and, for every transport, of the port refusing them where the manifest does not declare them.
+ */
+export function describeStructuredTests(h: TransportHarness): void {
+  describe('structured frames', () => {
+    itWhenSupported(
+      h,
+      'structured',
+      'structured frames arrive as equal arrays both ways, never as text',
+      async () => {
+        await expectBothWays(h, await h.pair(), [
+          ['chat', { room: 'lobby', text: 'hello', n: 1 }],
+          ['ack', 7, true, null],
+          ['x', 'y', 'z'],
+        ]);
+      },
+    );
+
+    itWhenSupported(
+      h,
+      'structured',
+      'sendMany() delivers one structured frame once to each listed open connection, and to no other',
+      async () => {
+        await expectSendManyDelivery(h, ['to some', { text: '漢字 👋🏽', n: 2 }, null]);
+      },
+    );
+
+    itWhenSupported(
+      h,
+      'structured',
+      'prepare() + sendPrepared() deliver one structured frame intact to every connection',
+      async () => {
+        await expectPreparedDelivery(h, ['to everyone', { text: '漢字 👋🏽', n: 3 }, false]);
+      },
+    );
+
+    itWhenSupported(
+      h,
+      'structured',
+      `${INTERLEAVED} structured frames interleaved with text frames (and binary, where supported) keep their order and their kinds both ways`,
+      async () => {
+        const frames: AnyFrame[] = [];
+        for (let i = 0; i < INTERLEAVED; i++) {
+          frames.push(`text ${i}`, ['seq', i, { i }]);
+          if (h.options.supports.binary) frames.push(Uint8Array.of(i, 0xff - i));
+        }
+        await expectBothWays(h, await h.pair(), frames);
+      },
+    );
+
+    itWhenSupported(
+      h,
+      'structured',
+      `a one-element array ['x'] and the text frame 'x' stay distinct both ways, as do '["x"]' and ['["x"]']`,
+      async () => {
+        await expectBothWays(h, await h.pair(), ['x', ['x'], '["x"]', ['["x"]'], 'null', [null]]);
+      },
+    );
+
+    itWhenSupported(
+      h,
+      'structured',
+      'an empty array arrives as an empty array both ways',
+      async () => {
+        await expectBothWays(h, await h.pair(), [[], 'after-empty', [], '']);
+      },
+    );
+
+    itWhenSupported(
+      h,
+      'structured',
+      'a structured frame of 100,000 elements arrives intact both ways, also through sendMany()',
+      async () => {
+        const long: StructuredFrame = Array.from({ length: 100_000 }, (_, i) =>
+          i % 3 === 0 ? i : i % 3 === 1 ? `s${i}` : null,
+        );
+        await expectBothWays(h, await h.pair(), [long, ['short']]);
+        await expectSendManyDelivery(h, long);
+      },
+    );
+
+    itWhenSupported(
+      h,
+      'structured',
+      'nested values survive both ways: objects, nested arrays, unicode strings, null, booleans, negative and fractional numbers, JSON-looking strings',
+      async () => {
+        await expectBothWays(h, await h.pair(), [NESTED]);
+      },
+    );
+
+    it('server send/sendMany/prepare and client send throw TypeError for an array frame, and nothing reaches the peer, unless the manifest declares structured (then each delivers the array)', async () => {
+      const p = await h.pair();
+      if (!h.options.supports.structured) {
+        const frame: StructuredFrame = ['refused', { n: 1 }];
+        for (const [call, send] of [
+          ['server.send(conn, array)', () => p.server.send(p.connection, frame)],
+          ['server.sendMany([conn], array)', () => p.server.sendMany([p.connection], frame)],
+          ['server.prepare(array)', () => p.server.prepare(frame)],
+          ['client.send(array)', () => p.client.send(frame)],
+        ] as const) {
+          expect(send, call).to.throw(TypeError);
+        }
+        // A text frame sent after the refused ones arrives first and alone: on an ordered
+        // transport, anything the refused calls had handed over would have arrived before it.
+        expect(p.client.send('after'), 'client send() of text afterwards').to.equal(true);
+        expect(p.server.send(p.connection, 'after'), 'server send() of text afterwards').to.equal(
+          true,
+        );
+        await waitFor(
+          () => p.log.messagesFrom(p.connection).length >= 1 && p.events.messages.length >= 1,
+          h.wait,
+          'the text frames sent after the refused ones',
+        );
+        await delay(h.quiet);
+        expectNoDifference(
+          sequenceDifference(p.log.messagesFrom(p.connection), ['after']),
+          'frames at the server',
+        );
+        expectNoDifference(
+          sequenceDifference(p.events.messages, ['after']),
+          'frames at the client',
+        );
+        expect(p.server.isClientConnected(p.connection), 'isClientConnected').to.equal(true);
+        expect(p.client.isOpen, 'client.isOpen').to.equal(true);
+        return;
+      }
+      // Declared: the same calls are accepted, and each path delivers its own array as an array.
+      const results: Record<string, unknown> = {};
+      for (const [call, send] of [
+        ['server.send(conn, array)', () => p.server.send(p.connection, ['via send'])],
+        [
+          'server.sendMany([conn], array)',
+          () => p.server.sendMany([p.connection], ['via sendMany']),
+        ],
+        [
+          'server.sendPrepared(conn, server.prepare(array))',
+          () => p.server.sendPrepared(p.connection, p.server.prepare(['via prepare'])),
+        ],
+        ['client.send(array)', () => p.client.send(['via client send'])],
+      ] as const) {
+        expect(() => (results[call] = send()), call).not.to.throw();
+      }
+      expect(results, 'results of the calls').to.deep.equal({
+        'server.send(conn, array)': true,
+        'server.sendMany([conn], array)': 1,
+        'server.sendPrepared(conn, server.prepare(array))': true,
+        'client.send(array)': true,
+      });
+      await waitFor(
+        () => p.log.messagesFrom(p.connection).length >= 1 && p.events.messages.length >= 3,
+        h.wait,
+        'the array frames',
+      );
+      await delay(h.quiet);
+      expectNoDifference(
+        sequenceDifference(p.log.messagesFrom(p.connection), [['via client send']]),
+        'frames at the server',
+      );
+      expectNoDifference(
+        sequenceDifference(p.events.messages, [['via send'], ['via sendMany'], ['via prepare']]),
+        'frames at the client',
+      );
+    });
+  });
+}
