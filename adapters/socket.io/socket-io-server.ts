@@ -20,7 +20,14 @@ import {
   type SocketIoServerOptions,
 } from './socket-io-server-options.js';
 import { closeHttpServer, settleWithin } from './socket-io-shutdown.js';
-import { parseCloseEvent, SOCKET_IO_EVENTS, toFrame, toStructuredFrame } from './socket-io-wire.js';
+import { boundedSocketIoParser } from './socket-io-parser.js';
+import {
+  emitFrame,
+  parseCloseEvent,
+  SOCKET_IO_EVENTS,
+  toFrame,
+  toStructuredFrame,
+} from './socket-io-wire.js';
 
 const DEFAULT_CLOSE_TIMEOUT = 5_000;
 
@@ -102,6 +109,7 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
       address = (options.io.httpServer as HttpServer | undefined)?.address();
     } else {
       const io = new Server({
+        parser: boundedSocketIoParser,
         maxHttpBufferSize: DEFAULT_SOCKET_IO_MAX_HTTP_BUFFER_SIZE,
         serveClient: false,
         ...options.serverOptions,
@@ -129,8 +137,7 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
   }
 
   protected doSend(socket: Socket, frame: AnyFrame): void {
-    if (Array.isArray(frame)) socket.emit(SOCKET_IO_EVENTS.STRUCTURED, ...(frame as unknown[]));
-    else socket.emit(SOCKET_IO_EVENTS.FRAME, frame);
+    emitFrame(socket, frame);
   }
 
   /**
@@ -146,9 +153,7 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
     if (namespace === undefined) return 0;
     const ids = new Array<string>(connections.length);
     for (let i = 0; i < connections.length; i++) ids[i] = connections[i].native.id;
-    const room = namespace.local.to(ids);
-    if (Array.isArray(frame)) room.emit(SOCKET_IO_EVENTS.STRUCTURED, ...(frame as unknown[]));
-    else room.emit(SOCKET_IO_EVENTS.FRAME, frame);
+    emitFrame(namespace.local.to(ids), frame);
     return connections.length;
   }
 
@@ -262,6 +267,15 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
       switch (event) {
         case SOCKET_IO_EVENTS.STRUCTURED:
           server.emitMessage(connection, toStructuredFrame(args));
+          break;
+        case SOCKET_IO_EVENTS.LONG_STRUCTURED:
+          if (Array.isArray(args[0])) server.emitMessage(connection, args[0] as unknown[]);
+          else {
+            server.emitError(
+              connection,
+              new PlugSocketError('INVALID_MESSAGE', 'a long structured frame must be an array'),
+            );
+          }
           break;
         case SOCKET_IO_EVENTS.FRAME: {
           const frame = toFrame(args[0]);

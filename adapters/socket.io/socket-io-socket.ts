@@ -11,7 +11,14 @@ import {
 } from '../../src/index.js';
 import { socketIoClientCapabilities } from './socket-io-capabilities.js';
 import { closeInfoFor } from './socket-io-close-reasons.js';
-import { parseCloseEvent, SOCKET_IO_EVENTS, toFrame, toStructuredFrame } from './socket-io-wire.js';
+import { boundedSocketIoParser } from './socket-io-parser.js';
+import {
+  emitFrame,
+  parseCloseEvent,
+  SOCKET_IO_EVENTS,
+  toFrame,
+  toStructuredFrame,
+} from './socket-io-wire.js';
 
 /** socket.io-client options {@link SocketIoSocket} always sets itself. */
 export type SocketIoManagedClientOption =
@@ -87,6 +94,7 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
     for (const [key, value] of target.searchParams) query[key] ??= value;
     Object.assign(query, options.query);
     const socket = io(`${target.protocol}//${target.host}${target.pathname}`, {
+      parser: boundedSocketIoParser,
       ...this.#clientOptions,
       autoConnect: false,
       reconnection: false,
@@ -113,6 +121,14 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
     const onStructured = (...args: unknown[]): void => {
       this.emitMessage(toStructuredFrame(args));
     };
+    const onLongStructured = (frame: unknown): void => {
+      if (Array.isArray(frame)) this.emitMessage(frame as unknown[]);
+      else {
+        this.emitError(
+          new PlugSocketError('INVALID_MESSAGE', 'a long structured frame must be an array'),
+        );
+      }
+    };
     const onClose = (code: unknown, reason: unknown): void => {
       announced ??= parseCloseEvent(code, reason);
     };
@@ -130,6 +146,7 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
     socket.on('disconnect', onDisconnect);
     socket.on(SOCKET_IO_EVENTS.FRAME, onFrame);
     socket.on(SOCKET_IO_EVENTS.STRUCTURED, onStructured);
+    socket.on(SOCKET_IO_EVENTS.LONG_STRUCTURED, onLongStructured);
     socket.on(SOCKET_IO_EVENTS.CLOSE, onClose);
     socket.on(SOCKET_IO_EVENTS.PING, onPing);
     this.#release = () => {
@@ -138,6 +155,7 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
       socket.off('disconnect', onDisconnect);
       socket.off(SOCKET_IO_EVENTS.FRAME, onFrame);
       socket.off(SOCKET_IO_EVENTS.STRUCTURED, onStructured);
+      socket.off(SOCKET_IO_EVENTS.LONG_STRUCTURED, onLongStructured);
       socket.off(SOCKET_IO_EVENTS.CLOSE, onClose);
       socket.off(SOCKET_IO_EVENTS.PING, onPing);
     };
@@ -145,10 +163,7 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
   }
 
   protected doSend(frame: AnyFrame): void {
-    const socket = this.#socket;
-    if (socket === undefined) return;
-    if (Array.isArray(frame)) socket.emit(SOCKET_IO_EVENTS.STRUCTURED, ...(frame as unknown[]));
-    else socket.emit(SOCKET_IO_EVENTS.FRAME, frame);
+    if (this.#socket !== undefined) emitFrame(this.#socket, frame);
   }
 
   protected doClose(code: number, reason: string): void {

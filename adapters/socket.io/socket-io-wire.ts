@@ -1,5 +1,6 @@
 import {
   assertValidClose,
+  type AnyFrame,
   type CloseInfo,
   type Frame,
   type StructuredFrame,
@@ -13,6 +14,8 @@ import {
  * - `m` — one frame: a string (text) or binary (`Buffer` / `Uint8Array` / `ArrayBuffer`).
  * - `v` — one structured frame: the event's arguments are the frame's elements, so the frame
  *   `["chat", {…}]` travels as `42["v","chat",{…}]`.
+ * - `l` — one structured frame of more than {@link MAX_SPREAD_ELEMENTS} elements, as a single
+ *   array argument (receivers bound the arguments of a packet, see `MAX_SOCKET_IO_ARGUMENTS`).
  * - `c` — `(code, reason)`, sent right before `disconnect()`: Socket.IO has no close codes.
  * - `p` — ping from the server; the client answers with `o` (pong).
  */
@@ -21,6 +24,8 @@ export const SOCKET_IO_EVENTS = Object.freeze({
   FRAME: 'm',
   /** A structured frame, spread over the event's arguments, in both directions. */
   STRUCTURED: 'v',
+  /** A long structured frame, as one array argument, in both directions. */
+  LONG_STRUCTURED: 'l',
   /** `(code, reason)`, announced by the side that closes, in both directions. */
   CLOSE: 'c',
   /** A liveness probe from the server. */
@@ -40,6 +45,22 @@ export function toFrame(data: unknown): Frame | undefined {
   if (ArrayBuffer.isView(data))
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return undefined;
+}
+
+/** Longest structured frame sent as the `v` event's arguments; longer ones go as `l`. */
+export const MAX_SPREAD_ELEMENTS = 1024;
+
+/** Anything with Socket.IO's `emit`: a socket on either side, or a room broadcast. */
+interface Emits {
+  emit(event: string, ...args: unknown[]): unknown;
+}
+
+/** Emits one frame on the event its kind travels as. */
+export function emitFrame(target: Emits, frame: AnyFrame): void {
+  if (!Array.isArray(frame)) target.emit(SOCKET_IO_EVENTS.FRAME, frame);
+  else if (frame.length <= MAX_SPREAD_ELEMENTS) {
+    target.emit(SOCKET_IO_EVENTS.STRUCTURED, ...(frame as unknown[]));
+  } else target.emit(SOCKET_IO_EVENTS.LONG_STRUCTURED, frame);
 }
 
 /**

@@ -4,7 +4,12 @@ import { connect as tcpConnect, type Socket as NetSocket } from 'node:net';
 import type { Server, Socket } from 'socket.io';
 import { io as ioClient } from 'socket.io-client';
 import { SocketServer, type ServerConnection } from '../../../../src/index.js';
+import { Server as IoServer } from 'socket.io';
+import { WebSocket } from 'ws';
 import {
+  boundedSocketIoParser,
+  MAX_SOCKET_IO_ARGUMENTS,
+  MAX_SPREAD_ELEMENTS,
   SOCKET_IO_CAPABILITIES,
   SocketIoServer,
   SocketIoSocket,
@@ -326,6 +331,92 @@ describe('SocketIoServer', () => {
       expect(frames[2]).to.deep.equal([0, 'echo', { from: id }, 2]);
       expect(frames[3][0]).to.equal(6);
       expect((frames[3][1] as { code: string }).code).to.equal('INVALID_MESSAGE');
+    });
+  });
+
+  describe('bounds', () => {
+    it('sends structured frames of more than 1,024 elements as one argument of the event l, both ways', async () => {
+      const { client, server, connection, log, events } = await fixture.pair(own());
+      const long = Array.from({ length: 200_000 }, (_, i) => i);
+      const edge = Array.from({ length: MAX_SPREAD_ELEMENTS + 1 }, (_, i) => `e${i}`);
+      expect(client.send(long)).to.equal(true);
+      expect(client.send(edge)).to.equal(true);
+      expect(server.send(connection, long)).to.equal(true);
+      expect(server.sendMany([connection], edge)).to.equal(1);
+      await waitFor(() => log.messages.length === 2 && events.messages.length === 2, 'the frames');
+      expect(log.messages.map((m) => m.frame)).to.deep.equal([long, edge]);
+      expect(events.messages).to.deep.equal([long, edge]);
+      expect(log.errors).to.deep.equal([]);
+      expect(events.errors).to.deep.equal([]);
+    });
+
+    it('closes only the connection that sends a packet with more arguments than MAX_SOCKET_IO_ARGUMENTS; the process and the others carry on', async () => {
+      const server = fixture.server(own());
+      const log = recordServer(server);
+      const { url = '', port } = await server.listen();
+      const bystander = fixture.client(new SocketIoSocket());
+      const events = recordClient(bystander);
+      await bystander.connect({ url });
+      // A hand-written Engine.IO client: 300,000 arguments fit in 600 KB, which Socket.IO would
+      // pass to its listeners with apply() and overflow the stack in a nextTick callback.
+      const ws = fixture.defer(
+        new WebSocket(`ws://${HOST}:${port}/socket.io/?EIO=4&transport=websocket`),
+        (w) => w.terminate(),
+      );
+      let closed = false;
+      ws.on('close', () => (closed = true));
+      ws.on('message', (data: Buffer) => {
+        const text = data.toString();
+        if (text.startsWith('0')) ws.send('40');
+        else if (text.startsWith('40')) {
+          ws.send('42' + JSON.stringify(['v', ...new Array<number>(300_000).fill(0)]));
+        }
+      });
+      await waitFor(() => closed, 'the attacker closed');
+      expect(log.messages).to.deep.equal([]);
+      expect(log.errors.map((e) => e.message).join()).to.include(
+        `at most ${MAX_SOCKET_IO_ARGUMENTS} arguments`,
+      );
+      server.send(log.connections[0], ['still', 'here']);
+      await waitFor(() => events.messages.length === 1, 'the bystander served');
+      expect(events.messages).to.deep.equal([['still', 'here']]);
+    });
+
+    it('reports INVALID_MESSAGE for an event l that does not carry an array', async () => {
+      const server = fixture.server(own());
+      const log = recordServer(server);
+      const { url = '' } = await server.listen();
+      const socket = fixture.defer(await rawClient(url), (s) => s.disconnect());
+      await waitFor(() => log.connections.length === 1, 'the connection');
+      socket.emit('l', 'not an array');
+      socket.emit('l', [1, 2]);
+      await waitFor(() => log.messages.length === 1, 'the valid frame');
+      expect(log.errors.map((e) => e.code)).to.deep.equal(['INVALID_MESSAGE']);
+      expect(log.messages.map((m) => m.frame)).to.deep.equal([[1, 2]]);
+    });
+
+    it('offers its bounded parser for an io server of your own, refusing over-long packets there too', async () => {
+      const { http, port } = await listenHttp();
+      fixture.defer(http, closeHttp);
+      const io = fixture.defer(new IoServer(http, { parser: boundedSocketIoParser }), (i) =>
+        i.close(),
+      );
+      const server = fixture.server(new SocketIoServer({ io, namespace: '/rt' }));
+      const log = recordServer(server);
+      await server.listen();
+      const client = fixture.client(new SocketIoSocket());
+      await client.connect({ url: `http://${HOST}:${port}/rt` });
+      await waitFor(() => log.connections.length === 1, 'the connection');
+      client.send(['ok']);
+      await waitFor(() => log.messages.length === 1, 'a frame');
+      const decoder = new boundedSocketIoParser.Decoder();
+      const packet = (args: number): string =>
+        '2' + JSON.stringify(['v', ...new Array<number>(args - 1).fill(0)]); // an EVENT packet
+      expect(() => decoder.add(packet(MAX_SOCKET_IO_ARGUMENTS))).not.to.throw();
+      expect(() => decoder.add(packet(MAX_SOCKET_IO_ARGUMENTS + 1))).to.throw(
+        RangeError,
+        `at most ${MAX_SOCKET_IO_ARGUMENTS} arguments`,
+      );
     });
   });
 
