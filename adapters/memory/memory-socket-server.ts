@@ -16,7 +16,7 @@ export interface MemorySocketServerOptions extends AbstractSocketServerOptions {
   name?: string;
 }
 
-/** What the memory transport can do: everything. */
+/** What the memory transport can do: everything but structured frames (it carries text and binary). */
 export const MEMORY_CAPABILITIES: TransportCapabilities = Object.freeze({
   binary: true,
   ping: true,
@@ -32,7 +32,7 @@ export const MEMORY_CAPABILITIES: TransportCapabilities = Object.freeze({
  * in order. The reference implementation of the transport contract.
  */
 export class MemorySocketServer extends AbstractSocketServer<MemorySocket> {
-  /** Everything: see {@link MEMORY_CAPABILITIES}. */
+  /** See {@link MEMORY_CAPABILITIES}. */
   readonly supports: TransportCapabilities = MEMORY_CAPABILITIES;
   readonly #requestedName: string | undefined;
   #name: string | undefined;

@@ -19,7 +19,7 @@ function copy(frame: Frame): Frame {
  * Every frame, open and close is delivered asynchronously, never inside the caller's stack.
  */
 export class MemorySocket extends AbstractSocket {
-  /** Everything: see {@link MEMORY_CAPABILITIES}. */
+  /** See {@link MEMORY_CAPABILITIES}. */
   readonly supports: TransportCapabilities = MEMORY_CAPABILITIES;
   #server: MemorySocketServer | undefined;
   #connection: ServerConnection<MemorySocket> | undefined;
