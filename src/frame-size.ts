@@ -37,38 +37,52 @@ const MAX_RECURSION = 200;
  * after the bound passes `stopAbove`. Any depth is walked without overflowing the stack.
  */
 export function structuredBound(value: unknown, stopAbove: number): number {
-  return boundOf(value, 0, stopAbove, 0);
+  return typeof value === 'object' && value !== null
+    ? boundOf(value, 0, stopAbove, 0)
+    : scalarBound(value);
 }
 
-function boundOf(value: unknown, bytes: number, stopAbove: number, depth: number): number {
+/** The bound of a value that is not a container (`-1` for one that is). */
+function scalarBound(value: unknown): number {
   switch (typeof value) {
     case 'string':
-      return bytes + value.length * 6 + 2;
+      return value.length * 6 + 2;
     case 'number':
-      return bytes + 25;
+      return 25;
     case 'boolean':
-      return bytes + 5;
+      return 5;
     case 'object':
-      break;
+      if (value === null) return 4;
+      return value instanceof Date ? 29 : -1; // an ISO string, or null when invalid
     default:
-      return bytes + 4; // written as null (in arrays) or left out
+      return 4; // written as null (in arrays) or left out
   }
-  if (value === null) return bytes + 4;
-  if (value instanceof Date) return bytes + 29; // an ISO string, or null when invalid
+}
+
+// Scalars are counted in the loops rather than by a call each: this walk runs on every received
+// structured frame.
+function boundOf(value: object, bytes: number, stopAbove: number, depth: number): number {
   if (depth > MAX_RECURSION) return boundWithStack(value, bytes, stopAbove);
   if (Array.isArray(value)) {
     bytes += 2 + value.length; // brackets and commas
-    for (let i = 0; i < value.length && bytes <= stopAbove; i++) {
-      bytes = boundOf(value[i], bytes, stopAbove, depth + 1);
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const scalar = scalarBound(item);
+      bytes = scalar >= 0 ? bytes + scalar : boundOf(item as object, bytes, stopAbove, depth + 1);
+      if (bytes > stopAbove) return bytes;
     }
     return bytes;
   }
+  if (value instanceof Date) return bytes + 29;
   bytes += 2;
   const record = value as Record<string, unknown>;
   for (const key in record) {
-    if (bytes > stopAbove) break;
     if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
-    bytes = boundOf(record[key], bytes + key.length * 6 + 4, stopAbove, depth + 1); // "":,
+    const item = record[key];
+    const scalar = scalarBound(item);
+    bytes += key.length * 6 + 4; // "":,
+    bytes = scalar >= 0 ? bytes + scalar : boundOf(item as object, bytes, stopAbove, depth + 1);
+    if (bytes > stopAbove) return bytes;
   }
   return bytes;
 }
@@ -77,9 +91,9 @@ function boundWithStack(value: object, bytes: number, stopAbove: number): number
   const stack: unknown[] = [value];
   while (stack.length > 0 && bytes <= stopAbove) {
     const item = stack.pop();
-    if (typeof item !== 'object' || item === null || item instanceof Date) {
-      bytes = boundOf(item, bytes, stopAbove, 0);
-    } else if (Array.isArray(item)) {
+    const scalar = scalarBound(item);
+    if (scalar >= 0) bytes += scalar;
+    else if (Array.isArray(item)) {
       bytes += 2 + item.length;
       for (let i = 0; i < item.length; i++) stack.push(item[i]);
     } else {
@@ -117,7 +131,7 @@ export function structuredSize(value: unknown, stopAbove: number): number {
         break;
       case 'object':
         if (item === null) bytes += 4;
-        else if (item instanceof Date) bytes += (JSON.stringify(item)).length;
+        else if (item instanceof Date) bytes += JSON.stringify(item).length;
         else if (Array.isArray(item)) {
           bytes += item.length === 0 ? 2 : 1 + item.length; // brackets and commas
           for (let i = 0; i < item.length; i++) stack.push(item[i] ?? null);

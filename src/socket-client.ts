@@ -91,6 +91,8 @@ export class SocketClient<
   readonly #adapter: AbstractSocket;
   readonly #options: SocketClientOptions;
   readonly #codec: Codec;
+  /** The codec refuses structured frames over `maxPayload` itself, in its validating walk. */
+  readonly #codecBoundsStructured: boolean;
   readonly #auth: AuthorizationStrategy;
   readonly #connectTimeout: number;
   readonly #requestTimeout: number;
@@ -126,11 +128,13 @@ export class SocketClient<
     }
     this.#adapter = adapter;
     this.#options = options;
-    this.#codec = chooseCodec(adapter.supports, options.codec, 'SocketClient');
     this.#auth = options.authorization ?? new AllowAllAuthorization();
     this.#connectTimeout = options.connectTimeout ?? 10_000;
     this.#requestTimeout = options.requestTimeout ?? 10_000;
     this.#maxPayload = options.maxPayload ?? 16 * 1024 * 1024;
+    const choice = chooseCodec(adapter.supports, options.codec, 'SocketClient', this.#maxPayload);
+    this.#codec = choice.codec;
+    this.#codecBoundsStructured = choice.boundsStructured;
     this.#logger = options.logger ?? silentLogger;
   }
 
@@ -381,7 +385,11 @@ export class SocketClient<
   }
 
   readonly #handleFrame = (frame: AnyFrame): void => {
-    if (exceedsBytes(frame, this.#maxPayload)) {
+    // A structured frame is measured by the codec's own walk when it bounds them (the default).
+    if (
+      !(this.#codecBoundsStructured && Array.isArray(frame)) &&
+      exceedsBytes(frame, this.#maxPayload)
+    ) {
       this.#report(
         new PlugSocketError('PAYLOAD_TOO_LARGE', `frame exceeds ${this.#maxPayload} bytes`),
       );

@@ -114,6 +114,8 @@ export class SocketServer<
 > {
   readonly #adapter: AbstractSocketServer;
   readonly #codec: Codec;
+  /** The codec refuses structured frames over `maxPayload` itself, in its validating walk. */
+  readonly #codecBoundsStructured: boolean;
   readonly #auth: AuthorizationStrategy<P>;
   readonly #canSubscribe: SocketServerOptions<P>['canSubscribe'];
   readonly #maxPayload: number;
@@ -146,10 +148,12 @@ export class SocketServer<
       throw new TypeError('SocketServer needs an AbstractSocketServer adapter');
     }
     this.#adapter = adapter;
-    this.#codec = chooseCodec(adapter.supports, options.codec, 'SocketServer');
     this.#auth = options.authorization ?? (new AllowAllAuthorization() as AuthorizationStrategy<P>);
     this.#canSubscribe = options.canSubscribe;
     this.#maxPayload = options.maxPayload ?? 1024 * 1024;
+    const choice = chooseCodec(adapter.supports, options.codec, 'SocketServer', this.#maxPayload);
+    this.#codec = choice.codec;
+    this.#codecBoundsStructured = choice.boundsStructured;
     this.#handshakeTimeout = options.handshakeTimeout ?? 10_000;
     this.#maxPending = options.maxPendingFrames ?? 100;
     this.#generateId = options.generateId ?? randomId;
@@ -511,7 +515,11 @@ export class SocketServer<
   };
 
   #process(record: ClientRecord<P>, frame: AnyFrame): void {
-    if (exceedsBytes(frame, this.#maxPayload)) {
+    // A structured frame is measured by the codec's own walk when it bounds them (the default).
+    if (
+      !(this.#codecBoundsStructured && Array.isArray(frame)) &&
+      exceedsBytes(frame, this.#maxPayload)
+    ) {
       this.#reject(
         record,
         new PlugSocketError('PAYLOAD_TOO_LARGE', `frame exceeds ${this.#maxPayload} bytes`),

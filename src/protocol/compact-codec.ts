@@ -1,6 +1,7 @@
 import { PlugSocketError } from '../errors.js';
 import type { Codec } from '../ports/codec.js';
 import type { AnyFrame, StructuredFrame } from '../ports/types.js';
+import { structuredSize } from '../frame-size.js';
 import { decodeJsonText } from './json-codec.js';
 
 /**
@@ -41,13 +42,30 @@ export const CompactKinds = Object.freeze({
  *
  * `decode` also reads text and binary frames as {@link JsonCodec} does (a peer may send either),
  * and rejects with `INVALID_MESSAGE` a structured frame of unknown shape, one holding binary data,
- * or one with a `__proto__` key or a `constructor.prototype` key at any depth.
+ * or one with a `__proto__` key or a `constructor.prototype` key at any depth; with `maxBytes`, it
+ * rejects a larger structured frame with `PAYLOAD_TOO_LARGE`.
  */
 export class CompactCodec implements Codec {
   /** `'compact-json'` */
   readonly name = 'compact-json';
   /** Makes structured frames: only for transports that declare `supports.structured`. */
   readonly structured = true;
+  readonly #maxBytes: number;
+
+  /**
+   * @param options.maxBytes the largest structured frame `decode` accepts, as the UTF-8 length of
+   *   its JSON text; a larger one throws `PAYLOAD_TOO_LARGE`. Measured during the walk that
+   *   validates the frame, so a server or client that made its codec from its `maxPayload` does
+   *   not walk a frame twice. @default Infinity
+   * @throws {RangeError} when `maxBytes` is not a positive number.
+   */
+  constructor(options: { maxBytes?: number } = {}) {
+    const { maxBytes = Infinity } = options;
+    if (typeof maxBytes !== 'number' || !(maxBytes > 0)) {
+      throw new RangeError(`CompactCodec: maxBytes must be a positive number, got ${maxBytes}`);
+    }
+    this.#maxBytes = maxBytes;
+  }
 
   /**
    * Encodes one envelope of the protocol (`{ k: 'msg' | 'join' | … }`).
@@ -90,7 +108,11 @@ export class CompactCodec implements Codec {
   decode(frame: AnyFrame): unknown {
     if (!Array.isArray(frame)) return decodeJsonText(frame as string | Uint8Array);
     const f = frame as readonly unknown[];
-    assertPlainJson(f, 0);
+    const bound = checkPlainJson(f, 0, 0);
+    const max = this.#maxBytes;
+    if (bound > max && structuredSize(f, max) > max) {
+      throw new PlugSocketError('PAYLOAD_TOO_LARGE', `frame exceeds ${max} bytes`);
+    }
     const head = f[0];
     if (typeof head === 'string') {
       if (f.length !== 2) throw malformed('message');
@@ -209,45 +231,67 @@ function needsRoundTrip(value: object, depth: number): boolean {
 
 // ---------------------------------------------------------------- decoding: untrusted values
 
-/** Deeper than this, {@link assertPlainJson} continues with an explicit stack. */
+/** Deeper than this, {@link checkPlainJson} continues with an explicit stack. */
 const MAX_RECURSION = 200;
 
 /**
  * Rejects what a JSON text frame could not hold and what could reach an object's prototype:
  * binary data, functions, a `__proto__` own key, a `constructor` key whose value has a `prototype`
- * key. Any depth the transport delivered is checked without overflowing the stack; below
- * {@link MAX_RECURSION} levels a value met twice (as in a cycle, which JSON cannot express) is
- * refused, so the walk always ends.
+ * key. Returns `bytes` plus an upper bound on the value's JSON size (as `structuredBound` counts
+ * it), so that one walk both validates and measures. Any depth the transport delivered is
+ * checked without overflowing the stack; below {@link MAX_RECURSION} levels a value met twice (as
+ * in a cycle, which JSON cannot express) is refused, so the walk always ends.
  */
-function assertPlainJson(value: object, depth: number): void {
-  if (depth > MAX_RECURSION) {
-    assertPlainJsonWithStack(value);
-    return;
-  }
+function checkPlainJson(value: object, depth: number, bytes: number): number {
+  if (depth > MAX_RECURSION) return checkPlainJsonWithStack(value, bytes);
   if (Array.isArray(value)) {
+    bytes += 2 + value.length; // brackets and commas
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      if (typeof item === 'object') {
-        if (item !== null) assertPlainJson(item, depth + 1);
-      } else if (typeof item === 'function') throw notJson();
+      switch (typeof item) {
+        case 'string':
+          bytes += item.length * 6 + 2;
+          break;
+        case 'object':
+          bytes = item === null ? bytes + 4 : checkPlainJson(item, depth + 1, bytes);
+          break;
+        case 'function':
+          throw notJson();
+        default:
+          bytes += 25;
+      }
     }
-    return;
+    return bytes;
   }
+  if (value instanceof Date) return bytes + 29; // only from an in-process transport
   assertPlainRecord(value);
+  bytes += 2;
   const record = value as Record<string, unknown>;
   for (const key in record) {
     if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
     const item = record[key];
-    if (typeof item === 'object') {
-      if (item !== null) {
-        assertNotPrototypeHolder(key, item);
-        assertPlainJson(item, depth + 1);
-      }
-    } else if (typeof item === 'function') throw notJson();
+    bytes += key.length * 6 + 4; // "":,
+    switch (typeof item) {
+      case 'string':
+        bytes += item.length * 6 + 2;
+        break;
+      case 'object':
+        if (item === null) bytes += 4;
+        else {
+          assertNotPrototypeHolder(key, item);
+          bytes = checkPlainJson(item, depth + 1, bytes);
+        }
+        break;
+      case 'function':
+        throw notJson();
+      default:
+        bytes += 25;
+    }
   }
+  return bytes;
 }
 
-function assertPlainJsonWithStack(value: object): void {
+function checkPlainJsonWithStack(value: object, bytes: number): number {
   const stack: object[] = [value];
   // JSON text cannot repeat a value, so a repeat (a cycle, which would never end) is refused.
   const seen = new Set<object>();
@@ -256,19 +300,33 @@ function assertPlainJsonWithStack(value: object): void {
       throw new PlugSocketError('INVALID_MESSAGE', 'a structured frame may not repeat a value');
     }
     seen.add(current);
-    if (!Array.isArray(current)) assertPlainRecord(current);
+    const isArray = Array.isArray(current);
+    if (!isArray) assertPlainRecord(current);
+    bytes += 2;
     const record = current as Record<string, unknown>;
     for (const key in record) {
       if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
       const item = record[key];
-      if (typeof item === 'object') {
-        if (item !== null) {
-          if (!Array.isArray(current)) assertNotPrototypeHolder(key, item);
-          stack.push(item);
-        }
-      } else if (typeof item === 'function') throw notJson();
+      bytes += isArray ? 1 : key.length * 6 + 4;
+      switch (typeof item) {
+        case 'string':
+          bytes += item.length * 6 + 2;
+          break;
+        case 'object':
+          if (item === null) bytes += 4;
+          else {
+            if (!isArray) assertNotPrototypeHolder(key, item);
+            stack.push(item);
+          }
+          break;
+        case 'function':
+          throw notJson();
+        default:
+          bytes += 25;
+      }
     }
   }
+  return bytes;
 }
 
 function assertPlainRecord(value: object): void {

@@ -599,4 +599,51 @@ describe('CompactCodec', () => {
       expectThrowsCode(() => new CompactCodec().decode(['chat', loop]), 'INVALID_MESSAGE');
     });
   });
+
+  describe('maxBytes', () => {
+    const frame = ['chat', { text: 'é"\n😀', n: [1, -0.5, null, true] }];
+    const size = Buffer.byteLength(JSON.stringify(frame));
+
+    it('refuses a structured frame whose JSON is larger with PAYLOAD_TOO_LARGE, exactly at the byte', () => {
+      expect(new CompactCodec({ maxBytes: size }).decode(frame)).to.deep.equal({
+        k: 'msg',
+        type: 'chat',
+        payload: frame[1],
+      });
+      expect(() => new CompactCodec({ maxBytes: size - 1 }).decode(frame))
+        .to.throw(PlugSocketError, `frame exceeds ${size - 1} bytes`)
+        .with.property('code', 'PAYLOAD_TOO_LARGE');
+    });
+
+    it('measures frames too deep for JSON.stringify, and 100,000 elements, without overflowing', () => {
+      let deep: unknown = 0;
+      for (let i = 0; i < 5_000; i++) deep = [deep];
+      const deepFrame = ['chat', { deep }];
+      const deepSize = 16 + 10_001 + 2; // ["chat",{"deep": + [[…0…]] + }]
+      expect(() => new CompactCodec({ maxBytes: deepSize }).decode(deepFrame)).not.to.throw();
+      expectThrowsCode(
+        () => new CompactCodec({ maxBytes: deepSize - 1 }).decode(deepFrame),
+        'PAYLOAD_TOO_LARGE',
+      );
+      const long = ['chat', new Array<number>(100_000).fill(7)];
+      const longSize = Buffer.byteLength(JSON.stringify(long));
+      expect(() => new CompactCodec({ maxBytes: longSize }).decode(long)).not.to.throw();
+      expectThrowsCode(
+        () => new CompactCodec({ maxBytes: longSize - 1 }).decode(long),
+        'PAYLOAD_TOO_LARGE',
+      );
+    });
+
+    it('leaves text frames to the caller (the domain measures those before decoding)', () => {
+      const text = JSON.stringify({ k: 'msg', type: 't', payload: 'x'.repeat(100) });
+      expect(new CompactCodec({ maxBytes: 10 }).decode(text)).to.have.property('type', 't');
+    });
+
+    it('rejects a maxBytes that is not a positive number with RangeError', () => {
+      for (const maxBytes of [0, -1, Number.NaN, '10' as unknown as number]) {
+        expect(() => new CompactCodec({ maxBytes })).to.throw(RangeError, 'maxBytes');
+      }
+      expect(() => new CompactCodec({ maxBytes: Infinity })).not.to.throw();
+    });
+  });
 });

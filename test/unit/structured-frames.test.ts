@@ -19,7 +19,7 @@ import {
   type ServerConnection,
   type TransportCapabilities,
 } from '../../src/index.js';
-import { flush, uniqueName } from './support.js';
+import { expectThrowsCode, flush, uniqueName } from './support.js';
 
 /** The adapter's own object for a connection. */
 interface Native {
@@ -304,30 +304,45 @@ describe('structured frames', () => {
   });
 
   describe('chooseCodec()', () => {
-    it('defaults to CompactCodec where the transport carries structured frames', () => {
-      const codec = chooseCodec(capabilities(true), undefined, 'Test');
+    it('defaults to CompactCodec bounded by maxPayload where the transport carries structured frames', () => {
+      const { codec, boundsStructured } = chooseCodec(capabilities(true), undefined, 'Test', 30);
       expect(codec).to.be.instanceOf(CompactCodec);
       expect(codec.structured).to.equal(true);
+      expect(boundsStructured).to.equal(true);
+      expect(codec.decode(['t', 'x'.repeat(20)])).to.deep.equal({
+        k: 'msg',
+        type: 't',
+        payload: 'x'.repeat(20),
+      });
+      expectThrowsCode(() => codec.decode(['t', 'x'.repeat(30)]), 'PAYLOAD_TOO_LARGE');
     });
 
     it('defaults to JsonCodec elsewhere', () => {
-      const codec = chooseCodec(capabilities(false), undefined, 'Test');
+      const { codec, boundsStructured } = chooseCodec(capabilities(false), undefined, 'Test', 30);
       expect(codec).to.be.instanceOf(JsonCodec);
       expect(codec.structured).to.not.equal(true);
+      expect(boundsStructured).to.equal(false);
     });
 
-    it('returns a given codec as it is when the transport can carry its frames', () => {
+    it('returns a given codec as it is, not counted on to bound frames, when the transport can carry its frames', () => {
       const compact = new CompactCodec();
       const json = new JsonCodec();
-      expect(chooseCodec(capabilities(true), compact, 'Test')).to.equal(compact);
-      expect(chooseCodec(capabilities(true), json, 'Test')).to.equal(json);
-      expect(chooseCodec(capabilities(false), json, 'Test')).to.equal(json);
       const custom: Codec = { name: 'custom', encode: String, decode: (f) => f, structured: false };
-      expect(chooseCodec(capabilities(false), custom, 'Test')).to.equal(custom);
+      for (const [structured, codec] of [
+        [true, compact],
+        [true, json],
+        [false, json],
+        [false, custom],
+      ] as const) {
+        expect(chooseCodec(capabilities(structured), codec, 'Test', 30)).to.deep.equal({
+          codec,
+          boundsStructured: false,
+        });
+      }
     });
 
     it('refuses a structured codec on a transport without supports.structured', () => {
-      expect(() => chooseCodec(capabilities(false), new CompactCodec(), 'Owner')).to.throw(
+      expect(() => chooseCodec(capabilities(false), new CompactCodec(), 'Owner', 30)).to.throw(
         TypeError,
         /Owner.*compact-json.*supports\.structured is false/,
       );
@@ -337,7 +352,7 @@ describe('structured frames', () => {
         decode: (f) => f,
         structured: true,
       };
-      expect(() => chooseCodec(capabilities(false), custom, 'Owner')).to.throw(
+      expect(() => chooseCodec(capabilities(false), custom, 'Owner', 30)).to.throw(
         TypeError,
         /"arrays"/,
       );
