@@ -38,6 +38,8 @@ type PeerSocket = Socket & { [PEER]?: Peer };
 
 interface Peer {
   connection: ServerConnection<Socket> | undefined;
+  /** The last `sendMany` that listed this socket (see `doSendMany`). */
+  mark: number;
   /** The `{ code, reason }` either side announced first with the reserved close event. */
   closeInfo: CloseInfo | undefined;
 }
@@ -73,6 +75,8 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
   #namespace: Namespace | undefined;
   #httpServer: HttpServer | undefined;
   #detach: (() => void) | undefined;
+  /** Numbers the `sendMany` calls, to mark their recipients. */
+  #sendManyMark = 0;
 
   /**
    * @param options one of three modes: a port of its own (`{ port, host }`, the default), attached
@@ -141,9 +145,11 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
   }
 
   /**
-   * One Socket.IO room broadcast to the recipients' own rooms (every socket is in a room named by
-   * its id): Socket.IO then encodes the packet once for all of them, as `io.emit` does, instead of
-   * once per socket. `local`, so a cluster adapter on the app's io does not publish it to peers.
+   * One Socket.IO broadcast, so Socket.IO encodes the packet once for all recipients, as `io.emit`
+   * does, instead of once per socket. When the recipients are most of the namespace, it goes to
+   * the whole namespace except the sockets not listed, which Socket.IO walks without a room lookup
+   * per recipient; otherwise to the recipients' own rooms (every socket is in a room named by its
+   * id). `local`, so a cluster adapter on the app's io does not publish it to peers.
    */
   protected override doSendMany(
     connections: readonly ServerConnection<Socket>[],
@@ -151,9 +157,24 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
   ): number {
     const namespace = this.#namespace;
     if (namespace === undefined) return 0;
-    const ids = new Array<string>(connections.length);
-    for (let i = 0; i < connections.length; i++) ids[i] = connections[i].native.id;
-    emitFrame(namespace.local.to(ids), frame);
+    const sockets = namespace.sockets;
+    if (connections.length * 2 >= sockets.size) {
+      // Marks instead of a set of ids: one field write per recipient, then one read per socket.
+      const mark = ++this.#sendManyMark;
+      for (let i = 0; i < connections.length; i++) {
+        const peer = (connections[i].native as PeerSocket)[PEER];
+        if (peer !== undefined) peer.mark = mark;
+      }
+      const except: string[] = [];
+      for (const [id, socket] of sockets) {
+        if ((socket as PeerSocket)[PEER]?.mark !== mark) except.push(id);
+      }
+      emitFrame(except.length === 0 ? namespace.local : namespace.local.except(except), frame);
+    } else {
+      const ids = new Array<string>(connections.length);
+      for (let i = 0; i < connections.length; i++) ids[i] = connections[i].native.id;
+      emitFrame(namespace.local.to(ids), frame);
+    }
     return connections.length;
   }
 
@@ -246,7 +267,7 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
       socket.disconnect();
       return;
     }
-    (socket as PeerSocket)[PEER] = { connection: undefined, closeInfo: undefined };
+    (socket as PeerSocket)[PEER] = { connection: undefined, mark: 0, closeInfo: undefined };
     // `onAny` runs as each packet is decoded, whereas `on(event)` listeners run a tick later:
     // only `onAny` sees the close event before the disconnect packet that follows it.
     socket.onAny(this.#onSocketEvent);

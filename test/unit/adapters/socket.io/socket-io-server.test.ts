@@ -16,6 +16,7 @@ import {
 } from '../../../../adapters/socket.io/index.js';
 import {
   closeHttp,
+  delay,
   Fixture,
   HOST,
   listenHttp,
@@ -279,6 +280,50 @@ describe('SocketIoServer', () => {
       expect(clients[0].events.messages).to.deep.equal([['chat', { n: 1 }]]);
       expect(clients[1].events.messages).to.deep.equal([['chat', { n: 1 }]]);
       expect(clients[2].events.messages).to.deep.equal([]);
+    });
+
+    it('sendMany reaches exactly the listed sockets, whether they are few or most of the namespace', async () => {
+      const server = fixture.server(own());
+      const log = recordServer(server);
+      const { url = '' } = await server.listen();
+      const clients = [0, 1, 2, 3, 4].map(() => {
+        const client = fixture.client(new SocketIoSocket());
+        return { client, events: recordClient(client) };
+      });
+      // One at a time, so that connection i is client i's.
+      for (const [index, { client }] of clients.entries()) {
+        await client.connect({ url });
+        await waitFor(() => log.connections.length === index + 1, `connection ${index}`);
+      }
+      const byIndex = [...log.connections];
+      // A plain Socket.IO socket in the namespace, never listed.
+      const stranger = fixture.defer(await rawClient(url), (s) => s.disconnect());
+      const strangerGot: unknown[] = [];
+      stranger.onAny((...args: unknown[]) => void strangerGot.push(args));
+      await waitFor(() => log.connections.length === 6, 'the stranger');
+      // One of six sockets goes by its room; four and five of six by "all but the others".
+      const plans: [number[], string][] = [
+        [[1], 'one'],
+        [[0, 2, 3, 4], 'most'],
+        [[0, 1, 2, 3, 4], 'all'],
+      ];
+      for (const [indexes, text] of plans) {
+        const listed = indexes.map((i) => byIndex[i]);
+        expect(server.sendMany(listed, [text])).to.equal(indexes.length);
+      }
+      await waitFor(
+        () => clients.reduce((n, c) => n + c.events.messages.length, 0) === 10,
+        'ten deliveries',
+      );
+      await delay(50);
+      expect(clients.map((c) => c.events.messages)).to.deep.equal([
+        [['most'], ['all']],
+        [['one'], ['all']],
+        [['most'], ['all']],
+        [['most'], ['all']],
+        [['most'], ['all']],
+      ]);
+      expect(strangerGot).to.deep.equal([]);
     });
 
     it('are the reserved event v for a plain Socket.IO client, whose acknowledgement callback is left out', async () => {
