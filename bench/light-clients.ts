@@ -6,8 +6,8 @@
 // - `sio`:     Engine.IO v4 / Socket.IO v5 spoken by hand: answers the open packet with a
 //              namespace connect (`40`), answers pings (`2` → `3`); ready on `40{sid}`.
 // - `ps-sio`:  the same, then waits for plugsocket's `welcome`, which arrives as the structured
-//              event `42["v",3,1,"…"]` (docs/protocol.md, "Structured frames"); messages arrive as
-//              `42["v","chat",{…}]`.
+//              event `42["l",[3,1,"…"]]` (docs/protocol.md, "Structured frames"); messages arrive as
+//              `42["l",["chat",{…}]]`.
 //
 // `onMessage` is called for every application message after the client is ready: `msg` frames
 // for the plugsocket servers, every `42` event for raw Socket.IO, every frame for raw ws. The
@@ -25,9 +25,9 @@ const CH = {
 } as const;
 
 // Offset of the first letter of the plugsocket kind in `{"k":"msg"`, and of the first element of
-// a structured frame in `42["v","chat"` (a quote for a message, a digit for the others).
+// a structured frame in `42["l",["chat"` (a quote for a message, a digit for the others).
 const PS_WS_KIND_AT = 6;
-const PS_SIO_HEAD_AT = 7;
+const PS_SIO_HEAD_AT = 8;
 
 export function engineUrl(port: number): string {
   return `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`;

@@ -26,7 +26,7 @@ export class ClientRecord<P = unknown> implements ConnectedClient<P> {
   /** `authorizing` until the strategy admitted it; frames that arrive meanwhile wait. */
   status: 'authorizing' | 'open' | 'gone' = 'authorizing';
   pending: AnyFrame[] | undefined;
-  /** Size of the frames in `pending` (an upper bound, see `frameBytesBound`), bounded by `maxPayload`. */
+  /** Size of the frames in `pending` (see `frameSize`), bounded by `maxPayload`. */
   pendingBytes = 0;
   /** Bounds an asynchronous authorization; cleared when it settles or the connection goes. */
   authTimer: ReturnType<typeof setTimeout> | undefined;

@@ -18,14 +18,15 @@ export function exceedsBytes(frame: AnyFrame, limit: number): boolean {
 }
 
 /**
- * A cheap upper bound on a frame's size in bytes (see {@link exceedsBytes}), for accounting such as
- * the frames held while a client is authorised. Exact for binary, at most 3× for text; for a
- * structured frame the walk stops soon after `stopAbove` (so a cyclic value ends too).
+ * A frame's size for accounting, such as the frames held while a client is authorised: UTF-16
+ * code units for text (what it occupies in memory, roughly), bytes for binary, and for a
+ * structured frame the UTF-8 length of its JSON text, counted until it passes `stopAbove` (so a
+ * cyclic value ends too).
  */
-export function frameBytesBound(frame: AnyFrame, stopAbove: number): number {
-  if (typeof frame === 'string') return frame.length * 3;
+export function frameSize(frame: AnyFrame, stopAbove: number): number {
+  if (typeof frame === 'string') return frame.length;
   if (!Array.isArray(frame)) return (frame as Uint8Array).byteLength;
-  return structuredBound(frame, stopAbove);
+  return structuredSize(frame, stopAbove);
 }
 
 /** Deeper than this, {@link structuredBound} continues with an explicit stack. */

@@ -22,7 +22,7 @@ import {
   type ClientEnvelope,
 } from './protocol/envelope.js';
 import { chooseCodec } from './protocol/codec-choice.js';
-import { exceedsBytes, frameBytesBound } from './frame-size.js';
+import { exceedsBytes, frameSize } from './frame-size.js';
 
 /** Options of {@link SocketServer}. */
 export interface SocketServerOptions<P = unknown> {
@@ -505,7 +505,7 @@ export class SocketServer<
       this.#process(record, frame);
     } else if (record.status === 'authorizing' && record.pending !== undefined) {
       // Held in memory for an unauthenticated peer, so bounded in count and in bytes.
-      record.pendingBytes += frameBytesBound(frame, this.#maxPayload);
+      record.pendingBytes += frameSize(frame, this.#maxPayload);
       if (record.pending.length >= this.#maxPending || record.pendingBytes > this.#maxPayload) {
         record.status = 'gone';
         record.pending = undefined;

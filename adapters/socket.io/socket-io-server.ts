@@ -77,6 +77,8 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
   #detach: (() => void) | undefined;
   /** Numbers the `sendMany` calls, to mark their recipients. */
   #sendManyMark = 0;
+  /** Socket.IO's connection state recovery is on (its server events then carry an offset). */
+  #recoversState = false;
 
   /**
    * @param options one of three modes: a port of its own (`{ port, host }`, the default), attached
@@ -127,6 +129,10 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
         address = await this.#listenOwn(io, options);
       }
     }
+    // Not in Socket.IO's public types; the same option object Socket.IO itself reads.
+    this.#recoversState =
+      (this.#io as unknown as { opts?: { connectionStateRecovery?: unknown } }).opts
+        ?.connectionStateRecovery !== undefined;
     this.#namespace = this.#io.of(this.#namespaceName);
     this.#namespace.on('connection', this.#onConnection);
     if (address === null || address === undefined || typeof address === 'string') return {};
@@ -141,7 +147,7 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
   }
 
   protected doSend(socket: Socket, frame: AnyFrame): void {
-    emitFrame(socket, frame);
+    emitFrame(socket, frame, false);
   }
 
   /**
@@ -158,7 +164,9 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
     const namespace = this.#namespace;
     if (namespace === undefined) return 0;
     const sockets = namespace.sockets;
-    if (connections.length * 2 >= sockets.size) {
+    // With connection state recovery, Socket.IO replays a broadcast to sessions that recover by its
+    // rooms and exclusions, so only the recipients' own rooms keep it to them.
+    if (connections.length * 2 >= sockets.size && !this.#recoversState) {
       // Marks instead of a set of ids: one field write per recipient, then one read per socket.
       const mark = ++this.#sendManyMark;
       for (let i = 0; i < connections.length; i++) {
@@ -166,15 +174,25 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
         if (peer !== undefined) peer.mark = mark;
       }
       const except: string[] = [];
+      let excludable = true;
       for (const [id, socket] of sockets) {
-        if ((socket as PeerSocket)[PEER]?.mark !== mark) except.push(id);
+        if ((socket as PeerSocket)[PEER]?.mark === mark) continue;
+        except.push(id);
+        // Excluded through its own room: a socket that left it (the app may) could not be.
+        if (!socket.rooms.has(id)) excludable = false;
       }
-      emitFrame(except.length === 0 ? namespace.local : namespace.local.except(except), frame);
-    } else {
-      const ids = new Array<string>(connections.length);
-      for (let i = 0; i < connections.length; i++) ids[i] = connections[i].native.id;
-      emitFrame(namespace.local.to(ids), frame);
+      if (excludable) {
+        emitFrame(
+          except.length === 0 ? namespace.local : namespace.local.except(except),
+          frame,
+          false,
+        );
+        return connections.length;
+      }
     }
+    const ids = new Array<string>(connections.length);
+    for (let i = 0; i < connections.length; i++) ids[i] = connections[i].native.id;
+    emitFrame(namespace.local.to(ids), frame, false);
     return connections.length;
   }
 
@@ -289,7 +307,7 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
         case SOCKET_IO_EVENTS.STRUCTURED:
           server.emitMessage(connection, toStructuredFrame(args));
           break;
-        case SOCKET_IO_EVENTS.LONG_STRUCTURED:
+        case SOCKET_IO_EVENTS.STRUCTURED_LIST:
           if (Array.isArray(args[0])) server.emitMessage(connection, args[0] as unknown[]);
           else {
             server.emitError(

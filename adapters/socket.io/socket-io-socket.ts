@@ -121,7 +121,7 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
     const onStructured = (...args: unknown[]): void => {
       this.emitMessage(toStructuredFrame(args));
     };
-    const onLongStructured = (frame: unknown): void => {
+    const onStructuredList = (frame: unknown): void => {
       if (Array.isArray(frame)) this.emitMessage(frame as unknown[]);
       else {
         this.emitError(
@@ -146,7 +146,7 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
     socket.on('disconnect', onDisconnect);
     socket.on(SOCKET_IO_EVENTS.FRAME, onFrame);
     socket.on(SOCKET_IO_EVENTS.STRUCTURED, onStructured);
-    socket.on(SOCKET_IO_EVENTS.LONG_STRUCTURED, onLongStructured);
+    socket.on(SOCKET_IO_EVENTS.STRUCTURED_LIST, onStructuredList);
     socket.on(SOCKET_IO_EVENTS.CLOSE, onClose);
     socket.on(SOCKET_IO_EVENTS.PING, onPing);
     this.#release = () => {
@@ -155,7 +155,7 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
       socket.off('disconnect', onDisconnect);
       socket.off(SOCKET_IO_EVENTS.FRAME, onFrame);
       socket.off(SOCKET_IO_EVENTS.STRUCTURED, onStructured);
-      socket.off(SOCKET_IO_EVENTS.LONG_STRUCTURED, onLongStructured);
+      socket.off(SOCKET_IO_EVENTS.STRUCTURED_LIST, onStructuredList);
       socket.off(SOCKET_IO_EVENTS.CLOSE, onClose);
       socket.off(SOCKET_IO_EVENTS.PING, onPing);
     };
@@ -163,7 +163,7 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
   }
 
   protected doSend(frame: AnyFrame): void {
-    if (this.#socket !== undefined) emitFrame(this.#socket, frame);
+    if (this.#socket !== undefined) emitFrame(this.#socket, frame, true);
   }
 
   protected doClose(code: number, reason: string): void {

@@ -12,20 +12,24 @@ import {
  * (`42["m","hello"]`). An application sharing a namespace with plugsocket must not use them.
  *
  * - `m` — one frame: a string (text) or binary (`Buffer` / `Uint8Array` / `ArrayBuffer`).
- * - `v` — one structured frame: the event's arguments are the frame's elements, so the frame
- *   `["chat", {…}]` travels as `42["v","chat",{…}]`.
- * - `l` — one structured frame of more than {@link MAX_SPREAD_ELEMENTS} elements, as a single
- *   array argument (receivers bound the arguments of a packet, see `MAX_SOCKET_IO_ARGUMENTS`).
+ * - `v` — one structured frame from a client: the event's arguments are the frame's elements, so
+ *   `["chat", {…}]` travels as `42["v","chat",{…}]`, what the server parses as cheaply as a plain
+ *   `socket.emit('chat', {…})`.
+ * - `l` — one structured frame as a single array argument (`42["l",["chat",{…}]]`): every frame
+ *   from the server, because Socket.IO's connection state recovery appends an offset argument
+ *   to the server's events, and a client's frames longer than {@link MAX_SPREAD_ELEMENTS}
+ *   elements (receivers bound the arguments of a packet, see `MAX_SOCKET_IO_ARGUMENTS`). Both
+ *   sides read both `v` and `l`.
  * - `c` — `(code, reason)`, sent right before `disconnect()`: Socket.IO has no close codes.
  * - `p` — ping from the server; the client answers with `o` (pong).
  */
 export const SOCKET_IO_EVENTS = Object.freeze({
   /** A text or binary frame, in both directions. */
   FRAME: 'm',
-  /** A structured frame, spread over the event's arguments, in both directions. */
+  /** A structured frame, spread over the event's arguments (sent by clients). */
   STRUCTURED: 'v',
-  /** A long structured frame, as one array argument, in both directions. */
-  LONG_STRUCTURED: 'l',
+  /** A structured frame as one array argument (sent by servers, and for long frames). */
+  STRUCTURED_LIST: 'l',
   /** `(code, reason)`, announced by the side that closes, in both directions. */
   CLOSE: 'c',
   /** A liveness probe from the server. */
@@ -47,7 +51,7 @@ export function toFrame(data: unknown): Frame | undefined {
   return undefined;
 }
 
-/** Longest structured frame sent as the `v` event's arguments; longer ones go as `l`. */
+/** Longest structured frame a client sends as the `v` event's arguments; longer ones go as `l`. */
 export const MAX_SPREAD_ELEMENTS = 1024;
 
 /** Anything with Socket.IO's `emit`: a socket on either side, or a room broadcast. */
@@ -55,12 +59,15 @@ interface Emits {
   emit(event: string, ...args: unknown[]): unknown;
 }
 
-/** Emits one frame on the event its kind travels as. */
-export function emitFrame(target: Emits, frame: AnyFrame): void {
+/**
+ * Emits one frame on the event its kind travels as; `spread` (clients) sends structured frames of
+ * up to {@link MAX_SPREAD_ELEMENTS} elements as `v`, everything else structured goes as `l`.
+ */
+export function emitFrame(target: Emits, frame: AnyFrame, spread: boolean): void {
   if (!Array.isArray(frame)) target.emit(SOCKET_IO_EVENTS.FRAME, frame);
-  else if (frame.length <= MAX_SPREAD_ELEMENTS) {
+  else if (spread && frame.length <= MAX_SPREAD_ELEMENTS) {
     target.emit(SOCKET_IO_EVENTS.STRUCTURED, ...(frame as unknown[]));
-  } else target.emit(SOCKET_IO_EVENTS.LONG_STRUCTURED, frame);
+  } else target.emit(SOCKET_IO_EVENTS.STRUCTURED_LIST, frame);
 }
 
 /**

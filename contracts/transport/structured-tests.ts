@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { AnyFrame, StructuredFrame } from '../../src/index.js';
-import { delay, expectNoDifference, sequenceDifference, waitFor } from '../helpers.js';
+import { delay, expectNoDifference, sequenceDifference, waitFor, waitUntil } from '../helpers.js';
 import type { TransportHarness } from '../transport-harness.js';
 import { expectBothWays, expectPreparedDelivery, expectSendManyDelivery } from './delivery.js';
 import { itWhenSupported } from './gate.js';
@@ -112,6 +112,28 @@ export function describeStructuredTests(h: TransportHarness): void {
         );
         await expectBothWays(h, await h.pair(), [long, ['short']]);
         await expectSendManyDelivery(h, long);
+      },
+    );
+
+    itWhenSupported(
+      h,
+      'structured',
+      'values arrive as JSON carries them: a Date as its ISO string, a Map as {}, undefined in an array as null',
+      async () => {
+        const p = await h.pair();
+        const sent: StructuredFrame = ['json', new Date(0), new Map([[1, 2]]), [undefined, 1]];
+        const expected: StructuredFrame = ['json', '1970-01-01T00:00:00.000Z', {}, [null, 1]];
+        expect(p.client.send(sent), 'client send() result').to.equal(true);
+        expect(p.server.send(p.connection, sent), 'server send() result').to.equal(true);
+        await waitUntil(
+          () => p.log.messagesFrom(p.connection).length >= 1 && p.events.messages.length >= 1,
+          h.wait,
+        );
+        expectNoDifference(
+          sequenceDifference(p.log.messagesFrom(p.connection), [expected]),
+          'client → server',
+        );
+        expectNoDifference(sequenceDifference(p.events.messages, [expected]), 'server → client');
       },
     );
 

@@ -17,6 +17,6 @@ export const TOKENS = {
   ClientOptions: Symbol.for('plugsocket:ClientOptions'),
   /** An `AuthorizationStrategy` (optional; allow-all when unbound). */
   AuthorizationStrategy: Symbol.for('plugsocket:AuthorizationStrategy'),
-  /** A `Codec` (optional; JSON when unbound). */
+  /** A `Codec` (optional; when unbound, chosen by the transport's `supports.structured`). */
   Codec: Symbol.for('plugsocket:Codec'),
 } as const;

@@ -17,7 +17,8 @@ export interface TransportCapabilities {
   readonly remoteAddress: boolean;
   /**
    * Structured frames (`StructuredFrame`, JSON arrays) travel natively, in both directions: sent
-   * as an array, they arrive as an equal array. The domain then encodes envelopes with a codec
+   * as an array, they arrive as an equal array, carried as JSON would carry it (a `Date` element
+   * arrives as its ISO string). The domain then encodes envelopes with a codec
    * that makes arrays (`CompactCodec`) instead of JSON text. Text and binary frames still work.
    */
   readonly structured: boolean;

@@ -107,54 +107,69 @@ export class CompactCodec implements Codec {
    */
   decode(frame: AnyFrame): unknown {
     if (!Array.isArray(frame)) return decodeJsonText(frame as string | Uint8Array);
-    const f = frame as readonly unknown[];
-    const bound = checkPlainJson(f, 0, 0);
-    const max = this.#maxBytes;
-    if (bound > max && structuredSize(f, max) > max) {
+    return decodeStructured(frame as readonly unknown[], this.#maxBytes);
+  }
+}
+
+/**
+ * Decodes a structured frame (the compact form) into its envelope, validating it in one walk that
+ * also bounds its size: over `max` bytes of JSON it throws `PAYLOAD_TOO_LARGE` as soon as the
+ * bound passes, so an oversized frame is not walked to its end. Also used by `JsonCodec`, so that
+ * either codec reads what the other sends.
+ * @throws {PlugSocketError} `INVALID_MESSAGE` or `PAYLOAD_TOO_LARGE`.
+ */
+export function decodeStructured(f: readonly unknown[], max: number): unknown {
+  try {
+    checkPlainJson(f, 0, 0, max);
+  } catch (error) {
+    if (error !== OVER_LIMIT) throw error;
+    // The bound passed the limit: measure exactly, and finish validating if the frame fits.
+    if (structuredSize(f, max) > max) {
       throw new PlugSocketError('PAYLOAD_TOO_LARGE', `frame exceeds ${max} bytes`);
     }
-    const head = f[0];
-    if (typeof head === 'string') {
-      if (f.length !== 2) throw malformed('message');
-      return { k: 'msg', type: head, payload: f[1] };
+    checkPlainJson(f, 0, 0, Infinity);
+  }
+  const head = f[0];
+  if (typeof head === 'string') {
+    if (f.length !== 2) throw malformed('message');
+    return { k: 'msg', type: head, payload: f[1] };
+  }
+  switch (head) {
+    case CompactKinds.MSG: {
+      if (f.length !== 3 && f.length !== 4) throw malformed('message');
+      const headers = f[2];
+      const envelope: Record<string, unknown> = { k: 'msg', type: f[1] };
+      if (f.length === 4) envelope.payload = f[3];
+      if (headers !== null) envelope.headers = headers;
+      return envelope;
     }
-    switch (head) {
-      case CompactKinds.MSG: {
-        if (f.length !== 3 && f.length !== 4) throw malformed('message');
-        const headers = f[2];
-        const envelope: Record<string, unknown> = { k: 'msg', type: f[1] };
-        if (f.length === 4) envelope.payload = f[3];
-        if (headers !== null) envelope.headers = headers;
-        return envelope;
-      }
-      case CompactKinds.JOIN:
-      case CompactKinds.LEAVE:
-        if (f.length !== 3) throw malformed(head === CompactKinds.JOIN ? 'join' : 'leave');
-        return { k: head === CompactKinds.JOIN ? 'join' : 'leave', id: f[1], topic: f[2] };
-      case CompactKinds.WELCOME:
-        if (f.length !== 3) throw malformed('welcome');
-        return { k: 'welcome', v: f[1], id: f[2] };
-      case CompactKinds.ACK:
-        if (f.length !== 2) throw malformed('ack');
-        return { k: 'ack', id: f[1] };
-      case CompactKinds.NACK:
-        if (f.length !== 3) throw malformed('nack');
-        return { k: 'nack', id: f[1], error: f[2] };
-      case CompactKinds.ERROR:
-        if (f.length !== 2) throw malformed('error');
-        return { k: 'error', error: f[1] };
-      default:
-        throw new PlugSocketError(
-          'INVALID_MESSAGE',
-          f.length === 0
-            ? 'empty structured frame'
-            : `unknown structured frame kind ${
-                typeof head === 'number' || typeof head === 'boolean' || head === null
-                  ? String(head)
-                  : `(${typeof head})`
-              }`,
-        );
-    }
+    case CompactKinds.JOIN:
+    case CompactKinds.LEAVE:
+      if (f.length !== 3) throw malformed(head === CompactKinds.JOIN ? 'join' : 'leave');
+      return { k: head === CompactKinds.JOIN ? 'join' : 'leave', id: f[1], topic: f[2] };
+    case CompactKinds.WELCOME:
+      if (f.length !== 3) throw malformed('welcome');
+      return { k: 'welcome', v: f[1], id: f[2] };
+    case CompactKinds.ACK:
+      if (f.length !== 2) throw malformed('ack');
+      return { k: 'ack', id: f[1] };
+    case CompactKinds.NACK:
+      if (f.length !== 3) throw malformed('nack');
+      return { k: 'nack', id: f[1], error: f[2] };
+    case CompactKinds.ERROR:
+      if (f.length !== 2) throw malformed('error');
+      return { k: 'error', error: f[1] };
+    default:
+      throw new PlugSocketError(
+        'INVALID_MESSAGE',
+        f.length === 0
+          ? 'empty structured frame'
+          : `unknown structured frame kind ${
+              typeof head === 'number' || typeof head === 'boolean' || head === null
+                ? String(head)
+                : `(${typeof head})`
+            }`,
+      );
   }
 }
 
@@ -235,15 +250,22 @@ function needsRoundTrip(value: object, depth: number): boolean {
 const MAX_RECURSION = 200;
 
 /**
+ * Thrown by {@link checkPlainJson} when its running size bound passes the limit; caught inside this
+ * module only. One instance: throwing it builds no stack trace.
+ */
+const OVER_LIMIT = new Error('structured frame over the size limit');
+
+/**
  * Rejects what a JSON text frame could not hold and what could reach an object's prototype:
  * binary data, functions, a `__proto__` own key, a `constructor` key whose value has a `prototype`
- * key. Returns `bytes` plus an upper bound on the value's JSON size (as `structuredBound` counts
- * it), so that one walk both validates and measures. Any depth the transport delivered is
+ * key. Keeps `bytes` plus an upper bound on the value's JSON size (as `structuredBound` counts
+ * it) and throws {@link OVER_LIMIT} as soon as it passes `limit`, so that one walk validates and
+ * measures, and an oversized frame is not walked to its end. Any depth the transport delivered is
  * checked without overflowing the stack; below {@link MAX_RECURSION} levels a value met twice (as
  * in a cycle, which JSON cannot express) is refused, so the walk always ends.
  */
-function checkPlainJson(value: object, depth: number, bytes: number): number {
-  if (depth > MAX_RECURSION) return checkPlainJsonWithStack(value, bytes);
+function checkPlainJson(value: object, depth: number, bytes: number, limit: number): number {
+  if (depth > MAX_RECURSION) return checkPlainJsonWithStack(value, bytes, limit);
   if (Array.isArray(value)) {
     bytes += 2 + value.length; // brackets and commas
     for (let i = 0; i < value.length; i++) {
@@ -253,13 +275,14 @@ function checkPlainJson(value: object, depth: number, bytes: number): number {
           bytes += item.length * 6 + 2;
           break;
         case 'object':
-          bytes = item === null ? bytes + 4 : checkPlainJson(item, depth + 1, bytes);
+          bytes = item === null ? bytes + 4 : checkPlainJson(item, depth + 1, bytes, limit);
           break;
         case 'function':
           throw notJson();
         default:
           bytes += 25;
       }
+      if (bytes > limit) throw OVER_LIMIT;
     }
     return bytes;
   }
@@ -279,7 +302,7 @@ function checkPlainJson(value: object, depth: number, bytes: number): number {
         if (item === null) bytes += 4;
         else {
           assertNotPrototypeHolder(key, item);
-          bytes = checkPlainJson(item, depth + 1, bytes);
+          bytes = checkPlainJson(item, depth + 1, bytes, limit);
         }
         break;
       case 'function':
@@ -287,44 +310,53 @@ function checkPlainJson(value: object, depth: number, bytes: number): number {
       default:
         bytes += 25;
     }
+    if (bytes > limit) throw OVER_LIMIT;
   }
   return bytes;
 }
 
-function checkPlainJsonWithStack(value: object, bytes: number): number {
+function checkPlainJsonWithStack(value: object, bytes: number, limit: number): number {
   const stack: object[] = [value];
   // JSON text cannot repeat a value, so a repeat (a cycle, which would never end) is refused.
   const seen = new Set<object>();
+  const visit = (item: unknown, key: string | undefined): void => {
+    switch (typeof item) {
+      case 'string':
+        bytes += item.length * 6 + 2;
+        break;
+      case 'object':
+        if (item === null) bytes += 4;
+        else {
+          if (key !== undefined) assertNotPrototypeHolder(key, item);
+          stack.push(item);
+        }
+        break;
+      case 'function':
+        throw notJson();
+      default:
+        bytes += 25;
+    }
+  };
   for (let current = stack.pop(); current !== undefined; current = stack.pop()) {
     if (seen.has(current)) {
       throw new PlugSocketError('INVALID_MESSAGE', 'a structured frame may not repeat a value');
     }
     seen.add(current);
-    const isArray = Array.isArray(current);
-    if (!isArray) assertPlainRecord(current);
-    bytes += 2;
-    const record = current as Record<string, unknown>;
-    for (const key in record) {
-      if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
-      const item = record[key];
-      bytes += isArray ? 1 : key.length * 6 + 4;
-      switch (typeof item) {
-        case 'string':
-          bytes += item.length * 6 + 2;
-          break;
-        case 'object':
-          if (item === null) bytes += 4;
-          else {
-            if (!isArray) assertNotPrototypeHolder(key, item);
-            stack.push(item);
-          }
-          break;
-        case 'function':
-          throw notJson();
-        default:
-          bytes += 25;
+    if (Array.isArray(current)) {
+      bytes += 2 + current.length;
+      for (let i = 0; i < current.length; i++) visit(current[i], undefined);
+    } else if (current instanceof Date) bytes += 29;
+    else {
+      assertPlainRecord(current);
+      bytes += 2;
+      const record = current as Record<string, unknown>;
+      for (const key in record) {
+        if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
+        bytes += key.length * 6 + 4;
+        visit(record[key], key);
       }
     }
+    if (bytes > limit) throw OVER_LIMIT;
   }
   return bytes;
 }

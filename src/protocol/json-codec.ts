@@ -1,6 +1,7 @@
 import { PlugSocketError } from '../errors.js';
 import type { Codec } from '../ports/codec.js';
 import type { AnyFrame } from '../ports/types.js';
+import { decodeStructured } from './compact-codec.js';
 
 // Frames that could smuggle a prototype key: the literal names, or any \u escape (which could
 // spell them). Only those take the slow path that inspects every key.
@@ -26,17 +27,15 @@ export class JsonCodec implements Codec {
 
   /**
    * Parses a text or UTF-8 binary frame.
-   * @throws {PlugSocketError} `INVALID_MESSAGE` for invalid UTF-8, malformed JSON, prototype keys,
-   *   or a structured frame (which needs `CompactCodec`).
+   * A structured frame (from a peer using `CompactCodec`) is read as `CompactCodec` reads it.
+   * @throws {PlugSocketError} `INVALID_MESSAGE` for invalid UTF-8, malformed JSON or prototype keys.
    */
   decode(frame: AnyFrame): unknown {
     let text: string;
     if (typeof frame === 'string') text = frame;
     else if (Array.isArray(frame)) {
-      throw new PlugSocketError(
-        'INVALID_MESSAGE',
-        'a structured frame cannot be read as JSON text (the peer uses CompactCodec)',
-      );
+      // A peer on a structured transport may use CompactCodec: read its frames too.
+      return decodeStructured(frame as readonly unknown[], Infinity);
     } else {
       try {
         text = decoder.decode(frame as Uint8Array);

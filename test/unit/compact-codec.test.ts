@@ -580,8 +580,19 @@ describe('CompactCodec', () => {
     });
   });
 
-  it('is refused by JsonCodec when a structured frame reaches it', () => {
-    expectThrowsCode(() => new JsonCodec().decode(['chat', 1]), 'INVALID_MESSAGE');
+  it('is read by JsonCodec too, with the same validation, so either side may use either codec', () => {
+    const json = new JsonCodec();
+    const compact = new CompactCodec();
+    for (const envelope of [
+      { k: 'msg', type: 'chat', payload: { n: 1 } },
+      { k: 'msg', type: 'chat', headers: { h: 1 } },
+      { k: 'welcome', v: 1, id: 'c-1' },
+      { k: 'nack', id: 2, error: { code: 'UNAUTHORIZED', message: 'no' } },
+    ]) {
+      expect(json.decode(compact.encode(envelope))).to.deep.equal(envelope);
+    }
+    expectThrowsCode(() => json.decode(['chat', protoKey(1)]), 'INVALID_MESSAGE');
+    expectThrowsCode(() => json.decode(['chat']), 'INVALID_MESSAGE');
   });
 
   describe('regressions', () => {
@@ -601,6 +612,29 @@ describe('CompactCodec', () => {
   });
 
   describe('maxBytes', () => {
+    it('stops walking an oversized frame as soon as its bound passes the limit', () => {
+      // Validation would refuse the __proto__ key at the end; the size is refused first, early.
+      const items: unknown[] = new Array<unknown>(200_000).fill('x'.repeat(10));
+      items.push(protoKey(1));
+      expectThrowsCode(
+        () => new CompactCodec({ maxBytes: 1000 }).decode(['chat', items]),
+        'PAYLOAD_TOO_LARGE',
+      );
+      expectThrowsCode(() => new CompactCodec().decode(['chat', items]), 'INVALID_MESSAGE');
+    });
+
+    it('still validates a frame whose bound passed the limit but whose exact size fits', () => {
+      // Six bytes per character are counted until the exact measure: 'é' is two.
+      const frame = ['chat', { text: 'é'.repeat(100), bad: protoKey(1) }];
+      const size = Buffer.byteLength(JSON.stringify(['chat', { text: 'é'.repeat(100) }]));
+      expectThrowsCode(
+        () => new CompactCodec({ maxBytes: size + 40 }).decode(frame),
+        'INVALID_MESSAGE',
+      );
+      const fine = ['chat', { text: 'é'.repeat(100) }];
+      expect(new CompactCodec({ maxBytes: size }).decode(fine)).to.have.property('type', 'chat');
+    });
+
     const frame = ['chat', { text: 'é"\n😀', n: [1, -0.5, null, true] }];
     const size = Buffer.byteLength(JSON.stringify(frame));
 

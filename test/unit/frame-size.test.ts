@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import {
   exceedsBytes,
-  frameBytesBound,
+  frameSize,
   structuredBound,
   structuredSize,
   utf8Length,
@@ -367,40 +367,35 @@ describe('frame-size', () => {
     });
   });
 
-  describe('frameBytesBound()', () => {
-    it('is exact for binary frames', () => {
-      expect(frameBytesBound(new Uint8Array(7), Number.MAX_SAFE_INTEGER)).to.equal(7);
-      expect(frameBytesBound(Buffer.alloc(50).subarray(5, 8), Number.MAX_SAFE_INTEGER)).to.equal(3);
-    });
-
-    it('is at least the UTF-8 size of text frames, and at most 3 bytes per unit', () => {
-      for (const text of ['', 'ascii', 'é€', '😀😀', '\ud800', 'mixed é € 😀 \udfff']) {
-        const bound = frameBytesBound(text, Number.MAX_SAFE_INTEGER);
-        expect(bound, JSON.stringify(text)).to.be.at.least(textBytes(text));
-        expect(bound, JSON.stringify(text)).to.be.at.most(text.length * 3);
+  describe('frameSize()', () => {
+    it('is the byte length of binary frames and the UTF-16 length of text frames', () => {
+      expect(frameSize(new Uint8Array(7), Number.MAX_SAFE_INTEGER)).to.equal(7);
+      expect(frameSize(Buffer.alloc(50).subarray(5, 8), Number.MAX_SAFE_INTEGER)).to.equal(3);
+      for (const text of ['', 'ascii', 'é€', '😀😀', '\ud800']) {
+        expect(frameSize(text, Number.MAX_SAFE_INTEGER), JSON.stringify(text)).to.equal(
+          text.length,
+        );
       }
     });
 
-    it('is at least the JSON size of structured frames', () => {
+    it('is the exact JSON size of structured frames', () => {
       const next = seeded(7);
       for (let i = 0; i < 300; i++) {
         const frame = ['rand', randomValue(next, 0), randomValue(next, 0)];
-        expect(frameBytesBound(frame, Number.MAX_SAFE_INTEGER)).to.be.at.least(jsonBytes(frame));
+        expect(frameSize(frame, Number.MAX_SAFE_INTEGER)).to.equal(jsonBytes(frame));
       }
-      const fixed: StructuredFrame = ['chat', { text: 'héllo "x"\n😀', n: [1, -2.5, null] }];
-      expect(frameBytesBound(fixed, Number.MAX_SAFE_INTEGER)).to.be.at.least(jsonBytes(fixed));
     });
 
     it('stops soon after stopAbove, so a cyclic value ends too', () => {
       const cyclic: unknown[] = [];
       cyclic.push(cyclic, cyclic);
-      const bound = frameBytesBound([cyclic], 10_000);
-      expect(bound).to.be.above(10_000).and.below(20_000);
+      const size = frameSize([cyclic], 10_000);
+      expect(size).to.be.above(10_000).and.below(20_000);
     });
 
-    it('bounds a 100,000-deep structured frame without overflowing', () => {
+    it('measures a 100,000-deep structured frame without overflowing', () => {
       const deep = nestInArrays(100_000, 0);
-      expect(frameBytesBound(deep, Number.MAX_SAFE_INTEGER)).to.be.at.least(2 * 100_000 + 1);
+      expect(frameSize(deep, Number.MAX_SAFE_INTEGER)).to.equal(2 * 100_000 + 1);
     });
   });
 

@@ -1,11 +1,12 @@
 // Regression tests, each named after a defect found in review and fixed.
 import { expect } from 'chai';
-import { JsonCodec, type Codec } from 'plugsocket';
+import { JsonCodec, type AuthorizationResult, type Codec } from 'plugsocket';
 import { MemorySocket, MemorySocketServer } from 'plugsocket/memory';
 import { WsSocketServer } from 'plugsocket/ws';
 import {
   cleanUp,
   connectClient,
+  deferred,
   expectCode,
   flush,
   newClient,
@@ -161,5 +162,22 @@ describe('regressions', () => {
       );
     }
     expect(() => client.send({ type: 't', payload: 1, headers: {} })).not.to.throw();
+  });
+
+  it('a 400 KB text message sent while authorizing is kept (held text counts its length, not three bytes per character)', async () => {
+    const admit = deferred<AuthorizationResult>();
+    const { server, url } = await startServer({
+      authorization: { applyAuthorization: (o) => o, authorize: () => admit.promise },
+    });
+    const got: number[] = [];
+    server.onMessage((_id, m) => void got.push((m.payload as string).length));
+    const raw = await new RawClient().open(url);
+    raw.sendRaw(JSON.stringify({ k: 'msg', type: 'big', payload: 'x'.repeat(400_000) }));
+    await flush();
+    admit.resolve({ ok: true, principal: 'p' });
+    await flush();
+    await flush();
+    expect(raw.closes).to.deep.equal([]);
+    expect(got).to.deep.equal([400_000]);
   });
 });

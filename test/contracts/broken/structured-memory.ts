@@ -12,13 +12,17 @@ export const STRUCTURED_MEMORY_CAPABILITIES: TransportCapabilities = Object.free
 });
 
 /**
- * Copies a structured frame as a network would (the receiver shares nothing with the sender) and
- * hands it on as the memory adapter's own hooks type their frames. Those hooks are typed for text
+ * Carries a structured frame as a network of JSON values would: through JSON, so the receiver
+ * shares nothing with the sender and gets what JSON carries (a Date as its ISO string), as the
+ * port requires of a structured transport. Hands it on as the memory adapter's own hooks type
+ * their frames. Those hooks are typed for text
  * and binary (`MemorySocket` extends `AbstractSocket<Frame>`), but they only move frames along (a
  * `slice()` copy, shallow for an array), so an array reaches the peer's `message` event unchanged.
  */
 export function carry(frame: AnyFrame): Frame {
-  const copy: AnyFrame = Array.isArray(frame) ? structuredClone(frame) : frame;
+  const copy: AnyFrame = Array.isArray(frame)
+    ? (JSON.parse(JSON.stringify(frame)) as AnyFrame)
+    : frame;
   return copy as Frame;
 }
 

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { connect as tcpConnect, type Socket as NetSocket } from 'node:net';
 import type { Server, Socket } from 'socket.io';
 import { io as ioClient } from 'socket.io-client';
-import { SocketServer, type ServerConnection } from '../../../../src/index.js';
+import { SocketClient, SocketServer, type ServerConnection } from '../../../../src/index.js';
 import { Server as IoServer } from 'socket.io';
 import { WebSocket } from 'ws';
 import {
@@ -326,23 +326,52 @@ describe('SocketIoServer', () => {
       expect(strangerGot).to.deep.equal([]);
     });
 
-    it('are the reserved event v for a plain Socket.IO client, whose acknowledgement callback is left out', async () => {
+    it('sendMany does not reach an unlisted socket that left its own room (an app on its own io may do that)', async () => {
+      const { http, port } = await listenHttp();
+      fixture.defer(http, closeHttp);
+      const io = fixture.defer(new IoServer(http), (i) => i.close());
+      const server = fixture.server(new SocketIoServer({ io, namespace: '/rt' }));
+      const log = recordServer(server);
+      await server.listen();
+      const clients = [0, 1, 2].map(() => {
+        const client = fixture.client(new SocketIoSocket());
+        return { client, events: recordClient(client) };
+      });
+      for (const [index, { client }] of clients.entries()) {
+        await client.connect({ url: `http://${HOST}:${port}/rt` });
+        await waitFor(() => log.connections.length === index + 1, `connection ${index}`);
+      }
+      const leaver = log.connections[2].native;
+      await leaver.leave(leaver.id);
+      expect(server.sendMany(log.connections.slice(0, 2), ['most'])).to.equal(2);
+      await waitFor(
+        () => clients[0].events.messages.length === 1 && clients[1].events.messages.length === 1,
+        'two deliveries',
+      );
+      await delay(50);
+      expect(clients.map((c) => c.events.messages)).to.deep.equal([[['most']], [['most']], []]);
+    });
+
+    it('are the event v (spread) or l (one array) from a plain Socket.IO client, whose acknowledgement callback is left out, and l from the server', async () => {
       const server = fixture.server(own());
       const log = recordServer(server);
       const { url = '' } = await server.listen();
       const socket = fixture.defer(await rawClient(url), (s) => s.disconnect());
       const received: unknown[][] = [];
-      socket.on('v', (...args: unknown[]) => received.push(args));
+      socket.on('l', (...args: unknown[]) => received.push(args));
       await waitFor(() => log.connections.length === 1, 'the connection');
       socket.emit('v', 'chat', { a: 1 });
       socket.emit('v', 'chat', { a: 2 }, () => undefined);
+      socket.emit('l', ['chat', { a: 3 }]);
       server.send(log.connections[0], ['chat', { b: [1, 2] }]);
-      await waitFor(() => log.messages.length === 2 && received.length === 1, 'both ways');
+      await waitFor(() => log.messages.length === 3 && received.length === 1, 'both ways');
       expect(log.messages.map((m) => m.frame)).to.deep.equal([
         ['chat', { a: 1 }],
         ['chat', { a: 2 }],
+        ['chat', { a: 3 }],
       ]);
-      expect(received).to.deep.equal([['chat', { b: [1, 2] }]]);
+      // One argument, the frame: whatever Socket.IO appends after it (a recovery offset) is not part of it.
+      expect(received).to.deep.equal([[['chat', { b: [1, 2] }]]]);
     });
 
     it('let a plain Socket.IO client speak the plugsocket protocol with a SocketServer', async () => {
@@ -361,7 +390,7 @@ describe('SocketIoServer', () => {
         (s) => s.disconnect(),
       );
       const frames: unknown[][] = [];
-      socket.on('v', (...args: unknown[]) => frames.push(args));
+      socket.on('l', (frame: unknown[]) => frames.push(frame));
       await waitFor(() => frames.length === 1, 'the welcome');
       const [kind, version, id] = frames[0];
       expect([kind, version, typeof id]).to.deep.equal([3, 1, 'string']);
@@ -376,6 +405,41 @@ describe('SocketIoServer', () => {
       expect(frames[2]).to.deep.equal([0, 'echo', { from: id }, 2]);
       expect(frames[3][0]).to.equal(6);
       expect((frames[3][1] as { code: string }).code).to.equal('INVALID_MESSAGE');
+    });
+  });
+
+  describe("with Socket.IO's connection state recovery", () => {
+    it('keeps frames intact (Socket.IO appends an offset to server events) and broadcasts by rooms', async () => {
+      const transport = new SocketIoServer({
+        port: 0,
+        host: HOST,
+        serverOptions: { connectionStateRecovery: {} },
+      });
+      const server = new SocketServer(transport);
+      fixture.defer(server, (s) => s.shutdown());
+      const got: unknown[] = [];
+      server.onMessage((id, m) => {
+        got.push(m.payload);
+        server.broadcast({ type: 'echo', payload: m.payload });
+      });
+      const { url = '' } = await server.listen();
+      const clients = [0, 1, 2].map(() => {
+        const client = new SocketClient(new SocketIoSocket(), { url });
+        fixture.defer(client, (c) => c.disconnect());
+        return client;
+      });
+      for (const client of clients) await client.connect();
+      const echoes: unknown[][] = [[], [], []];
+      clients.forEach((client, i) => client.subscribe('echo', (p) => void echoes[i].push(p)));
+      clients[0].emit('say', { n: 1 });
+      await waitFor(() => echoes.every((e) => e.length === 1), 'the echo to everyone');
+      expect(got).to.deep.equal([{ n: 1 }]);
+      expect(echoes).to.deep.equal([[{ n: 1 }], [{ n: 1 }], [{ n: 1 }]]);
+      server.sendToClient(clients[1].id!, { type: 'echo', payload: 'only' });
+      server.broadcast({ type: 'echo', payload: 'most' }, { except: clients[2].id! });
+      await waitFor(() => echoes[0].length === 2 && echoes[1].length === 3, 'the last two');
+      await delay(50);
+      expect(echoes).to.deep.equal([[{ n: 1 }, 'most'], [{ n: 1 }, 'only', 'most'], [{ n: 1 }]]);
     });
   });
 
