@@ -49,7 +49,7 @@ export class JsonCodec implements Codec {
     } catch (error) {
       throw new PlugSocketError('INVALID_MESSAGE', 'frame is not valid JSON', { cause: error });
     }
-    if (SUSPICIOUS.test(text)) assertNoPrototypeKeys(value, 0);
+    if (SUSPICIOUS.test(text)) assertNoPrototypeKeys(value);
     return value;
   }
 }
@@ -62,29 +62,36 @@ export function decodeJsonText(frame: string | Uint8Array): unknown {
   return JSON_CODEC.decode(frame);
 }
 
-function assertNoPrototypeKeys(value: unknown, depth: number): void {
-  if (typeof value !== 'object' || value === null) return;
-  if (depth > 256) throw new PlugSocketError('INVALID_MESSAGE', 'frame is nested too deeply');
-  if (Array.isArray(value)) {
-    for (const item of value) assertNoPrototypeKeys(item, depth + 1);
-    return;
-  }
-  const record = value as Record<string, unknown>;
-  if (Object.prototype.hasOwnProperty.call(record, '__proto__')) {
-    throw new PlugSocketError('INVALID_MESSAGE', 'frame contains a forbidden "__proto__" key');
-  }
-  if (Object.prototype.hasOwnProperty.call(record, 'constructor')) {
-    const ctor = record.constructor;
-    if (
-      typeof ctor === 'object' &&
-      ctor !== null &&
-      Object.prototype.hasOwnProperty.call(ctor, 'prototype')
-    ) {
-      throw new PlugSocketError(
-        'INVALID_MESSAGE',
-        'frame contains a forbidden "constructor.prototype" key',
-      );
+/**
+ * Walks a parsed frame for prototype keys with an explicit stack, so any depth `JSON.parse`
+ * accepted is checked (as `CompactCodec` checks structured frames) without overflowing the stack.
+ */
+function assertNoPrototypeKeys(value: unknown): void {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item !== 'object' || item === null) continue;
+    if (Array.isArray(item)) {
+      for (let i = 0; i < item.length; i++) stack.push(item[i]);
+      continue;
     }
+    const record = item as Record<string, unknown>;
+    if (Object.prototype.hasOwnProperty.call(record, '__proto__')) {
+      throw new PlugSocketError('INVALID_MESSAGE', 'frame contains a forbidden "__proto__" key');
+    }
+    if (Object.prototype.hasOwnProperty.call(record, 'constructor')) {
+      const ctor = record.constructor;
+      if (
+        typeof ctor === 'object' &&
+        ctor !== null &&
+        Object.prototype.hasOwnProperty.call(ctor, 'prototype')
+      ) {
+        throw new PlugSocketError(
+          'INVALID_MESSAGE',
+          'frame contains a forbidden "constructor.prototype" key',
+        );
+      }
+    }
+    for (const key of Object.keys(record)) stack.push(record[key]);
   }
-  for (const key of Object.keys(record)) assertNoPrototypeKeys(record[key], depth + 1);
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { JsonCodec } from '../../src/index.js';
+import { JsonCodec, PlugSocketError } from '../../src/index.js';
 import { expectThrowsCode } from './support.js';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -148,9 +148,11 @@ describe('JsonCodec', () => {
       });
     });
 
-    it('rejects absurdly deep nesting on the inspecting path with INVALID_MESSAGE', () => {
+    it('accepts deep nesting on the inspecting path, as CompactCodec does, and still finds a deep __proto__', () => {
       const deep = `${'['.repeat(400)}"\\u0041"${']'.repeat(400)}`;
-      expectThrowsCode(() => codec.decode(deep), 'INVALID_MESSAGE');
+      expect(() => codec.decode(deep)).not.to.throw();
+      const deepProto = `${'['.repeat(400)}{"__proto__":1}${']'.repeat(400)}`;
+      expectThrowsCode(() => codec.decode(deepProto), 'INVALID_MESSAGE');
     });
 
     it('leaves Object.prototype untouched after decoding hostile input', () => {
@@ -169,5 +171,14 @@ describe('JsonCodec', () => {
       expect(Object.prototype).to.not.have.property('polluted');
       expect(Object.getPrototypeOf({})).to.equal(Object.prototype);
     });
+  });
+
+  it('checks prototype keys at any depth, like CompactCodec: 10,000 levels deep, without a stack overflow', () => {
+    const deep = (inner: string): string => '{"a":'.repeat(10_000) + inner + '}'.repeat(10_000);
+    const codec = new JsonCodec();
+    expect(() => codec.decode(deep('"prototype"'))).not.to.throw();
+    expect(() => codec.decode(deep('{"__proto__":1}')))
+      .to.throw(PlugSocketError)
+      .with.property('code', 'INVALID_MESSAGE');
   });
 });
