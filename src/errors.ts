@@ -13,8 +13,14 @@ export const ErrorCodes = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** An operation did not complete in the time allowed. */
   TIMEOUT: 'TIMEOUT',
-  /** No handler is registered for the requested message type. */
+  /** No handler is registered for the requested name on the side that was asked. */
   HANDLER_NOT_FOUND: 'HANDLER_NOT_FOUND',
+  /** The caller gave up: the request's `AbortSignal` aborted, or the requester cancelled it. */
+  ABORTED: 'ABORTED',
+  /** More requests are in flight than the limit allows (`maxRequestsInFlight`). */
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  /** The client a client-to-client request was addressed to is not connected. */
+  TARGET_OFFLINE: 'TARGET_OFFLINE',
   /** A frame exceeds the configured maximum size. */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   /** A frame could not be decoded, or decoded to something that is not a valid envelope. */

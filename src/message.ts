@@ -12,6 +12,11 @@ export interface SocketMessage<
   payload: Payload;
   /** Optional metadata (correlation ids, trace context, …). */
   headers?: Headers;
+  /**
+   * On a message a client receives that the server relayed from another client: that client's
+   * id. Set by the server only; ignored when sending.
+   */
+  from?: string;
 }
 
 /**

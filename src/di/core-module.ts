@@ -3,8 +3,9 @@ import type { AbstractSocket } from '../ports/abstract-socket.js';
 import type { AbstractSocketServer } from '../ports/abstract-socket-server.js';
 import type { AuthorizationStrategy } from '../ports/authorization-strategy.js';
 import type { Codec } from '../ports/codec.js';
-import { SocketClient, type SocketClientOptions } from '../socket-client.js';
-import { SocketServer, type SocketServerOptions } from '../socket-server.js';
+import { SocketClient, type SocketClientOptions } from '../client/socket-client.js';
+import { SocketServer } from '../server/socket-server.js';
+import type { SocketServerOptions } from '../server/options.js';
 import { TOKENS } from './tokens.js';
 
 /**

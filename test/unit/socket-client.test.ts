@@ -807,13 +807,43 @@ describe('SocketClient', () => {
       expect(await rejectionOf(client.leave('t'.repeat(257)))).to.be.instanceOf(TypeError);
     });
 
-    it('forgets joined topics when the connection closes', async () => {
+    it('keeps joined topics across a dropped connection and joins them again on the next connect()', async () => {
       const { server, url } = await startServer();
       const client = newClient(url);
       await client.connect();
       await client.join('red');
       await server.disconnect(client.id ?? '');
       await flush();
+      expect(client.state).to.equal('closed');
+      expect([...client.topics]).to.deep.equal(['red']);
+      await client.connect();
+      await flush();
+      expect(server.getSubscribers('red')).to.deep.equal([client.id]);
+    });
+
+    it('drops a topic the server refuses on re-join and reports why', async () => {
+      let allowed = true;
+      const { server, url } = await startServer({ canSubscribe: () => allowed });
+      const client = newClient(url);
+      const errors: string[] = [];
+      client.onError((error) => errors.push(error.code));
+      await client.connect();
+      await client.join('red');
+      await server.disconnect(client.id ?? '');
+      await flush();
+      allowed = false;
+      await client.connect();
+      await flush();
+      expect([...client.topics]).to.deep.equal([]);
+      expect(errors).to.deep.equal(['UNAUTHORIZED']);
+    });
+
+    it('forgets joined topics on disconnect()', async () => {
+      const { url } = await startServer();
+      const client = newClient(url);
+      await client.connect();
+      await client.join('red');
+      await client.disconnect();
       expect([...client.topics]).to.deep.equal([]);
     });
   });

@@ -681,11 +681,6 @@ describe('SocketServer', () => {
       ],
       ['a join without an id', () => JSON.stringify({ k: 'join', topic: 't' }), 'INVALID_MESSAGE'],
       [
-        'a join with an empty topic',
-        () => JSON.stringify({ k: 'join', id: 1, topic: '' }),
-        'INVALID_MESSAGE',
-      ],
-      [
         'a prototype-polluting frame',
         () => '{"k":"msg","type":"t","payload":{"__proto__":{"polluted":1}}}',
         'INVALID_MESSAGE',
@@ -723,6 +718,29 @@ describe('SocketServer', () => {
           [other.id, 'also-fine'],
         ]);
         expect(server.clientCount).to.equal(2);
+      });
+    }
+
+    // Regression: a malformed join drew a bare `error` frame while the client waited on its id.
+    for (const [name, frame] of [
+      ['a join with an empty topic', { k: 'join', id: 7, topic: '' }],
+      ['a leave whose topic is a number', { k: 'leave', id: 7, topic: 3 }],
+      ['a request without a name', { k: 'req', id: 7, payload: 1 }],
+    ] as const) {
+      it(`answers ${name} with a nack for its id, not a bare error frame`, async () => {
+        const { server, url } = await startServer();
+        const reported: ErrorCode[] = [];
+        server.onError((_id, error) => reported.push(error.code));
+        const { raw } = await welcomedRaw(url);
+        raw.sendJson(frame);
+        await flush();
+        expect(raw.ofKind('nack')).to.have.length(1);
+        const nack = raw.ofKind('nack')[0] as { id: number; error: { code: string } };
+        expect(nack.id).to.equal(7);
+        expect(nack.error.code).to.equal('INVALID_MESSAGE');
+        expect(raw.ofKind('error')).to.deep.equal([]);
+        expect(reported).to.deep.equal(['INVALID_MESSAGE']);
+        expect(raw.closes).to.deep.equal([]);
       });
     }
 

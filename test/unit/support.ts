@@ -6,6 +6,7 @@ import { MemorySocket, MemorySocketServer } from '../../adapters/memory/index.js
 import {
   PlugSocketError,
   SocketClient,
+  type AnySchema,
   SocketServer,
   type CloseInfo,
   type ConnectOptions,
@@ -87,7 +88,7 @@ export function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-const servers = new Set<SocketServer<Record<string, unknown>, Record<string, unknown>, never>>();
+const servers = new Set<SocketServer<AnySchema, never>>();
 const clients = new Set<SocketClient>();
 const rawSockets = new Set<MemorySocket>();
 
@@ -109,7 +110,7 @@ export async function cleanUp(): Promise<void> {
 
 /** A listening `SocketServer` on a fresh memory server. */
 export interface ServerFixture<P = unknown> {
-  readonly server: SocketServer<Record<string, unknown>, Record<string, unknown>, P>;
+  readonly server: SocketServer<AnySchema, P>;
   readonly adapter: MemorySocketServer;
   readonly url: string;
 }
@@ -119,12 +120,12 @@ export async function startServer<P = unknown>(
   options: SocketServerOptions<P> = {},
 ): Promise<ServerFixture<P>> {
   const adapter = new MemorySocketServer({ name: uniqueName('server') });
-  const server = new SocketServer<Record<string, unknown>, Record<string, unknown>, P>(
+  const server = new SocketServer<AnySchema, P>(
     adapter,
     options,
   );
   servers.add(
-    server as unknown as SocketServer<Record<string, unknown>, Record<string, unknown>, never>,
+    server as unknown as SocketServer<AnySchema, never>,
   );
   const address = await server.listen();
   return { server, adapter, url: address.url ?? '' };

@@ -1,4 +1,4 @@
-import type { Unsubscribe } from './ports/types.js';
+import type { Unsubscribe } from '../ports/types.js';
 
 /**
  * An ordered list of callbacks for one domain event. A callback that throws does not stop the

@@ -1,0 +1,540 @@
+import type { Observable } from 'rxjs';
+import { PlugSocketError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { MessageOf, SocketMessage } from '../message.js';
+import { namespacePrefix } from '../namespace-path.js';
+import type { AbstractSocket } from '../ports/abstract-socket.js';
+import { AllowAllAuthorization, type AuthorizationStrategy } from '../ports/authorization-strategy.js';
+import { assertValidClose, CloseCodes } from '../ports/close.js';
+import type { Codec } from '../ports/codec.js';
+import type { AnyFrame, CloseInfo, ConnectOptions, Unsubscribe } from '../ports/types.js';
+import { assertName, messageEnvelope, type RequestTarget, type ServerEnvelope } from '../protocol/envelope.js';
+import { createClientFrameReader, type FrameReader } from '../protocol/frame-reader.js';
+import type {
+  AnySchema,
+  ClientHandlers,
+  ClientMessages,
+  HandlerName,
+  PayloadOf,
+  ResultOf,
+  Schema,
+  ServerHandlers,
+  ServerMessages,
+} from '../schema.js';
+import { EventListeners } from '../shared/event-listeners.js';
+import { Listeners } from '../shared/listeners.js';
+import { SafeObservable, SafeSubject } from '../shared/safe-observable.js';
+import { ClientEvents, type ServerEventListener } from './client-events.js';
+import {
+  ClientRequests,
+  type ClientHandlerContext,
+  type ClientRequestHandler,
+  type ClientRequestOptions,
+} from './client-requests.js';
+import { ClientNamespace } from './client-namespace.js';
+import { ConnectionAttempt } from './connection-attempt.js';
+
+/** Life cycle of a {@link SocketClient}. */
+export type ClientState = 'idle' | 'connecting' | 'open' | 'closing' | 'closed';
+
+/** Options of {@link SocketClient}. */
+export interface SocketClientOptions {
+  /** Where the server listens, in the transport's scheme (`ws://…`, `http://…`, `memory://…`). */
+  url: string;
+  /** Extra handshake headers. */
+  headers?: Record<string, string>;
+  /** Extra query parameters. */
+  query?: Record<string, string>;
+  /** Credentials sent with the handshake (strategies may add to them). */
+  auth?: Record<string, unknown>;
+  /** Adds credentials on every connect. @default none (`AllowAllAuthorization`) */
+  authorization?: AuthorizationStrategy;
+  /**
+   * Frame format. @default `CompactCodec` on transports that declare `supports.structured`,
+   * `JsonCodec` on the others. Both read text frames, so either side may differ.
+   */
+  codec?: Codec;
+  /**
+   * Milliseconds for the whole connect: transport handshake, authorization and the server's
+   * welcome. After that `connect()` rejects with `CONNECTION_FAILED`.
+   * @default 10000
+   */
+  connectTimeout?: number;
+  /** Milliseconds `request`, `join` and `leave` wait for an answer before `TIMEOUT`. @default 10000 */
+  requestTimeout?: number;
+  /**
+   * Requests in flight at once, each way: this client's own (more reject with
+   * `TOO_MANY_REQUESTS`) and those it is handling (more are answered with it).
+   * @default 256
+   */
+  maxRequestsInFlight?: number;
+  /** Largest frame accepted from the server, in bytes. @default 16777216 (16 MiB) */
+  maxPayload?: number;
+  /** Diagnostics. @default silent */
+  logger?: Logger;
+}
+
+/**
+ * The client: connects to a `SocketServer` over any {@link AbstractSocket} transport; sends and
+ * receives typed messages, makes and answers requests (to and from the server, and to other
+ * clients through it), and joins topics. A facade over a connect attempt, its requests and its
+ * events.
+ *
+ * @typeParam S what server and clients say to each other (a {@link Schema}), shared with the server.
+ *
+ * @example
+ * ```ts
+ * const client = new SocketClient(new WsSocket(), { url: 'ws://127.0.0.1:8080' });
+ * client.events.on('said', (payload) => render(payload));
+ * await client.connect();
+ * const sum = await client.request('add', { a: 1, b: 2 });
+ * ```
+ */
+export class SocketClient<S extends Schema = AnySchema> {
+  readonly #adapter: AbstractSocket;
+  readonly #options: SocketClientOptions;
+  readonly #reader: FrameReader<ServerEnvelope>;
+  readonly #auth: AuthorizationStrategy;
+  readonly #connectTimeout: number;
+  readonly #logger: Logger;
+  readonly #requests: ClientRequests;
+  #state: ClientState = 'idle';
+  #id: string | undefined;
+  #connecting: Promise<void> | undefined;
+  #attempt: ConnectionAttempt | undefined;
+  #userClose = false;
+  readonly #topics = new Set<string>();
+
+  readonly #onOpen = new Listeners<() => void>((e) => this.#threw(e));
+  readonly #onClose = new Listeners<(info: CloseInfo) => void>((e) => this.#threw(e));
+  readonly #onMessage = new Listeners<(message: MessageOf<ServerMessages<S>>) => void>((e) => this.#threw(e));
+  readonly #onError = new Listeners<(error: PlugSocketError) => void>((e) =>
+    this.#logger.error('onError handler threw', { error: e }),
+  );
+  readonly #observerThrew = (error: unknown): void =>
+    this.#report(new PlugSocketError('SERVER_ERROR', 'an observer threw', { cause: error }));
+  readonly #list = new EventListeners<ServerEventListener<never>, (type: string, payload: unknown, message: SocketMessage) => void>(
+    (error, name) =>
+      this.#report(new PlugSocketError('SERVER_ERROR', `a listener of "${name}" threw`, { cause: error })),
+    (name, count) => this.#logger.warn(`"${name}" has ${count} listeners: a likely leak`, { name, count }),
+  );
+  /** The messages this client receives, by type, with the `EventEmitter` surface. */
+  readonly events = new ClientEvents<ServerMessages<S>>(this.#list);
+  #state$ = new SafeSubject<ClientState>(this.#observerThrew, () => this.#state);
+  #message$ = new SafeSubject<MessageOf<ServerMessages<S>>>(this.#observerThrew);
+
+  constructor(adapter: AbstractSocket, options: SocketClientOptions) {
+    if (adapter === null || typeof adapter !== 'object' || typeof adapter.connect !== 'function') {
+      throw new TypeError('SocketClient needs an AbstractSocket adapter');
+    }
+    if (options === null || typeof options !== 'object' || typeof options.url !== 'string') {
+      throw new TypeError('SocketClient needs options with a url string');
+    }
+    this.#adapter = adapter;
+    this.#options = options;
+    this.#auth = options.authorization ?? new AllowAllAuthorization();
+    this.#connectTimeout = options.connectTimeout ?? 10_000;
+    this.#reader = createClientFrameReader({
+      supports: adapter.supports,
+      codec: options.codec,
+      maxPayload: options.maxPayload ?? 16 * 1024 * 1024,
+      owner: 'SocketClient',
+    });
+    this.#logger = options.logger ?? silentLogger;
+    this.#requests = new ClientRequests(
+      { send: (envelope) => this.#sendEnvelope(envelope), report: (error) => this.#report(error) },
+      options.requestTimeout ?? 10_000,
+      options.maxRequestsInFlight ?? 256,
+    );
+  }
+
+  /** The transport this client runs on. */
+  get adapter(): AbstractSocket {
+    return this.#adapter;
+  }
+
+  /** The current state. */
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  /** True once the server has admitted this client, until it closes. */
+  get isConnected(): boolean {
+    return this.#state === 'open';
+  }
+
+  /** The id the server assigned in this session; undefined before the first welcome. */
+  get id(): string | undefined {
+    return this.#id;
+  }
+
+  /**
+   * The topics this client is in. They survive a dropped connection and are joined again on the
+   * next `connect()`; `disconnect()` forgets them.
+   */
+  get topics(): ReadonlySet<string> {
+    return this.#topics;
+  }
+
+  /** The state, as a stream that replays the current value. Completes after `disconnect()`. */
+  get state$(): Observable<ClientState> {
+    return this.#state$.observable;
+  }
+
+  /**
+   * Every application message, as a stream. Completes after `disconnect()`. An observer that
+   * throws is reported on {@link onError} and never ends the process.
+   */
+  get message$(): Observable<MessageOf<ServerMessages<S>>> {
+    return this.#message$.observable;
+  }
+
+  /** The payloads of messages of `type`, as a stream. Completes after `disconnect()`. */
+  on$<K extends keyof ServerMessages<S> & string>(type: K): Observable<ServerMessages<S>[K]> {
+    return new SafeObservable<ServerMessages<S>[K]>(this.#observerThrew, (subscriber) => {
+      const listener: ServerEventListener<never> = (payload) => subscriber.next(payload as ServerMessages<S>[K]);
+      this.#list.on(type, listener);
+      const done = this.#message$.observable.subscribe({ complete: () => subscriber.complete() });
+      return () => {
+        this.#list.off(type, listener);
+        done.unsubscribe();
+      };
+    });
+  }
+
+  /**
+   * Connects and resolves once the server has admitted this client, joining again the topics it
+   * was in. Calling it while a connect is in progress returns the same promise; while connected
+   * it resolves at once.
+   * @throws {PlugSocketError} `CONNECTION_FAILED` (unreachable, refused, timed out),
+   *   `AUTHENTICATION_FAILED` or `UNAUTHORIZED` (refused by the server's strategy).
+   */
+  connect(): Promise<void> {
+    if (this.#state === 'open') return Promise.resolve();
+    if (this.#connecting !== undefined) return this.#connecting;
+    if (this.#state === 'closing') {
+      return Promise.reject(new PlugSocketError('INVALID_STATE', 'connect() called while closing'));
+    }
+    this.#connecting = this.#connect().finally(() => (this.#connecting = undefined));
+    return this.#connecting;
+  }
+
+  /**
+   * Closes the connection and resolves when it is closed. Idempotent. Forgets the topics and
+   * completes the streams; a later `connect()` starts new ones.
+   * @param code @default 1000
+   * @param reason @default ''
+   */
+  async disconnect(code: number = CloseCodes.NORMAL, reason = ''): Promise<void> {
+    assertValidClose(code, reason);
+    this.#userClose = true;
+    this.#attempt?.abort(new PlugSocketError('CONNECTION_FAILED', 'connect aborted by disconnect()'));
+    if (this.#state === 'open') this.#setState('closing');
+    await this.#adapter.disconnect(code, reason);
+    if (this.#connecting !== undefined) await this.#connecting.catch(() => undefined);
+    this.#finishClose(undefined);
+  }
+
+  /**
+   * Sends one message.
+   * @throws {PlugSocketError} `NOT_CONNECTED` when the client is not connected.
+   * @throws {TypeError} for a bad type or headers.
+   */
+  send(message: MessageOf<ClientMessages<S>>): void {
+    const envelope = messageEnvelope(message as SocketMessage);
+    if (this.#state !== 'open') throw new PlugSocketError('NOT_CONNECTED', `cannot send while ${this.#state}`);
+    this.#adapter.send(this.#reader.codec.encode(envelope));
+  }
+
+  /** Shorthand for `send({ type, payload, headers })`. */
+  emit<K extends keyof ClientMessages<S> & string>(type: K, payload: ClientMessages<S>[K], headers?: Record<string, unknown>): void {
+    this.send((headers === undefined ? { type, payload } : { type, payload, headers }) as MessageOf<ClientMessages<S>>);
+  }
+
+  /**
+   * Calls `handler(payload, message)` for every message of `type` (as `events.on`).
+   * @returns a function that removes this handler.
+   */
+  subscribe<K extends keyof ServerMessages<S> & string>(
+    type: K,
+    handler: (payload: ServerMessages<S>[K], message: SocketMessage<ServerMessages<S>[K]>) => void,
+  ): Unsubscribe {
+    this.events.on(type, handler);
+    return () => this.events.off(type, handler);
+  }
+
+  /**
+   * Calls the server's handler `name` and resolves with its result.
+   * @throws {PlugSocketError} `HANDLER_NOT_FOUND`, `TIMEOUT`, `ABORTED`, `NOT_CONNECTED` (not
+   *   connected, or the connection closed while waiting), `TOO_MANY_REQUESTS`, `UNAUTHORIZED`
+   *   (refused by middleware), or the code a handler threw; `SERVER_ERROR` for anything else.
+   */
+  request<K extends HandlerName<ServerHandlers<S>>>(
+    name: K,
+    payload: PayloadOf<ServerHandlers<S>, K>,
+    options: ClientRequestOptions = {},
+  ): Promise<ResultOf<ServerHandlers<S>, K>> {
+    return this.#call(name, payload, options, undefined) as Promise<ResultOf<ServerHandlers<S>, K>>;
+  }
+
+  /**
+   * Calls handler `name` of another client, through the server: `target` is a client id, or
+   * `{ user }` for the most recently connected client of that principal id.
+   * @throws {PlugSocketError} `TARGET_OFFLINE`, `HANDLER_NOT_FOUND`, `TIMEOUT`, `UNAUTHORIZED`
+   *   (the server's `canRequest` refused), and the errors of {@link request}.
+   */
+  requestClient<K extends HandlerName<ClientHandlers<S>>>(
+    target: RequestTarget,
+    name: K,
+    payload: PayloadOf<ClientHandlers<S>, K>,
+    options: ClientRequestOptions = {},
+  ): Promise<ResultOf<ClientHandlers<S>, K>> {
+    if (typeof target === 'string') assertName(target, 'target client id');
+    else if (typeof target !== 'object' || target === null) throw new TypeError('target must be a client id or { user }');
+    else assertName(target.user, 'target user');
+    return this.#call(name, payload, options, typeof target === 'string' ? target : { user: target.user }) as Promise<
+      ResultOf<ClientHandlers<S>, K>
+    >;
+  }
+
+  /**
+   * Answers requests `name` from the server or from other clients with `handler(payload, ctx)`'s
+   * result (which may be a promise). A `PlugSocketError` it throws crosses with its code.
+   * @throws {Error} when `name` already has a handler.
+   */
+  handle<K extends HandlerName<ClientHandlers<S>>>(
+    name: K,
+    handler: (
+      payload: PayloadOf<ClientHandlers<S>, K>,
+      ctx: ClientHandlerContext,
+    ) => ResultOf<ClientHandlers<S>, K> | Promise<ResultOf<ClientHandlers<S>, K>>,
+  ): this {
+    assertName(name, 'handler name');
+    this.#requests.handle(name, handler as ClientRequestHandler);
+    return this;
+  }
+
+  /** Removes the handler of `name`. @returns false if there was none. */
+  removeHandler(name: string): boolean {
+    return this.#requests.removeHandler(name);
+  }
+
+  /**
+   * Asks the server to subscribe this client to `topic`.
+   * @throws {PlugSocketError} `UNAUTHORIZED` when the server refuses, `TIMEOUT` when it does not
+   *   answer in `requestTimeout`, `NOT_CONNECTED` when the connection closes first.
+   */
+  async join(topic: string): Promise<void> {
+    await this.#topic('join', topic);
+    // The answer and a close may arrive together: a closed session keeps no topics.
+    if (this.#state === 'open') this.#topics.add(topic);
+  }
+
+  /** Asks the server to remove this client from `topic`. Same errors as {@link join}. */
+  async leave(topic: string): Promise<void> {
+    await this.#topic('leave', topic);
+    this.#topics.delete(topic);
+  }
+
+  /** A view of this client whose names get the namespace's prefix: `ns('/chat').emit('say', …)`. */
+  ns(path: string): ClientNamespace {
+    return new ClientNamespace(this as unknown as SocketClient, namespacePrefix('', path));
+  }
+
+  /** Called when the server has admitted this client. */
+  onOpen(handler: () => void): Unsubscribe {
+    return this.#onOpen.add(handler);
+  }
+
+  /** Called when an admitted connection has closed, with the code and reason. */
+  onClose(handler: (info: CloseInfo) => void): Unsubscribe {
+    return this.#onClose.add(handler);
+  }
+
+  /** Called for every application message, after the per-type listeners. */
+  onMessage(handler: (message: MessageOf<ServerMessages<S>>) => void): Unsubscribe {
+    return this.#onMessage.add(handler);
+  }
+
+  /** Called for errors the server reported, frames this client could not read, and listeners that threw. */
+  onError(handler: (error: PlugSocketError) => void): Unsubscribe {
+    return this.#onError.add(handler);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #call(name: string, payload: unknown, options: ClientRequestOptions, to: RequestTarget | undefined): Promise<unknown> {
+    try {
+      assertName(name, 'request name');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    if (this.#state !== 'open') {
+      return Promise.reject(new PlugSocketError('NOT_CONNECTED', `cannot request "${name}" while ${this.#state}`));
+    }
+    return this.#requests.request(name, payload, options, to);
+  }
+
+  #topic(kind: 'join' | 'leave', topic: string): Promise<void> {
+    try {
+      assertName(topic, 'topic');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    if (this.#state !== 'open') {
+      return Promise.reject(new PlugSocketError('NOT_CONNECTED', `cannot ${kind} while ${this.#state}`));
+    }
+    return this.#requests.topic(kind, topic);
+  }
+
+  #sendEnvelope(envelope: object): boolean {
+    if (this.#state !== 'open') return false;
+    return this.#adapter.send(this.#reader.codec.encode(envelope));
+  }
+
+  async #connect(): Promise<void> {
+    this.#userClose = false;
+    if (this.#state$.closed) this.#state$ = new SafeSubject<ClientState>(this.#observerThrew, () => this.#state);
+    if (this.#message$.closed) this.#message$ = new SafeSubject(this.#observerThrew);
+    this.#setState('connecting');
+    const attempt = new ConnectionAttempt({
+      adapter: this.#adapter,
+      authorization: this.#auth,
+      timeout: this.#connectTimeout,
+      base: () => this.#connectOptions(),
+    });
+    this.#attempt = attempt;
+    this.#attach();
+    try {
+      await attempt.run();
+    } catch (error) {
+      this.#attempt = undefined;
+      this.#detach();
+      // Leave the transport closed: gracefully when the user asked (disconnect() is closing it),
+      // at once otherwise, so a dead server cannot make connect() outlive its timeout.
+      if (this.#userClose) await this.#adapter.disconnect().catch(() => undefined);
+      else this.#adapter.terminate();
+      this.#setState('closed');
+      throw PlugSocketError.from(error, 'CONNECTION_FAILED');
+    }
+    this.#attempt = undefined;
+    this.#id = attempt.id;
+    this.#setState('open');
+    this.#onOpen.call();
+    // The server may admit and close at once (e.g. kick on connect): report that close now.
+    if (attempt.closedAfterWelcome !== undefined) this.#finishClose(attempt.closedAfterWelcome);
+    else this.#rejoin();
+  }
+
+  #connectOptions(): ConnectOptions {
+    const o = this.#options;
+    return {
+      url: o.url,
+      timeout: this.#connectTimeout,
+      ...(o.headers && { headers: { ...o.headers } }),
+      ...(o.query && { query: { ...o.query } }),
+      ...(o.auth && { auth: { ...o.auth } }),
+    };
+  }
+
+  /** Joins again the topics a dropped connection left; a refusal drops the topic and is reported. */
+  #rejoin(): void {
+    for (const topic of this.#topics) {
+      this.#requests.topic('join', topic).catch((error: unknown) => {
+        this.#topics.delete(topic);
+        this.#report(PlugSocketError.from(error));
+      });
+    }
+  }
+
+  #attach(): void {
+    this.#adapter.on('message', this.#handleFrame);
+    this.#adapter.on('close', this.#handleClose);
+    this.#adapter.on('error', this.#report);
+  }
+
+  #detach(): void {
+    this.#adapter.off('message', this.#handleFrame);
+    this.#adapter.off('close', this.#handleClose);
+    this.#adapter.off('error', this.#report);
+  }
+
+  readonly #handleFrame = (frame: AnyFrame): void => {
+    let envelope: ServerEnvelope;
+    try {
+      envelope = this.#reader.read(frame);
+    } catch (error) {
+      const e = PlugSocketError.from(error, 'INVALID_MESSAGE');
+      const requestId = (error as { requestId?: unknown }).requestId;
+      if (typeof requestId === 'number') this.#sendEnvelope({ k: 'nack', id: requestId, error: e.toJSON() });
+      this.#report(e);
+      return;
+    }
+    switch (envelope.k) {
+      case 'msg': {
+        const { type, payload, headers, from } = envelope;
+        const message: SocketMessage = { type, payload };
+        if (headers !== undefined) message.headers = headers;
+        if (from !== undefined) message.from = from;
+        this.#list.emit(type, [payload as never, message as never], [type, payload, message]);
+        if (this.#onMessage.size > 0) this.#onMessage.call(message as MessageOf<ServerMessages<S>>);
+        if (this.#message$.observed) this.#message$.next(message as MessageOf<ServerMessages<S>>);
+        return;
+      }
+      case 'welcome':
+        this.#attempt?.welcome(envelope);
+        return;
+      case 'ack':
+        this.#requests.answered(envelope.id, undefined, envelope.result);
+        return;
+      case 'nack':
+        this.#requests.answered(envelope.id, PlugSocketError.fromWire(envelope.error), undefined);
+        return;
+      case 'req':
+        this.#requests.incoming(envelope);
+        return;
+      case 'cancel':
+        this.#requests.cancelled(envelope.id);
+        return;
+      case 'error':
+        this.#report(PlugSocketError.fromWire(envelope.error));
+        return;
+    }
+  };
+
+  readonly #handleClose = (info: CloseInfo): void => {
+    const attempt = this.#attempt;
+    if (attempt === undefined) this.#finishClose(info);
+    else attempt.closed(info);
+  };
+
+  #finishClose(info: CloseInfo | undefined): void {
+    const wasOpen = this.#state === 'open' || this.#state === 'closing';
+    this.#detach();
+    this.#requests.connectionLost();
+    if (this.#userClose) this.#topics.clear();
+    if (this.#state !== 'closed') this.#setState('closed');
+    // `info` is undefined only when called from disconnect() after the transport's own close
+    // event has already been handled (the port emits `close` exactly once).
+    if (wasOpen && info !== undefined) this.#onClose.call(info);
+    if (this.#userClose) {
+      this.#state$.complete();
+      this.#message$.complete();
+    }
+  }
+
+  #setState(state: ClientState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#state$.next(state);
+  }
+
+  readonly #report = (error: PlugSocketError): void => {
+    this.#logger.debug('error', { code: error.code, message: error.message });
+    this.#onError.call(error);
+  };
+
+  #threw(error: unknown): void {
+    this.#report(new PlugSocketError('SERVER_ERROR', 'a handler threw', { cause: error }));
+  }
+}

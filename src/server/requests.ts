@@ -1,0 +1,407 @@
+import { PlugSocketError } from '../errors.js';
+import type { RequestEnvelope } from '../protocol/envelope.js';
+import { PendingRequests } from '../shared/pending-requests.js';
+import { isPromiseLike, sendNack, type ServerCore } from './core.js';
+import { isDone, runChain, type InboundContext, type Middleware } from './middleware.js';
+import type { MiddlewareStack } from './middleware-stack.js';
+import type { ConnectedClient, Session } from './session.js';
+
+/** A server handler: answers a client's `request(name, payload)`. */
+export type RequestHandler<P = unknown, T = unknown, R = unknown> = (
+  payload: T,
+  ctx: InboundContext<P>,
+) => R | Promise<R>;
+
+/** Options of a request the server makes of a client. */
+export interface RequestOptions {
+  /** Milliseconds to wait for the answer. @default the server's `requestTimeout` */
+  timeout?: number;
+  /** Gives up (`ABORTED`) when it aborts; the client is told to stop. */
+  signal?: AbortSignal;
+}
+
+/** What a request to many clients gathered, by client id. */
+export interface BroadcastReplies<R = unknown> {
+  /** The answers, by the id of the client that gave them. */
+  readonly results: Map<string, R>;
+  /** The clients that answered with an error, or left before answering. */
+  readonly errors: Map<string, PlugSocketError>;
+  /** The clients that did not answer in time. */
+  readonly timedOut: string[];
+}
+
+/** Request options of the server, as the facade resolved them. */
+export interface ServerRequestSettings<P> {
+  timeout: number;
+  maxInFlight: number;
+  canRequest:
+    | ((from: ConnectedClient<P>, to: ConnectedClient<P>, name: string) => boolean | Promise<boolean>)
+    | undefined;
+}
+
+interface HandlerEntry<P> {
+  readonly fn: RequestHandler<P>;
+  readonly middleware: readonly Middleware<P>[];
+}
+
+/** The context a handler and its middleware get for one request or message. */
+export class Call<P> implements InboundContext<P> {
+  /** Set once the chain reached the handler (which then answers). */
+  reachedHandler = false;
+  answered = false;
+
+  constructor(
+    readonly kind: 'message' | 'request',
+    readonly name: string,
+    public payload: unknown,
+    readonly headers: Record<string, unknown> | undefined,
+    readonly session: Session<P>,
+    readonly signal: AbortSignal,
+    private readonly answer: ((error: PlugSocketError | undefined, result?: unknown) => void) | undefined,
+  ) {}
+
+  get clientId(): string {
+    return this.session.id;
+  }
+
+  get principal(): P {
+    return this.session.principal;
+  }
+
+  get client(): ConnectedClient<P> {
+    return this.session;
+  }
+
+  get<T = unknown>(key: string): T | undefined {
+    return this.session.get<T>(key);
+  }
+
+  set(key: string, value: unknown): void {
+    this.session.set(key, value);
+  }
+
+  reply(result?: unknown): void {
+    this.#settle(undefined, result);
+  }
+
+  /** @internal */
+  fail(error: PlugSocketError): void {
+    this.#settle(error);
+  }
+
+  #settle(error: PlugSocketError | undefined, result?: unknown): void {
+    if (this.answered || this.answer === undefined) return;
+    this.answered = true;
+    this.answer(error, result);
+  }
+}
+
+/**
+ * @internal Request/response on the server: handlers for clients' requests (with middleware,
+ * an abort signal and a bound on requests in flight per client), requests to clients, requests
+ * to many clients that gather every answer, and client-to-client requests forwarded through the
+ * server. Every request id the server makes comes from one counter, so a request to many clients
+ * is one frame, encoded once.
+ */
+export class ServerRequests<P> {
+  readonly #handlers = new Map<string, HandlerEntry<P>>();
+  #nextId = 1;
+  readonly #makeId = (): number => {
+    const id = this.#nextId;
+    this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
+    return id;
+  };
+
+  constructor(
+    private readonly core: ServerCore<P>,
+    private readonly middleware: MiddlewareStack<P>,
+    private readonly settings: ServerRequestSettings<P>,
+  ) {}
+
+  /** The server's `requestTimeout`. */
+  get defaultTimeout(): number {
+    return this.settings.timeout;
+  }
+
+  // ---------------------------------------------------------------- handlers
+
+  handle(name: string, fn: RequestHandler<P>, middleware: readonly Middleware<P>[]): void {
+    if (typeof fn !== 'function') throw new TypeError('handler must be a function');
+    for (const m of middleware)
+      if (typeof m !== 'function') throw new TypeError('middleware must be a function');
+    if (this.#handlers.has(name)) throw new Error(`a handler for "${name}" is already registered`);
+    this.#handlers.set(name, { fn, middleware: [...middleware] });
+  }
+
+  remove(name: string): boolean {
+    return this.#handlers.delete(name);
+  }
+
+  has(name: string): boolean {
+    return this.#handlers.has(name);
+  }
+
+  names(): string[] {
+    return [...this.#handlers.keys()];
+  }
+
+  /** A client's `req` frame (its `to` already handled by {@link forward}). */
+  incoming(session: Session<P>, envelope: RequestEnvelope): void {
+    const { id } = envelope;
+    const incoming = (session.incoming ??= new Map());
+    if (incoming.has(id)) {
+      sendNack(this.core, session, id, new PlugSocketError('INVALID_MESSAGE', `request id ${id} is already in flight`));
+      return;
+    }
+    if (incoming.size >= this.settings.maxInFlight) {
+      sendNack(
+        this.core,
+        session,
+        id,
+        new PlugSocketError(
+          'TOO_MANY_REQUESTS',
+          `at most ${this.settings.maxInFlight} requests may be in flight`,
+        ),
+      );
+      return;
+    }
+    const controller = new AbortController();
+    incoming.set(id, controller);
+    if (envelope.to !== undefined) {
+      void this.#forward(session, envelope, controller.signal);
+      return;
+    }
+    const entry = this.#handlers.get(envelope.name);
+    const call = new Call<P>(
+      'request',
+      envelope.name,
+      envelope.payload,
+      envelope.headers,
+      session,
+      controller.signal,
+      (error, result) => this.#answer(session, id, controller, error, result),
+    );
+    const chain = this.middleware.chainFor(envelope.name, entry?.middleware);
+    const last = (ctx: Call<P>): void | Promise<void> => {
+      ctx.reachedHandler = true;
+      if (entry === undefined) {
+        ctx.fail(new PlugSocketError('HANDLER_NOT_FOUND', `no handler for "${envelope.name}"`));
+        return;
+      }
+      return this.#runHandler(entry, ctx);
+    };
+    let result: void | Promise<void>;
+    try {
+      result = chain.length === 0 ? last(call) : runChain(chain, call, last);
+    } catch (error) {
+      this.#failed(call, error);
+      return;
+    }
+    if (isDone(result)) this.#chainEnded(call);
+    else
+      (result as Promise<void>).then(
+        () => this.#chainEnded(call),
+        (error: unknown) => this.#failed(call, error),
+      );
+  }
+
+  #runHandler(entry: HandlerEntry<P>, call: Call<P>): void | Promise<void> {
+    const value = entry.fn(call.payload, call);
+    if (!isPromiseLike(value)) {
+      call.reply(value);
+      return;
+    }
+    return Promise.resolve(value).then(
+      (result) => call.reply(result),
+      (error: unknown) => this.#failed(call, error),
+    );
+  }
+
+  /** The chain finished: a request nothing answered was refused by middleware. */
+  #chainEnded(call: Call<P>): void {
+    if (!call.answered && !call.reachedHandler)
+      call.fail(new PlugSocketError('UNAUTHORIZED', `request "${call.name}" was refused`));
+  }
+
+  /** A handler or middleware threw: typed errors cross as they are, others as SERVER_ERROR. */
+  #failed(call: Call<P>, error: unknown): void {
+    if (PlugSocketError.is(error)) {
+      call.fail(error);
+      return;
+    }
+    this.core.report(
+      call.clientId,
+      new PlugSocketError('SERVER_ERROR', `handler "${call.name}" failed`, { cause: error }),
+    );
+    call.fail(new PlugSocketError('SERVER_ERROR', 'the request failed on the server'));
+  }
+
+  #answer(
+    session: Session<P>,
+    id: number,
+    controller: AbortController,
+    error: PlugSocketError | undefined,
+    result: unknown,
+  ): void {
+    // Gone or cancelled: nobody waits for this answer.
+    if (session.incoming?.get(id) !== controller) return;
+    session.incoming.delete(id);
+    if (controller.signal.aborted || session.status !== 'open') return;
+    if (error !== undefined) {
+      sendNack(this.core, session, id, error);
+      return;
+    }
+    try {
+      this.core.router.toSession(session, result === undefined ? { k: 'ack', id } : { k: 'ack', id, result });
+    } catch (encodeError) {
+      // A result JSON cannot carry (a cycle, a BigInt): the client still gets an answer.
+      this.core.report(
+        session.id,
+        new PlugSocketError('SERVER_ERROR', 'a handler result could not be encoded', {
+          cause: encodeError,
+        }),
+      );
+      sendNack(this.core, session, id, new PlugSocketError('SERVER_ERROR', 'the request failed on the server'));
+    }
+  }
+
+  /** The client gave up on its request `id`. */
+  cancelled(session: Session<P>, id: number): void {
+    const controller = session.incoming?.get(id);
+    if (controller === undefined) return;
+    session.incoming?.delete(id);
+    controller.abort();
+  }
+
+  // ---------------------------------------------------------------- the server asks
+
+  /** Asks one client; resolves with its answer. */
+  request(
+    session: Session<P>,
+    name: string,
+    payload: unknown,
+    options: RequestOptions = {},
+    from?: string,
+    headers?: Record<string, unknown>,
+  ): Promise<unknown> {
+    const outgoing = (session.outgoing ??= new PendingRequests(this.settings.maxInFlight, this.#makeId));
+    return outgoing.start(
+      {
+        timeout: options.timeout ?? this.settings.timeout,
+        signal: options.signal,
+        what: `request "${name}" to client ${session.id}`,
+        onGiveUp: (id) => this.#cancel(session, id),
+      },
+      (id) => {
+        const envelope: Record<string, unknown> = { k: 'req', id, name };
+        if (payload !== undefined) envelope.payload = payload;
+        if (headers !== undefined) envelope.headers = headers;
+        if (from !== undefined) envelope.from = from;
+        this.core.router.toSession(session, envelope);
+      },
+    );
+  }
+
+  /** Asks many clients with one frame; resolves when every one answered, failed or timed out. */
+  async requestMany(
+    sessions: readonly Session<P>[],
+    name: string,
+    payload: unknown,
+    timeout: number,
+  ): Promise<BroadcastReplies> {
+    const replies: BroadcastReplies = { results: new Map(), errors: new Map(), timedOut: [] };
+    if (sessions.length === 0) return replies;
+    const id = this.#makeId();
+    const frame = this.core.router.encodeEnvelope(
+      payload === undefined ? { k: 'req', id, name } : { k: 'req', id, name, payload },
+    );
+    const waits: Promise<void>[] = [];
+    const targets = [];
+    for (const session of sessions) {
+      const outgoing = (session.outgoing ??= new PendingRequests(this.settings.maxInFlight, this.#makeId));
+      targets.push(session.connection);
+      waits.push(
+        outgoing
+          .start(
+            {
+              timeout,
+              what: `request "${name}" to client ${session.id}`,
+              onGiveUp: (callId) => this.#cancel(session, callId),
+            },
+            () => undefined,
+            id,
+          )
+          .then(
+            (result) => void replies.results.set(session.id, result),
+            (error: PlugSocketError) => {
+              if (error.code === 'TIMEOUT') replies.timedOut.push(session.id);
+              else replies.errors.set(session.id, error);
+            },
+          ),
+      );
+    }
+    this.core.router.sendFrame(targets, frame);
+    await Promise.all(waits);
+    return replies;
+  }
+
+  /** A client's `ack` / `nack` to a request the server made. */
+  answered(session: Session<P>, id: number, error: PlugSocketError | undefined, result: unknown): void {
+    session.outgoing?.settle(id, error, result);
+  }
+
+  #cancel(session: Session<P>, id: number): void {
+    if (session.status === 'open') this.core.router.toSession(session, { k: 'cancel', id });
+  }
+
+  // ---------------------------------------------------------------- client to client
+
+  async #forward(from: Session<P>, envelope: RequestEnvelope, signal: AbortSignal): Promise<void> {
+    const { id, name, to } = envelope;
+    const answer = (error: PlugSocketError | undefined, result?: unknown): void => {
+      if (from.incoming?.get(id)?.signal !== signal) return;
+      from.incoming.delete(id);
+      if (from.status !== 'open' || signal.aborted) return;
+      if (error !== undefined) sendNack(this.core, from, id, error);
+      else this.core.router.toSession(from, result === undefined ? { k: 'ack', id } : { k: 'ack', id, result });
+    };
+    const target =
+      typeof to === 'string'
+        ? this.core.registry.byId.get(to)
+        : to === undefined
+          ? undefined
+          : this.core.registry.latestOf(to.user);
+    if (target === undefined || target.status !== 'open') {
+      answer(
+        new PlugSocketError(
+          'TARGET_OFFLINE',
+          typeof to === 'string' ? `client ${to} is not connected` : `user ${JSON.stringify(to?.user)} is not connected`,
+        ),
+      );
+      return;
+    }
+    try {
+      const canRequest = this.settings.canRequest;
+      if (canRequest !== undefined && (await canRequest(from, target, name)) !== true) {
+        answer(new PlugSocketError('UNAUTHORIZED', `may not request "${name}" of that client`));
+        return;
+      }
+    } catch (error) {
+      this.core.report(from.id, new PlugSocketError('SERVER_ERROR', 'canRequest threw', { cause: error }));
+      answer(new PlugSocketError('SERVER_ERROR', 'the request failed on the server'));
+      return;
+    }
+    try {
+      const result = await this.request(target, name, envelope.payload, { signal }, from.id, envelope.headers);
+      answer(undefined, result);
+    } catch (error) {
+      const e = PlugSocketError.from(error);
+      // The target left: from the asker's side, its peer is offline, not its own connection.
+      answer(
+        e.code === 'NOT_CONNECTED'
+          ? new PlugSocketError('TARGET_OFFLINE', 'the target client disconnected before it answered')
+          : e,
+      );
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import type { SocketMessage } from '../message.js';
+import type { AbstractSocketServer, ServerConnection } from '../ports/abstract-socket-server.js';
+import type { Codec } from '../ports/codec.js';
+import type { AnyFrame } from '../ports/types.js';
+import { messageEnvelope } from '../protocol/envelope.js';
+import type { Session } from './session.js';
+import type { SessionRegistry } from './session-registry.js';
+
+/** Who a broadcast goes to. */
+export interface Selection {
+  /** Subscribers of any of these topics; every admitted client when absent. */
+  readonly topics?: readonly string[] | undefined;
+  /** Client ids left out. */
+  readonly except?: string | Iterable<string> | undefined;
+  /** Keeps only the clients for which it returns true. */
+  readonly filter?: ((client: Session<never>) => boolean) | undefined;
+}
+
+/** How a message travels. */
+export interface RouteFlags {
+  /** Marks a relayed message with the id of the client it came from (`from` on the wire). */
+  readonly from?: string | undefined;
+}
+
+/**
+ * @internal The one place outbound frames leave the domain: application messages to one client,
+ * to a selection of clients, and the protocol's own frames. It encodes a message once however
+ * many recipients it has and is the only caller of the adapter's `send` / `sendMany`. This
+ * router is local and in memory; it is the seam a multi-node backplane plugs into, so the counts
+ * it returns are those of this node.
+ */
+export class Router<P> {
+  constructor(
+    private readonly adapter: AbstractSocketServer,
+    private readonly codec: Codec,
+    private readonly registry: SessionRegistry<P>,
+  ) {}
+
+  /**
+   * Sends an application message to one admitted client.
+   * @returns false when no such client is connected here.
+   */
+  toClient(clientId: string, message: SocketMessage, flags?: RouteFlags): boolean {
+    const session = this.registry.byId.get(clientId);
+    if (session === undefined) return false;
+    return this.adapter.send(session.connection, this.encodeMessage(message, flags));
+  }
+
+  /**
+   * Sends an application message to a selection of clients, encoded once.
+   * @returns the number of clients it was handed to.
+   */
+  broadcast(selection: Selection, message: SocketMessage, flags?: RouteFlags): number {
+    const frame = this.encodeMessage(message, flags);
+    const connections: ServerConnection[] = [];
+    for (const session of this.select(selection)) connections.push(session.connection);
+    if (connections.length === 0) return 0;
+    return this.adapter.sendMany(connections, frame);
+  }
+
+  /** The admitted clients of a selection on this node, each once. */
+  select(selection: Selection): Session<P>[] {
+    const { topics, except, filter } = selection;
+    const single = typeof except === 'string' ? except : undefined;
+    const excluded =
+      except === undefined || single !== undefined ? undefined : new Set(except as Iterable<string>);
+    let candidates: Iterable<Session<P>>;
+    if (topics === undefined) candidates = this.registry.byId.values();
+    else if (topics.length === 1) {
+      const members = this.registry.topics.get(topics[0]);
+      if (members === undefined) return [];
+      candidates = members;
+    } else {
+      const union = new Set<Session<P>>();
+      for (const topic of topics) {
+        const members = this.registry.topics.get(topic);
+        if (members !== undefined) for (const session of members) union.add(session);
+      }
+      candidates = union;
+    }
+    const out: Session<P>[] = [];
+    for (const session of candidates) {
+      if (session.id === single || (excluded !== undefined && excluded.has(session.id))) continue;
+      if (filter !== undefined && !filter(session as Session<never>)) continue;
+      out.push(session);
+    }
+    return out;
+  }
+
+  /** Sends a protocol frame (welcome, ack, request, …) to one session. */
+  toSession(session: Session<P>, envelope: object): boolean {
+    return this.adapter.send(session.connection, this.codec.encode(envelope));
+  }
+
+  /** Encodes a protocol frame once, for {@link sendFrame}. */
+  encodeEnvelope(envelope: object): AnyFrame {
+    return this.codec.encode(envelope);
+  }
+
+  /** Sends one encoded frame to many connections. @returns how many it was handed to. */
+  sendFrame(connections: readonly ServerConnection[], frame: AnyFrame): number {
+    return connections.length === 0 ? 0 : this.adapter.sendMany(connections, frame);
+  }
+
+  /**
+   * Encodes an application message, checking it at the sender.
+   * @throws {TypeError} for a message that is not an object, a bad type or bad headers.
+   */
+  encodeMessage(message: SocketMessage, flags?: RouteFlags): AnyFrame {
+    return this.codec.encode(messageEnvelope(message, flags?.from));
+  }
+}

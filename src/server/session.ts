@@ -1,0 +1,108 @@
+import { PlugSocketError } from '../errors.js';
+import type { ServerConnection } from '../ports/abstract-socket-server.js';
+import type { AnyFrame, Handshake } from '../ports/types.js';
+import type { PendingRequests } from '../shared/pending-requests.js';
+
+/** A client the server has admitted, as applications see it. */
+export interface ConnectedClient<P = unknown> {
+  /** The server-assigned id, unique for the life of the server. */
+  readonly id: string;
+  /** What the client presented when it connected. */
+  readonly handshake: Handshake;
+  /** Who the client is, as the `AuthorizationStrategy` decided (undefined with allow-all). */
+  readonly principal: P;
+  /** The topics the client is subscribed to. */
+  readonly topics: ReadonlySet<string>;
+  /** When the client was admitted. */
+  readonly connectedAt: Date;
+  /** Reads a value stored on this client's connection (by middleware, handlers or you). */
+  get<T = unknown>(key: string): T | undefined;
+  /** Stores a value on this client's connection; it lives as long as the connection. */
+  set(key: string, value: unknown): void;
+}
+
+const NO_TOPICS: ReadonlySet<string> = new Set<string>();
+
+/**
+ * @internal A client's identity and state: id, principal, per-connection data, topics, requests
+ * in flight and timers. A transport connection attaches to it on accept; {@link dispose} releases
+ * everything it holds in one place when the connection goes. Fields that most idle clients never
+ * need are created on first use (memory per connection).
+ */
+export class Session<P = unknown> implements ConnectedClient<P> {
+  readonly #connectedAt = Date.now();
+  principal = undefined as P;
+  /** The principal's id (see `principalId`), for client-to-client requests by user. */
+  principalKey: string | undefined;
+  /** `authorizing` until admitted; frames that arrive meanwhile wait in `pending`. */
+  status: 'authorizing' | 'open' | 'gone' = 'authorizing';
+  /** Frames received before admission. */
+  pending: AnyFrame[] | undefined;
+  /** Size of the frames in `pending` (see `frameSize`), bounded by `maxPayload`. */
+  pendingBytes = 0;
+  /** Bounds admission; cleared when it settles or the connection goes. */
+  admissionTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Created on the first subscription. */
+  topicSet: Set<string> | undefined;
+  /** Values middleware and handlers stored; created on the first `set`. */
+  data: Map<string, unknown> | undefined;
+  /** Requests from this client being handled now, by the client's request id. */
+  incoming: Map<number, AbortController> | undefined;
+  /** Requests the server (or another client through it) made of this client. */
+  outgoing: PendingRequests | undefined;
+  /** Messages waiting while an asynchronous middleware handles an earlier one (keeps order). */
+  queue: unknown[] | undefined;
+  /** Aborts signals handed to message middleware when the client goes; made on first use. */
+  #gone: AbortController | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly connection: ServerConnection,
+    readonly handshake: Handshake,
+  ) {}
+
+  get topics(): ReadonlySet<string> {
+    return this.topicSet ?? NO_TOPICS;
+  }
+
+  get connectedAt(): Date {
+    return new Date(this.#connectedAt);
+  }
+
+  get<T = unknown>(key: string): T | undefined {
+    return this.data?.get(key) as T | undefined;
+  }
+
+  set(key: string, value: unknown): void {
+    if (typeof key !== 'string') throw new TypeError('key must be a string');
+    (this.data ??= new Map()).set(key, value);
+  }
+
+  /** A signal that aborts when this client goes. */
+  get goneSignal(): AbortSignal {
+    this.#gone ??= new AbortController();
+    if (this.status === 'gone') this.#gone.abort();
+    return this.#gone.signal;
+  }
+
+  /**
+   * Ends the session: stops timers, aborts what its requests are doing, fails the requests made
+   * of it with `NOT_CONNECTED`, and drops queued frames. Idempotent.
+   */
+  dispose(): void {
+    this.status = 'gone';
+    if (this.admissionTimer !== undefined) clearTimeout(this.admissionTimer);
+    this.admissionTimer = undefined;
+    this.pending = undefined;
+    this.queue = undefined;
+    this.#gone?.abort();
+    if (this.incoming !== undefined) {
+      for (const controller of this.incoming.values()) controller.abort();
+      this.incoming = undefined;
+    }
+    this.outgoing?.failAll(
+      new PlugSocketError('NOT_CONNECTED', 'the client disconnected before it answered'),
+    );
+    this.outgoing = undefined;
+  }
+}

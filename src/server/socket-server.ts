@@ -1,0 +1,547 @@
+import type { Observable } from 'rxjs';
+import { PlugSocketError } from '../errors.js';
+import { silentLogger } from '../logger.js';
+import type { MessageOf, SocketMessage } from '../message.js';
+import { namespacePrefix } from '../namespace-path.js';
+import type { AbstractSocketServer, ServerConnection } from '../ports/abstract-socket-server.js';
+import { AllowAllAuthorization, type AuthorizationStrategy } from '../ports/authorization-strategy.js';
+import { CloseCodes } from '../ports/close.js';
+import type { AnyFrame, CloseInfo, Handshake, ListenAddress, Unsubscribe } from '../ports/types.js';
+import { PROTOCOL_VERSION, assertName } from '../protocol/envelope.js';
+import { createServerFrameReader } from '../protocol/frame-reader.js';
+import type {
+  AnySchema,
+  ClientHandlers,
+  ClientMessages,
+  HandlerName,
+  PayloadOf,
+  ResultOf,
+  Schema,
+  ServerHandlers,
+  ServerMessages,
+} from '../schema.js';
+import { Listeners } from '../shared/listeners.js';
+import { randomId } from '../shared/random-id.js';
+import { SafeSubject } from '../shared/safe-observable.js';
+import { Admission, defaultPrincipalId } from './admission.js';
+import { BroadcastOperator, type BroadcastTarget } from './broadcast-operator.js';
+import type { ServerCore } from './core.js';
+import { ServerEvents, type AnyClientEventListener, type ClientEventListener, type RelayOptions } from './events.js';
+import { Inbound, topicGate } from './inbound.js';
+import type { ConnectionMiddleware, InboundContext, Middleware } from './middleware.js';
+import { MiddlewareStack } from './middleware-stack.js';
+import { positive, type SocketServerOptions } from './options.js';
+import { Router } from './router.js';
+import { ServerRequests, type BroadcastReplies, type RequestHandler, type RequestOptions } from './requests.js';
+import type { ConnectedClient, Session } from './session.js';
+import { SessionRegistry } from './session-registry.js';
+import { ServerNamespace } from './namespace.js';
+
+/** A client message together with the id of its sender, as `message$` emits it. */
+export interface ClientMessageEvent<In extends object = Record<string, unknown>> {
+  /** The sender's id. */
+  readonly clientId: string;
+  /** What it sent. */
+  readonly message: MessageOf<In>;
+}
+
+/** A departed client, as `disconnection$` emits it. */
+export interface DisconnectionEvent {
+  /** The departed client's id. */
+  readonly clientId: string;
+  /** The close code (1006 when it vanished). */
+  readonly code: number;
+  /** The close reason. */
+  readonly reason: string;
+}
+
+/** Options of {@link SocketServer.broadcast} and {@link SocketServer.sendToSubscribers}. */
+export interface BroadcastOptions {
+  /** A client id, or ids, that must not receive the message. */
+  except?: string | Iterable<string>;
+}
+
+/**
+ * The server: clients with server-assigned ids, topics, broadcasts, request/response in every
+ * direction, client events with relay, middleware and namespaces — one wire protocol over any
+ * {@link AbstractSocketServer} transport. A facade: each feature lives in a collaborator it owns
+ * (admission, inbound pipeline, router, requests, events).
+ *
+ * @typeParam S what server and clients say to each other (a {@link Schema}).
+ * @typeParam P the principal type produced by the authorization strategy.
+ *
+ * @example
+ * ```ts
+ * const server = new SocketServer(new WsSocketServer({ port: 8080 }));
+ * server.handle('add', ({ a, b }: { a: number; b: number }) => a + b);
+ * server.onEvent('say', (payload, from) => server.to('lobby').except(from).emit('said', payload));
+ * await server.listen();
+ * ```
+ */
+export class SocketServer<S extends Schema = AnySchema, P = unknown> {
+  readonly #core: ServerCore<P>;
+  readonly #registry = new SessionRegistry<P>();
+  readonly #middleware = new MiddlewareStack<P>();
+  readonly #admission: Admission<P>;
+  readonly #inbound: Inbound<P>;
+  readonly #requests: ServerRequests<P>;
+  readonly #events: ServerEvents<P>;
+  #state: 'idle' | 'listening' | 'closing' | 'closed' = 'idle';
+  #shutdown: Promise<void> | undefined;
+
+  readonly #onConnection = new Listeners<(client: ConnectedClient<P>) => void>((e, [c]) => this.#threw(c.id, e));
+  readonly #onDisconnection = new Listeners<(clientId: string, info: CloseInfo) => void>((e, [id]) => this.#threw(id, e));
+  readonly #onMessage = new Listeners<(clientId: string, message: MessageOf<ClientMessages<S>>) => void>(
+    (e, [id]) => this.#threw(id, e),
+  );
+  readonly #onError = new Listeners<(clientId: string | undefined, error: PlugSocketError) => void>((e) =>
+    this.#core.logger.error('onError handler threw', { error: e }),
+  );
+  readonly #report = (error: unknown): void =>
+    this.#reportError(undefined, new PlugSocketError('SERVER_ERROR', 'an observer threw', { cause: error }));
+  readonly #connection$ = new SafeSubject<ConnectedClient<P>>(this.#report);
+  readonly #disconnection$ = new SafeSubject<DisconnectionEvent>(this.#report);
+  readonly #message$ = new SafeSubject<ClientMessageEvent<ClientMessages<S>>>(this.#report);
+
+  constructor(adapter: AbstractSocketServer, options: SocketServerOptions<P> = {}) {
+    if (adapter === null || typeof adapter !== 'object' || typeof adapter.listen !== 'function') {
+      throw new TypeError('SocketServer needs an AbstractSocketServer adapter');
+    }
+    const maxPayload = positive(options.maxPayload, 1024 * 1024, 'maxPayload');
+    const maxInFlight = positive(options.maxRequestsInFlight, 256, 'maxRequestsInFlight');
+    const reader = createServerFrameReader({ supports: adapter.supports, codec: options.codec, maxPayload, owner: 'SocketServer' });
+    const logger = options.logger ?? silentLogger;
+    const router = new Router<P>(adapter, reader.codec, this.#registry);
+    this.#core = {
+      adapter,
+      registry: this.#registry,
+      router,
+      logger,
+      report: (clientId, error) => this.#reportError(clientId, error),
+    };
+    this.#requests = new ServerRequests<P>(this.#core, this.#middleware, {
+      timeout: positive(options.requestTimeout, 10_000, 'requestTimeout'),
+      maxInFlight,
+      canRequest: options.canRequest,
+    });
+    this.#events = new ServerEvents<P>(this.#core);
+    this.#admission = new Admission<P>(
+      this.#core,
+      {
+        authorization: options.authorization ?? (new AllowAllAuthorization() as AuthorizationStrategy<P>),
+        timeout: positive(options.handshakeTimeout, 10_000, 'handshakeTimeout'),
+        maxPendingFrames: positive(options.maxPendingFrames, 100, 'maxPendingFrames'),
+        maxPendingBytes: maxPayload,
+        generateId: options.generateId ?? randomId,
+        principalId: options.principalId ?? (defaultPrincipalId as (p: P) => string | undefined),
+      },
+      this.#admitted,
+    );
+    this.#inbound = new Inbound<P>(
+      this.#core,
+      reader,
+      this.#middleware,
+      this.#requests,
+      topicGate(this.#core, options.canSubscribe),
+      this.#deliver,
+      maxInFlight,
+    );
+    adapter.on('connection', this.#handleConnection);
+    adapter.on('message', this.#handleFrame);
+    adapter.on('disconnect', this.#handleDisconnect);
+    adapter.on('error', this.#handleTransportError);
+  }
+
+  /** The transport this server runs on. */
+  get adapter(): AbstractSocketServer {
+    return this.#core.adapter;
+  }
+
+  /** Starts accepting clients; resolves with the address (e.g. the bound port). */
+  async listen(): Promise<ListenAddress> {
+    if (this.#state !== 'idle') throw new PlugSocketError('INVALID_STATE', `listen() called while ${this.#state}`);
+    this.#state = 'listening';
+    return this.#core.adapter.listen();
+  }
+
+  /**
+   * Closes every client with 1001 ("server shutting down"), stops the transport, completes the
+   * observables and releases every listener. Resolves when all clients are gone. Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= (async () => {
+      this.#state = 'closing';
+      const adapter = this.#core.adapter;
+      try {
+        await adapter.close(CloseCodes.GOING_AWAY, 'server shutting down');
+      } finally {
+        this.#state = 'closed';
+        adapter.off('connection', this.#handleConnection);
+        adapter.off('message', this.#handleFrame);
+        adapter.off('disconnect', this.#handleDisconnect);
+        adapter.off('error', this.#handleTransportError);
+        this.#connection$.complete();
+        this.#disconnection$.complete();
+        this.#message$.complete();
+      }
+    })();
+    return this.#shutdown;
+  }
+
+  // ---------------------------------------------------------------- clients
+
+  /** Every admitted client. */
+  getClients(): ConnectedClient<P>[] {
+    return [...this.#registry.byId.values()];
+  }
+
+  /** One admitted client, or undefined. */
+  getClient(clientId: string): ConnectedClient<P> | undefined {
+    return this.#registry.byId.get(clientId);
+  }
+
+  /** Number of admitted clients. */
+  get clientCount(): number {
+    return this.#registry.byId.size;
+  }
+
+  /** Sends a message to one client. @returns false when no such client is connected. */
+  sendToClient(clientId: string, message: MessageOf<ServerMessages<S>>): boolean {
+    return this.#core.router.toClient(clientId, message);
+  }
+
+  /** Closes one client's connection. Resolves when it is gone (at once if it is unknown). */
+  disconnect(clientId: string, code: number = CloseCodes.NORMAL, reason = ''): Promise<void> {
+    const session = this.#registry.byId.get(clientId);
+    return session === undefined ? Promise.resolve() : session.connection.close(code, reason);
+  }
+
+  // ---------------------------------------------------------------- broadcast and topics
+
+  /** Sends a message to every admitted client (but those in `except`), encoded once. @returns recipients */
+  broadcast(message: MessageOf<ServerMessages<S>>, options: BroadcastOptions = {}): number {
+    return this.#core.router.broadcast({ except: options.except }, message);
+  }
+
+  /** Subscribes a client to a topic. @returns false if the client is unknown or already in it. */
+  subscribe(clientId: string, topic: string): boolean {
+    assertName(topic, 'topic');
+    const session = this.#registry.byId.get(clientId);
+    return session !== undefined && this.#registry.subscribe(session, topic);
+  }
+
+  /** Removes a client from a topic. @returns false if it was not in it. */
+  unsubscribe(clientId: string, topic: string): boolean {
+    const session = this.#registry.byId.get(clientId);
+    return session !== undefined && this.#registry.unsubscribe(session, topic);
+  }
+
+  /** Sends a message to every subscriber of `topic` (but those in `except`); encoded once. */
+  sendToSubscribers(topic: string, message: MessageOf<ServerMessages<S>>, options: BroadcastOptions = {}): number {
+    return this.#core.router.broadcast({ topics: [topic], except: options.except }, message);
+  }
+
+  /** The topics that have at least one subscriber. */
+  getTopics(): string[] {
+    return [...this.#registry.topics.keys()];
+  }
+
+  /** The ids of a topic's subscribers. */
+  getSubscribers(topic: string): string[] {
+    const members = this.#registry.topics.get(topic);
+    return members === undefined ? [] : [...members].map((s) => s.id);
+  }
+
+  /**
+   * Starts a fluent broadcast to one or more topics: `server.to('a').except(id).emit(type, payload)`
+   * or `server.to('a').timeout(5000).request(name, payload)`. Each step returns a new operator.
+   */
+  to(topic: string | readonly string[]): BroadcastOperator<ServerMessages<S>, ClientHandlers<S>> {
+    return new BroadcastOperator(this.#target, typeof topic === 'string' ? [topic] : [...topic], []);
+  }
+
+  /** A fluent broadcast to everyone but the given client(s). */
+  except(clientId: string | readonly string[]): BroadcastOperator<ServerMessages<S>, ClientHandlers<S>> {
+    return new BroadcastOperator(this.#target, undefined, typeof clientId === 'string' ? [clientId] : [...clientId]);
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  /**
+   * Answers clients' `request(name, payload)` with `handler(payload, ctx)`'s result (which may be
+   * a promise). Optional `middleware` runs for this handler only, after the global and namespace
+   * middleware. A `PlugSocketError` the handler throws reaches the client with its code and
+   * message; anything else as `SERVER_ERROR` with a generic message.
+   * @throws {Error} when `name` already has a handler.
+   */
+  handle<K extends HandlerName<ServerHandlers<S>>>(name: K, handler: ServerHandler<S, P, K>): this;
+  handle<K extends HandlerName<ServerHandlers<S>>>(
+    name: K,
+    middleware: readonly Middleware<P>[],
+    handler: ServerHandler<S, P, K>,
+  ): this;
+  handle(name: string, a: unknown, b?: unknown): this {
+    assertName(name, 'handler name');
+    const [middleware, handler] = b === undefined ? [[], a] : [a, b];
+    if (!Array.isArray(middleware)) throw new TypeError('middleware must be an array of functions');
+    this.#requests.handle(name, handler as RequestHandler<P>, middleware as Middleware<P>[]);
+    return this;
+  }
+
+  /** Alias of {@link handle}. */
+  addHandler<K extends HandlerName<ServerHandlers<S>>>(name: K, handler: ServerHandler<S, P, K>): this {
+    return this.handle(name, handler);
+  }
+
+  /** Removes the handler of `name`. @returns false if there was none. */
+  removeHandler(name: string): boolean {
+    return this.#requests.remove(name);
+  }
+
+  /** True when `name` has a handler. */
+  hasHandler(name: string): boolean {
+    return this.#requests.has(name);
+  }
+
+  /**
+   * Asks one client: calls the handler it registered with `client.handle(name, fn)`.
+   * @throws {PlugSocketError} `NOT_CONNECTED` (no such client, or it left before answering),
+   *   `TIMEOUT`, `ABORTED`, `TOO_MANY_REQUESTS`, or the error the client's handler answered with.
+   */
+  request<K extends HandlerName<ClientHandlers<S>>>(
+    clientId: string,
+    name: K,
+    payload: PayloadOf<ClientHandlers<S>, K>,
+    options?: RequestOptions,
+  ): Promise<ResultOf<ClientHandlers<S>, K>> {
+    assertName(name, 'request name');
+    const session = this.#registry.byId.get(clientId);
+    if (session === undefined || session.status !== 'open') {
+      return Promise.reject(new PlugSocketError('NOT_CONNECTED', `client ${clientId} is not connected`));
+    }
+    return this.#requests.request(session, name, payload, options) as Promise<ResultOf<ClientHandlers<S>, K>>;
+  }
+
+  // ---------------------------------------------------------------- middleware and namespaces
+
+  /** Adds application middleware for every message and request (see {@link Middleware}). */
+  use(fn: Middleware<P>): this {
+    this.#middleware.add('', fn);
+    return this;
+  }
+
+  /** Adds connection middleware: it runs on each handshake before authorization and may refuse. */
+  useConnection(fn: ConnectionMiddleware): this {
+    this.#admission.use(fn);
+    return this;
+  }
+
+  /**
+   * A view of this server whose names are prefixed with the namespace: `ns('/chat').handle('say', …)`
+   * handles `chat/say`. Nestable; a namespace's middleware runs only for its names.
+   */
+  ns(path: string): ServerNamespace<P> {
+    return new ServerNamespace<P>(this as unknown as SocketServer<AnySchema, P>, this.#middleware, namespacePrefix('', path));
+  }
+
+  // ---------------------------------------------------------------- client events
+
+  /** Calls `listener(payload, clientId, message)` for each client message of `type`. */
+  onEvent<K extends keyof ClientMessages<S> & string>(type: K, listener: ClientEventListener<ClientMessages<S>[K]>): this {
+    this.#events.listeners.on(type, listener as ClientEventListener<never>);
+    return this;
+  }
+
+  /** Like {@link onEvent}, for the next such message only. */
+  onceEvent<K extends keyof ClientMessages<S> & string>(type: K, listener: ClientEventListener<ClientMessages<S>[K]>): this {
+    this.#events.listeners.once(type, listener as ClientEventListener<never>);
+    return this;
+  }
+
+  /** Removes a listener of `type`, or all of them without `listener`. */
+  offEvent(type: string, listener?: ClientEventListener<never>): this {
+    this.#events.listeners.off(type, listener);
+    return this;
+  }
+
+  /** Calls `listener(type, payload, clientId, message)` for every client message. */
+  onAnyEvent(listener: AnyClientEventListener): this {
+    this.#events.listeners.onAny(listener);
+    return this;
+  }
+
+  /** Removes a catch-all listener, or all of them without `listener`. */
+  offAnyEvent(listener?: AnyClientEventListener): this {
+    this.#events.listeners.offAny(listener);
+    return this;
+  }
+
+  /**
+   * Calls the listeners of `type` as if client `clientId` had sent it (no middleware, no relay).
+   * @returns true when a listener was called.
+   */
+  emitEvent(type: string, payload: unknown, clientId = ''): boolean {
+    return this.#events.listeners.emit(type, [payload as never, clientId, { type, payload } as never], [type, payload, clientId, { type, payload }]);
+  }
+
+  /** True when `type` has listeners. */
+  hasEventListeners(type: string): boolean {
+    return this.#events.listeners.has(type);
+  }
+
+  /** The number of listeners of `type`. */
+  getEventListenerCount(type: string): number {
+    return this.#events.listeners.count(type);
+  }
+
+  /** The event types that have listeners. */
+  getEventNames(): string[] {
+    return this.#events.listeners.names();
+  }
+
+  /** Past this many listeners on one type a warning is logged (a likely leak); 0 = no limit. @default 10 */
+  setMaxEventListeners(n: number): this {
+    this.#events.listeners.max = n;
+    return this;
+  }
+
+  /** Removes every listener of `type`. */
+  clearEvent(type: string): this {
+    this.#events.listeners.clear(type);
+    return this;
+  }
+
+  /** Removes every event listener, catch-alls included. */
+  clearAllEvents(): this {
+    this.#events.listeners.clear();
+    return this;
+  }
+
+  /**
+   * Forwards clients' messages of `type` (`'*'`: every type without a rule of its own) to other
+   * clients, marked with the sender's id (`message.from` on the client). Never back to the
+   * sender unless `echo` is set. One rule per type: a new one replaces the old.
+   * @returns a function that removes the rule.
+   */
+  relay(type: string, options: RelayOptions<P> = {}): Unsubscribe {
+    if (type !== '*') assertName(type, 'message type');
+    return this.#events.relay(type, options);
+  }
+
+  // ---------------------------------------------------------------- callbacks and streams
+
+  /** Called when a client has been admitted (after authorization). */
+  onConnection(handler: (client: ConnectedClient<P>) => void): Unsubscribe {
+    return this.#onConnection.add(handler);
+  }
+
+  /** Called when an admitted client has gone, with the close code and reason. */
+  onDisconnection(handler: (clientId: string, info: CloseInfo) => void): Unsubscribe {
+    return this.#onDisconnection.add(handler);
+  }
+
+  /** Called for every application message from an admitted client, after the middleware. */
+  onMessage(handler: (clientId: string, message: MessageOf<ClientMessages<S>>) => void): Unsubscribe {
+    return this.#onMessage.add(handler);
+  }
+
+  /**
+   * Called for errors: frames a client got wrong (`INVALID_MESSAGE`, `PAYLOAD_TOO_LARGE`), handlers,
+   * listeners and observers that threw (`SERVER_ERROR`), transport failures. `clientId` is
+   * undefined for server-wide ones.
+   */
+  onError(handler: (clientId: string | undefined, error: PlugSocketError) => void): Unsubscribe {
+    return this.#onError.add(handler);
+  }
+
+  /** Admitted clients, as a stream. Completes on shutdown. */
+  get connection$(): Observable<ConnectedClient<P>> {
+    return this.#connection$.observable;
+  }
+
+  /** Departed clients, as a stream. Completes on shutdown. */
+  get disconnection$(): Observable<DisconnectionEvent> {
+    return this.#disconnection$.observable;
+  }
+
+  /**
+   * Client messages, as a stream. Completes on shutdown. An observer that throws (or an error
+   * nobody handles in a pipe from it) is reported on {@link onError} and never ends the process.
+   */
+  get message$(): Observable<ClientMessageEvent<ClientMessages<S>>> {
+    return this.#message$.observable;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  readonly #target: BroadcastTarget = {
+    deliver: (topics, except, message) =>
+      this.#core.router.broadcast({ topics, except: except?.length === 1 ? except[0] : except }, message),
+    requestMany: (topics, except, name, payload, timeout) => {
+      assertName(name, 'request name');
+      const sessions = this.#core.router.select({ topics, except });
+      return this.#requests.requestMany(sessions, name, payload, timeout ?? this.#requests.defaultTimeout);
+    },
+  };
+
+  readonly #admitted = (session: Session<P>): void => {
+    this.#registry.admit(session);
+    this.#core.router.toSession(session, { k: 'welcome', v: PROTOCOL_VERSION, id: session.id });
+    this.#onConnection.call(session);
+    this.#connection$.next(session);
+    const pending = session.pending;
+    session.pending = undefined;
+    if (pending !== undefined) for (const frame of pending) if (session.status === 'open') this.#inbound.frame(session, frame);
+  };
+
+  readonly #deliver = (session: Session<P>, message: SocketMessage): void => {
+    if (this.#events.active) this.#events.dispatch(session, message);
+    const typed = message as MessageOf<ClientMessages<S>>;
+    if (this.#onMessage.size > 0) this.#onMessage.call(session.id, typed);
+    if (this.#message$.observed) this.#message$.next({ clientId: session.id, message: typed });
+  };
+
+  readonly #handleConnection = (connection: ServerConnection, handshake: Handshake): void => {
+    this.#admission.accept(connection, handshake);
+  };
+
+  readonly #handleFrame = (connection: ServerConnection, frame: AnyFrame): void => {
+    const session = this.#registry.byConnection.get(connection);
+    if (session === undefined) return;
+    if (session.status === 'open') this.#inbound.frame(session, frame);
+    else if (session.status === 'authorizing') this.#admission.hold(session, frame);
+  };
+
+  readonly #handleDisconnect = (connection: ServerConnection, info: CloseInfo): void => {
+    const session = this.#registry.byConnection.get(connection);
+    if (session === undefined) return;
+    const wasOpen = session.status === 'open';
+    session.dispose();
+    this.#registry.remove(session);
+    if (!wasOpen) return;
+    this.#onDisconnection.call(session.id, info);
+    this.#disconnection$.next({ clientId: session.id, code: info.code, reason: info.reason });
+  };
+
+  readonly #handleTransportError = (connection: ServerConnection | undefined, error: PlugSocketError): void => {
+    const session = connection === undefined ? undefined : this.#registry.byConnection.get(connection);
+    this.#reportError(session?.id, error);
+  };
+
+  #reportError(clientId: string | undefined, error: PlugSocketError): void {
+    this.#core.logger.debug('error', { clientId, code: error.code, message: error.message });
+    this.#onError.call(clientId, error);
+  }
+
+  #threw(clientId: string | undefined, error: unknown): void {
+    this.#reportError(clientId, new PlugSocketError('SERVER_ERROR', 'a handler threw', { cause: error }));
+  }
+}
+
+/** A server handler of schema `S` for `K`: typed payload in, typed result out. */
+export type ServerHandler<S extends Schema, P, K extends HandlerName<ServerHandlers<S>>> = (
+  payload: PayloadOf<ServerHandlers<S>, K>,
+  ctx: InboundContext<P>,
+) => ResultOf<ServerHandlers<S>, K> | Promise<ResultOf<ServerHandlers<S>, K>>;
+
+export type { BroadcastReplies };

@@ -1,0 +1,146 @@
+import { PlugSocketError } from '../errors.js';
+
+/** Options of one call to {@link PendingRequests.start}. */
+export interface PendingOptions {
+  /** Milliseconds before the call fails with `TIMEOUT`. */
+  timeout: number;
+  /** Fails the call with `ABORTED` when it aborts. */
+  signal?: AbortSignal | undefined;
+  /** What the call is, for error messages: `request "add"`. */
+  what: string;
+  /** Called once when the call ends without an answer (timeout, abort, failAll). */
+  onGiveUp?: ((id: number, reason: PlugSocketError) => void) | undefined;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: PlugSocketError): void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  onGiveUp: PendingOptions['onGiveUp'];
+}
+
+/**
+ * Calls waiting for an answer, by id: one per side of a connection (the client's requests to the
+ * server, the server's requests to one client). Every call ends exactly once — answered, timed
+ * out, aborted, or failed by {@link failAll} when the connection goes — and releases its timer
+ * and abort listener when it does, so nothing outlives the connection. A late answer (after a
+ * timeout) finds no entry and is dropped quietly.
+ */
+export class PendingRequests {
+  readonly #calls = new Map<number, Pending>();
+  #nextId = 1;
+
+  /**
+   * @param limit the most calls in flight at once; one more fails at once with
+   *   `TOO_MANY_REQUESTS`.
+   * @param nextId makes ids; a server shares one across its clients, so that one request frame
+   *   can be sent to many. @default a counter of this instance
+   */
+  constructor(
+    readonly limit: number,
+    nextId?: () => number,
+  ) {
+    if (nextId !== undefined) this.#makeId = nextId;
+  }
+
+  #makeId = (): number => {
+    const id = this.#nextId;
+    this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
+    return id;
+  };
+
+  /** Calls in flight. */
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  /**
+   * Starts a call: reserves an id (or uses `id`), hands it to `send` (which writes the request
+   * frame) and resolves with the answer given to {@link settle}.
+   */
+  start<T>(options: PendingOptions, send: (id: number) => void, id?: number): Promise<T> {
+    const { signal } = options;
+    if (signal?.aborted === true) {
+      return Promise.reject(new PlugSocketError('ABORTED', `${options.what} was aborted`));
+    }
+    if (this.#calls.size >= this.limit) {
+      return Promise.reject(
+        new PlugSocketError(
+          'TOO_MANY_REQUESTS',
+          `${options.what}: ${this.limit} requests are already in flight`,
+        ),
+      );
+    }
+    const callId = id ?? this.#makeId();
+    return new Promise<T>((resolve, reject) => {
+      const call: Pending = {
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        timer: undefined,
+        signal,
+        onAbort: undefined,
+        onGiveUp: options.onGiveUp,
+      };
+      this.#calls.set(callId, call);
+      if (options.timeout !== Infinity) {
+        call.timer = setTimeout(
+          () =>
+            this.#giveUp(
+              callId,
+              new PlugSocketError(
+                'TIMEOUT',
+                `no answer to ${options.what} in ${options.timeout} ms`,
+              ),
+            ),
+          options.timeout,
+        );
+      }
+      if (signal !== undefined) {
+        call.onAbort = () =>
+          this.#giveUp(callId, new PlugSocketError('ABORTED', `${options.what} was aborted`));
+        signal.addEventListener('abort', call.onAbort, { once: true });
+      }
+      try {
+        send(callId);
+      } catch (error) {
+        this.#end(callId);
+        reject(error);
+      }
+    });
+  }
+
+  /**
+   * Settles call `id` with an answer. @returns false when no such call is waiting (a late or
+   * unknown answer, to be dropped).
+   */
+  settle(id: number, error: PlugSocketError | undefined, result?: unknown): boolean {
+    const call = this.#end(id);
+    if (call === undefined) return false;
+    if (error === undefined) call.resolve(result);
+    else call.reject(error);
+    return true;
+  }
+
+  /** Fails every call in flight with `error` (the connection went). */
+  failAll(error: PlugSocketError): void {
+    for (const id of [...this.#calls.keys()]) this.#giveUp(id, error);
+  }
+
+  #giveUp(id: number, error: PlugSocketError): void {
+    const call = this.#end(id);
+    if (call === undefined) return;
+    call.reject(error);
+    call.onGiveUp?.(id, error);
+  }
+
+  #end(id: number): Pending | undefined {
+    const call = this.#calls.get(id);
+    if (call === undefined) return undefined;
+    this.#calls.delete(id);
+    if (call.timer !== undefined) clearTimeout(call.timer);
+    if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
+    return call;
+  }
+}
