@@ -5,7 +5,7 @@ import {
   structuredBound,
   structuredSize,
   utf8Length,
-} from '../../src/frame-size.js';
+} from '../../src/protocol/frame-size.js';
 import type { AnyFrame, StructuredFrame } from '../../src/index.js';
 
 /** The real size of a text frame: what a transport writes (lone surrogates become U+FFFD). */
