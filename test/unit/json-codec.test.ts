@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { JsonCodec, PlugSocketError } from '../../src/index.js';
+import { RefusedRequestError } from '../../src/protocol/envelope.js';
 import { expectThrowsCode } from './support.js';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -148,11 +149,22 @@ describe('JsonCodec', () => {
       });
     });
 
-    it('accepts deep nesting on the inspecting path, as CompactCodec does, and still finds a deep __proto__', () => {
-      const deep = `${'['.repeat(400)}"\\u0041"${']'.repeat(400)}`;
+    it('accepts nesting up to the limit on the inspecting path, and still finds a deep __proto__', () => {
+      const deep = `${'['.repeat(128)}"\\u0041"${']'.repeat(128)}`;
       expect(() => codec.decode(deep)).not.to.throw();
-      const deepProto = `${'['.repeat(400)}{"__proto__":1}${']'.repeat(400)}`;
-      expectThrowsCode(() => codec.decode(deepProto), 'INVALID_MESSAGE');
+      const deepProto = `${'['.repeat(127)}{"__proto__":1}${']'.repeat(127)}`;
+      expect(() => codec.decode(deepProto)).to.throw(PlugSocketError, '__proto__');
+    });
+
+    it('refuses a request frame holding a prototype key with a RefusedRequestError carrying its id', () => {
+      let thrown: unknown;
+      try {
+        codec.decode('{"k":"req","id":5,"name":"n","payload":{"__proto__":{"polluted":true}}}');
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).to.be.instanceOf(RefusedRequestError);
+      expect(thrown).to.include({ code: 'INVALID_MESSAGE', requestId: 5, requestKind: 'req' });
     });
 
     it('leaves Object.prototype untouched after decoding hostile input', () => {
@@ -173,12 +185,13 @@ describe('JsonCodec', () => {
     });
   });
 
-  it('checks prototype keys at any depth, like CompactCodec: 10,000 levels deep, without a stack overflow', () => {
+  it('refuses 10,000 levels, like CompactCodec, on both paths, without a stack overflow', () => {
     const deep = (inner: string): string => '{"a":'.repeat(10_000) + inner + '}'.repeat(10_000);
     const codec = new JsonCodec();
-    expect(() => codec.decode(deep('"prototype"'))).not.to.throw();
-    expect(() => codec.decode(deep('{"__proto__":1}')))
-      .to.throw(PlugSocketError)
-      .with.property('code', 'INVALID_MESSAGE');
+    for (const inner of ['"prototype"', '{"__proto__":1}', '1', '"\\u0041"']) {
+      expect(() => codec.decode(deep(inner)))
+        .to.throw(PlugSocketError, /nests deeper than 128 levels|__proto__/)
+        .with.property('code', 'INVALID_MESSAGE');
+    }
   });
 });
