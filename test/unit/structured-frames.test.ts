@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { MemorySocket, MemorySocketServer } from '../../adapters/memory/index.js';
-import { chooseCodec } from '../../src/protocol/codec-choice.js';
+import { chooseCodec } from '../../src/protocol/frame-reader.js';
 import {
   AbstractSocket,
   AbstractSocketServer,
@@ -453,7 +453,13 @@ describe('structured frames', () => {
       expect(frame).to.deep.equal(['chat', payload]);
       expect((frame as unknown[])[1]).to.equal(payload);
       expect(server.broadcast({ type: 'news', payload: 'all', headers: { h: 1 } })).to.equal(1);
-      expect(adapter.hooks.doSendMany.lastCall.args[1]).to.deep.equal([0, 'news', { h: 1 }, 'all']);
+      expect(adapter.hooks.doSendMany.lastCall.args[1]).to.deep.equal([
+        0,
+        'news',
+        { h: 1 },
+        null,
+        'all',
+      ]);
     });
 
     it('answers a join sent as a structured frame with [4, id]', async () => {
