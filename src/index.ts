@@ -61,8 +61,11 @@ export { CompactCodec, CompactKinds } from './protocol/compact-codec.js';
 export {
   PROTOCOL_VERSION,
   MAX_NAME_LENGTH,
+  MAX_NESTING_DEPTH,
   parseClientEnvelope,
   parseServerEnvelope,
+  RefusedRequestError,
+  type RequestKind,
   type AckEnvelope,
   type ClientEnvelope,
   type ErrorEnvelope,
