@@ -1,11 +1,15 @@
 import type { SocketMessage } from '../message.js';
-import { EventListeners } from '../shared/event-listeners.js';
+import { type EventListeners } from '../shared/event-listeners.js';
 
 /** A client-side listener: the payload and the whole message (`message.from` on relayed ones). */
 export type ServerEventListener<T = unknown> = (payload: T, message: SocketMessage<T>) => void;
 
 /** A catch-all listener: every message from the server, with its type. */
-export type AnyServerEventListener = (type: string, payload: unknown, message: SocketMessage) => void;
+export type AnyServerEventListener = (
+  type: string,
+  payload: unknown,
+  message: SocketMessage,
+) => void;
 
 /**
  * The messages a client receives, by type, with the surface of Node's `EventEmitter`:
@@ -25,7 +29,7 @@ export class ClientEvents<In extends object = Record<string, unknown>> {
 
   /** Calls `listener` for every message of `type`, after the listeners already there. */
   on<K extends keyof In & string>(type: K, listener: ServerEventListener<In[K]>): this {
-    this.list.on(type, listener as ServerEventListener<never>);
+    this.list.on(type, listener);
     return this;
   }
 
@@ -36,13 +40,16 @@ export class ClientEvents<In extends object = Record<string, unknown>> {
 
   /** Calls `listener` for the next message of `type` only. */
   once<K extends keyof In & string>(type: K, listener: ServerEventListener<In[K]>): this {
-    this.list.once(type, listener as ServerEventListener<never>);
+    this.list.once(type, listener);
     return this;
   }
 
   /** Like {@link on}, but before the listeners already there. */
-  prependListener<K extends keyof In & string>(type: K, listener: ServerEventListener<In[K]>): this {
-    this.list.prepend(type, listener as ServerEventListener<never>, false);
+  prependListener<K extends keyof In & string>(
+    type: K,
+    listener: ServerEventListener<In[K]>,
+  ): this {
+    this.list.prepend(type, listener, false);
     return this;
   }
 
@@ -51,18 +58,21 @@ export class ClientEvents<In extends object = Record<string, unknown>> {
     type: K,
     listener: ServerEventListener<In[K]>,
   ): this {
-    this.list.prepend(type, listener as ServerEventListener<never>, true);
+    this.list.prepend(type, listener, true);
     return this;
   }
 
   /** Removes `listener` from `type` (or every listener of `type` without one). */
   off<K extends keyof In & string>(type: K, listener?: ServerEventListener<In[K]>): this {
-    this.list.off(type, listener as ServerEventListener<never> | undefined);
+    this.list.off(type, listener);
     return this;
   }
 
   /** Alias of {@link off}. */
-  removeListener<K extends keyof In & string>(type: K, listener?: ServerEventListener<In[K]>): this {
+  removeListener<K extends keyof In & string>(
+    type: K,
+    listener?: ServerEventListener<In[K]>,
+  ): this {
     return this.off(type, listener);
   }
 

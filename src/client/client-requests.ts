@@ -48,13 +48,25 @@ export class ClientRequests {
   readonly #handlers = new Map<string, ClientRequestHandler>();
   readonly #running = new Map<number, AbortController>();
   readonly pending: PendingRequests;
+  /**
+   * Joins and leaves: not bounded by `maxRequestsInFlight` (a reconnect joins every topic again
+   * at once). Ids come from the same counter as requests', since answers are matched by id.
+   */
+  readonly #topicCalls: PendingRequests;
+  #nextId = 1;
+  readonly #makeId = (): number => {
+    const id = this.#nextId;
+    this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
+    return id;
+  };
 
   constructor(
     private readonly wire: RequestWire,
     private readonly timeout: number,
     private readonly maxInFlight: number,
   ) {
-    this.pending = new PendingRequests(maxInFlight);
+    this.pending = new PendingRequests(maxInFlight, this.#makeId);
+    this.#topicCalls = new PendingRequests(Infinity, this.#makeId);
   }
 
   /** Sends request `name` (to the server, or to another client with `to`) and awaits the answer. */
@@ -77,7 +89,10 @@ export class ClientRequests {
         if (options.headers !== undefined) envelope.headers = options.headers;
         if (to !== undefined) envelope.to = to;
         if (!this.wire.send(envelope)) {
-          throw new PlugSocketError('NOT_CONNECTED', `cannot send request "${name}": not connected`);
+          throw new PlugSocketError(
+            'NOT_CONNECTED',
+            `cannot send request "${name}": not connected`,
+          );
         }
       },
     );
@@ -85,7 +100,7 @@ export class ClientRequests {
 
   /** Asks the server to join or leave a topic; resolves on its `ack`. */
   topic(kind: 'join' | 'leave', topic: string): Promise<void> {
-    return this.pending.start(
+    return this.#topicCalls.start(
       { timeout: this.timeout, what: `${kind} ${JSON.stringify(topic)}` },
       (id) => {
         if (!this.wire.send({ k: kind, id, topic })) {
@@ -97,7 +112,7 @@ export class ClientRequests {
 
   /** The server's answer to one of this client's requests (or a join/leave). */
   answered(id: number, error: PlugSocketError | undefined, result: unknown): void {
-    this.pending.settle(id, error, result);
+    if (!this.pending.settle(id, error, result)) this.#topicCalls.settle(id, error, result);
   }
 
   handle(name: string, fn: ClientRequestHandler): void {
@@ -122,7 +137,12 @@ export class ClientRequests {
     };
     if (this.#running.has(id)) return; // a duplicate id: the first one answers
     if (this.#running.size >= this.maxInFlight) {
-      fail(new PlugSocketError('TOO_MANY_REQUESTS', `at most ${this.maxInFlight} requests may be in flight`));
+      fail(
+        new PlugSocketError(
+          'TOO_MANY_REQUESTS',
+          `at most ${this.maxInFlight} requests may be in flight`,
+        ),
+      );
       return;
     }
     const handler = this.#handlers.get(name);
@@ -184,9 +204,12 @@ export class ClientRequests {
 
   /** The connection closed: fail what waits with `NOT_CONNECTED`, abort what runs. */
   connectionLost(): void {
-    this.pending.failAll(
-      new PlugSocketError('NOT_CONNECTED', 'connection closed before the server answered'),
+    const lost = new PlugSocketError(
+      'NOT_CONNECTED',
+      'connection closed before the server answered',
     );
+    this.pending.failAll(lost);
+    this.#topicCalls.failAll(lost);
     for (const controller of this.#running.values()) controller.abort();
     this.#running.clear();
   }

@@ -39,7 +39,10 @@ export class ConnectionAttempt {
     this.#timer = setTimeout(
       () =>
         this.abort(
-          new PlugSocketError('CONNECTION_FAILED', `connect timed out after ${settings.timeout} ms`),
+          new PlugSocketError(
+            'CONNECTION_FAILED',
+            `connect timed out after ${settings.timeout} ms`,
+          ),
         ),
       settings.timeout,
     );

@@ -1,14 +1,20 @@
-import type { Observable } from 'rxjs';
 import { PlugSocketError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { MessageOf, SocketMessage } from '../message.js';
 import { namespacePrefix } from '../namespace-path.js';
 import type { AbstractSocket } from '../ports/abstract-socket.js';
-import { AllowAllAuthorization, type AuthorizationStrategy } from '../ports/authorization-strategy.js';
+import {
+  AllowAllAuthorization,
+  type AuthorizationStrategy,
+} from '../ports/authorization-strategy.js';
 import { assertValidClose, CloseCodes } from '../ports/close.js';
-import type { Codec } from '../ports/codec.js';
 import type { AnyFrame, CloseInfo, ConnectOptions, Unsubscribe } from '../ports/types.js';
-import { assertName, messageEnvelope, type RequestTarget, type ServerEnvelope } from '../protocol/envelope.js';
+import {
+  assertName,
+  messageEnvelope,
+  type RequestTarget,
+  type ServerEnvelope,
+} from '../protocol/envelope.js';
 import { createClientFrameReader, type FrameReader } from '../protocol/frame-reader.js';
 import type {
   AnySchema,
@@ -21,10 +27,6 @@ import type {
   ServerHandlers,
   ServerMessages,
 } from '../schema.js';
-import { EventListeners } from '../shared/event-listeners.js';
-import { Listeners } from '../shared/listeners.js';
-import { SafeObservable, SafeSubject } from '../shared/safe-observable.js';
-import { ClientEvents, type ServerEventListener } from './client-events.js';
 import {
   ClientRequests,
   type ClientHandlerContext,
@@ -32,47 +34,13 @@ import {
   type ClientRequestOptions,
 } from './client-requests.js';
 import { ClientNamespace } from './client-namespace.js';
+import type { SocketClientOptions } from './options.js';
+
+export type { SocketClientOptions };
 import { ConnectionAttempt } from './connection-attempt.js';
+import { ClientNotifications, type ClientState } from './client-notifications.js';
 
-/** Life cycle of a {@link SocketClient}. */
-export type ClientState = 'idle' | 'connecting' | 'open' | 'closing' | 'closed';
-
-/** Options of {@link SocketClient}. */
-export interface SocketClientOptions {
-  /** Where the server listens, in the transport's scheme (`ws://…`, `http://…`, `memory://…`). */
-  url: string;
-  /** Extra handshake headers. */
-  headers?: Record<string, string>;
-  /** Extra query parameters. */
-  query?: Record<string, string>;
-  /** Credentials sent with the handshake (strategies may add to them). */
-  auth?: Record<string, unknown>;
-  /** Adds credentials on every connect. @default none (`AllowAllAuthorization`) */
-  authorization?: AuthorizationStrategy;
-  /**
-   * Frame format. @default `CompactCodec` on transports that declare `supports.structured`,
-   * `JsonCodec` on the others. Both read text frames, so either side may differ.
-   */
-  codec?: Codec;
-  /**
-   * Milliseconds for the whole connect: transport handshake, authorization and the server's
-   * welcome. After that `connect()` rejects with `CONNECTION_FAILED`.
-   * @default 10000
-   */
-  connectTimeout?: number;
-  /** Milliseconds `request`, `join` and `leave` wait for an answer before `TIMEOUT`. @default 10000 */
-  requestTimeout?: number;
-  /**
-   * Requests in flight at once, each way: this client's own (more reject with
-   * `TOO_MANY_REQUESTS`) and those it is handling (more are answered with it).
-   * @default 256
-   */
-  maxRequestsInFlight?: number;
-  /** Largest frame accepted from the server, in bytes. @default 16777216 (16 MiB) */
-  maxPayload?: number;
-  /** Diagnostics. @default silent */
-  logger?: Logger;
-}
+export type { ClientState };
 
 /**
  * The client: connects to a `SocketServer` over any {@link AbstractSocket} transport; sends and
@@ -90,7 +58,7 @@ export interface SocketClientOptions {
  * const sum = await client.request('add', { a: 1, b: 2 });
  * ```
  */
-export class SocketClient<S extends Schema = AnySchema> {
+export class SocketClient<S extends Schema = AnySchema> extends ClientNotifications<S> {
   readonly #adapter: AbstractSocket;
   readonly #options: SocketClientOptions;
   readonly #reader: FrameReader<ServerEnvelope>;
@@ -105,25 +73,8 @@ export class SocketClient<S extends Schema = AnySchema> {
   #userClose = false;
   readonly #topics = new Set<string>();
 
-  readonly #onOpen = new Listeners<() => void>((e) => this.#threw(e));
-  readonly #onClose = new Listeners<(info: CloseInfo) => void>((e) => this.#threw(e));
-  readonly #onMessage = new Listeners<(message: MessageOf<ServerMessages<S>>) => void>((e) => this.#threw(e));
-  readonly #onError = new Listeners<(error: PlugSocketError) => void>((e) =>
-    this.#logger.error('onError handler threw', { error: e }),
-  );
-  readonly #observerThrew = (error: unknown): void =>
-    this.#report(new PlugSocketError('SERVER_ERROR', 'an observer threw', { cause: error }));
-  readonly #list = new EventListeners<ServerEventListener<never>, (type: string, payload: unknown, message: SocketMessage) => void>(
-    (error, name) =>
-      this.#report(new PlugSocketError('SERVER_ERROR', `a listener of "${name}" threw`, { cause: error })),
-    (name, count) => this.#logger.warn(`"${name}" has ${count} listeners: a likely leak`, { name, count }),
-  );
-  /** The messages this client receives, by type, with the `EventEmitter` surface. */
-  readonly events = new ClientEvents<ServerMessages<S>>(this.#list);
-  #state$ = new SafeSubject<ClientState>(this.#observerThrew, () => this.#state);
-  #message$ = new SafeSubject<MessageOf<ServerMessages<S>>>(this.#observerThrew);
-
   constructor(adapter: AbstractSocket, options: SocketClientOptions) {
+    super();
     if (adapter === null || typeof adapter !== 'object' || typeof adapter.connect !== 'function') {
       throw new TypeError('SocketClient needs an AbstractSocket adapter');
     }
@@ -142,7 +93,7 @@ export class SocketClient<S extends Schema = AnySchema> {
     });
     this.#logger = options.logger ?? silentLogger;
     this.#requests = new ClientRequests(
-      { send: (envelope) => this.#sendEnvelope(envelope), report: (error) => this.#report(error) },
+      { send: (envelope) => this.#sendEnvelope(envelope), report: (error) => this.report(error) },
       options.requestTimeout ?? 10_000,
       options.maxRequestsInFlight ?? 256,
     );
@@ -151,6 +102,11 @@ export class SocketClient<S extends Schema = AnySchema> {
   /** The transport this client runs on. */
   get adapter(): AbstractSocket {
     return this.#adapter;
+  }
+
+  /** @internal */
+  protected get logger(): Logger {
+    return this.#logger;
   }
 
   /** The current state. */
@@ -174,32 +130,6 @@ export class SocketClient<S extends Schema = AnySchema> {
    */
   get topics(): ReadonlySet<string> {
     return this.#topics;
-  }
-
-  /** The state, as a stream that replays the current value. Completes after `disconnect()`. */
-  get state$(): Observable<ClientState> {
-    return this.#state$.observable;
-  }
-
-  /**
-   * Every application message, as a stream. Completes after `disconnect()`. An observer that
-   * throws is reported on {@link onError} and never ends the process.
-   */
-  get message$(): Observable<MessageOf<ServerMessages<S>>> {
-    return this.#message$.observable;
-  }
-
-  /** The payloads of messages of `type`, as a stream. Completes after `disconnect()`. */
-  on$<K extends keyof ServerMessages<S> & string>(type: K): Observable<ServerMessages<S>[K]> {
-    return new SafeObservable<ServerMessages<S>[K]>(this.#observerThrew, (subscriber) => {
-      const listener: ServerEventListener<never> = (payload) => subscriber.next(payload as ServerMessages<S>[K]);
-      this.#list.on(type, listener);
-      const done = this.#message$.observable.subscribe({ complete: () => subscriber.complete() });
-      return () => {
-        this.#list.off(type, listener);
-        done.unsubscribe();
-      };
-    });
   }
 
   /**
@@ -228,7 +158,9 @@ export class SocketClient<S extends Schema = AnySchema> {
   async disconnect(code: number = CloseCodes.NORMAL, reason = ''): Promise<void> {
     assertValidClose(code, reason);
     this.#userClose = true;
-    this.#attempt?.abort(new PlugSocketError('CONNECTION_FAILED', 'connect aborted by disconnect()'));
+    this.#attempt?.abort(
+      new PlugSocketError('CONNECTION_FAILED', 'connect aborted by disconnect()'),
+    );
     if (this.#state === 'open') this.#setState('closing');
     await this.#adapter.disconnect(code, reason);
     if (this.#connecting !== undefined) await this.#connecting.catch(() => undefined);
@@ -241,14 +173,19 @@ export class SocketClient<S extends Schema = AnySchema> {
    * @throws {TypeError} for a bad type or headers.
    */
   send(message: MessageOf<ClientMessages<S>>): void {
-    const envelope = messageEnvelope(message as SocketMessage);
-    if (this.#state !== 'open') throw new PlugSocketError('NOT_CONNECTED', `cannot send while ${this.#state}`);
+    const envelope = messageEnvelope(message);
+    if (this.#state !== 'open')
+      throw new PlugSocketError('NOT_CONNECTED', `cannot send while ${this.#state}`);
     this.#adapter.send(this.#reader.codec.encode(envelope));
   }
 
   /** Shorthand for `send({ type, payload, headers })`. */
-  emit<K extends keyof ClientMessages<S> & string>(type: K, payload: ClientMessages<S>[K], headers?: Record<string, unknown>): void {
-    this.send((headers === undefined ? { type, payload } : { type, payload, headers }) as MessageOf<ClientMessages<S>>);
+  emit<K extends keyof ClientMessages<S> & string>(
+    type: K,
+    payload: ClientMessages<S>[K],
+    headers?: Record<string, unknown>,
+  ): void {
+    this.send(headers === undefined ? { type, payload } : { type, payload, headers });
   }
 
   /**
@@ -290,11 +227,15 @@ export class SocketClient<S extends Schema = AnySchema> {
     options: ClientRequestOptions = {},
   ): Promise<ResultOf<ClientHandlers<S>, K>> {
     if (typeof target === 'string') assertName(target, 'target client id');
-    else if (typeof target !== 'object' || target === null) throw new TypeError('target must be a client id or { user }');
+    else if (typeof target !== 'object' || target === null)
+      throw new TypeError('target must be a client id or { user }');
     else assertName(target.user, 'target user');
-    return this.#call(name, payload, options, typeof target === 'string' ? target : { user: target.user }) as Promise<
-      ResultOf<ClientHandlers<S>, K>
-    >;
+    return this.#call(
+      name,
+      payload,
+      options,
+      typeof target === 'string' ? target : { user: target.user },
+    ) as Promise<ResultOf<ClientHandlers<S>, K>>;
   }
 
   /**
@@ -338,51 +279,28 @@ export class SocketClient<S extends Schema = AnySchema> {
 
   /** A view of this client whose names get the namespace's prefix: `ns('/chat').emit('say', …)`. */
   ns(path: string): ClientNamespace {
-    return new ClientNamespace(this as unknown as SocketClient, namespacePrefix('', path));
-  }
-
-  /** Called when the server has admitted this client. */
-  onOpen(handler: () => void): Unsubscribe {
-    return this.#onOpen.add(handler);
-  }
-
-  /** Called when an admitted connection has closed, with the code and reason. */
-  onClose(handler: (info: CloseInfo) => void): Unsubscribe {
-    return this.#onClose.add(handler);
-  }
-
-  /** Called for every application message, after the per-type listeners. */
-  onMessage(handler: (message: MessageOf<ServerMessages<S>>) => void): Unsubscribe {
-    return this.#onMessage.add(handler);
-  }
-
-  /** Called for errors the server reported, frames this client could not read, and listeners that threw. */
-  onError(handler: (error: PlugSocketError) => void): Unsubscribe {
-    return this.#onError.add(handler);
+    return new ClientNamespace(this, namespacePrefix('', path));
   }
 
   // ---------------------------------------------------------------- internals
 
-  #call(name: string, payload: unknown, options: ClientRequestOptions, to: RequestTarget | undefined): Promise<unknown> {
-    try {
-      assertName(name, 'request name');
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+  async #call(
+    name: string,
+    payload: unknown,
+    options: ClientRequestOptions,
+    to: RequestTarget | undefined,
+  ): Promise<unknown> {
+    assertName(name, 'request name');
     if (this.#state !== 'open') {
-      return Promise.reject(new PlugSocketError('NOT_CONNECTED', `cannot request "${name}" while ${this.#state}`));
+      throw new PlugSocketError('NOT_CONNECTED', `cannot request "${name}" while ${this.#state}`);
     }
     return this.#requests.request(name, payload, options, to);
   }
 
-  #topic(kind: 'join' | 'leave', topic: string): Promise<void> {
-    try {
-      assertName(topic, 'topic');
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+  async #topic(kind: 'join' | 'leave', topic: string): Promise<void> {
+    assertName(topic, 'topic');
     if (this.#state !== 'open') {
-      return Promise.reject(new PlugSocketError('NOT_CONNECTED', `cannot ${kind} while ${this.#state}`));
+      throw new PlugSocketError('NOT_CONNECTED', `cannot ${kind} while ${this.#state}`);
     }
     return this.#requests.topic(kind, topic);
   }
@@ -394,8 +312,7 @@ export class SocketClient<S extends Schema = AnySchema> {
 
   async #connect(): Promise<void> {
     this.#userClose = false;
-    if (this.#state$.closed) this.#state$ = new SafeSubject<ClientState>(this.#observerThrew, () => this.#state);
-    if (this.#message$.closed) this.#message$ = new SafeSubject(this.#observerThrew);
+    this.renewStreams();
     this.#setState('connecting');
     const attempt = new ConnectionAttempt({
       adapter: this.#adapter,
@@ -420,7 +337,7 @@ export class SocketClient<S extends Schema = AnySchema> {
     this.#attempt = undefined;
     this.#id = attempt.id;
     this.#setState('open');
-    this.#onOpen.call();
+    this.notifyOpen();
     // The server may admit and close at once (e.g. kick on connect): report that close now.
     if (attempt.closedAfterWelcome !== undefined) this.#finishClose(attempt.closedAfterWelcome);
     else this.#rejoin();
@@ -442,7 +359,7 @@ export class SocketClient<S extends Schema = AnySchema> {
     for (const topic of this.#topics) {
       this.#requests.topic('join', topic).catch((error: unknown) => {
         this.#topics.delete(topic);
-        this.#report(PlugSocketError.from(error));
+        this.report(PlugSocketError.from(error));
       });
     }
   }
@@ -450,13 +367,13 @@ export class SocketClient<S extends Schema = AnySchema> {
   #attach(): void {
     this.#adapter.on('message', this.#handleFrame);
     this.#adapter.on('close', this.#handleClose);
-    this.#adapter.on('error', this.#report);
+    this.#adapter.on('error', this.report);
   }
 
   #detach(): void {
     this.#adapter.off('message', this.#handleFrame);
     this.#adapter.off('close', this.#handleClose);
-    this.#adapter.off('error', this.#report);
+    this.#adapter.off('error', this.report);
   }
 
   readonly #handleFrame = (frame: AnyFrame): void => {
@@ -466,8 +383,9 @@ export class SocketClient<S extends Schema = AnySchema> {
     } catch (error) {
       const e = PlugSocketError.from(error, 'INVALID_MESSAGE');
       const requestId = (error as { requestId?: unknown }).requestId;
-      if (typeof requestId === 'number') this.#sendEnvelope({ k: 'nack', id: requestId, error: e.toJSON() });
-      this.#report(e);
+      if (typeof requestId === 'number')
+        this.#sendEnvelope({ k: 'nack', id: requestId, error: e.toJSON() });
+      this.report(e);
       return;
     }
     switch (envelope.k) {
@@ -476,9 +394,7 @@ export class SocketClient<S extends Schema = AnySchema> {
         const message: SocketMessage = { type, payload };
         if (headers !== undefined) message.headers = headers;
         if (from !== undefined) message.from = from;
-        this.#list.emit(type, [payload as never, message as never], [type, payload, message]);
-        if (this.#onMessage.size > 0) this.#onMessage.call(message as MessageOf<ServerMessages<S>>);
-        if (this.#message$.observed) this.#message$.next(message as MessageOf<ServerMessages<S>>);
+        this.deliver(message);
         return;
       }
       case 'welcome':
@@ -497,7 +413,7 @@ export class SocketClient<S extends Schema = AnySchema> {
         this.#requests.cancelled(envelope.id);
         return;
       case 'error':
-        this.#report(PlugSocketError.fromWire(envelope.error));
+        this.report(PlugSocketError.fromWire(envelope.error));
         return;
     }
   };
@@ -516,25 +432,13 @@ export class SocketClient<S extends Schema = AnySchema> {
     if (this.#state !== 'closed') this.#setState('closed');
     // `info` is undefined only when called from disconnect() after the transport's own close
     // event has already been handled (the port emits `close` exactly once).
-    if (wasOpen && info !== undefined) this.#onClose.call(info);
-    if (this.#userClose) {
-      this.#state$.complete();
-      this.#message$.complete();
-    }
+    if (wasOpen && info !== undefined) this.notifyClose(info);
+    if (this.#userClose) this.completeStreams();
   }
 
   #setState(state: ClientState): void {
     if (this.#state === state) return;
     this.#state = state;
-    this.#state$.next(state);
-  }
-
-  readonly #report = (error: PlugSocketError): void => {
-    this.#logger.debug('error', { code: error.code, message: error.message });
-    this.#onError.call(error);
-  };
-
-  #threw(error: unknown): void {
-    this.#report(new PlugSocketError('SERVER_ERROR', 'a handler threw', { cause: error }));
+    this.stateChanged(state);
   }
 }

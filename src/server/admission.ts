@@ -1,11 +1,19 @@
 import { PlugSocketError } from '../errors.js';
 import type { ServerConnection } from '../ports/abstract-socket-server.js';
-import type { AuthorizationResult, AuthorizationStrategy } from '../ports/authorization-strategy.js';
+import type {
+  AuthorizationResult,
+  AuthorizationStrategy,
+} from '../ports/authorization-strategy.js';
 import { CloseCodes } from '../ports/close.js';
 import type { AnyFrame, Handshake } from '../ports/types.js';
 import { frameSize } from '../frame-size.js';
 import { isPromiseLike, type ServerCore } from './core.js';
-import { isDone, runChain, type ConnectionContext, type ConnectionMiddleware } from './middleware.js';
+import {
+  isDone,
+  runChain,
+  type ConnectionContext,
+  type ConnectionMiddleware,
+} from './middleware.js';
 import { Session } from './session.js';
 
 /** Admission settings, as the facade resolved them. */
@@ -163,7 +171,9 @@ export class Admission<P> {
     if (PlugSocketError.is(error)) {
       this.#close(
         session,
-        error.code === 'AUTHENTICATION_FAILED' ? CloseCodes.AUTHENTICATION_FAILED : CloseCodes.UNAUTHORIZED,
+        error.code === 'AUTHENTICATION_FAILED'
+          ? CloseCodes.AUTHENTICATION_FAILED
+          : CloseCodes.UNAUTHORIZED,
         error.message,
       );
       return;
@@ -194,7 +204,10 @@ export class Admission<P> {
       const id = this.settings.generateId();
       if (typeof id === 'string' && id !== '' && !this.core.registry.byId.has(id)) return id;
     }
-    throw new PlugSocketError('SERVER_ERROR', 'generateId() did not return a fresh non-empty string');
+    throw new PlugSocketError(
+      'SERVER_ERROR',
+      'generateId() did not return a fresh non-empty string',
+    );
   }
 }
 

@@ -77,7 +77,8 @@ export class BroadcastOperator<
    * @default the server's `requestTimeout`
    */
   timeout(ms: number): BroadcastOperator<Out, H> {
-    if (typeof ms !== 'number' || !(ms > 0)) throw new RangeError('timeout must be a positive number');
+    if (typeof ms !== 'number' || !(ms > 0))
+      throw new RangeError('timeout must be a positive number');
     return this.#with(this.#topics, this.#except, ms);
   }
 

@@ -25,7 +25,8 @@ export function sendNack<P>(
   id: number,
   error: PlugSocketError,
 ): void {
-  if (session.status === 'open') core.router.toSession(session, { k: 'nack', id, error: error.toJSON() });
+  if (session.status === 'open')
+    core.router.toSession(session, { k: 'nack', id, error: error.toJSON() });
 }
 
 /** @internal True for a thenable. */

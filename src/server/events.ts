@@ -47,7 +47,9 @@ export class ServerEvents<P> {
       (error, name) =>
         core.report(
           undefined,
-          new PlugSocketError('SERVER_ERROR', `a listener of event "${name}" threw`, { cause: error }),
+          new PlugSocketError('SERVER_ERROR', `a listener of event "${name}" threw`, {
+            cause: error,
+          }),
         ),
       (name, count) =>
         core.logger.warn(`event "${name}" has ${count} listeners: a likely leak`, { name, count }),
@@ -92,7 +94,7 @@ export class ServerEvents<P> {
       if (to === 'all') this.core.router.broadcast({ except }, message, { from: session.id });
       else if (typeof to === 'function') {
         this.core.router.broadcast(
-          { except, filter: (client) => to(client as never, message, session) },
+          { except, filter: (client) => to(client, message, session) },
           message,
           { from: session.id },
         );

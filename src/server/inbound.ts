@@ -68,7 +68,12 @@ export class Inbound<P> {
         this.requests.answered(session, envelope.id, undefined, envelope.result);
         return;
       case 'nack':
-        this.requests.answered(session, envelope.id, PlugSocketError.fromWire(envelope.error), undefined);
+        this.requests.answered(
+          session,
+          envelope.id,
+          PlugSocketError.fromWire(envelope.error),
+          undefined,
+        );
         return;
       case 'cancel':
         this.requests.cancelled(session, envelope.id);
@@ -84,7 +89,8 @@ export class Inbound<P> {
 
   /** Sends an `error` frame: the client's frame was refused, its connection stays. */
   reject(session: Session<P>, error: PlugSocketError): void {
-    if (session.status === 'open') this.core.router.toSession(session, { k: 'error', error: error.toJSON() });
+    if (session.status === 'open')
+      this.core.router.toSession(session, { k: 'error', error: error.toJSON() });
   }
 
   message(session: Session<P>, envelope: MessageEnvelope): void {
@@ -113,7 +119,9 @@ export class Inbound<P> {
     );
     let result: void | Promise<void>;
     try {
-      result = runChain(chain, call, (ctx) => this.deliver(session, toMessage(envelope, ctx.payload)));
+      result = runChain(chain, call, (ctx) =>
+        this.deliver(session, toMessage(envelope, ctx.payload)),
+      );
     } catch (error) {
       this.#middlewareFailed(session, call, error);
       return;
@@ -154,7 +162,10 @@ export class Inbound<P> {
       session.id,
       new PlugSocketError('SERVER_ERROR', `middleware failed on "${call.name}"`, { cause: error }),
     );
-    this.reject(session, new PlugSocketError('SERVER_ERROR', `message "${call.name}" failed on the server`));
+    this.reject(
+      session,
+      new PlugSocketError('SERVER_ERROR', `message "${call.name}" failed on the server`),
+    );
   }
 }
 
@@ -181,14 +192,22 @@ export function topicGate<P>(
       const answer = (allowed: boolean): void => {
         if (session.status !== 'open') return;
         if (!allowed) {
-          sendNack(core, session, id, new PlugSocketError('UNAUTHORIZED', `may not join topic ${JSON.stringify(topic)}`));
+          sendNack(
+            core,
+            session,
+            id,
+            new PlugSocketError('UNAUTHORIZED', `may not join topic ${JSON.stringify(topic)}`),
+          );
           return;
         }
         core.registry.subscribe(session, topic);
         ack(session, id);
       };
       const failed = (error: unknown): void => {
-        core.report(session.id, new PlugSocketError('SERVER_ERROR', 'canSubscribe threw', { cause: error }));
+        core.report(
+          session.id,
+          new PlugSocketError('SERVER_ERROR', 'canSubscribe threw', { cause: error }),
+        );
         sendNack(core, session, id, new PlugSocketError('SERVER_ERROR', 'could not join topic'));
       };
       if (canSubscribe === undefined) {

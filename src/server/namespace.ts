@@ -58,7 +58,12 @@ export class ServerNamespace<P = unknown> {
   }
 
   /** `server.request(clientId, prefix + name, …)`. */
-  request(clientId: string, name: string, payload: unknown, options?: RequestOptions): Promise<unknown> {
+  request(
+    clientId: string,
+    name: string,
+    payload: unknown,
+    options?: RequestOptions,
+  ): Promise<unknown> {
     return this.server.request(clientId, this.prefix + name, payload, options);
   }
 

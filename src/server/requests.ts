@@ -35,7 +35,11 @@ export interface ServerRequestSettings<P> {
   timeout: number;
   maxInFlight: number;
   canRequest:
-    | ((from: ConnectedClient<P>, to: ConnectedClient<P>, name: string) => boolean | Promise<boolean>)
+    | ((
+        from: ConnectedClient<P>,
+        to: ConnectedClient<P>,
+        name: string,
+      ) => boolean | Promise<boolean>)
     | undefined;
 }
 
@@ -57,7 +61,8 @@ export class Call<P> implements InboundContext<P> {
     readonly headers: Record<string, unknown> | undefined,
     readonly session: Session<P>,
     readonly signal: AbortSignal,
-    private readonly answer: ((error: PlugSocketError | undefined, result?: unknown) => void) | undefined,
+    private readonly answer:
+      ((error: PlugSocketError | undefined, result?: unknown) => void) | undefined,
   ) {}
 
   get clientId(): string {
@@ -150,7 +155,12 @@ export class ServerRequests<P> {
     const { id } = envelope;
     const incoming = (session.incoming ??= new Map());
     if (incoming.has(id)) {
-      sendNack(this.core, session, id, new PlugSocketError('INVALID_MESSAGE', `request id ${id} is already in flight`));
+      sendNack(
+        this.core,
+        session,
+        id,
+        new PlugSocketError('INVALID_MESSAGE', `request id ${id} is already in flight`),
+      );
       return;
     }
     if (incoming.size >= this.settings.maxInFlight) {
@@ -252,7 +262,10 @@ export class ServerRequests<P> {
       return;
     }
     try {
-      this.core.router.toSession(session, result === undefined ? { k: 'ack', id } : { k: 'ack', id, result });
+      this.core.router.toSession(
+        session,
+        result === undefined ? { k: 'ack', id } : { k: 'ack', id, result },
+      );
     } catch (encodeError) {
       // A result JSON cannot carry (a cycle, a BigInt): the client still gets an answer.
       this.core.report(
@@ -261,7 +274,12 @@ export class ServerRequests<P> {
           cause: encodeError,
         }),
       );
-      sendNack(this.core, session, id, new PlugSocketError('SERVER_ERROR', 'the request failed on the server'));
+      sendNack(
+        this.core,
+        session,
+        id,
+        new PlugSocketError('SERVER_ERROR', 'the request failed on the server'),
+      );
     }
   }
 
@@ -284,7 +302,16 @@ export class ServerRequests<P> {
     from?: string,
     headers?: Record<string, unknown>,
   ): Promise<unknown> {
-    const outgoing = (session.outgoing ??= new PendingRequests(this.settings.maxInFlight, this.#makeId));
+    // A session that went meanwhile (e.g. while canRequest decided) would never answer.
+    if (session.status !== 'open') {
+      return Promise.reject(
+        new PlugSocketError('NOT_CONNECTED', `client ${session.id} is not connected`),
+      );
+    }
+    const outgoing = (session.outgoing ??= new PendingRequests(
+      this.settings.maxInFlight,
+      this.#makeId,
+    ));
     return outgoing.start(
       {
         timeout: options.timeout ?? this.settings.timeout,
@@ -316,10 +343,12 @@ export class ServerRequests<P> {
       payload === undefined ? { k: 'req', id, name } : { k: 'req', id, name, payload },
     );
     const waits: Promise<void>[] = [];
-    const targets = [];
+    const targets: Session<P>['connection'][] = [];
     for (const session of sessions) {
-      const outgoing = (session.outgoing ??= new PendingRequests(this.settings.maxInFlight, this.#makeId));
-      targets.push(session.connection);
+      const outgoing = (session.outgoing ??= new PendingRequests(
+        this.settings.maxInFlight,
+        this.#makeId,
+      ));
       waits.push(
         outgoing
           .start(
@@ -328,7 +357,8 @@ export class ServerRequests<P> {
               what: `request "${name}" to client ${session.id}`,
               onGiveUp: (callId) => this.#cancel(session, callId),
             },
-            () => undefined,
+            // Called only for a call that took a slot: a client refused TOO_MANY_REQUESTS is not sent the frame.
+            () => void targets.push(session.connection),
             id,
           )
           .then(
@@ -346,7 +376,12 @@ export class ServerRequests<P> {
   }
 
   /** A client's `ack` / `nack` to a request the server made. */
-  answered(session: Session<P>, id: number, error: PlugSocketError | undefined, result: unknown): void {
+  answered(
+    session: Session<P>,
+    id: number,
+    error: PlugSocketError | undefined,
+    result: unknown,
+  ): void {
     session.outgoing?.settle(id, error, result);
   }
 
@@ -363,7 +398,11 @@ export class ServerRequests<P> {
       from.incoming.delete(id);
       if (from.status !== 'open' || signal.aborted) return;
       if (error !== undefined) sendNack(this.core, from, id, error);
-      else this.core.router.toSession(from, result === undefined ? { k: 'ack', id } : { k: 'ack', id, result });
+      else
+        this.core.router.toSession(
+          from,
+          result === undefined ? { k: 'ack', id } : { k: 'ack', id, result },
+        );
     };
     const target =
       typeof to === 'string'
@@ -375,7 +414,9 @@ export class ServerRequests<P> {
       answer(
         new PlugSocketError(
           'TARGET_OFFLINE',
-          typeof to === 'string' ? `client ${to} is not connected` : `user ${JSON.stringify(to?.user)} is not connected`,
+          typeof to === 'string'
+            ? `client ${to} is not connected`
+            : `user ${JSON.stringify(to?.user)} is not connected`,
         ),
       );
       return;
@@ -387,19 +428,32 @@ export class ServerRequests<P> {
         return;
       }
     } catch (error) {
-      this.core.report(from.id, new PlugSocketError('SERVER_ERROR', 'canRequest threw', { cause: error }));
+      this.core.report(
+        from.id,
+        new PlugSocketError('SERVER_ERROR', 'canRequest threw', { cause: error }),
+      );
       answer(new PlugSocketError('SERVER_ERROR', 'the request failed on the server'));
       return;
     }
     try {
-      const result = await this.request(target, name, envelope.payload, { signal }, from.id, envelope.headers);
+      const result = await this.request(
+        target,
+        name,
+        envelope.payload,
+        { signal },
+        from.id,
+        envelope.headers,
+      );
       answer(undefined, result);
     } catch (error) {
       const e = PlugSocketError.from(error);
       // The target left: from the asker's side, its peer is offline, not its own connection.
       answer(
         e.code === 'NOT_CONNECTED'
-          ? new PlugSocketError('TARGET_OFFLINE', 'the target client disconnected before it answered')
+          ? new PlugSocketError(
+              'TARGET_OFFLINE',
+              'the target client disconnected before it answered',
+            )
           : e,
       );
     }

@@ -63,7 +63,9 @@ export class Router<P> {
     const { topics, except, filter } = selection;
     const single = typeof except === 'string' ? except : undefined;
     const excluded =
-      except === undefined || single !== undefined ? undefined : new Set(except as Iterable<string>);
+      except === undefined || single !== undefined
+        ? undefined
+        : new Set(except as Iterable<string>);
     let candidates: Iterable<Session<P>>;
     if (topics === undefined) candidates = this.registry.byId.values();
     else if (topics.length === 1) {

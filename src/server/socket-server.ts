@@ -1,18 +1,19 @@
-import type { Observable } from 'rxjs';
 import { PlugSocketError } from '../errors.js';
-import { silentLogger } from '../logger.js';
+import { silentLogger, type Logger } from '../logger.js';
 import type { MessageOf, SocketMessage } from '../message.js';
 import { namespacePrefix } from '../namespace-path.js';
 import type { AbstractSocketServer, ServerConnection } from '../ports/abstract-socket-server.js';
-import { AllowAllAuthorization, type AuthorizationStrategy } from '../ports/authorization-strategy.js';
+import {
+  AllowAllAuthorization,
+  type AuthorizationStrategy,
+} from '../ports/authorization-strategy.js';
 import { CloseCodes } from '../ports/close.js';
-import type { AnyFrame, CloseInfo, Handshake, ListenAddress, Unsubscribe } from '../ports/types.js';
+import type { AnyFrame, CloseInfo, Handshake, ListenAddress } from '../ports/types.js';
 import { PROTOCOL_VERSION, assertName } from '../protocol/envelope.js';
 import { createServerFrameReader } from '../protocol/frame-reader.js';
 import type {
   AnySchema,
   ClientHandlers,
-  ClientMessages,
   HandlerName,
   PayloadOf,
   ResultOf,
@@ -20,40 +21,26 @@ import type {
   ServerHandlers,
   ServerMessages,
 } from '../schema.js';
-import { Listeners } from '../shared/listeners.js';
 import { randomId } from '../shared/random-id.js';
-import { SafeSubject } from '../shared/safe-observable.js';
 import { Admission, defaultPrincipalId } from './admission.js';
 import { BroadcastOperator, type BroadcastTarget } from './broadcast-operator.js';
 import type { ServerCore } from './core.js';
-import { ServerEvents, type AnyClientEventListener, type ClientEventListener, type RelayOptions } from './events.js';
+import { ServerEvents } from './events.js';
 import { Inbound, topicGate } from './inbound.js';
 import type { ConnectionMiddleware, InboundContext, Middleware } from './middleware.js';
 import { MiddlewareStack } from './middleware-stack.js';
 import { positive, type SocketServerOptions } from './options.js';
 import { Router } from './router.js';
-import { ServerRequests, type BroadcastReplies, type RequestHandler, type RequestOptions } from './requests.js';
+import {
+  ServerRequests,
+  type BroadcastReplies,
+  type RequestHandler,
+  type RequestOptions,
+} from './requests.js';
 import type { ConnectedClient, Session } from './session.js';
 import { SessionRegistry } from './session-registry.js';
 import { ServerNamespace } from './namespace.js';
-
-/** A client message together with the id of its sender, as `message$` emits it. */
-export interface ClientMessageEvent<In extends object = Record<string, unknown>> {
-  /** The sender's id. */
-  readonly clientId: string;
-  /** What it sent. */
-  readonly message: MessageOf<In>;
-}
-
-/** A departed client, as `disconnection$` emits it. */
-export interface DisconnectionEvent {
-  /** The departed client's id. */
-  readonly clientId: string;
-  /** The close code (1006 when it vanished). */
-  readonly code: number;
-  /** The close reason. */
-  readonly reason: string;
-}
+import { ServerEventApi } from './server-event-api.js';
 
 /** Options of {@link SocketServer.broadcast} and {@link SocketServer.sendToSubscribers}. */
 export interface BroadcastOptions {
@@ -78,7 +65,7 @@ export interface BroadcastOptions {
  * await server.listen();
  * ```
  */
-export class SocketServer<S extends Schema = AnySchema, P = unknown> {
+export class SocketServer<S extends Schema = AnySchema, P = unknown> extends ServerEventApi<S, P> {
   readonly #core: ServerCore<P>;
   readonly #registry = new SessionRegistry<P>();
   readonly #middleware = new MiddlewareStack<P>();
@@ -89,27 +76,19 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> {
   #state: 'idle' | 'listening' | 'closing' | 'closed' = 'idle';
   #shutdown: Promise<void> | undefined;
 
-  readonly #onConnection = new Listeners<(client: ConnectedClient<P>) => void>((e, [c]) => this.#threw(c.id, e));
-  readonly #onDisconnection = new Listeners<(clientId: string, info: CloseInfo) => void>((e, [id]) => this.#threw(id, e));
-  readonly #onMessage = new Listeners<(clientId: string, message: MessageOf<ClientMessages<S>>) => void>(
-    (e, [id]) => this.#threw(id, e),
-  );
-  readonly #onError = new Listeners<(clientId: string | undefined, error: PlugSocketError) => void>((e) =>
-    this.#core.logger.error('onError handler threw', { error: e }),
-  );
-  readonly #report = (error: unknown): void =>
-    this.#reportError(undefined, new PlugSocketError('SERVER_ERROR', 'an observer threw', { cause: error }));
-  readonly #connection$ = new SafeSubject<ConnectedClient<P>>(this.#report);
-  readonly #disconnection$ = new SafeSubject<DisconnectionEvent>(this.#report);
-  readonly #message$ = new SafeSubject<ClientMessageEvent<ClientMessages<S>>>(this.#report);
-
   constructor(adapter: AbstractSocketServer, options: SocketServerOptions<P> = {}) {
+    super();
     if (adapter === null || typeof adapter !== 'object' || typeof adapter.listen !== 'function') {
       throw new TypeError('SocketServer needs an AbstractSocketServer adapter');
     }
     const maxPayload = positive(options.maxPayload, 1024 * 1024, 'maxPayload');
     const maxInFlight = positive(options.maxRequestsInFlight, 256, 'maxRequestsInFlight');
-    const reader = createServerFrameReader({ supports: adapter.supports, codec: options.codec, maxPayload, owner: 'SocketServer' });
+    const reader = createServerFrameReader({
+      supports: adapter.supports,
+      codec: options.codec,
+      maxPayload,
+      owner: 'SocketServer',
+    });
     const logger = options.logger ?? silentLogger;
     const router = new Router<P>(adapter, reader.codec, this.#registry);
     this.#core = {
@@ -117,7 +96,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> {
       registry: this.#registry,
       router,
       logger,
-      report: (clientId, error) => this.#reportError(clientId, error),
+      report: (clientId, error) => this.reportError(clientId, error),
     };
     this.#requests = new ServerRequests<P>(this.#core, this.#middleware, {
       timeout: positive(options.requestTimeout, 10_000, 'requestTimeout'),
@@ -128,12 +107,13 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> {
     this.#admission = new Admission<P>(
       this.#core,
       {
-        authorization: options.authorization ?? (new AllowAllAuthorization() as AuthorizationStrategy<P>),
+        authorization:
+          options.authorization ?? (new AllowAllAuthorization() as AuthorizationStrategy<P>),
         timeout: positive(options.handshakeTimeout, 10_000, 'handshakeTimeout'),
         maxPendingFrames: positive(options.maxPendingFrames, 100, 'maxPendingFrames'),
         maxPendingBytes: maxPayload,
         generateId: options.generateId ?? randomId,
-        principalId: options.principalId ?? (defaultPrincipalId as (p: P) => string | undefined),
+        principalId: options.principalId ?? defaultPrincipalId,
       },
       this.#admitted,
     );
@@ -152,6 +132,16 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> {
     adapter.on('error', this.#handleTransportError);
   }
 
+  /** @internal */
+  protected get logger(): Logger {
+    return this.#core.logger;
+  }
+
+  /** @internal */
+  protected get events(): ServerEvents<P> {
+    return this.#events;
+  }
+
   /** The transport this server runs on. */
   get adapter(): AbstractSocketServer {
     return this.#core.adapter;
@@ -159,7 +149,8 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> {
 
   /** Starts accepting clients; resolves with the address (e.g. the bound port). */
   async listen(): Promise<ListenAddress> {
-    if (this.#state !== 'idle') throw new PlugSocketError('INVALID_STATE', `listen() called while ${this.#state}`);
+    if (this.#state !== 'idle')
+      throw new PlugSocketError('INVALID_STATE', `listen() called while ${this.#state}`);
     this.#state = 'listening';
     return this.#core.adapter.listen();
   }
@@ -180,9 +171,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> {
         adapter.off('message', this.#handleFrame);
         adapter.off('disconnect', this.#handleDisconnect);
         adapter.off('error', this.#handleTransportError);
-        this.#connection$.complete();
-        this.#disconnection$.complete();
-        this.#message$.complete();
+        this.completeStreams();
       }
     })();
     return this.#shutdown;
@@ -237,7 +226,11 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> {
   }
 
   /** Sends a message to every subscriber of `topic` (but those in `except`); encoded once. */
-  sendToSubscribers(topic: string, message: MessageOf<ServerMessages<S>>, options: BroadcastOptions = {}): number {
+  sendToSubscribers(
+    topic: string,
+    message: MessageOf<ServerMessages<S>>,
+    options: BroadcastOptions = {},
+  ): number {
     return this.#core.router.broadcast({ topics: [topic], except: options.except }, message);
   }
 
@@ -257,12 +250,22 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> {
    * or `server.to('a').timeout(5000).request(name, payload)`. Each step returns a new operator.
    */
   to(topic: string | readonly string[]): BroadcastOperator<ServerMessages<S>, ClientHandlers<S>> {
-    return new BroadcastOperator(this.#target, typeof topic === 'string' ? [topic] : [...topic], []);
+    return new BroadcastOperator(
+      this.#target,
+      typeof topic === 'string' ? [topic] : [...topic],
+      [],
+    );
   }
 
   /** A fluent broadcast to everyone but the given client(s). */
-  except(clientId: string | readonly string[]): BroadcastOperator<ServerMessages<S>, ClientHandlers<S>> {
-    return new BroadcastOperator(this.#target, undefined, typeof clientId === 'string' ? [clientId] : [...clientId]);
+  except(
+    clientId: string | readonly string[],
+  ): BroadcastOperator<ServerMessages<S>, ClientHandlers<S>> {
+    return new BroadcastOperator(
+      this.#target,
+      undefined,
+      typeof clientId === 'string' ? [clientId] : [...clientId],
+    );
   }
 
   // ---------------------------------------------------------------- requests
@@ -289,7 +292,10 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> {
   }
 
   /** Alias of {@link handle}. */
-  addHandler<K extends HandlerName<ServerHandlers<S>>>(name: K, handler: ServerHandler<S, P, K>): this {
+  addHandler<K extends HandlerName<ServerHandlers<S>>>(
+    name: K,
+    handler: ServerHandler<S, P, K>,
+  ): this {
     return this.handle(name, handler);
   }
 
@@ -317,9 +323,13 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> {
     assertName(name, 'request name');
     const session = this.#registry.byId.get(clientId);
     if (session === undefined || session.status !== 'open') {
-      return Promise.reject(new PlugSocketError('NOT_CONNECTED', `client ${clientId} is not connected`));
+      return Promise.reject(
+        new PlugSocketError('NOT_CONNECTED', `client ${clientId} is not connected`),
+      );
     }
-    return this.#requests.request(session, name, payload, options) as Promise<ResultOf<ClientHandlers<S>, K>>;
+    return this.#requests.request(session, name, payload, options) as Promise<
+      ResultOf<ClientHandlers<S>, K>
+    >;
   }
 
   // ---------------------------------------------------------------- middleware and namespaces
@@ -341,164 +351,43 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> {
    * handles `chat/say`. Nestable; a namespace's middleware runs only for its names.
    */
   ns(path: string): ServerNamespace<P> {
-    return new ServerNamespace<P>(this as unknown as SocketServer<AnySchema, P>, this.#middleware, namespacePrefix('', path));
-  }
-
-  // ---------------------------------------------------------------- client events
-
-  /** Calls `listener(payload, clientId, message)` for each client message of `type`. */
-  onEvent<K extends keyof ClientMessages<S> & string>(type: K, listener: ClientEventListener<ClientMessages<S>[K]>): this {
-    this.#events.listeners.on(type, listener as ClientEventListener<never>);
-    return this;
-  }
-
-  /** Like {@link onEvent}, for the next such message only. */
-  onceEvent<K extends keyof ClientMessages<S> & string>(type: K, listener: ClientEventListener<ClientMessages<S>[K]>): this {
-    this.#events.listeners.once(type, listener as ClientEventListener<never>);
-    return this;
-  }
-
-  /** Removes a listener of `type`, or all of them without `listener`. */
-  offEvent(type: string, listener?: ClientEventListener<never>): this {
-    this.#events.listeners.off(type, listener);
-    return this;
-  }
-
-  /** Calls `listener(type, payload, clientId, message)` for every client message. */
-  onAnyEvent(listener: AnyClientEventListener): this {
-    this.#events.listeners.onAny(listener);
-    return this;
-  }
-
-  /** Removes a catch-all listener, or all of them without `listener`. */
-  offAnyEvent(listener?: AnyClientEventListener): this {
-    this.#events.listeners.offAny(listener);
-    return this;
-  }
-
-  /**
-   * Calls the listeners of `type` as if client `clientId` had sent it (no middleware, no relay).
-   * @returns true when a listener was called.
-   */
-  emitEvent(type: string, payload: unknown, clientId = ''): boolean {
-    return this.#events.listeners.emit(type, [payload as never, clientId, { type, payload } as never], [type, payload, clientId, { type, payload }]);
-  }
-
-  /** True when `type` has listeners. */
-  hasEventListeners(type: string): boolean {
-    return this.#events.listeners.has(type);
-  }
-
-  /** The number of listeners of `type`. */
-  getEventListenerCount(type: string): number {
-    return this.#events.listeners.count(type);
-  }
-
-  /** The event types that have listeners. */
-  getEventNames(): string[] {
-    return this.#events.listeners.names();
-  }
-
-  /** Past this many listeners on one type a warning is logged (a likely leak); 0 = no limit. @default 10 */
-  setMaxEventListeners(n: number): this {
-    this.#events.listeners.max = n;
-    return this;
-  }
-
-  /** Removes every listener of `type`. */
-  clearEvent(type: string): this {
-    this.#events.listeners.clear(type);
-    return this;
-  }
-
-  /** Removes every event listener, catch-alls included. */
-  clearAllEvents(): this {
-    this.#events.listeners.clear();
-    return this;
-  }
-
-  /**
-   * Forwards clients' messages of `type` (`'*'`: every type without a rule of its own) to other
-   * clients, marked with the sender's id (`message.from` on the client). Never back to the
-   * sender unless `echo` is set. One rule per type: a new one replaces the old.
-   * @returns a function that removes the rule.
-   */
-  relay(type: string, options: RelayOptions<P> = {}): Unsubscribe {
-    if (type !== '*') assertName(type, 'message type');
-    return this.#events.relay(type, options);
-  }
-
-  // ---------------------------------------------------------------- callbacks and streams
-
-  /** Called when a client has been admitted (after authorization). */
-  onConnection(handler: (client: ConnectedClient<P>) => void): Unsubscribe {
-    return this.#onConnection.add(handler);
-  }
-
-  /** Called when an admitted client has gone, with the close code and reason. */
-  onDisconnection(handler: (clientId: string, info: CloseInfo) => void): Unsubscribe {
-    return this.#onDisconnection.add(handler);
-  }
-
-  /** Called for every application message from an admitted client, after the middleware. */
-  onMessage(handler: (clientId: string, message: MessageOf<ClientMessages<S>>) => void): Unsubscribe {
-    return this.#onMessage.add(handler);
-  }
-
-  /**
-   * Called for errors: frames a client got wrong (`INVALID_MESSAGE`, `PAYLOAD_TOO_LARGE`), handlers,
-   * listeners and observers that threw (`SERVER_ERROR`), transport failures. `clientId` is
-   * undefined for server-wide ones.
-   */
-  onError(handler: (clientId: string | undefined, error: PlugSocketError) => void): Unsubscribe {
-    return this.#onError.add(handler);
-  }
-
-  /** Admitted clients, as a stream. Completes on shutdown. */
-  get connection$(): Observable<ConnectedClient<P>> {
-    return this.#connection$.observable;
-  }
-
-  /** Departed clients, as a stream. Completes on shutdown. */
-  get disconnection$(): Observable<DisconnectionEvent> {
-    return this.#disconnection$.observable;
-  }
-
-  /**
-   * Client messages, as a stream. Completes on shutdown. An observer that throws (or an error
-   * nobody handles in a pipe from it) is reported on {@link onError} and never ends the process.
-   */
-  get message$(): Observable<ClientMessageEvent<ClientMessages<S>>> {
-    return this.#message$.observable;
+    return new ServerNamespace<P>(this, this.#middleware, namespacePrefix('', path));
   }
 
   // ---------------------------------------------------------------- internals
 
   readonly #target: BroadcastTarget = {
     deliver: (topics, except, message) =>
-      this.#core.router.broadcast({ topics, except: except?.length === 1 ? except[0] : except }, message),
+      this.#core.router.broadcast(
+        { topics, except: except?.length === 1 ? except[0] : except },
+        message,
+      ),
     requestMany: (topics, except, name, payload, timeout) => {
       assertName(name, 'request name');
       const sessions = this.#core.router.select({ topics, except });
-      return this.#requests.requestMany(sessions, name, payload, timeout ?? this.#requests.defaultTimeout);
+      return this.#requests.requestMany(
+        sessions,
+        name,
+        payload,
+        timeout ?? this.#requests.defaultTimeout,
+      );
     },
   };
 
   readonly #admitted = (session: Session<P>): void => {
     this.#registry.admit(session);
     this.#core.router.toSession(session, { k: 'welcome', v: PROTOCOL_VERSION, id: session.id });
-    this.#onConnection.call(session);
-    this.#connection$.next(session);
+    this.notifyAdmitted(session);
     const pending = session.pending;
     session.pending = undefined;
-    if (pending !== undefined) for (const frame of pending) if (session.status === 'open') this.#inbound.frame(session, frame);
+    if (pending !== undefined)
+      for (const frame of pending)
+        if (session.status === 'open') this.#inbound.frame(session, frame);
   };
 
   readonly #deliver = (session: Session<P>, message: SocketMessage): void => {
     if (this.#events.active) this.#events.dispatch(session, message);
-    const typed = message as MessageOf<ClientMessages<S>>;
-    if (this.#onMessage.size > 0) this.#onMessage.call(session.id, typed);
-    if (this.#message$.observed) this.#message$.next({ clientId: session.id, message: typed });
+    this.notifyMessage(session, message);
   };
 
   readonly #handleConnection = (connection: ServerConnection, handshake: Handshake): void => {
@@ -519,23 +408,17 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> {
     session.dispose();
     this.#registry.remove(session);
     if (!wasOpen) return;
-    this.#onDisconnection.call(session.id, info);
-    this.#disconnection$.next({ clientId: session.id, code: info.code, reason: info.reason });
+    this.notifyGone(session.id, info);
   };
 
-  readonly #handleTransportError = (connection: ServerConnection | undefined, error: PlugSocketError): void => {
-    const session = connection === undefined ? undefined : this.#registry.byConnection.get(connection);
-    this.#reportError(session?.id, error);
+  readonly #handleTransportError = (
+    connection: ServerConnection | undefined,
+    error: PlugSocketError,
+  ): void => {
+    const session =
+      connection === undefined ? undefined : this.#registry.byConnection.get(connection);
+    this.reportError(session?.id, error);
   };
-
-  #reportError(clientId: string | undefined, error: PlugSocketError): void {
-    this.#core.logger.debug('error', { clientId, code: error.code, message: error.message });
-    this.#onError.call(clientId, error);
-  }
-
-  #threw(clientId: string | undefined, error: unknown): void {
-    this.#reportError(clientId, new PlugSocketError('SERVER_ERROR', 'a handler threw', { cause: error }));
-  }
 }
 
 /** A server handler of schema `S` for `K`: typed payload in, typed result out. */

@@ -13,7 +13,10 @@ interface Entry<F> {
  * copied on change, never on emit, so emitting allocates nothing and a listener added or removed
  * during an emit takes effect from the next one.
  */
-export class EventListeners<F extends (...args: never[]) => unknown, A extends (...args: never[]) => unknown> {
+export class EventListeners<
+  F extends (...args: never[]) => unknown,
+  A extends (...args: never[]) => unknown,
+> {
   readonly #byName = new Map<string, readonly Entry<F>[]>();
   #any: readonly Entry<A>[] = [];
   #max = 10;
@@ -136,7 +139,8 @@ export class EventListeners<F extends (...args: never[]) => unknown, A extends (
     if (list !== undefined) {
       for (let i = 0; i < list.length; i++) {
         const entry = list[i];
-        if (entry.once) this.off(name, entry.fn);
+        // This registration, not the function's last one (it may also be registered with `on`).
+        if (entry.once) this.#remove(name, entry);
         try {
           entry.fn(...args);
         } catch (error) {
@@ -152,6 +156,15 @@ export class EventListeners<F extends (...args: never[]) => unknown, A extends (
       }
     }
     return list !== undefined || any.length > 0;
+  }
+
+  /** Removes one registration, if it is still there. */
+  #remove(name: string, entry: Entry<F>): void {
+    const list = this.#byName.get(name);
+    const index = list === undefined ? -1 : list.indexOf(entry);
+    if (list === undefined || index === -1) return;
+    if (list.length === 1) this.#byName.delete(name);
+    else this.#byName.set(name, [...list.slice(0, index), ...list.slice(index + 1)]);
   }
 
   #add(name: string, entry: Entry<F>, prepend: boolean): void {

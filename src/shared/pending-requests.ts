@@ -14,7 +14,7 @@ export interface PendingOptions {
 
 interface Pending {
   resolve(value: unknown): void;
-  reject(error: PlugSocketError): void;
+  reject(error: Error): void;
   timer: ReturnType<typeof setTimeout> | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
@@ -76,7 +76,7 @@ export class PendingRequests {
     const callId = id ?? this.#makeId();
     return new Promise<T>((resolve, reject) => {
       const call: Pending = {
-        resolve: resolve as (value: unknown) => void,
+        resolve: resolve,
         reject,
         timer: undefined,
         signal,
@@ -106,7 +106,8 @@ export class PendingRequests {
         send(callId);
       } catch (error) {
         this.#end(callId);
-        reject(error);
+        // A frame that cannot be encoded (a BigInt, a cycle) is the caller's mistake: its TypeError.
+        reject(error instanceof Error ? error : new TypeError(String(error)));
       }
     });
   }

@@ -18,7 +18,10 @@ export class SafeObservable<T> extends Observable<T> {
 
   constructor(
     report: ReportObserverError,
-    subscribe?: (this: Observable<T>, subscriber: Subscriber<T>) => (() => void) | Subscription | void,
+    subscribe?: (
+      this: Observable<T>,
+      subscriber: Subscriber<T>,
+    ) => (() => void) | Subscription | void,
   ) {
     super(subscribe);
     this.#report = report;
@@ -82,6 +85,8 @@ function guard<T>(
 /** A stream fed by the owner: `next`/`complete` push to every observer, each guarded. */
 export class SafeSubject<T> {
   readonly #observers = new Set<Subscriber<T>>();
+  /** The observers a `next` delivers to: made on change, so one added meanwhile waits its turn. */
+  #snapshot: readonly Subscriber<T>[] | undefined;
   #closed = false;
   readonly observable: SafeObservable<T>;
 
@@ -97,7 +102,10 @@ export class SafeSubject<T> {
         return;
       }
       this.#observers.add(subscriber);
-      return () => this.#observers.delete(subscriber);
+      this.#snapshot = undefined;
+      return () => {
+        if (this.#observers.delete(subscriber)) this.#snapshot = undefined;
+      };
     });
   }
 
@@ -112,7 +120,8 @@ export class SafeSubject<T> {
   }
 
   next(value: T): void {
-    for (const subscriber of this.#observers) subscriber.next(value);
+    const observers = (this.#snapshot ??= [...this.#observers]);
+    for (let i = 0; i < observers.length; i++) observers[i].next(value);
   }
 
   /** Completes every observer and releases them; later subscribers complete at once. */
@@ -121,6 +130,7 @@ export class SafeSubject<T> {
     this.#closed = true;
     const observers = [...this.#observers];
     this.#observers.clear();
+    this.#snapshot = undefined;
     for (const subscriber of observers) subscriber.complete();
   }
 }

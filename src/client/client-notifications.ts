@@ -1,0 +1,146 @@
+import type { Observable } from 'rxjs';
+import { PlugSocketError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { MessageOf, SocketMessage } from '../message.js';
+import type { CloseInfo, Unsubscribe } from '../ports/types.js';
+import type { Schema, ServerMessages } from '../schema.js';
+import { EventListeners } from '../shared/event-listeners.js';
+import { Listeners } from '../shared/listeners.js';
+import { SafeObservable, SafeSubject } from '../shared/safe-observable.js';
+import {
+  ClientEvents,
+  type AnyServerEventListener,
+  type ServerEventListener,
+} from './client-events.js';
+
+/** Life cycle of a `SocketClient`. */
+export type ClientState = 'idle' | 'connecting' | 'open' | 'closing' | 'closed';
+
+/**
+ * What a client tells the application — open, close, messages by type, errors — as callbacks,
+ * `EventEmitter`-style listeners and streams. The base of `SocketClient`; a callback, listener or
+ * observer that throws is reported on `onError` and never stops the others or ends the process.
+ */
+export abstract class ClientNotifications<S extends Schema> {
+  readonly #onOpen = new Listeners<() => void>((e) => this.threw(e));
+  readonly #onClose = new Listeners<(info: CloseInfo) => void>((e) => this.threw(e));
+  readonly #onMessage = new Listeners<(message: MessageOf<ServerMessages<S>>) => void>((e) =>
+    this.threw(e),
+  );
+  readonly #onError = new Listeners<(error: PlugSocketError) => void>((e) =>
+    this.logger.error('onError handler threw', { error: e }),
+  );
+  readonly #observerThrew = (error: unknown): void =>
+    this.report(new PlugSocketError('SERVER_ERROR', 'an observer threw', { cause: error }));
+  readonly #list = new EventListeners<ServerEventListener<never>, AnyServerEventListener>(
+    (error, name) =>
+      this.report(
+        new PlugSocketError('SERVER_ERROR', `a listener of "${name}" threw`, { cause: error }),
+      ),
+    (name, count) =>
+      this.logger.warn(`"${name}" has ${count} listeners: a likely leak`, { name, count }),
+  );
+  /** The messages this client receives, by type, with the `EventEmitter` surface. */
+  readonly events = new ClientEvents<ServerMessages<S>>(this.#list);
+  #state$ = new SafeSubject<ClientState>(this.#observerThrew, () => this.state);
+  #message$ = new SafeSubject<MessageOf<ServerMessages<S>>>(this.#observerThrew);
+
+  /** The current state. */
+  abstract get state(): ClientState;
+
+  /** @internal where diagnostics go. */
+  protected abstract get logger(): Logger;
+
+  /** The state, as a stream that replays the current value. Completes after `disconnect()`. */
+  get state$(): Observable<ClientState> {
+    return this.#state$.observable;
+  }
+
+  /**
+   * Every application message, as a stream. Completes after `disconnect()`. An observer that
+   * throws is reported on {@link onError} and never ends the process.
+   */
+  get message$(): Observable<MessageOf<ServerMessages<S>>> {
+    return this.#message$.observable;
+  }
+
+  /** The payloads of messages of `type`, as a stream. Completes after `disconnect()`. */
+  on$<K extends keyof ServerMessages<S> & string>(type: K): Observable<ServerMessages<S>[K]> {
+    return new SafeObservable<ServerMessages<S>[K]>(this.#observerThrew, (subscriber) => {
+      const listener: ServerEventListener<never> = (payload) => subscriber.next(payload);
+      this.#list.on(type, listener);
+      const done = this.#message$.observable.subscribe({ complete: () => subscriber.complete() });
+      return () => {
+        this.#list.off(type, listener);
+        done.unsubscribe();
+      };
+    });
+  }
+
+  /** Called when the server has admitted this client. */
+  onOpen(handler: () => void): Unsubscribe {
+    return this.#onOpen.add(handler);
+  }
+
+  /** Called when an admitted connection has closed, with the code and reason. */
+  onClose(handler: (info: CloseInfo) => void): Unsubscribe {
+    return this.#onClose.add(handler);
+  }
+
+  /** Called for every application message, after the per-type listeners. */
+  onMessage(handler: (message: MessageOf<ServerMessages<S>>) => void): Unsubscribe {
+    return this.#onMessage.add(handler);
+  }
+
+  /** Called for errors the server reported, frames this client could not read, and listeners that threw. */
+  onError(handler: (error: PlugSocketError) => void): Unsubscribe {
+    return this.#onError.add(handler);
+  }
+
+  /** @internal starts new streams if `disconnect()` completed the old ones. */
+  protected renewStreams(): void {
+    if (this.#state$.closed) this.#state$ = new SafeSubject(this.#observerThrew, () => this.state);
+    if (this.#message$.closed) this.#message$ = new SafeSubject(this.#observerThrew);
+  }
+
+  /** @internal completes the streams (after `disconnect()`). */
+  protected completeStreams(): void {
+    this.#state$.complete();
+    this.#message$.complete();
+  }
+
+  /** @internal the state changed. */
+  protected stateChanged(state: ClientState): void {
+    this.#state$.next(state);
+  }
+
+  /** @internal the server admitted this client. */
+  protected notifyOpen(): void {
+    this.#onOpen.call();
+  }
+
+  /** @internal an admitted connection closed. */
+  protected notifyClose(info: CloseInfo): void {
+    this.#onClose.call(info);
+  }
+
+  /** @internal a message from the server: listeners of its type, catch-alls, callbacks, stream. */
+  protected deliver(message: SocketMessage): void {
+    const { type, payload } = message;
+    this.#list.emit(type, [payload as never, message as never], [type, payload, message]);
+    const typed = message as MessageOf<ServerMessages<S>>;
+    if (this.#onMessage.size > 0) this.#onMessage.call(typed);
+    if (this.#message$.observed) this.#message$.next(typed);
+  }
+
+  /** @internal reports on `onError`. */
+  protected readonly report = (error: PlugSocketError): void => {
+    this.logger.debug('error', { code: error.code, message: error.message });
+    this.#onError.call(error);
+  };
+
+  /** @internal an application callback threw. */
+  protected threw(error: unknown): void {
+    this.report(new PlugSocketError('SERVER_ERROR', 'a handler threw', { cause: error }));
+  }
+}

@@ -1,0 +1,40 @@
+import type { Logger } from '../logger.js';
+import type { AuthorizationStrategy } from '../ports/authorization-strategy.js';
+import type { Codec } from '../ports/codec.js';
+
+/** Options of `SocketClient`. */
+export interface SocketClientOptions {
+  /** Where the server listens, in the transport's scheme (`ws://…`, `http://…`, `memory://…`). */
+  url: string;
+  /** Extra handshake headers. */
+  headers?: Record<string, string>;
+  /** Extra query parameters. */
+  query?: Record<string, string>;
+  /** Credentials sent with the handshake (strategies may add to them). */
+  auth?: Record<string, unknown>;
+  /** Adds credentials on every connect. @default none (`AllowAllAuthorization`) */
+  authorization?: AuthorizationStrategy;
+  /**
+   * Frame format. @default `CompactCodec` on transports that declare `supports.structured`,
+   * `JsonCodec` on the others. Both read text frames, so either side may differ.
+   */
+  codec?: Codec;
+  /**
+   * Milliseconds for the whole connect: transport handshake, authorization and the server's
+   * welcome. After that `connect()` rejects with `CONNECTION_FAILED`.
+   * @default 10000
+   */
+  connectTimeout?: number;
+  /** Milliseconds `request`, `join` and `leave` wait for an answer before `TIMEOUT`. @default 10000 */
+  requestTimeout?: number;
+  /**
+   * Requests in flight at once, each way: this client's own (more reject with
+   * `TOO_MANY_REQUESTS`) and those it is handling (more are answered with it).
+   * @default 256
+   */
+  maxRequestsInFlight?: number;
+  /** Largest frame accepted from the server, in bytes. @default 16777216 (16 MiB) */
+  maxPayload?: number;
+  /** Diagnostics. @default silent */
+  logger?: Logger;
+}
