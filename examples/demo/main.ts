@@ -1,6 +1,6 @@
 // `npm run demo`: a real plugsocket server on the ws transport, on a free loopback port, with
-// three clients that authenticate, join topics, exchange messages and broadcasts, and a clean
-// shutdown. Exits 0 by itself within seconds (and 1 if anything goes wrong).
+// three clients that authenticate, join topics, exchange messages and broadcasts, make requests
+// of the server and of each other, relay events through middleware, and a clean shutdown. Exits 0 by itself within seconds (and 1 if anything goes wrong).
 import {
   PlugSocketError,
   SocketClient,
@@ -15,11 +15,24 @@ import { WsSocket, WsSocketServer } from 'plugsocket/ws';
 interface ToServer {
   say: { topic: string; text: string };
   whisper: { to: string; text: string };
+  typing: { topic: string };
 }
 interface ToClient {
   said: { from: string; topic: string; text: string };
   whispered: { from: string; text: string };
   announcement: { text: string };
+  typing: { topic: string };
+}
+
+/**
+ * Both sides share one schema: what clients send, what the server sends, and the requests each
+ * side answers — names, payloads and results are all checked by the compiler.
+ */
+interface Demo {
+  clientMessages: ToServer;
+  serverMessages: ToClient;
+  serverHandlers: { roll(payload: { sides: number }): number };
+  clientHandlers: { confirm(payload: string): boolean };
 }
 
 /** Clients present a name; the server admits any non-empty name except "mallory". */
@@ -49,13 +62,25 @@ const watchdog = setTimeout(() => {
 }, 10_000);
 
 async function main(): Promise<void> {
-  const server = new SocketServer<ToServer, ToClient, string>(
+  const server = new SocketServer<Demo, string>(
     new WsSocketServer({ port: 0, host: '127.0.0.1' }),
     {
       authorization: new NameAuthorization(),
       canSubscribe: (client, topic) => topic !== 'admin' || client.principal === 'alice',
     },
   );
+  // Middleware in front of every message and request: here, it counts them per client.
+  server.use((ctx, next) => {
+    ctx.set('frames', (ctx.get<number>('frames') ?? 0) + 1);
+    return next();
+  });
+  server.handle('roll', ({ sides }, ctx) => {
+    const value = 1 + Math.floor(Math.random() * sides);
+    log('server', `${ctx.principal} rolled a d${sides}: ${value}`);
+    return value;
+  });
+  // Typing indicators go to the topic's other subscribers, marked with the sender's id.
+  server.relay('typing', { to: { topic: 'lobby' } });
   const names = new Map<string, string>();
   server.onConnection((client) => {
     names.set(client.id, client.principal);
@@ -66,6 +91,7 @@ async function main(): Promise<void> {
   );
   server.onMessage((id, message) => {
     const from = names.get(id) ?? id;
+    if (message.type === 'typing') return;
     if (message.type === 'say') {
       const { topic, text } = message.payload;
       const n = server.to(topic).except(id).emit('said', { from, topic, text });
@@ -89,13 +115,21 @@ async function main(): Promise<void> {
   log('server', `listening on ${url} (port ${port})`);
 
   const connect = async (name: string) => {
-    const client = new SocketClient<ToClient, ToServer>(new WsSocket(), {
+    const client = new SocketClient<Demo>(new WsSocket(), {
       url: url!,
       authorization: new NameAuthorization(name),
     });
     client.subscribe('said', (p) => log(name, `#${p.topic} <${p.from}> ${p.text}`));
     client.subscribe('whispered', (p) => log(name, `whisper from ${p.from}: ${p.text}`));
     client.subscribe('announcement', (p) => log(name, `announcement: ${p.text}`));
+    client.events.on('typing', (p, m) =>
+      log(name, `${m.from?.slice(0, 8)}… is typing in #${p.topic}`),
+    );
+    client.handle('confirm', (question, ctx) => {
+      const asker = ctx.from === undefined ? 'the server' : `${ctx.from.slice(0, 8)}…`;
+      log(name, `${asker} asks "${question}": yes`);
+      return true;
+    });
     client.onClose(({ code, reason }) => log(name, `closed (${code} ${reason})`));
     await client.connect();
     log(name, `connected as ${client.id!.slice(0, 8)}…`);
@@ -124,7 +158,7 @@ async function main(): Promise<void> {
     log('carol', `may not join #admin: ${error.code}`);
   }
 
-  const delivered = (client: SocketClient<ToClient, ToServer>, type: keyof ToClient) =>
+  const delivered = (client: SocketClient<Demo>, type: keyof ToClient) =>
     new Promise<void>((resolve) => {
       const off = client.subscribe(type, () => {
         off();
@@ -139,6 +173,29 @@ async function main(): Promise<void> {
   wait = delivered(alice, 'whispered');
   carol.emit('whisper', { to: 'alice', text: 'psst, see #dev' });
   await wait;
+
+  wait = delivered(bob, 'typing');
+  alice.emit('typing', { topic: 'lobby' });
+  await wait;
+
+  // Requests: a client asks the server, a client asks another through the server (by user),
+  // and the server asks a whole topic and gathers every answer.
+  const roll = await alice.request('roll', { sides: 20 });
+  log('alice', `the server answered roll: ${roll}`);
+  const agreed = await carol.requestClient({ user: 'bob' }, 'confirm', 'lunch at noon?');
+  log('carol', `bob answered: ${agreed}`);
+  const votes = await server.to('lobby').timeout(1_000).request('confirm', 'close #lobby?');
+  log(
+    'server',
+    `asked #lobby: ${votes.results.size} answered, ${votes.errors.size} failed, ${votes.timedOut.length} timed out`,
+  );
+  try {
+    await bob.request('roll', { sides: 6 }, { signal: AbortSignal.abort() });
+  } catch (error) {
+    if (!PlugSocketError.is(error, 'ABORTED')) throw error;
+    log('bob', `gave up on a request: ${error.code}`);
+  }
+  log('server', `alice sent ${server.getClient(alice.id!)?.get<number>('frames')} frames so far`);
 
   const all = [alice, bob, carol].map((c) => delivered(c, 'announcement'));
   const n = server.broadcast({
