@@ -39,8 +39,12 @@ export type NamespaceSchema<S, Path extends string> = SubPart<S, 'clientMessages
 export function namespacePrefix(parent: string, path: string): string {
   if (typeof path !== 'string') throw new TypeError('namespace must be a string');
   const trimmed = path.replace(/^\/+|\/+$/g, '');
-  if (trimmed === '' || trimmed.length >= MAX_NAME_LENGTH) {
-    throw new TypeError(`namespace must be 1–${MAX_NAME_LENGTH - 2} characters besides slashes`);
+  const prefix = `${parent}${trimmed}/`;
+  // A name under the namespace needs at least one character after the prefix.
+  if (trimmed === '' || prefix.length >= MAX_NAME_LENGTH) {
+    throw new TypeError(
+      `a namespace path must be non-empty and its full prefix shorter than ${MAX_NAME_LENGTH} characters`,
+    );
   }
-  return `${parent}${trimmed}/`;
+  return prefix;
 }

@@ -197,7 +197,13 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     handler: (payload: ServerMessages<S>[K], message: SocketMessage<ServerMessages<S>[K]>) => void,
   ): Unsubscribe {
     this.events.on(type, handler);
-    return () => this.events.off(type, handler);
+    let subscribed = true;
+    return () => {
+      // Once only: a second call must not remove another registration of the same handler.
+      if (!subscribed) return;
+      subscribed = false;
+      this.events.off(type, handler);
+    };
   }
 
   /**

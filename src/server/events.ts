@@ -41,12 +41,14 @@ export interface RelayOptions<P = unknown> {
 export class ServerEvents<P> {
   readonly listeners: EventListeners<ClientEventListener<never>, AnyClientEventListener>;
   readonly #relays = new Map<string, RelayOptions<P>>();
+  /** The sender of the event being dispatched, so a listener's throw names it. */
+  #sender: string | undefined;
 
   constructor(private readonly core: ServerCore<P>) {
     this.listeners = new EventListeners(
       (error, name) =>
         core.report(
-          undefined,
+          this.#sender,
           new PlugSocketError('SERVER_ERROR', `a listener of event "${name}" threw`, {
             cause: error,
           }),
@@ -64,11 +66,13 @@ export class ServerEvents<P> {
   /** Calls the listeners of the message's type and the catch-alls, then applies relay rules. */
   dispatch(session: Session<P>, message: SocketMessage): void {
     const { type, payload } = message;
+    this.#sender = session.id;
     this.listeners.emit(
       type,
       [payload as never, session.id, message as never],
       [type, payload, session.id, message],
     );
+    this.#sender = undefined;
     if (this.#relays.size > 0) this.#relay(session, message);
   }
 
@@ -85,8 +89,20 @@ export class ServerEvents<P> {
     };
   }
 
+  /** The rule of `type`, else of the nearest enclosing namespace's `prefix/*`, else of `*`. */
+  #ruleFor(type: string): RelayOptions<P> | undefined {
+    const own = this.#relays.get(type);
+    if (own !== undefined) return own;
+    for (let i = type.lastIndexOf('/'); i !== -1; i = type.lastIndexOf('/', i - 1)) {
+      const rule = this.#relays.get(`${type.slice(0, i + 1)}*`);
+      if (rule !== undefined) return rule;
+      if (i === 0) break;
+    }
+    return this.#relays.get('*');
+  }
+
   #relay(session: Session<P>, message: SocketMessage): void {
-    const rule = this.#relays.get(message.type) ?? this.#relays.get('*');
+    const rule = this.#ruleFor(message.type);
     if (rule === undefined) return;
     const to = rule.to ?? 'all';
     const except = rule.echo === true ? undefined : session.id;

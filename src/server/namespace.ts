@@ -95,7 +95,7 @@ export class ServerNamespace<P = unknown> {
     return () => this.server.offAnyEvent(inside);
   }
 
-  /** `server.relay(prefix + type, …)`. */
+  /** `server.relay(prefix + type, …)`; `'*'` relays every type under this namespace. */
   relay(type: string, options?: RelayOptions<P>): Unsubscribe {
     return this.server.relay(this.prefix + type, options);
   }

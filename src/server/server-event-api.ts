@@ -99,13 +99,15 @@ export abstract class ServerEventApi<S extends Schema, P> extends ServerNotifica
   }
 
   /**
-   * Forwards clients' messages of `type` (`'*'`: every type without a rule of its own) to other
-   * clients, marked with the sender's id (`message.from` on the client). Never back to the
-   * sender unless `echo` is set. One rule per type: a new one replaces the old.
+   * Forwards clients' messages of `type` to other clients, marked with the sender's id
+   * (`message.from` on the client). `'*'` covers every type without a rule of its own, and
+   * `'chat/*'` (what `ns('/chat').relay('*')` registers) every type under `chat/` without one;
+   * the nearest rule wins. Never back to the sender unless `echo` is set. One rule per type: a new
+   * one replaces the old.
    * @returns a function that removes the rule.
    */
   relay(type: string, options: RelayOptions<P> = {}): Unsubscribe {
-    if (type !== '*') assertName(type, 'message type');
+    assertName(type, 'message type');
     return this.events.relay(type, options);
   }
 }

@@ -107,6 +107,18 @@ describe('SocketServer', () => {
       expect(errors[0].error.cause).to.equal(bug);
       expect(client.isConnected).to.equal(true);
     });
+
+    it("names the sender's id when a listener throws, as onMessage handlers do", async () => {
+      const { server, url } = await startServer();
+      const errors = collectErrors(server);
+      server.onEvent('x', () => {
+        throw new Error('listener bug');
+      });
+      const { client, id } = await peer(url);
+      client.emit('x', 1);
+      await flush();
+      expect(errors.map((e) => e.id)).to.deep.equal([id]);
+    });
   });
 
   describe('#onceEvent()', () => {
@@ -427,6 +439,13 @@ describe('SocketServer', () => {
   });
 
   describe('#relay()', () => {
+    it("refuses '' and names that are too long, but takes '*'", async () => {
+      const { server } = await startServer();
+      expect(() => server.relay('')).to.throw(TypeError);
+      expect(() => server.relay('x'.repeat(257))).to.throw(TypeError);
+      expect(server.relay('*')).to.be.a('function');
+    });
+
     it("to 'all' (the default) forwards to every other client, marked with the sender's id", async () => {
       const { server, url } = await startServer();
       const [a, b, c] = [await peer(url), await peer(url), await peer(url)];
@@ -879,6 +898,20 @@ describe('SocketClient', () => {
   });
 
   describe('#subscribe()', () => {
+    // Regression: calling the returned function twice removed another registration of the handler.
+    it('returns a function that removes its own registration once, however often it is called', async () => {
+      const { send, client } = await setup();
+      const handler = sinon.spy();
+      const first = client.subscribe('x', handler);
+      client.subscribe('x', handler);
+      first();
+      first();
+      expect(client.events.listenerCount('x')).to.equal(1);
+      send('x', 1);
+      await flush();
+      expect(handler.callCount).to.equal(1);
+    });
+
     it('calls the handler with (payload, message) and returns a function that removes it only', async () => {
       const { send, client } = await setup();
       const handler = sinon.spy();

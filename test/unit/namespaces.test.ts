@@ -48,6 +48,16 @@ describe('namespacePrefix()', () => {
     expect(() => namespacePrefix('', 'x'.repeat(256))).to.throw(TypeError);
     expect(namespacePrefix('', 'x'.repeat(200))).to.equal(`${'x'.repeat(200)}/`);
   });
+
+  // Regression: a 255-character path was accepted though no name fits under it, and nesting
+  // never checked the total length.
+  it('throws TypeError when the whole prefix leaves no room for a name, nested too', () => {
+    expect(() => namespacePrefix('', 'x'.repeat(255))).to.throw(TypeError);
+    expect(namespacePrefix('', 'x'.repeat(254))).to.have.length(255);
+    const outer = namespacePrefix('', 'x'.repeat(200));
+    expect(() => namespacePrefix(outer, 'y'.repeat(60))).to.throw(TypeError);
+    expect(namespacePrefix(outer, 'y'.repeat(50))).to.have.length(252);
+  });
 });
 
 describe('SocketServer', () => {
@@ -215,6 +225,35 @@ describe('SocketServer', () => {
         a.client.emit('chat/say', 3);
         await flush();
         expect(b.inbox).to.have.length(1);
+      });
+
+      it("relay('*') covers every type under the namespace and nothing outside it", async () => {
+        const { server, url } = await startServer();
+        const [a, b] = [await peer(url), await peer(url)];
+        server.ns('chat').relay('*');
+        a.client.emit('chat/say', 1);
+        a.client.emit('chat/room/typing', 2);
+        a.client.emit('say', 3);
+        await flush();
+        expect(b.inbox).to.deep.equal([
+          { type: 'chat/say', payload: 1, from: a.id },
+          { type: 'chat/room/typing', payload: 2, from: a.id },
+        ]);
+      });
+
+      it('the nearest rule wins: a type rule over chat/*, chat/* over *', async () => {
+        const { server, url } = await startServer();
+        const [a, b, c] = [await peer(url), await peer(url), await peer(url)];
+        server.subscribe(b.id, 'red');
+        server.relay('*', { to: { topic: 'none' } });
+        server.ns('chat').relay('*', { to: { topic: 'red' } });
+        server.relay('chat/all', { to: 'all' });
+        a.client.emit('chat/say', 1); // chat/* → red: b only
+        a.client.emit('chat/all', 2); // own rule → everyone
+        a.client.emit('other', 3); // * → topic none: nobody
+        await flush();
+        expect(b.inbox.map((m) => m.payload)).to.deep.equal([1, 2]);
+        expect(c.inbox.map((m) => m.payload)).to.deep.equal([2]);
       });
 
       it('takes the relay options', async () => {
