@@ -58,7 +58,8 @@ export abstract class ClientNotifications<S extends Schema> {
 
   /**
    * Every application message, as a stream. Completes after `disconnect()`. An observer that
-   * throws is reported on {@link onError} and never ends the process.
+   * throws (or an error nobody handles in a `.pipe()` from it) is reported on {@link onError} and
+   * never ends the process; streams made by `merge`, `combineLatest` and the like are not guarded.
    */
   get message$(): Observable<MessageOf<ServerMessages<S>>> {
     return this.#message$.observable;

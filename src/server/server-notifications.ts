@@ -94,7 +94,8 @@ export abstract class ServerNotifications<S extends Schema, P> {
 
   /**
    * Client messages, as a stream. Completes on shutdown. An observer that throws (or an error
-   * nobody handles in a pipe from it) is reported on {@link onError} and never ends the process.
+   * nobody handles in a `.pipe()` from it) is reported on {@link onError} and never ends the
+   * process. Streams made by rxjs creation functions (`merge`, `combineLatest`) are not guarded.
    */
   get message$(): Observable<ClientMessageEvent<ClientMessages<S>>> {
     return this.#message$.observable;
