@@ -12,6 +12,9 @@ export interface PendingOptions {
   onGiveUp?: ((id: number, reason: PlugSocketError) => void) | undefined;
 }
 
+/** The longest delay `setTimeout` honours, in ms (about 24.8 days). */
+const MAX_TIMER_DELAY = 2_147_483_647;
+
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
@@ -94,7 +97,8 @@ export class PendingRequests {
                 `no answer to ${options.what} in ${options.timeout} ms`,
               ),
             ),
-          options.timeout,
+          // setTimeout fires at once (after 1 ms) for a delay past 2^31 - 1 ms: wait that long instead.
+          Math.min(options.timeout, MAX_TIMER_DELAY),
         );
       }
       if (signal !== undefined) {
