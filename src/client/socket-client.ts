@@ -10,6 +10,7 @@ import {
 import { assertValidClose, CloseCodes } from '../ports/close.js';
 import type { AnyFrame, CloseInfo, ConnectOptions, Unsubscribe } from '../ports/types.js';
 import {
+  assertHeadersToSend,
   assertName,
   messageEnvelope,
   type RequestTarget,
@@ -34,6 +35,7 @@ import {
   type ClientRequestOptions,
 } from './client-requests.js';
 import { ClientNamespace } from './client-namespace.js';
+import { positive } from '../shared/options.js';
 import type { SocketClientOptions } from './options.js';
 
 export type { SocketClientOptions };
@@ -84,18 +86,18 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     this.#adapter = adapter;
     this.#options = options;
     this.#auth = options.authorization ?? new AllowAllAuthorization();
-    this.#connectTimeout = options.connectTimeout ?? 10_000;
+    this.#connectTimeout = positive(options.connectTimeout, 10_000, 'connectTimeout');
     this.#reader = createClientFrameReader({
       supports: adapter.supports,
       codec: options.codec,
-      maxPayload: options.maxPayload ?? 16 * 1024 * 1024,
+      maxPayload: positive(options.maxPayload, 16 * 1024 * 1024, 'maxPayload'),
       owner: 'SocketClient',
     });
     this.#logger = options.logger ?? silentLogger;
     this.#requests = new ClientRequests(
       { send: (envelope) => this.#sendEnvelope(envelope), report: (error) => this.report(error) },
-      options.requestTimeout ?? 10_000,
-      options.maxRequestsInFlight ?? 256,
+      positive(options.requestTimeout, 10_000, 'requestTimeout'),
+      positive(options.maxRequestsInFlight, 256, 'maxRequestsInFlight'),
     );
   }
 
@@ -297,6 +299,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     to: RequestTarget | undefined,
   ): Promise<unknown> {
     assertName(name, 'request name');
+    assertHeadersToSend(options.headers);
     if (this.#state !== 'open') {
       throw new PlugSocketError('NOT_CONNECTED', `cannot request "${name}" while ${this.#state}`);
     }

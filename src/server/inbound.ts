@@ -5,7 +5,8 @@ import type { ClientEnvelope, MessageEnvelope } from '../protocol/envelope.js';
 import { isPromiseLike, sendNack, type ServerCore } from './core.js';
 import { isDone, runChain } from './middleware.js';
 import type { MiddlewareStack } from './middleware-stack.js';
-import { Call, type ServerRequests } from './requests.js';
+import { Call } from './call.js';
+import type { ServerRequests } from './requests.js';
 import type { Session } from './session.js';
 
 /** Reads one client frame: size check, decode and parse, throwing typed errors. */

@@ -75,12 +75,3 @@ export interface SocketServerOptions<P = unknown> {
   /** Diagnostics. @default silent */
   logger?: Logger;
 }
-
-/** Checks a numeric option. @throws {RangeError} */
-export function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0)) {
-    throw new RangeError(`${name} must be a positive number, got ${String(value)}`);
-  }
-  return value;
-}

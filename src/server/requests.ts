@@ -2,7 +2,9 @@ import { PlugSocketError } from '../errors.js';
 import type { RequestEnvelope } from '../protocol/envelope.js';
 import { PendingRequests } from '../shared/pending-requests.js';
 import { isPromiseLike, sendNack, type ServerCore } from './core.js';
+import { Call } from './call.js';
 import { isDone, runChain, type InboundContext, type Middleware } from './middleware.js';
+import { forwardRequest } from './peer-requests.js';
 import type { MiddlewareStack } from './middleware-stack.js';
 import type { ConnectedClient, Session } from './session.js';
 
@@ -46,59 +48,6 @@ export interface ServerRequestSettings<P> {
 interface HandlerEntry<P> {
   readonly fn: RequestHandler<P>;
   readonly middleware: readonly Middleware<P>[];
-}
-
-/** The context a handler and its middleware get for one request or message. */
-export class Call<P> implements InboundContext<P> {
-  /** Set once the chain reached the handler (which then answers). */
-  reachedHandler = false;
-  answered = false;
-
-  constructor(
-    readonly kind: 'message' | 'request',
-    readonly name: string,
-    public payload: unknown,
-    readonly headers: Record<string, unknown> | undefined,
-    readonly session: Session<P>,
-    readonly signal: AbortSignal,
-    private readonly answer:
-      ((error: PlugSocketError | undefined, result?: unknown) => void) | undefined,
-  ) {}
-
-  get clientId(): string {
-    return this.session.id;
-  }
-
-  get principal(): P {
-    return this.session.principal;
-  }
-
-  get client(): ConnectedClient<P> {
-    return this.session;
-  }
-
-  get<T = unknown>(key: string): T | undefined {
-    return this.session.get<T>(key);
-  }
-
-  set(key: string, value: unknown): void {
-    this.session.set(key, value);
-  }
-
-  reply(result?: unknown): void {
-    this.#settle(undefined, result);
-  }
-
-  /** @internal */
-  fail(error: PlugSocketError): void {
-    this.#settle(error);
-  }
-
-  #settle(error: PlugSocketError | undefined, result?: unknown): void {
-    if (this.answered || this.answer === undefined) return;
-    this.answered = true;
-    this.answer(error, result);
-  }
 }
 
 /**
@@ -155,12 +104,11 @@ export class ServerRequests<P> {
     const { id } = envelope;
     const incoming = (session.incoming ??= new Map());
     if (incoming.has(id)) {
-      sendNack(
-        this.core,
-        session,
-        id,
-        new PlugSocketError('INVALID_MESSAGE', `request id ${id} is already in flight`),
-      );
+      // Not a nack: one with this id would settle the request that is in flight.
+      const error = new PlugSocketError('INVALID_MESSAGE', `request id ${id} is already in flight`);
+      if (session.status === 'open')
+        this.core.router.toSession(session, { k: 'error', error: error.toJSON() });
+      this.core.report(session.id, error);
       return;
     }
     if (incoming.size >= this.settings.maxInFlight) {
@@ -177,11 +125,9 @@ export class ServerRequests<P> {
     }
     const controller = new AbortController();
     incoming.set(id, controller);
-    if (envelope.to !== undefined) {
-      void this.#forward(session, envelope, controller.signal);
-      return;
-    }
-    const entry = this.#handlers.get(envelope.name);
+    const { to } = envelope;
+    // A request for another client passes the same middleware, then goes to that client.
+    const entry = to === undefined ? this.#handlers.get(envelope.name) : undefined;
     const call = new Call<P>(
       'request',
       envelope.name,
@@ -194,6 +140,9 @@ export class ServerRequests<P> {
     const chain = this.middleware.chainFor(envelope.name, entry?.middleware);
     const last = (ctx: Call<P>): void | Promise<void> => {
       ctx.reachedHandler = true;
+      if (to !== undefined) {
+        return forwardRequest(this, this.core, this.settings.canRequest, ctx, to, envelope.headers);
+      }
       if (entry === undefined) {
         ctx.fail(new PlugSocketError('HANDLER_NOT_FOUND', `no handler for "${envelope.name}"`));
         return;
@@ -285,10 +234,9 @@ export class ServerRequests<P> {
 
   /** The client gave up on its request `id`. */
   cancelled(session: Session<P>, id: number): void {
-    const controller = session.incoming?.get(id);
-    if (controller === undefined) return;
-    session.incoming?.delete(id);
-    controller.abort();
+    // The slot stays taken until the handler settles: cancelling must not make room for more
+    // work while the cancelled handler still runs.
+    session.incoming?.get(id)?.abort();
   }
 
   // ---------------------------------------------------------------- the server asks
@@ -324,7 +272,9 @@ export class ServerRequests<P> {
         if (payload !== undefined) envelope.payload = payload;
         if (headers !== undefined) envelope.headers = headers;
         if (from !== undefined) envelope.from = from;
-        this.core.router.toSession(session, envelope);
+        if (!this.core.router.toSession(session, envelope)) {
+          throw new PlugSocketError('NOT_CONNECTED', `client ${session.id} is not connected`);
+        }
       },
     );
   }
@@ -387,75 +337,5 @@ export class ServerRequests<P> {
 
   #cancel(session: Session<P>, id: number): void {
     if (session.status === 'open') this.core.router.toSession(session, { k: 'cancel', id });
-  }
-
-  // ---------------------------------------------------------------- client to client
-
-  async #forward(from: Session<P>, envelope: RequestEnvelope, signal: AbortSignal): Promise<void> {
-    const { id, name, to } = envelope;
-    const answer = (error: PlugSocketError | undefined, result?: unknown): void => {
-      if (from.incoming?.get(id)?.signal !== signal) return;
-      from.incoming.delete(id);
-      if (from.status !== 'open' || signal.aborted) return;
-      if (error !== undefined) sendNack(this.core, from, id, error);
-      else
-        this.core.router.toSession(
-          from,
-          result === undefined ? { k: 'ack', id } : { k: 'ack', id, result },
-        );
-    };
-    const target =
-      typeof to === 'string'
-        ? this.core.registry.byId.get(to)
-        : to === undefined
-          ? undefined
-          : this.core.registry.latestOf(to.user);
-    if (target === undefined || target.status !== 'open') {
-      answer(
-        new PlugSocketError(
-          'TARGET_OFFLINE',
-          typeof to === 'string'
-            ? `client ${to} is not connected`
-            : `user ${JSON.stringify(to?.user)} is not connected`,
-        ),
-      );
-      return;
-    }
-    try {
-      const canRequest = this.settings.canRequest;
-      if (canRequest !== undefined && (await canRequest(from, target, name)) !== true) {
-        answer(new PlugSocketError('UNAUTHORIZED', `may not request "${name}" of that client`));
-        return;
-      }
-    } catch (error) {
-      this.core.report(
-        from.id,
-        new PlugSocketError('SERVER_ERROR', 'canRequest threw', { cause: error }),
-      );
-      answer(new PlugSocketError('SERVER_ERROR', 'the request failed on the server'));
-      return;
-    }
-    try {
-      const result = await this.request(
-        target,
-        name,
-        envelope.payload,
-        { signal },
-        from.id,
-        envelope.headers,
-      );
-      answer(undefined, result);
-    } catch (error) {
-      const e = PlugSocketError.from(error);
-      // The target left: from the asker's side, its peer is offline, not its own connection.
-      answer(
-        e.code === 'NOT_CONNECTED'
-          ? new PlugSocketError(
-              'TARGET_OFFLINE',
-              'the target client disconnected before it answered',
-            )
-          : e,
-      );
-    }
   }
 }

@@ -29,7 +29,8 @@ import { ServerEvents } from './events.js';
 import { Inbound, topicGate } from './inbound.js';
 import type { ConnectionMiddleware, InboundContext, Middleware } from './middleware.js';
 import { MiddlewareStack } from './middleware-stack.js';
-import { positive, type SocketServerOptions } from './options.js';
+import type { SocketServerOptions } from './options.js';
+import { positive } from '../shared/options.js';
 import { Router } from './router.js';
 import {
   ServerRequests,

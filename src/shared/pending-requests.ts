@@ -77,6 +77,9 @@ export class PendingRequests {
       );
     }
     const callId = id ?? this.#makeId();
+    if (this.#calls.has(callId)) {
+      return Promise.reject(new RangeError(`${options.what}: id ${callId} is already in flight`));
+    }
     return new Promise<T>((resolve, reject) => {
       const call: Pending = {
         resolve: resolve,

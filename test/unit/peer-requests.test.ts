@@ -81,6 +81,38 @@ describe('SocketClient', () => {
       expect(contexts[0].headers).to.deep.equal({ trace: 'x' });
     });
 
+    // Regression: requests for another client were forwarded before the middleware ran, so a
+    // global use() that refused every request could be bypassed by addressing a client.
+    it('passes the global middleware first: a refusal there never reaches the target', async () => {
+      const { server, connect } = await usersServer();
+      const seen: string[] = [];
+      server.use((ctx, next) => {
+        seen.push(`${ctx.kind} ${ctx.name}`);
+        if (ctx.name === 'secret') throw new PlugSocketError('RATE_LIMITED', 'slow down');
+        return next();
+      });
+      const a = await connect('ann');
+      const b = await connect('bob');
+      const target = sinon.spy(() => 'ok');
+      b.handle('secret', target);
+      b.handle('open', () => 'fine');
+      expectCode(await rejectionOf(a.requestClient(idOf(b), 'secret', 1)), 'RATE_LIMITED');
+      expect(await a.requestClient(idOf(b), 'open', 1)).to.equal('fine');
+      expect(target.callCount).to.equal(0);
+      expect(seen).to.deep.equal(['request secret', 'request open']);
+    });
+
+    it('lets middleware answer for the target with ctx.reply()', async () => {
+      const { server, connect } = await usersServer();
+      server.use((ctx, next) => (ctx.name === 'cached' ? ctx.reply('from cache') : next()));
+      const a = await connect('ann');
+      const b = await connect('bob');
+      const target = sinon.spy(() => 'fresh');
+      b.handle('cached', target);
+      expect(await a.requestClient(idOf(b), 'cached', 1)).to.equal('from cache');
+      expect(target.callCount).to.equal(0);
+    });
+
     it("resolves with undefined for a target handler that returns nothing, and with an async handler's result", async () => {
       const { connect } = await usersServer();
       const a = await connect('ann');

@@ -203,6 +203,34 @@ describe('SocketServer', () => {
   });
 
   describe('client.request() errors', () => {
+    it('throws TypeError for headers that are not an object, before sending anything', async () => {
+      const { adapter, url } = await startServer();
+      const inbound = recordInbound(adapter);
+      const client = await connectClient(url);
+      for (const headers of [null, [], 'x']) {
+        const error = await rejectionOf(client.request('x', 1, { headers: headers as never }));
+        expect(error, JSON.stringify(headers)).to.be.instanceOf(TypeError);
+      }
+      await flush();
+      expect(inbound.filter((f) => f.k === 'req')).to.deep.equal([]);
+    });
+
+    it('refuses timeouts and bounds that are not positive numbers when the client is made', async () => {
+      const { url } = await startServer();
+      for (const bad of [0, -1, Number.NaN]) {
+        expect(() => newClient(url, { requestTimeout: bad }), `requestTimeout ${bad}`).to.throw(
+          RangeError,
+        );
+        expect(
+          () => newClient(url, { maxRequestsInFlight: bad }),
+          `maxRequestsInFlight ${bad}`,
+        ).to.throw(RangeError);
+        expect(() => newClient(url, { connectTimeout: bad }), `connectTimeout ${bad}`).to.throw(
+          RangeError,
+        );
+      }
+    });
+
     it('rejects with HANDLER_NOT_FOUND for a name without a handler', async () => {
       const { url } = await startServer();
       const client = await connectClient(url);
@@ -465,23 +493,36 @@ describe('SocketServer', () => {
       expect(n, 'the refused request never reached a handler').to.equal(2);
     });
 
-    it('frees the slot of a request that failed, had no handler or was cancelled', async () => {
+    it('frees the slot of a request that failed or had no handler', async () => {
       const { server, url } = await startServer({ maxRequestsInFlight: 1 });
       server.handle('boom', () => {
         throw new Error('x');
       });
       server.handle('typed', () => Promise.reject(new PlugSocketError('RATE_LIMITED', 'x')));
-      server.handle('slow', () => never());
       server.handle('add', add);
       const client = await connectClient(url);
       expectCode(await rejectionOf(client.request('boom', undefined)), 'SERVER_ERROR');
       expectCode(await rejectionOf(client.request('typed', undefined)), 'RATE_LIMITED');
       expectCode(await rejectionOf(client.request('missing', undefined)), 'HANDLER_NOT_FOUND');
+      expect(await client.request('add', { a: 1, b: 2 })).to.equal(3);
+    });
+
+    // Regression: a cancel freed the slot while the cancelled handler still ran, so req + cancel
+    // could pile up unbounded work on the server.
+    it('keeps the slot of a cancelled request until its handler has settled', async () => {
+      const { server, url } = await startServer({ maxRequestsInFlight: 1 });
+      const gate = deferred<string>();
+      server.handle('slow', () => gate.promise);
+      server.handle('add', add);
+      const client = await connectClient(url);
       const controller = new AbortController();
       const slow = handled(client.request('slow', undefined, { signal: controller.signal }));
       await flush();
       controller.abort();
       expectCode(await rejectionOf(slow), 'ABORTED');
+      await flush();
+      expectCode(await rejectionOf(client.request('add', { a: 1, b: 2 })), 'TOO_MANY_REQUESTS');
+      gate.resolve('late');
       await flush();
       expect(await client.request('add', { a: 1, b: 2 })).to.equal(3);
     });
@@ -577,7 +618,8 @@ describe('SocketServer', () => {
       expect(codeOf(nacks[0])).to.equal('HANDLER_NOT_FOUND');
     });
 
-    it('answers a second request with an id still in flight with a nack INVALID_MESSAGE and still answers the first', async () => {
+    // A nack with the id would settle the first request on the client: an error frame cannot.
+    it('answers a second request with an id still in flight with an error frame (not a nack) and still answers the first', async () => {
       const { server, url } = await startServer();
       const gate = deferred<string>();
       const handler = sinon.spy(() => gate.promise);
@@ -587,9 +629,10 @@ describe('SocketServer', () => {
       raw.sendJson({ k: 'req', id: 3, name: 'slow' });
       await flush();
       expect(handler.callCount).to.equal(1);
-      const nacks = raw.ofKind('nack');
-      expect(nacks.map((f) => f.id)).to.deep.equal([3]);
-      expect(codeOf(nacks[0])).to.equal('INVALID_MESSAGE');
+      expect(raw.ofKind('nack')).to.deep.equal([]);
+      const errors = raw.ofKind('error');
+      expect(errors).to.have.length(1);
+      expect(codeOf(errors[0])).to.equal('INVALID_MESSAGE');
       gate.resolve('first');
       await flush();
       expect(raw.ofKind('ack')).to.deep.equal([{ k: 'ack', id: 3, result: 'first' }]);

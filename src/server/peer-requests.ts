@@ -1,0 +1,66 @@
+import { PlugSocketError } from '../errors.js';
+import type { RequestTarget } from '../protocol/envelope.js';
+import type { Call } from './call.js';
+import type { ServerCore } from './core.js';
+import type { ServerRequests, ServerRequestSettings } from './requests.js';
+
+/**
+ * @internal A client-to-client request, after the middleware: finds the target (a client id, or
+ * the most recently admitted client of a user), asks `canRequest`, then asks the target with the
+ * asker's id as `from`, and answers the asker. The server waits for the target at most its own
+ * `requestTimeout`; the asker's cancel or disconnect reaches the target as a `cancel`.
+ */
+export async function forwardRequest<P>(
+  requests: ServerRequests<P>,
+  core: ServerCore<P>,
+  canRequest: ServerRequestSettings<P>['canRequest'],
+  call: Call<P>,
+  to: RequestTarget,
+  headers: Record<string, unknown> | undefined,
+): Promise<void> {
+  const from = call.session;
+  const target =
+    typeof to === 'string' ? core.registry.byId.get(to) : core.registry.latestOf(to.user);
+  if (target === undefined || target.status !== 'open') {
+    call.fail(
+      new PlugSocketError(
+        'TARGET_OFFLINE',
+        typeof to === 'string'
+          ? `client ${to} is not connected`
+          : `user ${JSON.stringify(to.user)} is not connected`,
+      ),
+    );
+    return;
+  }
+  try {
+    if (canRequest !== undefined && (await canRequest(from, target, call.name)) !== true) {
+      call.fail(
+        new PlugSocketError('UNAUTHORIZED', `may not request "${call.name}" of that client`),
+      );
+      return;
+    }
+  } catch (error) {
+    core.report(from.id, new PlugSocketError('SERVER_ERROR', 'canRequest threw', { cause: error }));
+    call.fail(new PlugSocketError('SERVER_ERROR', 'the request failed on the server'));
+    return;
+  }
+  try {
+    const result = await requests.request(
+      target,
+      call.name,
+      call.payload,
+      { signal: call.signal },
+      from.id,
+      headers,
+    );
+    call.reply(result);
+  } catch (error) {
+    const e = PlugSocketError.from(error);
+    // The target left: from the asker's side its peer is offline, not its own connection.
+    call.fail(
+      e.code === 'NOT_CONNECTED'
+        ? new PlugSocketError('TARGET_OFFLINE', 'the target client disconnected before it answered')
+        : e,
+    );
+  }
+}
