@@ -12,8 +12,8 @@ import {
   MAX_SPREAD_ELEMENTS,
   SOCKET_IO_CAPABILITIES,
   SocketIoServer,
-  SocketIoSocket,
 } from '../../../../adapters/socket.io/index.js';
+import { SocketIoSocket } from '../../../../adapters/socket.io/client.js';
 import {
   closeHttp,
   delay,
@@ -397,12 +397,12 @@ describe('SocketIoServer', () => {
       socket.emit('v', 'chat', { text: 'hi' });
       await waitFor(() => frames.length === 2, 'the echo');
       expect(got).to.deep.equal([{ type: 'chat', payload: { text: 'hi' } }]);
-      expect(frames[1]).to.deep.equal([0, 'echo', { from: id }, { text: 'hi' }]);
+      expect(frames[1]).to.deep.equal([0, 'echo', { from: id }, null, { text: 'hi' }]);
       // The text form of protocol v1 still works on the same connection.
       socket.emit('m', JSON.stringify({ k: 'msg', type: 'chat', payload: 2 }));
       socket.emit('v', 'chat');
       await waitFor(() => frames.length === 4, 'the echo and the error');
-      expect(frames[2]).to.deep.equal([0, 'echo', { from: id }, 2]);
+      expect(frames[2]).to.deep.equal([0, 'echo', { from: id }, null, 2]);
       expect(frames[3][0]).to.equal(6);
       expect((frames[3][1] as { code: string }).code).to.equal('INVALID_MESSAGE');
     });
