@@ -56,11 +56,14 @@ export async function forwardRequest<P>(
     call.reply(result);
   } catch (error) {
     const e = PlugSocketError.from(error);
-    // The target left: from the asker's side its peer is offline, not its own connection.
+    // The target left: from the asker's side its peer is offline, not its own connection. A
+    // timeout is told without the target's client id, which an asker by user may not know.
     call.fail(
       e.code === 'NOT_CONNECTED'
         ? new PlugSocketError('TARGET_OFFLINE', 'the target client disconnected before it answered')
-        : e,
+        : e.code === 'TIMEOUT'
+          ? new PlugSocketError('TIMEOUT', `the target did not answer "${call.name}" in time`)
+          : e,
     );
   }
 }
