@@ -51,10 +51,6 @@ export {
 } from './ports/authorization-strategy.js';
 export type { Codec } from './ports/codec.js';
 
-// dependency injection
-export { TOKENS } from './di/tokens.js';
-export { plugsocketCoreModule } from './di/core-module.js';
-
 // protocol
 export { JsonCodec } from './protocol/json-codec.js';
 export { CompactCodec, CompactKinds } from './protocol/compact-codec.js';

@@ -1,12 +1,14 @@
 import { ContainerModule, type ContainerModuleLoadOptions } from 'inversify';
-import { TOKENS, type AbstractSocket, type AbstractSocketServer } from '../../src/index.js';
+import { TOKENS } from '../../src/di/index.js';
+import type { AbstractSocketServer } from '../../src/index.js';
 import { SocketIoServer } from './socket-io-server.js';
 import type { SocketIoServerOptions } from './socket-io-server-options.js';
-import { SocketIoSocket, type SocketIoSocketOptions } from './socket-io-socket.js';
 
 /**
  * Binds the server side of the Socket.IO transport: `TOKENS.ServerTransport` to one
- * {@link SocketIoServer} (singleton), built on first resolution.
+ * {@link SocketIoServer} (singleton), built on first resolution. Loads `socket.io`, never
+ * `socket.io-client` (the client module is `socketIoClientModule()` from
+ * `plugsocket/socket.io/client/di`).
  *
  * @example
  * ```ts
@@ -19,23 +21,5 @@ export function socketIoServerModule(options: SocketIoServerOptions = {}): Conta
     bind<AbstractSocketServer>(TOKENS.ServerTransport)
       .toDynamicValue(() => new SocketIoServer(options))
       .inSingletonScope();
-  });
-}
-
-/**
- * Binds the client side of the Socket.IO transport: `TOKENS.ClientTransport` to a new
- * {@link SocketIoSocket} per resolution (transient), so every client gets its own connection.
- *
- * @example
- * ```ts
- * container.load(plugsocketCoreModule(), socketIoClientModule({ transports: ['websocket'] }));
- * const client = container.get<SocketClient>(TOKENS.SocketClient);
- * ```
- */
-export function socketIoClientModule(options: SocketIoSocketOptions = {}): ContainerModule {
-  return new ContainerModule(({ bind }: ContainerModuleLoadOptions) => {
-    bind<AbstractSocket>(TOKENS.ClientTransport)
-      .toDynamicValue(() => new SocketIoSocket(options))
-      .inTransientScope();
   });
 }

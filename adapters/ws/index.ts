@@ -1,4 +1,5 @@
-// The `plugsocket/ws` entry point: the WebSocket transport over the `ws` package, for Node.
+// The `plugsocket/ws` entry point: the WebSocket transport over the `ws` package, for Node. Its
+// inversify modules are in `plugsocket/ws/di`, so this entry never loads `inversify`.
 export {
   WsSocketServer,
   WS_CAPABILITIES,
@@ -11,4 +12,3 @@ export {
 } from './ws-socket-server.js';
 export { WsSocket, type WsSocketOptions, type WsManagedClientOption } from './ws-socket.js';
 export { WS_AUTH_HEADER, encodeAuthHeader } from './auth-header.js';
-export { wsServerModule, wsClientModule } from './ws-module.js';

@@ -1,5 +1,6 @@
 import { ContainerModule, type ContainerModuleLoadOptions } from 'inversify';
-import { TOKENS, type AbstractSocket, type AbstractSocketServer } from '../../src/index.js';
+import { TOKENS } from '../../src/di/index.js';
+import type { AbstractSocket, AbstractSocketServer } from '../../src/index.js';
 import { WsSocket, type WsSocketOptions } from './ws-socket.js';
 import { WsSocketServer, type WsSocketServerOptions } from './ws-socket-server.js';
 

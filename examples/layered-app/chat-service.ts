@@ -1,7 +1,8 @@
 // The application layer: a chat service that knows plugsocket's domain API and nothing about
 // transports. It receives its SocketServer by injection.
 import { inject, injectable } from 'inversify';
-import { TOKENS, type SocketServer } from 'plugsocket';
+import type { SocketServer } from 'plugsocket';
+import { TOKENS } from 'plugsocket/di';
 
 /** What clients send. */
 export interface ChatIn {

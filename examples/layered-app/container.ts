@@ -1,6 +1,6 @@
 // The composition root: the only place that knows which transport runs underneath.
 import { Container, type ContainerModule } from 'inversify';
-import { plugsocketCoreModule } from 'plugsocket';
+import { plugsocketCoreModule } from 'plugsocket/di';
 import { CHAT_TOKENS, ChatService } from './chat-service.js';
 
 /** Builds the app's container on the given transport modules (memory, ws, Socket.IO, …). */

@@ -1,7 +1,8 @@
 // The same application service on every transport: only the transport module changes.
 import { expect } from 'chai';
 import type { Container } from 'inversify';
-import { SocketClient, TOKENS, type AbstractSocket } from 'plugsocket';
+import { SocketClient, type AbstractSocket } from 'plugsocket';
+import { TOKENS } from 'plugsocket/di';
 import { ChatService, type ChatIn, type ChatOut } from './chat-service.js';
 import { buildContainer } from './container.js';
 import { transports, type TransportName } from './transports.js';

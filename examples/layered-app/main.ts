@@ -1,6 +1,7 @@
 // Runs the chat service on the transport named by the first argument (memory, ws or socket.io):
 //   node --conditions=plugsocket-source --import tsx examples/layered-app/main.ts ws
-import { SocketClient, TOKENS, type AbstractSocket } from 'plugsocket';
+import { SocketClient, type AbstractSocket } from 'plugsocket';
+import { TOKENS } from 'plugsocket/di';
 import { ChatService, type ChatIn, type ChatOut } from './chat-service.js';
 import { buildContainer } from './container.js';
 import { transports, type TransportName } from './transports.js';

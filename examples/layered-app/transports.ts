@@ -1,9 +1,10 @@
 // The transport modules, by name. Swapping the transport means picking another entry here;
 // nothing in the application layer changes.
 import type { ContainerModule } from 'inversify';
-import { memoryModule } from 'plugsocket/memory';
-import { socketIoClientModule, socketIoServerModule } from 'plugsocket/socket.io';
-import { wsClientModule, wsServerModule } from 'plugsocket/ws';
+import { memoryModule } from 'plugsocket/memory/di';
+import { socketIoServerModule } from 'plugsocket/socket.io/di';
+import { socketIoClientModule } from 'plugsocket/socket.io/client/di';
+import { wsClientModule, wsServerModule } from 'plugsocket/ws/di';
 
 export const transports = {
   memory: (): ContainerModule[] => [memoryModule()],

@@ -17,6 +17,8 @@ export interface Violation {
 const TRANSPORT_LIBRARIES =
   /^(ws|socket\.io(-client|-parser|-adapter)?|engine\.io(-client)?|ioredis|redis|uWebSockets\.js)(\/|$)/;
 const NODE_BUILTINS = new Set(builtinModules);
+/** The container libraries: only src/di/ (the `plugsocket/di` entry) may import them. */
+const CONTAINER_LIBRARIES = /^(inversify|reflect-metadata|@inversifyjs\/.*)(\/|$)/;
 
 function isNodeBuiltin(specifier: string): boolean {
   return specifier.startsWith('node:') || NODE_BUILTINS.has(specifier.split('/')[0]);
@@ -78,6 +80,8 @@ export function checkDependencyRule(root: string): Violation[] {
           case 'src':
             if (TRANSPORT_LIBRARIES.test(specifier)) add('src/ imports no transport library');
             else if (isNodeBuiltin(specifier)) add('src/ imports no Node-only module');
+            else if (CONTAINER_LIBRARIES.test(specifier) && !rel.startsWith(path.join('src', 'di')))
+              add('only src/di/ imports the container library (inversify, reflect-metadata)');
             else if (target && target.layer !== 'src') add('src/ imports nothing outside src/');
             else if (specifier.startsWith('plugsocket'))
               add('src/ does not import the package entry points');

@@ -2,7 +2,8 @@
 // ships. The suite is imported the way a third party imports it.
 import { describeLayerContract } from 'plugsocket/contracts';
 import { MEMORY_CAPABILITIES, MemorySocket, MemorySocketServer } from 'plugsocket/memory';
-import { SOCKET_IO_CAPABILITIES, SocketIoServer, SocketIoSocket } from 'plugsocket/socket.io';
+import { SOCKET_IO_CAPABILITIES, SocketIoServer } from 'plugsocket/socket.io';
+import { SocketIoSocket } from 'plugsocket/socket.io/client';
 import { WS_CAPABILITIES, WsSocket, WsSocketServer } from 'plugsocket/ws';
 
 describeLayerContract({

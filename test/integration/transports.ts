@@ -1,7 +1,8 @@
 // The transports this repository ships, as the integration suites parametrise over them.
 import type { AbstractSocket, AbstractSocketServer } from 'plugsocket';
 import { MemorySocket, MemorySocketServer } from 'plugsocket/memory';
-import { SocketIoServer, SocketIoSocket } from 'plugsocket/socket.io';
+import { SocketIoServer } from 'plugsocket/socket.io';
+import { SocketIoSocket } from 'plugsocket/socket.io/client';
 import { WsSocket, WsSocketServer } from 'plugsocket/ws';
 
 export interface TransportUnderTest {

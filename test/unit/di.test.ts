@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { Container } from 'inversify';
 import sinon from 'sinon';
-import { memoryModule, MemorySocket, MemorySocketServer } from '../../adapters/memory/index.js';
+import { memoryModule } from '../../adapters/memory/di.js';
+import { MemorySocket, MemorySocketServer } from '../../adapters/memory/index.js';
+import { plugsocketCoreModule, TOKENS } from '../../src/di/index.js';
 import {
   JsonCodec,
-  plugsocketCoreModule,
   SocketClient,
   SocketServer,
-  TOKENS,
   type AuthorizationStrategy,
   type ClientState,
   type Codec,

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import { Container } from 'inversify';
-import { TOKENS, type AbstractSocket, type AbstractSocketServer } from '../../../../src/index.js';
-import {
-  SocketIoServer,
-  SocketIoSocket,
-  socketIoClientModule,
-  socketIoServerModule,
-} from '../../../../adapters/socket.io/index.js';
+import { SocketIoSocket } from '../../../../adapters/socket.io/client.js';
+import { socketIoClientModule } from '../../../../adapters/socket.io/client-di.js';
+import { socketIoServerModule } from '../../../../adapters/socket.io/di.js';
+import { SocketIoServer } from '../../../../adapters/socket.io/index.js';
+import { TOKENS } from '../../../../src/di/index.js';
+import type { AbstractSocket, AbstractSocketServer } from '../../../../src/index.js';
 import { Cleanup, recordServer, waitFor } from './socket-io-test-kit.js';
 
 describe('Socket.IO DI modules', () => {

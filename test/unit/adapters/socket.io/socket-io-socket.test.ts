@@ -3,10 +3,10 @@ import sinon from 'sinon';
 import type { Socket } from 'socket.io';
 import { Manager } from 'socket.io-client';
 import { PlugSocketError, type ServerConnection } from '../../../../src/index.js';
+import { SocketIoSocket } from '../../../../adapters/socket.io/client.js';
 import {
   SOCKET_IO_CAPABILITIES,
   SocketIoServer,
-  SocketIoSocket,
   socketIoClientCapabilities,
 } from '../../../../adapters/socket.io/index.js';
 import { Cleanup, delay, recordClient, recordServer, waitFor } from './socket-io-test-kit.js';

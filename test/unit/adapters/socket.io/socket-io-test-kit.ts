@@ -8,7 +8,8 @@ import {
   type PlugSocketError,
   type ServerConnection,
 } from '../../../../src/index.js';
-import { SocketIoSocket, type SocketIoServer } from '../../../../adapters/socket.io/index.js';
+import { SocketIoSocket } from '../../../../adapters/socket.io/client.js';
+import type { SocketIoServer } from '../../../../adapters/socket.io/index.js';
 
 /** Everything a client emitted, in order. */
 export interface ClientLog {

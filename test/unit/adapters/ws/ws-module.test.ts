@@ -1,12 +1,9 @@
 import { expect } from 'chai';
 import { Container } from 'inversify';
-import { TOKENS, type AbstractSocket, type AbstractSocketServer } from '../../../../src/index.js';
-import {
-  WsSocket,
-  WsSocketServer,
-  wsClientModule,
-  wsServerModule,
-} from '../../../../adapters/ws/index.js';
+import { wsClientModule, wsServerModule } from '../../../../adapters/ws/di.js';
+import { WsSocket, WsSocketServer } from '../../../../adapters/ws/index.js';
+import { TOKENS } from '../../../../src/di/index.js';
+import type { AbstractSocket, AbstractSocketServer } from '../../../../src/index.js';
 import { nextEvent, Resources } from './ws-test-helpers.js';
 
 describe('ws DI modules', () => {
