@@ -33,7 +33,12 @@ export const WS_CAPABILITIES: TransportCapabilities = Object.freeze({
   structured: false,
 });
 
-/** Default `maxPayload`: 4 MiB, in bytes. */
+/**
+ * Default of the ws transport limit (`maxPayload` of {@link WsSocketServerOptions} and
+ * `WsSocketOptions`): 4 MiB, in bytes. Larger than the domain limit,
+ * `SocketServerOptions.maxPayload` (1 MiB), so that a client's oversized frame meets the domain's
+ * and gets a `PAYLOAD_TOO_LARGE` error frame rather than a closed connection.
+ */
 export const DEFAULT_WS_MAX_PAYLOAD = 4 * 1024 * 1024;
 
 /** ws `ServerOptions` that {@link WsSocketServer} manages itself, so `wsOptions` cannot set them. */
@@ -58,8 +63,14 @@ export interface WsSocketServerBaseOptions extends AbstractSocketServerOptions {
    */
   path?: string;
   /**
-   * Largest incoming frame in bytes; a bigger one closes the connection with 1009.
-   * @default 4194304 (4 MiB)
+   * The ws transport limit: the largest frame, in bytes, that `ws` accepts from a client. A
+   * bigger one closes that connection with 1009, and this server emits a `PAYLOAD_TOO_LARGE`
+   * error event.
+   *
+   * Not the domain limit, `SocketServerOptions.maxPayload` (default 1 MiB), which `SocketServer`
+   * checks on every transport: a frame over that one is answered with a `PAYLOAD_TOO_LARGE` error
+   * frame and the connection stays open. Keep this one larger, as the defaults are.
+   * @default 4194304 (4 MiB, {@link DEFAULT_WS_MAX_PAYLOAD})
    */
   maxPayload?: number;
   /**

@@ -20,8 +20,11 @@ export type WsManagedClientOption = 'headers' | 'handshakeTimeout' | 'maxPayload
 /** Options of {@link WsSocket}. */
 export interface WsSocketOptions extends AbstractSocketOptions {
   /**
-   * Largest incoming frame in bytes; a bigger one closes the connection with 1009.
-   * @default 4194304 (4 MiB)
+   * The ws transport limit on this client: the largest frame, in bytes, that `ws` accepts from
+   * the server. A bigger one closes the connection with 1009, and this socket emits a
+   * `PAYLOAD_TOO_LARGE` error event. (The domain limit, `SocketServerOptions.maxPayload`, is the
+   * server's own check on frames from clients; see `WsSocketServerOptions.maxPayload`.)
+   * @default 4194304 (4 MiB, {@link DEFAULT_WS_MAX_PAYLOAD})
    */
   maxPayload?: number;
   /**
