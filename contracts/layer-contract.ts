@@ -6,7 +6,11 @@ import {
   type SocketMessage,
 } from '../src/index.js';
 import { rejectionOf, waitFor, withTimeout } from './helpers.js';
+import { describeClientRequestTests } from './layer/client-request-tests.js';
+import { describeEventTests } from './layer/event-tests.js';
 import { LayerHarness } from './layer/layer-harness.js';
+import { describeMiddlewareTests } from './layer/middleware-tests.js';
+import { describeRequestTests } from './layer/request-tests.js';
 import {
   resolveTransportContractOptions,
   type TransportContractOptions,
@@ -18,7 +22,9 @@ export type LayerContractOptions = TransportContractOptions;
 /**
  * Registers the layer contract: `SocketServer` and `SocketClient` end to end over the transport
  * under test — messages both ways, broadcasts with `except`, topics, `sendToClient`, auth,
- * disconnect callbacks, bad input and shutdown. Call it inside a mocha test file:
+ * disconnect callbacks, bad input and shutdown; requests in every direction (client-to-client too),
+ * typed errors, timeouts, disconnects mid-request, middleware, relay and namespaces. Call it inside a
+ * mocha test file:
  *
  * @example
  * ```ts
@@ -266,5 +272,10 @@ export function describeLayerContract(options: LayerContractOptions): void {
       await new Promise((r) => setTimeout(r, 20));
       expect(got).to.deep.equal([1]);
     });
+
+    describeRequestTests(h);
+    describeClientRequestTests(h);
+    describeMiddlewareTests(h);
+    describeEventTests(h);
   });
 }
