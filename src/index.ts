@@ -63,25 +63,65 @@ export {
   RefusedRequestError,
   type RequestKind,
   type AckEnvelope,
+  type CancelEnvelope,
   type ClientEnvelope,
   type ErrorEnvelope,
   type JoinEnvelope,
   type LeaveEnvelope,
   type MessageEnvelope,
   type NackEnvelope,
+  type RequestEnvelope,
+  type RequestTarget,
   type ServerEnvelope,
   type WelcomeEnvelope,
 } from './protocol/envelope.js';
 
 // domain
 export type { AnyMessageMap, MessageMap, MessageOf, SocketMessage } from './message.js';
-export type { ConnectedClient } from './client-registry.js';
-export { BroadcastOperator } from './broadcast-operator.js';
+export type {
+  AnyHandlerMap,
+  AnySchema,
+  ClientHandlers,
+  ClientMessages,
+  HandlerName,
+  PayloadOf,
+  ResultOf,
+  Schema,
+  ServerHandlers,
+  ServerMessages,
+} from './schema.js';
+export type { ConnectedClient } from './server/session.js';
+export { BroadcastOperator } from './server/broadcast-operator.js';
 export {
   SocketServer,
   type BroadcastOptions,
-  type ClientMessageEvent,
-  type DisconnectionEvent,
-  type SocketServerOptions,
-} from './socket-server.js';
-export { SocketClient, type ClientState, type SocketClientOptions } from './socket-client.js';
+  type BroadcastReplies,
+  type ServerHandler,
+} from './server/socket-server.js';
+export type { ClientMessageEvent, DisconnectionEvent } from './server/server-notifications.js';
+export type { SocketServerOptions } from './server/options.js';
+export type {
+  ConnectionContext,
+  ConnectionMiddleware,
+  InboundContext,
+  Middleware,
+} from './server/middleware.js';
+export type { RequestHandler, RequestOptions } from './server/requests.js';
+export type { AnyClientEventListener, ClientEventListener, RelayOptions } from './server/events.js';
+export { ServerNamespace } from './server/namespace.js';
+export {
+  SocketClient,
+  type ClientState,
+  type SocketClientOptions,
+} from './client/socket-client.js';
+export {
+  ClientEvents,
+  type AnyServerEventListener,
+  type ServerEventListener,
+} from './client/client-events.js';
+export type {
+  ClientHandlerContext,
+  ClientRequestHandler,
+  ClientRequestOptions,
+} from './client/client-requests.js';
+export { ClientNamespace } from './client/client-namespace.js';

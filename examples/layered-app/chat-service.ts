@@ -15,6 +15,12 @@ export interface ChatOut {
   welcome: { motd: string };
 }
 
+/** The schema server and clients share. */
+export interface Chat {
+  clientMessages: ChatIn;
+  serverMessages: ChatOut;
+}
+
 export const CHAT_TOKENS = {
   Motd: Symbol.for('layered-app:Motd'),
 } as const;
@@ -25,7 +31,7 @@ export class ChatService {
   #relayed = 0;
 
   constructor(
-    @inject(TOKENS.SocketServer) private readonly server: SocketServer<ChatIn, ChatOut>,
+    @inject(TOKENS.SocketServer) private readonly server: SocketServer<Chat>,
     @inject(CHAT_TOKENS.Motd) private readonly motd: string,
   ) {}
 

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { Container } from 'inversify';
 import { SocketClient, type AbstractSocket } from 'plugsocket';
 import { TOKENS } from 'plugsocket/di';
-import { ChatService, type ChatIn, type ChatOut } from './chat-service.js';
+import { ChatService, type Chat } from './chat-service.js';
 import { buildContainer } from './container.js';
 import { transports, type TransportName } from './transports.js';
 
@@ -25,9 +25,9 @@ for (const name of Object.keys(transports) as TransportName[]) {
     let container: Container;
     let chat: ChatService;
     let url: string;
-    const clients: SocketClient<ChatOut, ChatIn>[] = [];
+    const clients: SocketClient<Chat>[] = [];
     const client = () => {
-      const c = new SocketClient<ChatOut, ChatIn>(
+      const c = new SocketClient<Chat>(
         container.get<AbstractSocket>(TOKENS.ClientTransport),
         { url },
       );

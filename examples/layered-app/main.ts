@@ -2,7 +2,7 @@
 //   node --conditions=plugsocket-source --import tsx examples/layered-app/main.ts ws
 import { SocketClient, type AbstractSocket } from 'plugsocket';
 import { TOKENS } from 'plugsocket/di';
-import { ChatService, type ChatIn, type ChatOut } from './chat-service.js';
+import { ChatService, type Chat } from './chat-service.js';
 import { buildContainer } from './container.js';
 import { transports, type TransportName } from './transports.js';
 
@@ -15,7 +15,7 @@ const url = await chat.start();
 console.log(`chat service on ${name} at ${url}`);
 
 const newClient = () =>
-  new SocketClient<ChatOut, ChatIn>(container.get<AbstractSocket>(TOKENS.ClientTransport), { url });
+  new SocketClient<Chat>(container.get<AbstractSocket>(TOKENS.ClientTransport), { url });
 const [ann, ben] = [newClient(), newClient()];
 const heard = new Promise<void>((resolve) =>
   ben.subscribe('said', (p) => (console.log(`ben heard: ${p.text}`), resolve())),
