@@ -1,5 +1,5 @@
-// The public API of `plugsocket`: domain, ports, errors, protocol and DI. Named exports only, so
-// the surface is explicit; transport adapters live in their own entry points.
+// The public API of `plugsocket`: domain, ports, errors and protocol. Named exports only, so the
+// surface is explicit; transport adapters and DI (`plugsocket/di`) live in their own entry points.
 
 // errors
 export {
