@@ -27,7 +27,7 @@ describe('README.md', () => {
     this.timeout(30_000);
     const code = blocks()[0];
     expect(code, 'a ts code block in README.md').to.be.a('string');
-    const run = runScript(code!, 'quick-start');
+    const run = runScript(code, 'quick-start');
     expect(run.stderr).to.equal('');
     expect(run.status).to.equal(0);
     expect(run.stdout).to.include("bob got { text: 'hello' }");
