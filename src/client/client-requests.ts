@@ -1,6 +1,6 @@
 import { PlugSocketError } from '../errors.js';
 import type { RequestEnvelope, RequestTarget } from '../protocol/envelope.js';
-import { PendingRequests } from '../shared/pending-requests.js';
+import { idCounter, PendingRequests } from '../shared/pending-requests.js';
 
 /** Options of one request a client makes. */
 export interface ClientRequestOptions {
@@ -53,12 +53,7 @@ export class ClientRequests {
    * at once). Ids come from the same counter as requests', since answers are matched by id.
    */
   readonly #topicCalls: PendingRequests;
-  #nextId = 1;
-  readonly #makeId = (): number => {
-    const id = this.#nextId;
-    this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
-    return id;
-  };
+  readonly #makeId = idCounter();
 
   constructor(
     private readonly wire: RequestWire,

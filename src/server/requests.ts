@@ -1,6 +1,6 @@
 import { PlugSocketError } from '../errors.js';
 import type { RequestEnvelope } from '../protocol/envelope.js';
-import { PendingRequests } from '../shared/pending-requests.js';
+import { idCounter, PendingRequests } from '../shared/pending-requests.js';
 import { isPromiseLike, sendNack, type ServerCore } from './core.js';
 import { Call } from './call.js';
 import { isDone, runChain, type InboundContext, type Middleware } from './middleware.js';
@@ -59,12 +59,7 @@ interface HandlerEntry<P> {
  */
 export class ServerRequests<P> {
   readonly #handlers = new Map<string, HandlerEntry<P>>();
-  #nextId = 1;
-  readonly #makeId = (): number => {
-    const id = this.#nextId;
-    this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
-    return id;
-  };
+  readonly #makeId = idCounter();
 
   constructor(
     private readonly core: ServerCore<P>,

@@ -1,5 +1,15 @@
 import { PlugSocketError } from '../errors.js';
 
+/** Ids 1, 2, 3, … for requests, wrapping before they stop being safe integers. */
+export function idCounter(): () => number {
+  let next = 1;
+  return () => {
+    const id = next;
+    next = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
+    return id;
+  };
+}
+
 /** Options of one call to {@link PendingRequests.start}. */
 export interface PendingOptions {
   /** Milliseconds before the call fails with `TIMEOUT`. */
@@ -33,7 +43,6 @@ interface Pending {
  */
 export class PendingRequests {
   readonly #calls = new Map<number, Pending>();
-  #nextId = 1;
 
   /**
    * @param limit the most calls in flight at once; one more fails at once with
@@ -48,11 +57,7 @@ export class PendingRequests {
     if (nextId !== undefined) this.#makeId = nextId;
   }
 
-  #makeId = (): number => {
-    const id = this.#nextId;
-    this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
-    return id;
-  };
+  #makeId = idCounter();
 
   /** Calls in flight. */
   get size(): number {
