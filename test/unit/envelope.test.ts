@@ -11,6 +11,8 @@ import {
   RefusedRequestError,
   requestIdOf,
 } from '../../src/protocol/envelope.js';
+import { MSG_KIND } from '../../src/protocol/kinds.js';
+import { parseByTable, parseEnvelope } from '../../src/protocol/parse.js';
 import { expectThrowsCode } from './support.js';
 
 const longest = 'x'.repeat(MAX_NAME_LENGTH);
@@ -445,6 +447,55 @@ describe('protocol envelope', () => {
           );
         }
       });
+    });
+  });
+
+  describe('the message fast path', () => {
+    /** What parsing does: the envelope it returns, or the text of what it throws. */
+    function outcome(parse: () => unknown): unknown {
+      try {
+        return { ok: parse() };
+      } catch (error) {
+        return {
+          refused: (error as Error).message,
+          id: (error as { requestId?: number }).requestId,
+        };
+      }
+    }
+
+    it('covers the msg row of the table as it is (update isValidMessage with the row)', () => {
+      expect(MSG_KIND.fields.map((f) => [f.name, f.required, f.sentBy])).to.deep.equal([
+        ['type', true, undefined],
+        ['headers', false, undefined],
+        ['from', false, 'server'],
+        ['payload', false, undefined],
+      ]);
+    });
+
+    it('accepts and refuses exactly what the table does, for every combination of field values', () => {
+      const candidates = [undefined, null, '', 'x', tooLong, 0, {}, ['x']];
+      const names = MSG_KIND.fields.map((f) => f.name);
+      const mismatches: string[] = [];
+      let checked = 0;
+      const walk = (i: number, frame: Record<string, unknown>): void => {
+        if (i === names.length) {
+          for (const sender of ['client', 'server'] as const) {
+            const fast = JSON.stringify(outcome(() => parseEnvelope(frame, sender)));
+            const table = JSON.stringify(outcome(() => parseByTable(frame, sender)));
+            if (fast !== table) mismatches.push(`${sender}: ${JSON.stringify(frame)}`);
+            checked++;
+          }
+          return;
+        }
+        for (const value of candidates) {
+          const next = { ...frame };
+          if (value !== undefined) next[names[i]] = value;
+          walk(i + 1, next);
+        }
+      };
+      walk(0, { k: 'msg' });
+      expect(mismatches).to.deep.equal([]);
+      expect(checked).to.equal(2 * candidates.length ** names.length);
     });
   });
 
