@@ -127,6 +127,26 @@ describe('nesting limit', () => {
         );
       });
 
+      it('finds the depth behind a number, a string or an object in an array', () => {
+        for (const head of [1, 2.5, 'x', { a: 1 }, null]) {
+          const at = { k: 'msg', type: 't', payload: [head, inArrays(126, 0)] };
+          expect(codec.decode(JSON.stringify(at))).to.deep.equal(at);
+          const over = { k: 'msg', type: 't', payload: [head, inArrays(127, 0)] };
+          expect(() => codec.decode(JSON.stringify(over)), JSON.stringify(head)).to.throw(
+            PlugSocketError,
+            TOO_DEEP,
+          );
+        }
+      });
+
+      it('walks no text with 128 opening brackets or fewer, however long', () => {
+        const flat = { k: 'msg', type: 't', payload: new Array<number>(50_000).fill(1.5) };
+        expect(codec.decode(JSON.stringify(flat))).to.deep.equal(flat);
+        // 129 openings but shallow: walked, and accepted.
+        const wide = { k: 'msg', type: 't', payload: new Array<unknown>(200).fill([1]) };
+        expect(codec.decode(JSON.stringify(wide))).to.deep.equal(wide);
+      });
+
       it('does not count brackets inside strings', () => {
         const text = JSON.stringify({ k: 'msg', type: 't', payload: '[{'.repeat(1_000) });
         expect(codec.decode(text)).to.have.property('payload', '[{'.repeat(1_000));
