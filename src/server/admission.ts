@@ -6,7 +6,7 @@ import type {
 } from '../ports/authorization-strategy.js';
 import { CloseCodes } from '../ports/close.js';
 import type { AnyFrame, Handshake } from '../ports/types.js';
-import { frameSize } from '../frame-size.js';
+import { frameSize } from '../protocol/frame-size.js';
 import { isPromiseLike, type ServerCore } from './core.js';
 import {
   isDone,

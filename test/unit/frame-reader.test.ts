@@ -16,7 +16,6 @@ import {
   createServerFrameReader,
   type FrameReaderOptions,
 } from '../../src/protocol/frame-reader.js';
-import { chooseCodec as chooseCodecFromOldPath } from '../../src/protocol/codec-choice.js';
 import { expectThrowsCode } from './support.js';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -113,8 +112,7 @@ describe('frame reader', () => {
       ).to.throw(TypeError, /side/);
     });
 
-    it('chooseCodec() is still importable from its old path', () => {
-      expect(chooseCodecFromOldPath).to.equal(chooseCodec);
+    it('chooseCodec() lets the codec bound structured frames only for the default CompactCodec', () => {
       expect(chooseCodec(capabilities(true), undefined, 'Test', 30).boundsStructured).to.equal(
         true,
       );
