@@ -13,6 +13,9 @@
 //   ws-raw   frame {"type":"chat","payload":{…}}; server: JSON.parse per message, count
 //   ps-ws    frame {"k":"msg","type":"chat","payload":{…}} sent once the welcome arrived;
 //            server: SocketServer on WsSocketServer, onMessage → count
+//   ps-ws-mw3  the same with three synchronous application middlewares in front (one reads the
+//            principal, one counts in per-connection data, one only calls next()): the cost of
+//            the middleware pipeline
 //   sio-raw  Engine.IO frame 42["chat",{…}]; server: socket.on('chat') → count
 //   ps-sio   Engine.IO frame 42["v","chat",{…}] (the Socket.IO adapter's event `v` carrying
 //            plugsocket's structured message frame); server: SocketServer on SocketIoServer,
@@ -47,7 +50,7 @@ import {
 } from './common.js';
 import type { LightKind } from './light-clients.js';
 
-const IMPLS = ['ws-raw', 'ps-ws', 'sio-raw', 'ps-sio'] as const;
+const IMPLS = ['ws-raw', 'ps-ws', 'ps-ws-mw3', 'sio-raw', 'ps-sio'] as const;
 type Impl = (typeof IMPLS)[number];
 
 const SELF = fileURLToPath(import.meta.url);
@@ -64,6 +67,7 @@ const pin = pinSpec(args);
 const LIGHT: Record<Impl, LightKind> = {
   'ws-raw': 'ws',
   'ps-ws': 'ps-ws',
+  'ps-ws-mw3': 'ps-ws',
   'sio-raw': 'sio',
   'ps-sio': 'ps-sio',
 };
@@ -136,8 +140,23 @@ async function server(): Promise<void> {
         break;
       }
       case 'ps-ws':
+      case 'ps-ws-mw3':
       case 'ps-sio': {
-        const s = await servers.startPs(impl === 'ps-ws' ? 'ws' : 'sio');
+        const s = await servers.startPs(impl === 'ps-sio' ? 'sio' : 'ws');
+        if (impl === 'ps-ws-mw3') {
+          let anonymous = 0;
+          s.server
+            .use((ctx, next) => {
+              if (ctx.principal === undefined) anonymous++;
+              return next();
+            })
+            .use((ctx, next) => {
+              ctx.set('seen', (ctx.get<number>('seen') ?? 0) + 1);
+              return next();
+            })
+            .use((_ctx, next) => next());
+          closers.push(() => void anonymous);
+        }
         s.server.onMessage(onMessage);
         ports[impl] = s.port;
         closers.push(s.close);
@@ -202,7 +221,8 @@ async function client(): Promise<void> {
         const message = { type: MESSAGE_TYPE, payload };
         return () => JSON.stringify(message);
       }
-      case 'ps-ws': {
+      case 'ps-ws':
+      case 'ps-ws-mw3': {
         const envelope = { k: 'msg', type: MESSAGE_TYPE, payload };
         return () => JSON.stringify(envelope);
       }
