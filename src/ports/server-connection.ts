@@ -1,0 +1,107 @@
+// The server port's connection handle and the types its adapters and listeners use.
+import type { PlugSocketError } from '../errors.js';
+import type { AnyFrame, CloseInfo, Frame, Handshake } from './types.js';
+
+/** Life cycle of one server-side connection. */
+export type ConnectionState = 'open' | 'closing' | 'closed';
+
+/** What a {@link ServerConnection} needs of the server that made it. */
+interface ConnectionOwner<N> {
+  send(connection: ServerConnection<N>, frame: AnyFrame): boolean;
+  closeConnection(connection: ServerConnection<N>, code?: number, reason?: string): Promise<void>;
+}
+
+/**
+ * The server's handle for one client connection. Created by the base class when an adapter
+ * accepts a connection; the domain and applications hold it, adapters get their native object
+ * back in every hook.
+ */
+// The default `any` lets the domain hold connections of any adapter: the native type only
+// matters to the adapter that made it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export class ServerConnection<N = any> {
+  /** What the client presented when it connected. */
+  readonly handshake: Handshake;
+  /** The adapter's own object for this connection (a `ws` WebSocket, a Socket.IO socket, …). */
+  readonly native: N;
+  /** @internal maintained by `AbstractSocketServer`. */
+  _state: ConnectionState = 'open';
+  /** @internal */
+  _closeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** @internal */
+  _closeWaiters: (() => void)[] | undefined;
+  readonly #server: ConnectionOwner<N>;
+
+  /** @internal created by `AbstractSocketServer` only. */
+  constructor(server: ConnectionOwner<N>, native: N, handshake: Handshake) {
+    this.#server = server;
+    this.native = native;
+    this.handshake = handshake;
+  }
+
+  /** `open`, `closing` or `closed`. */
+  get state(): ConnectionState {
+    return this._state;
+  }
+
+  /** True while frames can be sent. */
+  get isOpen(): boolean {
+    return this._state === 'open';
+  }
+
+  /** Same as `server.send(this, frame)`. */
+  send(frame: AnyFrame): boolean {
+    return this.#server.send(this, frame);
+  }
+
+  /** Same as `server.closeConnection(this, code, reason)`. */
+  close(code?: number, reason?: string): Promise<void> {
+    return this.#server.closeConnection(this, code, reason);
+  }
+}
+
+/**
+ * A frame made ready once for sending to many connections (see
+ * `AbstractSocketServer.prepare`). Opaque: only the adapter that made it can read it.
+ */
+export interface PreparedFrame {
+  /** The frame as given to `prepare`. */
+  readonly frame: AnyFrame;
+  /** @internal adapter-specific form of the frame */
+  readonly data: unknown;
+}
+
+/**
+ * Events of an `AbstractSocketServer`. `F` is the kind of frame the transport delivers:
+ * text and binary, plus structured frames where it declares `supports.structured`.
+ */
+export interface ServerEvents<N, F extends AnyFrame = Frame> {
+  /** A client completed the transport handshake. */
+  connection: (connection: ServerConnection<N>, handshake: Handshake) => void;
+  /** A frame arrived from a client. */
+  message: (connection: ServerConnection<N>, frame: F) => void;
+  /** A client connection ended, with the code and reason (1006 when the client vanished). */
+  disconnect: (connection: ServerConnection<N>, info: CloseInfo) => void;
+  /** A client answered `ping(connection)`. */
+  pong: (connection: ServerConnection<N>) => void;
+  /** Something went wrong; `connection` is undefined for server-wide errors. */
+  error: (connection: ServerConnection<N> | undefined, error: PlugSocketError) => void;
+}
+
+/** Options of the port's base class, passed up by adapters. */
+export interface AbstractSocketServerOptions {
+  /**
+   * Milliseconds a graceful close of one connection may take before it is dropped and reported
+   * with close code 1006.
+   * @default 5000
+   */
+  closeTimeout?: number;
+  /**
+   * Bytes that may wait to be written to one connection. A send that finds more queued drops the
+   * connection (the client sees 1006) and reports `SLOW_CONSUMER`, so one stalled reader cannot
+   * grow the server's memory without bound. Applies where the adapter reports its backlog
+   * (`doBufferedAmount`). `Infinity` turns it off.
+   * @default 16777216 (16 MiB)
+   */
+  maxBufferedAmount?: number;
+}
