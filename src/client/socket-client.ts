@@ -39,6 +39,7 @@ import { positive } from '../shared/options.js';
 import type { SocketClientOptions } from './options.js';
 
 export type { SocketClientOptions };
+import { ClientTopics } from './client-topics.js';
 import { ConnectionAttempt } from './connection-attempt.js';
 import { ClientNotifications, type ClientState } from './client-notifications.js';
 
@@ -73,7 +74,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   #connecting: Promise<void> | undefined;
   #attempt: ConnectionAttempt | undefined;
   #userClose = false;
-  readonly #topics = new Set<string>();
+  readonly #topics: ClientTopics;
 
   constructor(adapter: AbstractSocket, options: SocketClientOptions) {
     super();
@@ -99,6 +100,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       positive(options.requestTimeout, 10_000, 'requestTimeout'),
       positive(options.maxRequestsInFlight, 256, 'maxRequestsInFlight'),
     );
+    this.#topics = new ClientTopics(this.#requests, () => this.#state === 'open', this.report);
   }
 
   /** The transport this client runs on. */
@@ -131,7 +133,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
    * next `connect()`; `disconnect()` forgets them.
    */
   get topics(): ReadonlySet<string> {
-    return this.#topics;
+    return this.#topics.joined;
   }
 
   /**
@@ -273,16 +275,13 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
    * @throws {PlugSocketError} `UNAUTHORIZED` when the server refuses, `TIMEOUT` when it does not
    *   answer in `requestTimeout`, `NOT_CONNECTED` when the connection closes first.
    */
-  async join(topic: string): Promise<void> {
-    await this.#topic('join', topic);
-    // The answer and a close may arrive together: a closed session keeps no topics.
-    if (this.#state === 'open') this.#topics.add(topic);
+  join(topic: string): Promise<void> {
+    return this.#topics.join(topic);
   }
 
   /** Asks the server to remove this client from `topic`. Same errors as {@link join}. */
-  async leave(topic: string): Promise<void> {
-    await this.#topic('leave', topic);
-    this.#topics.delete(topic);
+  leave(topic: string): Promise<void> {
+    return this.#topics.leave(topic);
   }
 
   /** A view of this client whose names get the namespace's prefix: `ns('/chat').emit('say', …)`. */
@@ -304,14 +303,6 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       throw new PlugSocketError('NOT_CONNECTED', `cannot request "${name}" while ${this.#state}`);
     }
     return this.#requests.request(name, payload, options, to);
-  }
-
-  async #topic(kind: 'join' | 'leave', topic: string): Promise<void> {
-    assertName(topic, 'topic');
-    if (this.#state !== 'open') {
-      throw new PlugSocketError('NOT_CONNECTED', `cannot ${kind} while ${this.#state}`);
-    }
-    return this.#requests.topic(kind, topic);
   }
 
   #sendEnvelope(envelope: object): boolean {
@@ -349,7 +340,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     this.notifyOpen();
     // The server may admit and close at once (e.g. kick on connect): report that close now.
     if (attempt.closedAfterWelcome !== undefined) this.#finishClose(attempt.closedAfterWelcome);
-    else this.#rejoin();
+    else this.#topics.rejoin();
   }
 
   #connectOptions(): ConnectOptions {
@@ -361,16 +352,6 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       ...(o.query && { query: { ...o.query } }),
       ...(o.auth && { auth: { ...o.auth } }),
     };
-  }
-
-  /** Joins again the topics a dropped connection left; a refusal drops the topic and is reported. */
-  #rejoin(): void {
-    for (const topic of this.#topics) {
-      this.#requests.topic('join', topic).catch((error: unknown) => {
-        this.#topics.delete(topic);
-        this.report(PlugSocketError.from(error));
-      });
-    }
   }
 
   #attach(): void {
@@ -437,7 +418,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     const wasOpen = this.#state === 'open' || this.#state === 'closing';
     this.#detach();
     this.#requests.connectionLost();
-    if (this.#userClose) this.#topics.clear();
+    if (this.#userClose) this.#topics.forget();
     if (this.#state !== 'closed') this.#setState('closed');
     // `info` is undefined only when called from disconnect() after the transport's own close
     // event has already been handled (the port emits `close` exactly once).

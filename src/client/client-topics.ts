@@ -1,0 +1,52 @@
+import { PlugSocketError } from '../errors.js';
+import { assertName } from '../protocol/envelope.js';
+import type { ClientRequests } from './client-requests.js';
+
+/**
+ * @internal The topics a client is in. They survive a dropped connection and are joined again on
+ * the next connect ({@link rejoin}); `disconnect()` forgets them.
+ */
+export class ClientTopics {
+  readonly #joined = new Set<string>();
+
+  constructor(
+    private readonly requests: ClientRequests,
+    private readonly isOpen: () => boolean,
+    private readonly report: (error: PlugSocketError) => void,
+  ) {}
+
+  get joined(): ReadonlySet<string> {
+    return this.#joined;
+  }
+
+  async join(topic: string): Promise<void> {
+    await this.#ask('join', topic);
+    // The answer and a close may arrive together: a closed session keeps no topics.
+    if (this.isOpen()) this.#joined.add(topic);
+  }
+
+  async leave(topic: string): Promise<void> {
+    await this.#ask('leave', topic);
+    this.#joined.delete(topic);
+  }
+
+  /** Joins again every topic after a reconnect; a refusal drops the topic and is reported. */
+  rejoin(): void {
+    for (const topic of this.#joined) {
+      this.requests.topic('join', topic).catch((error: unknown) => {
+        this.#joined.delete(topic);
+        this.report(PlugSocketError.from(error));
+      });
+    }
+  }
+
+  forget(): void {
+    this.#joined.clear();
+  }
+
+  async #ask(kind: 'join' | 'leave', topic: string): Promise<void> {
+    assertName(topic, 'topic');
+    if (!this.isOpen()) throw new PlugSocketError('NOT_CONNECTED', `cannot ${kind}: not connected`);
+    return this.requests.topic(kind, topic);
+  }
+}
