@@ -1,10 +1,12 @@
-// Scenario: echo round trip. One client per implementation, strictly sequential: send a message,
-// wait for the server's answer, send the next. Run it with both processes on one CPU
-// (`--pin 0:0`): across CPUs each round trip would also pay two cross-CPU wake-ups.
+// Scenarios: echo round trip, and request round trip (`--mode request`). One client per
+// implementation, strictly sequential: send a message (or make a request), wait for the server's
+// answer, send the next. Run it with both processes on one CPU (`--pin 0:0`): across CPUs each
+// round trip would also pay two cross-CPU wake-ups.
 //
-//   node --conditions=plugsocket-source --import tsx bench/echo.ts \
+//   node --conditions=plugsocket-source --import tsx bench/echo.ts [--mode echo|request] \
 //     --impls ws-raw,ps-ws [--n 20000] [--warmup 2000] [--segments 10] [--rotate 0] [--pin 0:0]
 //
+// --mode echo (the default):
 //   ws-raw   raw ws. Client JSON.stringify({ type, payload }); server JSON.parse, then
 //            JSON.stringify({ type, payload }) back (the JSON work plugsocket does); client
 //            JSON.parse.
@@ -13,12 +15,23 @@
 //   sio-raw  raw Socket.IO: client emit('chat', payload) → server socket.emit('chat', payload).
 //   ps-sio   plugsocket on the Socket.IO adapter, same code as ps-ws.
 //
+// --mode request: the same message as the request's payload, and the handler answers with it.
+//   ws-raw   a hand-rolled RPC on raw ws (raw-rpc.ts): client {"id","name","payload"} → server
+//            {"id","result"}, matched by id in a Map of the calls in flight.
+//   ps-ws    plugsocket on the ws adapter. Server: handle('chat', (payload) => payload).
+//            Client: await client.request('chat', payload).
+//   sio-raw  raw Socket.IO: client await emitWithAck('chat', payload) → server
+//            socket.on('chat', (payload, ack) => ack(payload)).
+//   ps-sio   plugsocket on the Socket.IO adapter, same code as ps-ws.
+//   Every client takes the answer from a resolved promise.
+//
 // The implementations listed share the two processes and take turns: after a warm-up of each,
 // the N round trips of each are made in --segments segments, alternating (segment k starts with
 // implementation k + --rotate). The server's CPU time is attributed to the implementation whose
 // segment is running. Prints one RESULT line per implementation: p50/p90/p99 latency (µs), round
 // trips/s, CPU µs per round trip of each process, and the p50 of each segment.
 import { fileURLToPath } from 'node:url';
+import type { WebSocket as RawWebSocket } from 'ws';
 import {
   cpuSince,
   environment,
@@ -44,9 +57,13 @@ import {
 
 const IMPLS = ['ws-raw', 'ps-ws', 'sio-raw', 'ps-sio'] as const;
 type Impl = (typeof IMPLS)[number];
+const MODES = ['echo', 'request'] as const;
+type Mode = (typeof MODES)[number];
 
 const SELF = fileURLToPath(import.meta.url);
 const args = parseArgs();
+const MODE = (args.mode ?? 'echo') as Mode;
+if (!MODES.includes(MODE)) throw new Error(`unknown --mode ${MODE}; known: ${MODES.join(', ')}`);
 const impls = implsArg(args, IMPLS);
 const N = numberArg(args, 'n', 20_000);
 const WARMUP = numberArg(args, 'warmup', 2_000);
@@ -80,6 +97,7 @@ async function server(): Promise<void> {
   const child = forkClient(
     SELF,
     toArgv({
+      mode: MODE,
       impls: impls.join(','),
       n: N,
       warmup: WARMUP,
@@ -88,20 +106,25 @@ async function server(): Promise<void> {
       pin: args.pin ?? 'none',
     }),
   );
-  hardTimeout(`echo server ${impls.join(',')}`, 55_000, () => child.kill('SIGKILL'));
-  const servers = await import('./servers.js');
+  hardTimeout(`${MODE} server ${impls.join(',')}`, 55_000, () => child.kill('SIGKILL'));
+  const [servers, { serveRawRpc }] = await Promise.all([
+    import('./servers.js'),
+    import('./raw-rpc.js'),
+  ]);
   const urls: Record<string, string> = {};
   const closers: (() => void)[] = [];
   for (const impl of impls) {
     switch (impl) {
       case 'ws-raw': {
         const s = await servers.startRawWs();
-        s.wss.on('connection', (ws) => {
-          ws.on('message', (data) => {
-            const m = JSON.parse((data as Buffer).toString()) as RawMessage;
-            ws.send(JSON.stringify({ type: m.type, payload: m.payload }));
+        if (MODE === 'request') serveRawRpc(s.wss, new Map([[MESSAGE_TYPE, (p: unknown) => p]]));
+        else
+          s.wss.on('connection', (ws) => {
+            ws.on('message', (data) => {
+              const m = JSON.parse((data as Buffer).toString()) as RawMessage;
+              ws.send(JSON.stringify({ type: m.type, payload: m.payload }));
+            });
           });
-        });
         urls[impl] = s.url;
         closers.push(s.close);
         break;
@@ -109,7 +132,11 @@ async function server(): Promise<void> {
       case 'sio-raw': {
         const s = await servers.startRawSio();
         s.io.on('connection', (socket) => {
-          socket.on(MESSAGE_TYPE, (payload: unknown) => socket.emit(MESSAGE_TYPE, payload));
+          if (MODE === 'request')
+            socket.on(MESSAGE_TYPE, (payload: unknown, ack: (result: unknown) => void) =>
+              ack(payload),
+            );
+          else socket.on(MESSAGE_TYPE, (payload: unknown) => socket.emit(MESSAGE_TYPE, payload));
         });
         urls[impl] = s.url;
         closers.push(s.close);
@@ -119,9 +146,11 @@ async function server(): Promise<void> {
       case 'ps-sio': {
         const s = await servers.startPs(impl === 'ps-ws' ? 'ws' : 'sio');
         const ps = s.server;
-        ps.onMessage((clientId, message) => {
-          ps.sendToClient(clientId, { type: message.type, payload: message.payload });
-        });
+        if (MODE === 'request') ps.handle(MESSAGE_TYPE, (payload: unknown) => payload);
+        else
+          ps.onMessage((clientId, message) => {
+            ps.sendToClient(clientId, { type: message.type, payload: message.payload });
+          });
         urls[impl] = s.url;
         closers.push(s.close);
         break;
@@ -152,7 +181,7 @@ async function server(): Promise<void> {
     closeAccount();
     active = null;
     const results = impls.map((impl) => ({
-      scenario: 'echo',
+      scenario: MODE,
       impl,
       group: impls.join(','),
       n: Math.floor(N / SEGMENTS) * SEGMENTS,
@@ -176,16 +205,23 @@ interface Driver {
 }
 
 async function client(): Promise<void> {
-  hardTimeout(`echo client ${impls.join(',')}`, 50_000);
+  hardTimeout(`${MODE} client ${impls.join(',')}`, 50_000);
   const mailbox = new Mailbox<ToClient>(process);
-  const [{ SocketClient }, { WsSocket }, { SocketIoSocket }, { WebSocket }, { io }] =
-    await Promise.all([
-      import('plugsocket'),
-      import('plugsocket/ws'),
-      import('plugsocket/socket.io'),
-      import('ws'),
-      import('socket.io-client'),
-    ]);
+  const [
+    { SocketClient },
+    { WsSocket },
+    { SocketIoSocket },
+    { WebSocket },
+    { io },
+    { RawRpcClient },
+  ] = await Promise.all([
+    import('plugsocket'),
+    import('plugsocket/ws'),
+    import('plugsocket/socket.io/client'),
+    import('ws'),
+    import('socket.io-client'),
+    import('./raw-rpc.js'),
+  ]);
   const { urls } = await mailbox.next('urls');
   pinSelf(pin.client);
 
@@ -208,40 +244,57 @@ async function client(): Promise<void> {
     t0 = now();
     current!.send();
   };
+  // A request that fails ends the run (the server process exits with this one).
+  const onFailure = (error: unknown): void => {
+    console.error(`[${MODE} client] request failed:`, error);
+    process.exit(1);
+  };
+  const request = (call: Promise<unknown>): void => void call.then(onReply, onFailure);
 
   const connect = async (impl: Impl): Promise<Driver> => {
     const url = urls[impl];
     switch (impl) {
       case 'ws-raw': {
-        const ws = new WebSocket(url, { perMessageDeflate: false });
+        const ws: RawWebSocket = new WebSocket(url, { perMessageDeflate: false });
+        await new Promise((resolve, reject) => {
+          ws.once('open', resolve);
+          ws.once('error', reject);
+        });
+        const close = (): void => ws.terminate();
+        if (MODE === 'request') {
+          const rpc = new RawRpcClient(ws);
+          return { send: () => request(rpc.request(MESSAGE_TYPE, payload)), close };
+        }
         const message = { type: MESSAGE_TYPE, payload };
         ws.on('message', (data) => {
           JSON.parse((data as Buffer).toString());
           onReply();
         });
-        await new Promise((resolve, reject) => {
-          ws.once('open', resolve);
-          ws.once('error', reject);
-        });
-        return { send: () => ws.send(JSON.stringify(message)), close: () => ws.terminate() };
+        return { send: () => ws.send(JSON.stringify(message)), close };
       }
       case 'sio-raw': {
         const socket = io(url, { transports: ['websocket'], reconnection: false });
-        socket.on(MESSAGE_TYPE, onReply);
+        if (MODE === 'echo') socket.on(MESSAGE_TYPE, onReply);
         await new Promise((resolve, reject) => {
           socket.once('connect', () => resolve(undefined));
           socket.once('connect_error', reject);
         });
-        return { send: () => socket.emit(MESSAGE_TYPE, payload), close: () => socket.disconnect() };
+        const close = (): void => void socket.disconnect();
+        if (MODE === 'request')
+          return { send: () => request(socket.emitWithAck(MESSAGE_TYPE, payload)), close };
+        return { send: () => socket.emit(MESSAGE_TYPE, payload), close };
       }
       case 'ps-ws':
       case 'ps-sio': {
         const ps = new SocketClient(impl === 'ps-ws' ? new WsSocket() : new SocketIoSocket(), {
           url,
         });
-        ps.subscribe(MESSAGE_TYPE, onReply);
+        if (MODE === 'echo') ps.subscribe(MESSAGE_TYPE, onReply);
         await ps.connect();
-        return { send: () => ps.emit(MESSAGE_TYPE, payload), close: () => void ps.disconnect() };
+        const close = (): void => void ps.disconnect();
+        if (MODE === 'request')
+          return { send: () => request(ps.request(MESSAGE_TYPE, payload)), close };
+        return { send: () => ps.emit(MESSAGE_TYPE, payload), close };
       }
     }
   };

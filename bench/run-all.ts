@@ -1,6 +1,6 @@
 // `npm run bench`: plugsocket against the raw libraries, in the same run.
 //
-//   npm run bench [-- --quick] [-- --only echo,throughput,fanout,memory] [-- --rounds N]
+//   npm run bench [-- --quick] [-- --only echo,request,throughput,fanout,memory] [-- --rounds N]
 //   npm run bench -- --wait-idle 120   (before each run, wait up to 120 s for the other processes
 //                                       on the machine to go quiet; see machineBusy())
 //   npm run bench -- --summarize .bench-results/<file>.jsonl      (tables of a finished run)
@@ -28,8 +28,8 @@ interface Scenario {
   rounds: number;
   /** taskset CPUs "server:client", or 'none'. */
   pin: string;
-  args: Record<string, number>;
-  quick: { rounds: number; args: Record<string, number> };
+  args: Record<string, number | string>;
+  quick: { rounds: number; args: Record<string, number | string> };
   nodeFlags?: string[];
 }
 
@@ -44,6 +44,19 @@ const PLAN: Record<string, Scenario> = {
     pin: '0:0',
     args: { n: 20_000, warmup: 2_000, segments: 10 },
     quick: { rounds: 2, args: { n: 5_000, warmup: 1_000, segments: 5 } },
+  },
+  request: {
+    script: 'echo.ts',
+    // Both targets of plugsocket on ws (against the hand-rolled RPC on raw ws and against
+    // emitWithAck) are measured in one run, side by side.
+    groups: [
+      ['ws-raw', 'ps-ws', 'sio-raw'],
+      ['sio-raw', 'ps-sio'],
+    ],
+    rounds: 4,
+    pin: '0:0',
+    args: { mode: 'request', n: 20_000, warmup: 2_000, segments: 10 },
+    quick: { rounds: 2, args: { mode: 'request', n: 5_000, warmup: 1_000, segments: 5 } },
   },
   throughput: {
     script: 'throughput.ts',
@@ -228,6 +241,7 @@ function headline(rec: Record<string, unknown>): string {
   if (r.error !== undefined) return `ERROR ${r.error}`;
   switch (r.scenario) {
     case 'echo':
+    case 'request':
       return `p50 ${fmt(r.p50us, 1)} µs, ${fmt(r.rtPerSec)} RT/s`;
     case 'throughput':
       return `${fmt(cpuPer(r.serverCpuMs, r.n) * 1e3, 2)} µs server CPU/msg, ${fmt(r.msgsPerSec)} msgs/s`;
@@ -415,6 +429,9 @@ function summarize(
     }
     return out;
   };
+  /** A table of ratios: label, median [min–max] of the rounds, the value of each round. */
+  const ratioTable = (title: string, rows: string[][]): void =>
+    table(title, ['ratio', 'median [min–max]', 'per round'], rows);
   const ratioRow = (label: string, values: number[], digits = 2): string[] => [
     label,
     stat(values, digits),
@@ -450,14 +467,13 @@ function summarize(
       '.',
   );
 
-  // echo
-  if (of('echo').length > 0) {
-    const n = of('echo')[0].n;
+  /** The latency table of a sequential round-trip scenario (echo, request). */
+  const roundTripTable = (scenario: string, title: string): void => {
     table(
-      `Echo round trip (1 client per implementation, sequential, ${fmt(n)} round trips each after warm-up; server and client on CPU 0)`,
+      `${title} (1 client per implementation, sequential, ${fmt(of(scenario)[0].n)} round trips each after warm-up; server and client on CPU 0)`,
       ['impl', 'runs', 'p50 µs', 'p99 µs', 'round trips/s', 'server CPU µs/RT', 'client CPU µs/RT'],
-      implsOf('echo').map((impl) => {
-        const rs = of('echo').filter((r) => r.impl === impl);
+      implsOf(scenario).map((impl) => {
+        const rs = of(scenario).filter((r) => r.impl === impl);
         return [
           impl,
           String(rs.length),
@@ -481,14 +497,18 @@ function summarize(
         ];
       }),
     );
-    const p50 = (r: Rec): number => r.p50us ?? NaN;
-    const rt = (r: Rec): number => r.rtPerSec ?? NaN;
-    const seg = (r: Rec): number[] | undefined => r.segmentP50us;
-    const psWs = perRound('echo', 'ps-ws', 'ws-raw', p50, 'ratio', seg);
-    const psSio = perRound('echo', 'ps-sio', 'sio-raw', p50, 'ratio', seg);
-    table(
+  };
+  const p50 = (r: Rec): number => r.p50us ?? NaN;
+  const rt = (r: Rec): number => r.rtPerSec ?? NaN;
+  const p50Segments = (r: Rec): number[] | undefined => r.segmentP50us;
+
+  // echo
+  if (of('echo').length > 0) {
+    roundTripTable('echo', 'Echo round trip');
+    const psWs = perRound('echo', 'ps-ws', 'ws-raw', p50, 'ratio', p50Segments);
+    const psSio = perRound('echo', 'ps-sio', 'sio-raw', p50, 'ratio', p50Segments);
+    ratioTable(
       'Echo ratios (same round; implementations that shared a run: median of the per-segment ratios)',
-      ['ratio', 'median [min–max]', 'per round'],
       [
         ratioRow('p50 ps-ws ÷ ws-raw', psWs),
         ratioRow('p50 ps-sio ÷ sio-raw', psSio),
@@ -504,6 +524,32 @@ function summarize(
     );
     verdict('echo p50, ps-ws ÷ ws-raw', '≤ 1.10×', psWs, (m) => m <= 1.1);
     verdict('echo p50, ps-sio ÷ sio-raw', '≤ 1.10×', psSio, (m) => m <= 1.1);
+  }
+
+  // request
+  if (of('request').length > 0) {
+    roundTripTable(
+      'request',
+      'Request round trip (ws-raw: hand-rolled id-matching RPC; sio-raw: emitWithAck)',
+    );
+    const psWs = perRound('request', 'ps-ws', 'ws-raw', p50, 'ratio', p50Segments);
+    const psWsSio = perRound('request', 'ps-ws', 'sio-raw', p50, 'ratio', p50Segments);
+    const psSio = perRound('request', 'ps-sio', 'sio-raw', p50, 'ratio', p50Segments);
+    ratioTable(
+      'Request ratios (same round; implementations that shared a run: median of the per-segment ratios)',
+      [
+        ratioRow('p50 ps-ws ÷ ws-raw (hand-rolled RPC)', psWs),
+        ratioRow('p50 ps-ws ÷ sio-raw (emitWithAck)', psWsSio),
+        ratioRow('p50 ps-sio ÷ sio-raw (emitWithAck)', psSio),
+        ratioRow(
+          'p50 sio-raw ÷ ws-raw',
+          perRound('request', 'sio-raw', 'ws-raw', p50, 'ratio', p50Segments),
+        ),
+        ratioRow('round trips/s ps-ws ÷ sio-raw', perRound('request', 'ps-ws', 'sio-raw', rt)),
+      ],
+    );
+    verdict('request p50, ps-ws ÷ ws-raw hand-rolled RPC', '≤ 1.10×', psWs, (m) => m <= 1.1);
+    verdict('request p50, ps-ws ÷ sio-raw emitWithAck', '< 1.00×', psWsSio, (m) => m < 1);
   }
 
   // throughput
@@ -535,9 +581,8 @@ function summarize(
     const psWs = perRound('throughput', 'ps-ws', 'ws-raw', cpu, 'ratio', seg);
     const psSio = perRound('throughput', 'ps-sio', 'sio-raw', cpu, 'ratio', seg);
     const capacity = perRound('throughput', 'sio-raw', 'ps-ws', cpu, 'ratio', seg);
-    table(
+    ratioTable(
       'Throughput ratios (same round; implementations that shared a run: median of the per-batch ratios)',
-      ['ratio', 'median [min–max]', 'per round'],
       [
         ratioRow('server CPU/msg ps-ws ÷ ws-raw', psWs),
         ratioRow('server CPU/msg ps-sio ÷ sio-raw', psSio),
@@ -594,9 +639,8 @@ function summarize(
     const seg = (r: Rec): number[] | undefined => r.segmentDeliveriesPerSec;
     const psWs = perRound('fanout', 'ps-ws', 'ws-raw-prebuilt', dps, 'ratio', seg);
     const psSio = perRound('fanout', 'ps-sio', 'sio-raw', dps);
-    table(
+    ratioTable(
       'Fan-out ratios (deliveries/s, same round; implementations that shared a run: median of the per-block ratios)',
-      ['ratio', 'median [min–max]', 'per round'],
       [
         ratioRow('ps-ws ÷ ws-raw-prebuilt', psWs),
         ratioRow(
