@@ -1,4 +1,5 @@
 import { PlugSocketError } from '../errors.js';
+import { LazyAbort } from '../shared/lazy-abort.js';
 import type { RequestEnvelope, RequestTarget } from '../protocol/envelope.js';
 import { idCounter, PendingRequests } from '../shared/pending-requests.js';
 
@@ -46,7 +47,7 @@ export interface RequestWire {
  */
 export class ClientRequests {
   readonly #handlers = new Map<string, ClientRequestHandler>();
-  readonly #running = new Map<number, AbortController>();
+  readonly #running = new Map<number, LazyAbort>();
   readonly pending: PendingRequests;
   /**
    * Joins and leaves: not bounded by `maxRequestsInFlight` (a reconnect joins every topic again
@@ -79,8 +80,8 @@ export class ClientRequests {
         onGiveUp: (id) => this.wire.send({ k: 'cancel', id }),
       },
       (id) => {
-        const envelope: Record<string, unknown> = { k: 'req', id, name };
-        if (payload !== undefined) envelope.payload = payload;
+        const envelope: Record<string, unknown> =
+          payload === undefined ? { k: 'req', id, name } : { k: 'req', id, name, payload };
         if (options.headers !== undefined) envelope.headers = options.headers;
         if (to !== undefined) envelope.to = to;
         if (!this.wire.send(envelope)) {
@@ -145,12 +146,12 @@ export class ClientRequests {
       fail(new PlugSocketError('HANDLER_NOT_FOUND', `no handler for "${name}" on this client`));
       return;
     }
-    const controller = new AbortController();
-    this.#running.set(id, controller);
+    const abort = new LazyAbort();
+    this.#running.set(id, abort);
     const done = (error: unknown, result?: unknown): void => {
-      if (this.#running.get(id) !== controller) return;
+      if (this.#running.get(id) !== abort) return;
       this.#running.delete(id);
-      if (controller.signal.aborted) return;
+      if (abort.aborted) return;
       if (error === undefined) {
         try {
           this.wire.send(result === undefined ? { k: 'ack', id } : { k: 'ack', id, result });
@@ -174,7 +175,10 @@ export class ClientRequests {
       name,
       from: envelope.from,
       headers: envelope.headers,
-      signal: controller.signal,
+      // Made on first read: most handlers never look at it.
+      get signal() {
+        return abort.signal;
+      },
     };
     try {
       const value = handler(envelope.payload, ctx);
@@ -191,10 +195,10 @@ export class ClientRequests {
 
   /** The asker gave up on request `id`: abort its handler. */
   cancelled(id: number): void {
-    const controller = this.#running.get(id);
-    if (controller === undefined) return;
+    const abort = this.#running.get(id);
+    if (abort === undefined) return;
     this.#running.delete(id);
-    controller.abort();
+    abort.abort();
   }
 
   /** The connection closed: fail what waits with `NOT_CONNECTED`, abort what runs. */
@@ -205,7 +209,7 @@ export class ClientRequests {
     );
     this.pending.failAll(lost);
     this.#topicCalls.failAll(lost);
-    for (const controller of this.#running.values()) controller.abort();
+    for (const abort of this.#running.values()) abort.abort();
     this.#running.clear();
   }
 }

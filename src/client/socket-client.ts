@@ -291,16 +291,23 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
 
   // ---------------------------------------------------------------- internals
 
-  async #call(
+  #call(
     name: string,
     payload: unknown,
     options: ClientRequestOptions,
     to: RequestTarget | undefined,
   ): Promise<unknown> {
-    assertName(name, 'request name');
-    assertHeadersToSend(options.headers);
+    // Not async: a request is the hot path, and each async wrapper is more promise jobs.
+    try {
+      assertName(name, 'request name');
+      assertHeadersToSend(options.headers);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new TypeError(String(error)));
+    }
     if (this.#state !== 'open') {
-      throw new PlugSocketError('NOT_CONNECTED', `cannot request "${name}" while ${this.#state}`);
+      return Promise.reject(
+        new PlugSocketError('NOT_CONNECTED', `cannot request "${name}" while ${this.#state}`),
+      );
     }
     return this.#requests.request(name, payload, options, to);
   }

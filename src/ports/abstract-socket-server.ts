@@ -9,13 +9,7 @@ import {
   type PreparedFrame,
   type ServerEvents,
 } from './server-connection.js';
-import type {
-  AnyFrame,
-  CloseInfo,
-  Frame,
-  HandshakeInit,
-  ListenAddress,
-} from './types.js';
+import type { AnyFrame, CloseInfo, Frame, HandshakeInit, ListenAddress } from './types.js';
 
 /** Life cycle of a server. A closed server cannot listen again. */
 export type ServerState = 'idle' | 'listening' | 'closing' | 'closed';

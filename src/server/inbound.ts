@@ -115,7 +115,9 @@ export class Inbound<P> {
       envelope.payload,
       envelope.headers,
       session,
-      session.goneSignal,
+      -1,
+      undefined,
+      undefined,
       undefined,
     );
     let result: void | Promise<void>;

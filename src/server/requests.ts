@@ -2,7 +2,7 @@ import { PlugSocketError } from '../errors.js';
 import type { RequestEnvelope } from '../protocol/envelope.js';
 import { idCounter, PendingRequests } from '../shared/pending-requests.js';
 import { isPromiseLike, sendNack, type ServerCore } from './core.js';
-import { Call } from './call.js';
+import { Call, type AnswerSink, type HandlerEntry } from './call.js';
 import { isDone, runChain, type InboundContext, type Middleware } from './middleware.js';
 import { forwardRequest } from './peer-requests.js';
 import type { MiddlewareStack } from './middleware-stack.js';
@@ -45,11 +45,6 @@ export interface ServerRequestSettings<P> {
     | undefined;
 }
 
-interface HandlerEntry<P> {
-  readonly fn: RequestHandler<P>;
-  readonly middleware: readonly Middleware<P>[];
-}
-
 /**
  * @internal Request/response on the server: handlers for clients' requests (with middleware,
  * an abort signal and a bound on requests in flight per client), requests to clients, requests
@@ -57,7 +52,7 @@ interface HandlerEntry<P> {
  * server. Every request id the server makes comes from one counter, so a request to many clients
  * is one frame, encoded once.
  */
-export class ServerRequests<P> {
+export class ServerRequests<P> implements AnswerSink<P> {
   readonly #handlers = new Map<string, HandlerEntry<P>>();
   readonly #makeId = idCounter();
 
@@ -79,7 +74,7 @@ export class ServerRequests<P> {
     for (const m of middleware)
       if (typeof m !== 'function') throw new TypeError('middleware must be a function');
     if (this.#handlers.has(name)) throw new Error(`a handler for "${name}" is already registered`);
-    this.#handlers.set(name, { fn, middleware: [...middleware] });
+    this.#handlers.set(name, { fn: fn, middleware: [...middleware] });
   }
 
   remove(name: string): boolean {
@@ -94,9 +89,9 @@ export class ServerRequests<P> {
     return [...this.#handlers.keys()];
   }
 
-  /** A client's `req` frame (its `to` already handled by {@link forward}). */
+  /** A client's `req` frame: through the middleware to its handler, or to another client. */
   incoming(session: Session<P>, envelope: RequestEnvelope): void {
-    const { id } = envelope;
+    const { id, name, to } = envelope;
     const incoming = (session.incoming ??= new Map());
     if (incoming.has(id)) {
       // Not a nack: one with this id would settle the request that is in flight.
@@ -118,35 +113,24 @@ export class ServerRequests<P> {
       );
       return;
     }
-    const controller = new AbortController();
-    incoming.set(id, controller);
-    const { to } = envelope;
     // A request for another client passes the same middleware, then goes to that client.
-    const entry = to === undefined ? this.#handlers.get(envelope.name) : undefined;
+    const entry = to === undefined ? this.#handlers.get(name) : undefined;
     const call = new Call<P>(
       'request',
-      envelope.name,
+      name,
       envelope.payload,
       envelope.headers,
       session,
-      controller.signal,
-      (error, result) => this.#answer(session, id, controller, error, result),
+      id,
+      this,
+      entry,
+      to,
     );
-    const chain = this.middleware.chainFor(envelope.name, entry?.middleware);
-    const last = (ctx: Call<P>): void | Promise<void> => {
-      ctx.reachedHandler = true;
-      if (to !== undefined) {
-        return forwardRequest(this, this.core, this.settings.canRequest, ctx, to, envelope.headers);
-      }
-      if (entry === undefined) {
-        ctx.fail(new PlugSocketError('HANDLER_NOT_FOUND', `no handler for "${envelope.name}"`));
-        return;
-      }
-      return this.#runHandler(entry, ctx);
-    };
+    incoming.set(id, call);
+    const chain = this.middleware.chainFor(name, entry?.middleware);
     let result: void | Promise<void>;
     try {
-      result = chain.length === 0 ? last(call) : runChain(chain, call, last);
+      result = chain.length === 0 ? this.#last(call) : runChain(chain, call, this.#last);
     } catch (error) {
       this.#failed(call, error);
       return;
@@ -159,17 +143,27 @@ export class ServerRequests<P> {
       );
   }
 
-  #runHandler(entry: HandlerEntry<P>, call: Call<P>): void | Promise<void> {
+  /** The end of every request's chain: the handler, or the client it is for. */
+  readonly #last = (call: Call<P>): void | Promise<void> => {
+    call.reachedHandler = true;
+    if (call.to !== undefined) {
+      return forwardRequest(this, this.core, this.settings.canRequest, call, call.to, call.headers);
+    }
+    const entry = call.entry;
+    if (entry === undefined) {
+      call.fail(new PlugSocketError('HANDLER_NOT_FOUND', `no handler for "${call.name}"`));
+      return;
+    }
     const value = entry.fn(call.payload, call);
     if (!isPromiseLike(value)) {
       call.reply(value);
       return;
     }
     return Promise.resolve(value).then(
-      (result) => call.reply(result),
+      (answer) => call.reply(answer),
       (error: unknown) => this.#failed(call, error),
     );
-  }
+  };
 
   /** The chain finished: a request nothing answered was refused by middleware. */
   #chainEnded(call: Call<P>): void {
@@ -190,17 +184,12 @@ export class ServerRequests<P> {
     call.fail(new PlugSocketError('SERVER_ERROR', 'the request failed on the server'));
   }
 
-  #answer(
-    session: Session<P>,
-    id: number,
-    controller: AbortController,
-    error: PlugSocketError | undefined,
-    result: unknown,
-  ): void {
-    // Gone or cancelled: nobody waits for this answer.
-    if (session.incoming?.get(id) !== controller) return;
+  /** @internal A request's answer (from `Call`): sent unless its client gave up or left. */
+  answer(call: Call<P>, error: PlugSocketError | undefined, result: unknown): void {
+    const { session, id } = call;
+    if (session.incoming?.get(id) !== call) return;
     session.incoming.delete(id);
-    if (controller.signal.aborted || session.status !== 'open') return;
+    if (call.abort.aborted || session.status !== 'open') return;
     if (error !== undefined) {
       sendNack(this.core, session, id, error);
       return;
@@ -231,7 +220,7 @@ export class ServerRequests<P> {
   cancelled(session: Session<P>, id: number): void {
     // The slot stays taken until the handler settles: cancelling must not make room for more
     // work while the cancelled handler still runs.
-    session.incoming?.get(id)?.abort();
+    session.incoming?.get(id)?.abort.abort();
   }
 
   // ---------------------------------------------------------------- the server asks

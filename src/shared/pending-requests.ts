@@ -16,10 +16,14 @@ export interface PendingOptions {
   timeout: number;
   /** Fails the call with `ABORTED` when it aborts. */
   signal?: AbortSignal | undefined;
-  /** What the call is, for error messages: `request "add"`. */
-  what: string;
+  /** What the call is, for error messages: `request "add"`; a function is called only then. */
+  what: string | (() => string);
   /** Called once when the call ends without an answer (timeout, abort, failAll). */
   onGiveUp?: ((id: number, reason: PlugSocketError) => void) | undefined;
+}
+
+function describe(what: PendingOptions['what']): string {
+  return typeof what === 'string' ? what : what();
 }
 
 /** The longest delay `setTimeout` honours, in ms (about 24.8 days). */
@@ -71,19 +75,23 @@ export class PendingRequests {
   start<T>(options: PendingOptions, send: (id: number) => void, id?: number): Promise<T> {
     const { signal } = options;
     if (signal?.aborted === true) {
-      return Promise.reject(new PlugSocketError('ABORTED', `${options.what} was aborted`));
+      return Promise.reject(
+        new PlugSocketError('ABORTED', `${describe(options.what)} was aborted`),
+      );
     }
     if (this.#calls.size >= this.limit) {
       return Promise.reject(
         new PlugSocketError(
           'TOO_MANY_REQUESTS',
-          `${options.what}: ${this.limit} requests are already in flight`,
+          `${describe(options.what)}: ${this.limit} requests are already in flight`,
         ),
       );
     }
     const callId = id ?? this.#makeId();
     if (this.#calls.has(callId)) {
-      return Promise.reject(new RangeError(`${options.what}: id ${callId} is already in flight`));
+      return Promise.reject(
+        new RangeError(`${describe(options.what)}: id ${callId} is already in flight`),
+      );
     }
     return new Promise<T>((resolve, reject) => {
       const call: Pending = {
@@ -102,7 +110,7 @@ export class PendingRequests {
               callId,
               new PlugSocketError(
                 'TIMEOUT',
-                `no answer to ${options.what} in ${options.timeout} ms`,
+                `no answer to ${describe(options.what)} in ${options.timeout} ms`,
               ),
             ),
           // setTimeout fires at once (after 1 ms) for a delay past 2^31 - 1 ms: wait that long instead.
@@ -111,7 +119,10 @@ export class PendingRequests {
       }
       if (signal !== undefined) {
         call.onAbort = () =>
-          this.#giveUp(callId, new PlugSocketError('ABORTED', `${options.what} was aborted`));
+          this.#giveUp(
+            callId,
+            new PlugSocketError('ABORTED', `${describe(options.what)} was aborted`),
+          );
         signal.addEventListener('abort', call.onAbort, { once: true });
       }
       try {
