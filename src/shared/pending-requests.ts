@@ -22,6 +22,13 @@ export interface PendingOptions {
   onGiveUp?: ((id: number, reason: PlugSocketError) => void) | undefined;
 }
 
+/** `ref()` / `unref()` a timer where the platform has them (Node); a no-op elsewhere. */
+function refTimer(timer: ReturnType<typeof setTimeout> | undefined, ref: boolean): void {
+  const t = timer as { ref?: () => void; unref?: () => void } | undefined;
+  if (ref) t?.ref?.();
+  else t?.unref?.();
+}
+
 function describe(what: PendingOptions['what']): string {
   return typeof what === 'string' ? what : what();
 }
@@ -32,7 +39,10 @@ const MAX_TIMER_DELAY = 2_147_483_647;
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** When it times out (`Date.now()` ms), or Infinity. */
+  deadline: number;
+  what: PendingOptions['what'];
+  timeout: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   onGiveUp: PendingOptions['onGiveUp'];
@@ -41,9 +51,13 @@ interface Pending {
 /**
  * Calls waiting for an answer, by id: one per side of a connection (the client's requests to the
  * server, the server's requests to one client). Every call ends exactly once — answered, timed
- * out, aborted, or failed by {@link failAll} when the connection goes — and releases its timer
- * and abort listener when it does, so nothing outlives the connection. A late answer (after a
- * timeout) finds no entry and is dropped quietly.
+ * out, aborted, or failed by {@link failAll} when the connection goes — and releases its abort
+ * listener when it does. A late answer (after a timeout) finds no entry and is dropped quietly.
+ *
+ * Timeouts share one timer, armed for the earliest deadline: a call costs no timer of its own
+ * (arming and clearing one per request was a measurable share of a round trip). While no call is
+ * waiting the timer is unref'd where the platform allows, so it never keeps a process alive;
+ * {@link failAll} clears it.
  */
 export class PendingRequests {
   readonly #calls = new Map<number, Pending>();
@@ -62,6 +76,9 @@ export class PendingRequests {
   }
 
   #makeId = idCounter();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The deadline the timer is armed for. */
+  #timerAt = Infinity;
 
   /** Calls in flight. */
   get size(): number {
@@ -94,29 +111,20 @@ export class PendingRequests {
       );
     }
     return new Promise<T>((resolve, reject) => {
+      const { timeout } = options;
       const call: Pending = {
         resolve: resolve,
         reject,
-        timer: undefined,
+        deadline: timeout === Infinity ? Infinity : Date.now() + timeout,
+        what: options.what,
+        timeout,
         signal,
         onAbort: undefined,
         onGiveUp: options.onGiveUp,
       };
       this.#calls.set(callId, call);
-      if (options.timeout !== Infinity) {
-        call.timer = setTimeout(
-          () =>
-            this.#giveUp(
-              callId,
-              new PlugSocketError(
-                'TIMEOUT',
-                `no answer to ${describe(options.what)} in ${options.timeout} ms`,
-              ),
-            ),
-          // setTimeout fires at once (after 1 ms) for a delay past 2^31 - 1 ms: wait that long instead.
-          Math.min(options.timeout, MAX_TIMER_DELAY),
-        );
-      }
+      if (call.deadline < this.#timerAt) this.#arm(call.deadline);
+      else if (this.#calls.size === 1) refTimer(this.#timer, true);
       if (signal !== undefined) {
         call.onAbort = () =>
           this.#giveUp(
@@ -147,10 +155,40 @@ export class PendingRequests {
     return true;
   }
 
-  /** Fails every call in flight with `error` (the connection went). */
+  /** Fails every call in flight with `error` (the connection went), and stops the timer. */
   failAll(error: PlugSocketError): void {
     for (const id of [...this.#calls.keys()]) this.#giveUp(id, error);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
   }
+
+  #arm(at: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    // setTimeout fires at once (after 1 ms) for a delay past 2^31 - 1 ms: wait that long instead.
+    this.#timer = setTimeout(this.#sweep, Math.min(Math.max(at - Date.now(), 0), MAX_TIMER_DELAY));
+  }
+
+  /** Times out every call whose deadline passed, then arms the timer for the next deadline. */
+  readonly #sweep = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    for (const [id, call] of [...this.#calls]) {
+      if (call.deadline <= now) {
+        this.#giveUp(
+          id,
+          new PlugSocketError(
+            'TIMEOUT',
+            `no answer to ${describe(call.what)} in ${call.timeout} ms`,
+          ),
+        );
+      } else if (call.deadline < next) next = call.deadline;
+    }
+    if (next !== Infinity && this.#timer === undefined) this.#arm(next);
+  };
 
   #giveUp(id: number, error: PlugSocketError): void {
     const call = this.#end(id);
@@ -163,7 +201,8 @@ export class PendingRequests {
     const call = this.#calls.get(id);
     if (call === undefined) return undefined;
     this.#calls.delete(id);
-    if (call.timer !== undefined) clearTimeout(call.timer);
+    // The timer stays armed (most calls end before their deadline), but holds nothing alive.
+    if (this.#calls.size === 0) refTimer(this.#timer, false);
     if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
     return call;
   }

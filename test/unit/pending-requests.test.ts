@@ -137,18 +137,62 @@ describe('PendingRequests', () => {
       expectCode(await rejectionOf(call), 'TIMEOUT');
     });
 
-    it('clears the timer of a call that was answered', async () => {
+    it('shares one timer between calls, armed for the earliest deadline', async () => {
       clock = useFakeClock();
       const pending = new PendingRequests(10);
-      let id = -1;
-      const call = pending.start(opts({ timeout: 1_000 }), (i) => (id = i));
+      const late = settled(pending.start(opts({ timeout: 5_000 }), () => undefined));
+      const early = settled(pending.start(opts({ timeout: 1_000 }), () => undefined));
+      const same = settled(pending.start(opts({ timeout: 5_000 }), () => undefined));
       expect(clock.countTimers()).to.equal(1);
-      pending.settle(id, undefined, 'x');
-      await call;
+      await clock.tickAsync(1_000);
+      expectCode(await rejectionOf(early), 'TIMEOUT');
+      expect(pending.size).to.equal(2);
+      await clock.tickAsync(3_999);
+      expect(pending.size, 'not a millisecond early').to.equal(2);
+      await clock.tickAsync(1);
+      expectCode(await rejectionOf(late), 'TIMEOUT');
+      expectCode(await rejectionOf(same), 'TIMEOUT');
       expect(clock.countTimers()).to.equal(0);
     });
 
-    it('regression: a timeout past 2^31 - 1 ms (about 24.8 days) no longer fires at once', async () => {
+    it('keeps no timer per answered call: the shared one fires once, harmlessly, then stops', async () => {
+      clock = useFakeClock();
+      const pending = new PendingRequests(10);
+      for (let i = 0; i < 100; i++) {
+        let id = -1;
+        const call = pending.start(opts({ timeout: 1_000 }), (n) => (id = n));
+        pending.settle(id, undefined, i);
+        expect(await call).to.equal(i);
+      }
+      expect(clock.countTimers()).to.equal(1);
+      await clock.tickAsync(1_000);
+      expect(clock.countTimers()).to.equal(0);
+    });
+
+    it('times out a call whose deadline is later than the timer it found armed', async () => {
+      clock = useFakeClock();
+      const pending = new PendingRequests(10);
+      let id = -1;
+      const first = pending.start(opts({ timeout: 1_000 }), (n) => (id = n));
+      pending.settle(id, undefined, 'x');
+      await first;
+      await clock.tickAsync(500);
+      const second = settled(pending.start(opts({ timeout: 1_000 }), () => undefined));
+      await clock.tickAsync(999);
+      expect(pending.size).to.equal(1);
+      await clock.tickAsync(1);
+      expectCode(await rejectionOf(second), 'TIMEOUT');
+    });
+
+    it('failAll() stops the shared timer', () => {
+      clock = useFakeClock();
+      const pending = new PendingRequests(10);
+      void settled(pending.start(opts({ timeout: 1_000 }), () => undefined));
+      pending.failAll(new PlugSocketError('NOT_CONNECTED', 'gone'));
+      expect(clock.countTimers()).to.equal(0);
+    });
+
+    it('regression: a timeout past 2^31 - 1 ms (about 24.8 days) neither fires at once nor early', async () => {
       clock = useFakeClock();
       const pending = new PendingRequests(10);
       const thirtyDays = 30 * 24 * 3_600_000;
@@ -158,8 +202,10 @@ describe('PendingRequests', () => {
       await clock.tickAsync(24 * 3_600_000);
       expect(outcome.called, 'still waiting after a day').to.equal(false);
       expect(pending.size).to.equal(1);
-      // It still ends: at the longest delay a timer can have.
+      // The timer wakes at the longest delay it can have, sees the deadline ahead, and waits on.
       await clock.tickAsync(2_147_483_647 - 24 * 3_600_000);
+      expect(outcome.called, 'still waiting at the longest timer delay').to.equal(false);
+      await clock.tickAsync(thirtyDays - 2_147_483_647);
       expectCode(await rejectionOf(call), 'TIMEOUT');
     });
 
@@ -289,7 +335,7 @@ describe('PendingRequests', () => {
   });
 
   describe('send() throwing', () => {
-    it('rejects with what send threw and frees the slot, timer and abort listener', async () => {
+    it('rejects with what send threw and frees the slot and abort listener', async () => {
       clock = useFakeClock();
       const pending = new PendingRequests(1);
       const controller = new AbortController();
@@ -303,7 +349,6 @@ describe('PendingRequests', () => {
       );
       expect(await rejectionOf(call)).to.equal(failure);
       expect(pending.size).to.equal(0);
-      expect(clock.countTimers(), 'no timer left').to.equal(0);
       expect(abortListeners(controller.signal), 'no abort listener left').to.equal(0);
       expect(onGiveUp.called, 'nothing was sent, so nothing to give up').to.equal(false);
       // The slot is free: a call fits under the limit of 1.

@@ -1,6 +1,7 @@
 // Client → server request/response: SocketServer#handle answering SocketClient#request, over the
 // memory transport, and the same exchange spoken frame by frame with a RawClient.
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import sinon from 'sinon';
 import { PlugSocketError, type InboundContext, type SocketClient } from '../../src/index.js';
 import {
@@ -279,13 +280,42 @@ describe('SocketServer', () => {
       expectCode(await rejectionOf(long), 'TIMEOUT');
     });
 
-    it('leaves no timer behind once a request is answered', async () => {
+    it('leaves at most one timer behind once requests are answered, which ends by itself', async () => {
       clock = useFakeClock();
       const { server, url } = await startServer();
       server.handle('add', add);
       const client = await connectClient(url);
-      expect(await client.request('add', { a: 1, b: 1 })).to.equal(2);
+      for (let i = 0; i < 20; i++)
+        expect(await client.request('add', { a: i, b: 1 })).to.equal(i + 1);
+      expect(clock.countTimers()).to.be.at.most(1);
+      await clock.tickAsync(10_000);
       expect(clock.countTimers()).to.equal(0);
+    });
+
+    it('keeps no process alive after its requests were answered (the shared timer is unref’d)', function () {
+      this.timeout(30_000);
+      // In-process transport, no cleanup: only a request timer could keep this process running.
+      const script = [
+        "import { MemorySocket, MemorySocketServer } from 'plugsocket/memory';",
+        "import { SocketClient, SocketServer } from 'plugsocket';",
+        'const server = new SocketServer(new MemorySocketServer());',
+        "server.handle('add', (p) => p.a + p.b);",
+        'const { url } = await server.listen();',
+        'const client = new SocketClient(new MemorySocket(), { url, requestTimeout: 600_000 });',
+        'await client.connect();',
+        "console.log(await client.request('add', { a: 1, b: 2 }));",
+      ].join('\n');
+      const started = Date.now();
+      const run = spawnSync(
+        process.execPath,
+        ['--conditions=plugsocket-source', '--import', 'tsx', '--input-type=module', '-e', script],
+        { encoding: 'utf8', timeout: 25_000 },
+      );
+      expect(run.stdout.trim()).to.equal('3');
+      expect(run.status, run.stderr).to.equal(0);
+      expect(Date.now() - started, 'exited long before the 600 s request timeout').to.be.below(
+        25_000,
+      );
     });
 
     it('rejects with ABORTED at once for a signal already aborted, sending nothing', async () => {
