@@ -49,6 +49,8 @@ export class ClientRequests {
   readonly #handlers = new Map<string, ClientRequestHandler>();
   readonly #running = new Map<number, LazyAbort>();
   readonly pending: PendingRequests;
+  /** Tells the server a request is given up (made once, not per request). */
+  readonly #cancel = (id: number): void => void this.wire.send({ k: 'cancel', id });
   /**
    * Joins and leaves: not bounded by `maxRequestsInFlight` (a reconnect joins every topic again
    * at once). Ids come from the same counter as requests', since answers are matched by id.
@@ -77,7 +79,7 @@ export class ClientRequests {
         timeout: options.timeout ?? this.timeout,
         signal: options.signal,
         what: `request "${name}"`,
-        onGiveUp: (id) => this.wire.send({ k: 'cancel', id }),
+        onGiveUp: this.#cancel,
       },
       (id) => {
         const envelope: Record<string, unknown> =
