@@ -1,5 +1,4 @@
 import type { PlugSocketError } from '../errors.js';
-import { LazyAbort } from '../shared/lazy-abort.js';
 import type { InboundContext, Middleware } from './middleware.js';
 import type { ConnectedClient, Session } from './session.js';
 import type { RequestTarget } from '../protocol/envelope.js';
@@ -24,8 +23,10 @@ export class Call<P> implements InboundContext<P> {
   /** Set once the chain reached the handler (which then answers). */
   reachedHandler = false;
   answered = false;
-  /** Aborts the request's signal: the client cancelled or left. */
-  readonly abort = new LazyAbort();
+  /** True once the request was cancelled or its client left. */
+  cancelled = false;
+  /** Made on first read of `signal`: most handlers never read it, and a signal costs microseconds. */
+  #controller: AbortController | undefined;
 
   constructor(
     readonly kind: 'message' | 'request',
@@ -45,7 +46,19 @@ export class Call<P> implements InboundContext<P> {
 
   get signal(): AbortSignal {
     // A message's signal is its sender's: it aborts when the client goes.
-    return this.sink === undefined ? this.session.goneSignal : this.abort.signal;
+    if (this.sink === undefined) return this.session.goneSignal;
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.cancelled) this.#controller.abort();
+    }
+    return this.#controller.signal;
+  }
+
+  /** @internal the client cancelled the request, or left. */
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.#controller?.abort();
   }
 
   get clientId(): string {

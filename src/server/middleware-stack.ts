@@ -8,7 +8,8 @@ const NONE: readonly never[] = [];
  * registered it returns one shared empty array, so the pipeline costs nothing.
  */
 export class MiddlewareStack<P> {
-  readonly #global: Middleware<P>[] = [];
+  /** Replaced, never changed in place: a chain being run keeps the array it started with. */
+  #global: readonly Middleware<P>[] = [];
   /** Namespace middleware by prefix (`chat/`, `chat/room/`). */
   readonly #byPrefix = new Map<string, Middleware<P>[]>();
 
@@ -20,7 +21,7 @@ export class MiddlewareStack<P> {
   /** Adds middleware for every name under `prefix` (`''` for every name). */
   add(prefix: string, fn: Middleware<P>): void {
     if (typeof fn !== 'function') throw new TypeError('middleware must be a function');
-    if (prefix === '') this.#global.push(fn);
+    if (prefix === '') this.#global = [...this.#global, fn];
     else {
       const list = this.#byPrefix.get(prefix);
       if (list === undefined) this.#byPrefix.set(prefix, [fn]);
@@ -34,6 +35,8 @@ export class MiddlewareStack<P> {
    */
   chainFor(name: string, own: readonly Middleware<P>[] = NONE): readonly Middleware<P>[] {
     if (!this.active) return own;
+    // The common case, global middleware only: the one array, not a copy per frame.
+    if (this.#byPrefix.size === 0 && own.length === 0) return this.#global;
     const chain = [...this.#global];
     if (this.#byPrefix.size > 0) {
       for (let i = name.indexOf('/'); i !== -1; i = name.indexOf('/', i + 1)) {

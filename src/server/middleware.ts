@@ -83,21 +83,31 @@ export const DONE: Promise<void> = Promise.resolve();
  * @throws what a synchronous step threw (the returned promise rejects for an asynchronous one).
  */
 export function runChain<C>(
-  chain: readonly ((ctx: C, next: () => Promise<void>) => void | Promise<void>)[],
+  chain: readonly Step<C>[],
   ctx: C,
   last: (ctx: C) => void | Promise<void>,
 ): void | Promise<void> {
-  const step = (i: number): void | Promise<void> => {
-    if (i === chain.length) return last(ctx);
-    let called = false;
-    return chain[i](ctx, () => {
-      if (called) return Promise.reject(new Error('next() called more than once'));
-      called = true;
-      const result = step(i + 1);
-      return result === undefined ? DONE : result;
-    });
-  };
-  return step(0);
+  return step(chain, ctx, last, 0);
+}
+
+type Step<C> = (ctx: C, next: () => Promise<void>) => void | Promise<void>;
+
+// A module function, not a closure per message: only `next` is made per step, since it must know
+// whether its own step already called it.
+function step<C>(
+  chain: readonly Step<C>[],
+  ctx: C,
+  last: (ctx: C) => void | Promise<void>,
+  i: number,
+): void | Promise<void> {
+  if (i === chain.length) return last(ctx);
+  let called = false;
+  return chain[i](ctx, () => {
+    if (called) return Promise.reject(new Error('next() called more than once'));
+    called = true;
+    const result = step(chain, ctx, last, i + 1);
+    return result === undefined ? DONE : result;
+  });
 }
 
 /** True when a step's result means "finished synchronously". */

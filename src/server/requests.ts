@@ -189,7 +189,7 @@ export class ServerRequests<P> implements AnswerSink<P> {
     const { session, id } = call;
     if (session.incoming?.get(id) !== call) return;
     session.incoming.delete(id);
-    if (call.abort.aborted || session.status !== 'open') return;
+    if (call.cancelled || session.status !== 'open') return;
     if (error !== undefined) {
       sendNack(this.core, session, id, error);
       return;
@@ -220,7 +220,7 @@ export class ServerRequests<P> implements AnswerSink<P> {
   cancelled(session: Session<P>, id: number): void {
     // The slot stays taken until the handler settles: cancelling must not make room for more
     // work while the cancelled handler still runs.
-    session.incoming?.get(id)?.abort.abort();
+    session.incoming?.get(id)?.cancel();
   }
 
   // ---------------------------------------------------------------- the server asks
