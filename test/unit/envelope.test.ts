@@ -13,6 +13,7 @@ import {
 } from '../../src/protocol/envelope.js';
 import { MSG_KIND } from '../../src/protocol/kinds.js';
 import { parseByTable, parseEnvelope } from '../../src/protocol/parse.js';
+import { FRAME_KINDS } from '../../src/protocol/kinds.js';
 import { expectThrowsCode } from './support.js';
 
 const longest = 'x'.repeat(MAX_NAME_LENGTH);
@@ -497,6 +498,39 @@ describe('protocol envelope', () => {
       expect(mismatches).to.deep.equal([]);
       expect(checked).to.equal(2 * candidates.length ** names.length);
     });
+
+    // The req and ack fast paths, held equal to the table the same way.
+    for (const k of ['req', 'ack'] as const) {
+      it(`accepts and refuses exactly what the table does for ${k}, for every combination of field values`, () => {
+        const kind = FRAME_KINDS.find((spec) => spec.k === k)!;
+        const names = kind.fields.map((f) => f.name);
+        const candidates = [undefined, '', 'x', 7, {}, { user: 'u' }];
+        // Payloads and results may be anything: a few values show that.
+        const anything = [undefined, null, 'x'];
+        const mismatches: string[] = [];
+        let checked = 0;
+        const walk = (i: number, frame: Record<string, unknown>): void => {
+          if (i === names.length) {
+            for (const sender of ['client', 'server'] as const) {
+              const fast = JSON.stringify(outcome(() => parseEnvelope(frame, sender)));
+              const table = JSON.stringify(outcome(() => parseByTable(frame, sender)));
+              if (fast !== table) mismatches.push(`${sender}: ${JSON.stringify(frame)}`);
+              checked++;
+            }
+            return;
+          }
+          const values = names[i] === 'payload' || names[i] === 'result' ? anything : candidates;
+          for (const value of values) {
+            const next = { ...frame };
+            if (value !== undefined) next[names[i]] = value;
+            walk(i + 1, next);
+          }
+        };
+        walk(0, { k });
+        expect(mismatches).to.deep.equal([]);
+        expect(checked).to.equal(2 * candidates.length ** (names.length - 1) * anything.length);
+      });
+    }
   });
 
   describe('refused requests', () => {
