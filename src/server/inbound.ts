@@ -122,9 +122,7 @@ export class Inbound<P> {
     );
     let result: void | Promise<void>;
     try {
-      result = runChain(chain, call, (ctx) =>
-        this.deliver(session, toMessage(envelope, ctx.payload)),
-      );
+      result = runChain(chain, call, this.#afterMiddleware);
     } catch (error) {
       this.#middlewareFailed(session, call, error);
       return;
@@ -139,6 +137,15 @@ export class Inbound<P> {
       },
     );
   }
+
+  /** The end of a message's chain (made once, not per message): deliver what passed. */
+  readonly #afterMiddleware = (call: Call<P>): void => {
+    const { name: type, payload, headers } = call;
+    this.deliver(
+      call.session,
+      headers === undefined ? { type, payload } : { type, payload, headers },
+    );
+  };
 
   #drain(session: Session<P>): void {
     const queue = session.queue;
