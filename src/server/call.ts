@@ -15,7 +15,7 @@ export interface HandlerEntry<P> {
 }
 
 /**
- * @internal The context a handler and its middleware get for one request or message. Its abort
+ * @internal The context a handler and its middleware get for one request. Its abort
  * signal is made on first read (most handlers never read it); a request's answer goes to its
  * sink with no closure per call.
  */
@@ -45,8 +45,6 @@ export class Call<P> implements InboundContext<P> {
   ) {}
 
   get signal(): AbortSignal {
-    // A message's signal is its sender's: it aborts when the client goes.
-    if (this.sink === undefined) return this.session.goneSignal;
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
       if (this.cancelled) this.#controller.abort();
@@ -95,4 +93,50 @@ export class Call<P> implements InboundContext<P> {
     this.answered = true;
     this.sink.answer(this, error, result);
   }
+}
+
+/**
+ * @internal The context message middleware gets: lighter than a request's {@link Call}, since a
+ * message has no id, no answer and no signal of its own (it is made for every message that passes
+ * middleware).
+ */
+export class MessageContext<P> implements InboundContext<P> {
+  constructor(
+    readonly name: string,
+    public payload: unknown,
+    readonly headers: Record<string, unknown> | undefined,
+    readonly session: Session<P>,
+  ) {}
+
+  get kind(): 'message' {
+    return 'message';
+  }
+
+  /** The sender's signal: it aborts when the client goes. */
+  get signal(): AbortSignal {
+    return this.session.goneSignal;
+  }
+
+  get clientId(): string {
+    return this.session.id;
+  }
+
+  get principal(): P {
+    return this.session.principal;
+  }
+
+  get client(): ConnectedClient<P> {
+    return this.session;
+  }
+
+  get<T = unknown>(key: string): T | undefined {
+    return this.session.get<T>(key);
+  }
+
+  set(key: string, value: unknown): void {
+    this.session.set(key, value);
+  }
+
+  /** A message has no answer: a no-op. */
+  reply(): void {}
 }

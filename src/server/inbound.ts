@@ -5,7 +5,7 @@ import type { ClientEnvelope, MessageEnvelope } from '../protocol/envelope.js';
 import { isPromiseLike, sendNack, type ServerCore } from './core.js';
 import { isDone, runChain } from './middleware.js';
 import type { MiddlewareStack } from './middleware-stack.js';
-import { Call } from './call.js';
+import { MessageContext } from './call.js';
 import type { ServerRequests } from './requests.js';
 import type { Session } from './session.js';
 
@@ -109,17 +109,7 @@ export class Inbound<P> {
       this.deliver(session, toMessage(envelope, envelope.payload));
       return;
     }
-    const call = new Call<P>(
-      'message',
-      envelope.type,
-      envelope.payload,
-      envelope.headers,
-      session,
-      -1,
-      undefined,
-      undefined,
-      undefined,
-    );
+    const call = new MessageContext<P>(envelope.type, envelope.payload, envelope.headers, session);
     let result: void | Promise<void>;
     try {
       result = runChain(chain, call, this.#afterMiddleware);
@@ -139,7 +129,7 @@ export class Inbound<P> {
   }
 
   /** The end of a message's chain (made once, not per message): deliver what passed. */
-  readonly #afterMiddleware = (call: Call<P>): void => {
+  readonly #afterMiddleware = (call: MessageContext<P>): void => {
     const { name: type, payload, headers } = call;
     this.deliver(
       call.session,
@@ -162,7 +152,7 @@ export class Inbound<P> {
     }
   }
 
-  #middlewareFailed(session: Session<P>, call: Call<P>, error: unknown): void {
+  #middlewareFailed(session: Session<P>, call: MessageContext<P>, error: unknown): void {
     if (PlugSocketError.is(error)) {
       this.reject(session, error);
       this.core.report(session.id, error);
