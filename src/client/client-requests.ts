@@ -1,4 +1,5 @@
 import { PlugSocketError } from '../errors.js';
+import { isPromiseLike } from '../shared/is-promise-like.js';
 import { LazyAbort } from '../shared/lazy-abort.js';
 import type { RequestEnvelope, RequestTarget } from '../protocol/envelope.js';
 import { idCounter, PendingRequests } from '../shared/pending-requests.js';
@@ -184,7 +185,7 @@ export class ClientRequests {
     };
     try {
       const value = handler(envelope.payload, ctx);
-      if (typeof (value as { then?: unknown } | null)?.then === 'function') {
+      if (isPromiseLike(value)) {
         Promise.resolve(value).then(
           (result) => done(undefined, result),
           (error: unknown) => done(error ?? new Error('handler rejected')),

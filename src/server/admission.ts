@@ -7,7 +7,8 @@ import type {
 import { CloseCodes } from '../ports/close.js';
 import type { AnyFrame, Handshake } from '../ports/types.js';
 import { frameSize } from '../protocol/frame-size.js';
-import { isPromiseLike, type ServerCore } from './core.js';
+import { isPromiseLike } from '../shared/is-promise-like.js';
+import type { ServerCore } from './core.js';
 import {
   isDone,
   runChain,

@@ -1,4 +1,5 @@
 import type { PlugSocketError } from '../errors.js';
+import { LazyAbort } from '../shared/lazy-abort.js';
 import type { InboundContext, Middleware } from './middleware.js';
 import type { ConnectedClient, Session } from './session.js';
 import type { RequestTarget } from '../protocol/envelope.js';
@@ -15,48 +16,34 @@ export interface HandlerEntry<P> {
 }
 
 /**
- * @internal The context a handler and its middleware get for one request. Its abort
- * signal is made on first read (most handlers never read it); a request's answer goes to its
- * sink with no closure per call.
+ * @internal The context a handler and its middleware get for one request. Its abort signal is
+ * made on first read (most handlers never read it: {@link LazyAbort}); its answer goes to its
+ * sink with no closure per call. The client cancelling or leaving aborts it.
  */
-export class Call<P> implements InboundContext<P> {
+export class Call<P> extends LazyAbort implements InboundContext<P> {
   /** Set once the chain reached the handler (which then answers). */
   reachedHandler = false;
   answered = false;
-  /** True once the request was cancelled or its client left. */
-  cancelled = false;
-  /** Made on first read of `signal`: most handlers never read it, and a signal costs microseconds. */
-  #controller: AbortController | undefined;
 
   constructor(
-    readonly kind: 'message' | 'request',
     readonly name: string,
     public payload: unknown,
     readonly headers: Record<string, unknown> | undefined,
     readonly session: Session<P>,
-    /** The request's id; -1 for a message. */
+    /** The request's id, as its client chose it. */
     readonly id: number,
-    /** Where the answer goes; undefined for a message. */
-    readonly sink: AnswerSink<P> | undefined,
-    /** The handler to run (requests), or undefined. */
+    /** Where the answer goes. */
+    readonly sink: AnswerSink<P>,
+    /** The handler to run, or undefined (none registered, or a request for another client). */
     readonly entry: HandlerEntry<P> | undefined,
     /** The client a forwarded request goes to, or undefined. */
     readonly to: RequestTarget | undefined,
-  ) {}
-
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.cancelled) this.#controller.abort();
-    }
-    return this.#controller.signal;
+  ) {
+    super();
   }
 
-  /** @internal the client cancelled the request, or left. */
-  cancel(): void {
-    if (this.cancelled) return;
-    this.cancelled = true;
-    this.#controller?.abort();
+  get kind(): 'request' {
+    return 'request';
   }
 
   get clientId(): string {
@@ -89,7 +76,7 @@ export class Call<P> implements InboundContext<P> {
   }
 
   #settle(error: PlugSocketError | undefined, result?: unknown): void {
-    if (this.answered || this.sink === undefined) return;
+    if (this.answered) return;
     this.answered = true;
     this.sink.answer(this, error, result);
   }

@@ -18,6 +18,16 @@ export interface ServerCore<P> {
   report(clientId: string | undefined, error: PlugSocketError): void;
 }
 
+/** @internal Sends an `error` frame: a frame of the client's was refused, its connection stays. */
+export function sendError<P>(
+  core: ServerCore<P>,
+  session: Session<P>,
+  error: PlugSocketError,
+): void {
+  if (session.status === 'open')
+    core.router.toSession(session, { k: 'error', error: error.toJSON() });
+}
+
 /** @internal Sends the protocol's `nack` for request `id`. */
 export function sendNack<P>(
   core: ServerCore<P>,
@@ -27,9 +37,4 @@ export function sendNack<P>(
 ): void {
   if (session.status === 'open')
     core.router.toSession(session, { k: 'nack', id, error: error.toJSON() });
-}
-
-/** @internal True for a thenable. */
-export function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

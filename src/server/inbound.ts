@@ -2,7 +2,8 @@ import { PlugSocketError } from '../errors.js';
 import type { SocketMessage } from '../message.js';
 import type { AnyFrame } from '../ports/types.js';
 import type { ClientEnvelope, MessageEnvelope } from '../protocol/envelope.js';
-import { isPromiseLike, sendNack, type ServerCore } from './core.js';
+import { isPromiseLike } from '../shared/is-promise-like.js';
+import { sendError, sendNack, type ServerCore } from './core.js';
 import { isDone, runChain } from './middleware.js';
 import type { MiddlewareStack } from './middleware-stack.js';
 import { MessageContext } from './call.js';
@@ -54,7 +55,7 @@ export class Inbound<P> {
       const requestId = (error as { requestId?: unknown }).requestId;
       // A request the client waits on is answered with its id, not with a bare error frame.
       if (typeof requestId === 'number') sendNack(this.core, session, requestId, e);
-      else this.reject(session, e);
+      else sendError(this.core, session, e);
       this.core.report(session.id, e);
       return;
     }
@@ -88,18 +89,12 @@ export class Inbound<P> {
     }
   }
 
-  /** Sends an `error` frame: the client's frame was refused, its connection stays. */
-  reject(session: Session<P>, error: PlugSocketError): void {
-    if (session.status === 'open')
-      this.core.router.toSession(session, { k: 'error', error: error.toJSON() });
-  }
-
   message(session: Session<P>, envelope: MessageEnvelope): void {
     const queue = session.queue;
     if (queue !== undefined) {
       if (queue.length >= this.maxQueued) {
         const e = new PlugSocketError('RATE_LIMITED', 'too many messages waiting for middleware');
-        this.reject(session, e);
+        sendError(this.core, session, e);
         this.core.report(session.id, e);
       } else queue.push(envelope);
       return;
@@ -154,7 +149,7 @@ export class Inbound<P> {
 
   #middlewareFailed(session: Session<P>, call: MessageContext<P>, error: unknown): void {
     if (PlugSocketError.is(error)) {
-      this.reject(session, error);
+      sendError(this.core, session, error);
       this.core.report(session.id, error);
       return;
     }
@@ -162,7 +157,8 @@ export class Inbound<P> {
       session.id,
       new PlugSocketError('SERVER_ERROR', `middleware failed on "${call.name}"`, { cause: error }),
     );
-    this.reject(
+    sendError(
+      this.core,
       session,
       new PlugSocketError('SERVER_ERROR', `message "${call.name}" failed on the server`),
     );

@@ -1,7 +1,8 @@
 import { PlugSocketError } from '../errors.js';
 import type { RequestEnvelope } from '../protocol/envelope.js';
 import { idCounter, PendingRequests } from '../shared/pending-requests.js';
-import { isPromiseLike, sendNack, type ServerCore } from './core.js';
+import { isPromiseLike } from '../shared/is-promise-like.js';
+import { sendError, sendNack, type ServerCore } from './core.js';
 import { Call, type AnswerSink, type HandlerEntry } from './call.js';
 import { isDone, runChain, type InboundContext, type Middleware } from './middleware.js';
 import { forwardRequest } from './peer-requests.js';
@@ -96,8 +97,7 @@ export class ServerRequests<P> implements AnswerSink<P> {
     if (incoming.has(id)) {
       // Not a nack: one with this id would settle the request that is in flight.
       const error = new PlugSocketError('INVALID_MESSAGE', `request id ${id} is already in flight`);
-      if (session.status === 'open')
-        this.core.router.toSession(session, { k: 'error', error: error.toJSON() });
+      sendError(this.core, session, error);
       this.core.report(session.id, error);
       return;
     }
@@ -116,7 +116,6 @@ export class ServerRequests<P> implements AnswerSink<P> {
     // A request for another client passes the same middleware, then goes to that client.
     const entry = to === undefined ? this.#handlers.get(name) : undefined;
     const call = new Call<P>(
-      'request',
       name,
       envelope.payload,
       envelope.headers,
@@ -189,7 +188,7 @@ export class ServerRequests<P> implements AnswerSink<P> {
     const { session, id } = call;
     if (session.incoming?.get(id) !== call) return;
     session.incoming.delete(id);
-    if (call.cancelled || session.status !== 'open') return;
+    if (call.aborted || session.status !== 'open') return;
     if (error !== undefined) {
       sendNack(this.core, session, id, error);
       return;
@@ -220,7 +219,7 @@ export class ServerRequests<P> implements AnswerSink<P> {
   cancelled(session: Session<P>, id: number): void {
     // The slot stays taken until the handler settles: cancelling must not make room for more
     // work while the cancelled handler still runs.
-    session.incoming?.get(id)?.cancel();
+    session.incoming?.get(id)?.abort();
   }
 
   // ---------------------------------------------------------------- the server asks

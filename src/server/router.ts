@@ -51,15 +51,18 @@ export class Router<P> {
    * @returns the number of clients it was handed to.
    */
   broadcast(selection: Selection, message: SocketMessage, flags?: RouteFlags): number {
-    const frame = this.encodeMessage(message, flags);
-    const connections: ServerConnection[] = [];
-    for (const session of this.select(selection)) connections.push(session.connection);
+    const connections = this.#collect(selection, connectionOf);
     if (connections.length === 0) return 0;
-    return this.adapter.sendMany(connections, frame);
+    return this.adapter.sendMany(connections, this.encodeMessage(message, flags));
   }
 
   /** The admitted clients of a selection on this node, each once. */
   select(selection: Selection): Session<P>[] {
+    return this.#collect(selection, (session) => session);
+  }
+
+  /** `pick` of each admitted client of a selection, each once: one array, one pass. */
+  #collect<T>(selection: Selection, pick: (session: Session<P>) => T): T[] {
     const { topics, except, filter } = selection;
     const single = typeof except === 'string' ? except : undefined;
     const excluded =
@@ -80,11 +83,11 @@ export class Router<P> {
       }
       candidates = union;
     }
-    const out: Session<P>[] = [];
+    const out: T[] = [];
     for (const session of candidates) {
       if (session.id === single || (excluded !== undefined && excluded.has(session.id))) continue;
       if (filter !== undefined && !filter(session as Session<never>)) continue;
-      out.push(session);
+      out.push(pick(session));
     }
     return out;
   }
@@ -111,4 +114,8 @@ export class Router<P> {
   encodeMessage(message: SocketMessage, flags?: RouteFlags): AnyFrame {
     return this.codec.encode(messageEnvelope(message, flags?.from));
   }
+}
+
+function connectionOf(session: Session<unknown>): ServerConnection {
+  return session.connection;
 }

@@ -47,7 +47,7 @@ export class Session<P = unknown> implements ConnectedClient<P> {
   /** Values middleware and handlers stored; created on the first `set`. */
   data: Map<string, unknown> | undefined;
   /** Requests from this client being handled now, by the client's request id. */
-  incoming: Map<number, { cancel(): void }> | undefined;
+  incoming: Map<number, { abort(): void }> | undefined;
   /** Requests the server (or another client through it) made of this client. */
   outgoing: PendingRequests | undefined;
   /** Messages waiting while an asynchronous middleware handles an earlier one (keeps order). */
@@ -97,7 +97,7 @@ export class Session<P = unknown> implements ConnectedClient<P> {
     this.queue = undefined;
     this.#gone?.abort();
     if (this.incoming !== undefined) {
-      for (const call of this.incoming.values()) call.cancel();
+      for (const call of this.incoming.values()) call.abort();
       this.incoming = undefined;
     }
     this.outgoing?.failAll(

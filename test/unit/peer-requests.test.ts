@@ -20,19 +20,16 @@ import {
   startServer,
   useFakeClock,
 } from './support.js';
-import { codeOf, handled, never, recordInbound, userAuth, type User } from './requests-support.js';
-
-/** Records the outcome of a promise without awaiting it. */
-function watch(promise: Promise<unknown>): sinon.SinonSpy {
-  const outcome = sinon.spy();
-  promise.then(outcome, outcome);
-  return outcome;
-}
-
-function idOf(client: SocketClient): string {
-  expect(client.id, 'client id').to.be.a('string');
-  return client.id as string;
-}
+import {
+  codeOf,
+  handled,
+  idOf,
+  never,
+  recordInbound,
+  type User,
+  userAuth,
+  watch,
+} from './requests-support.js';
 
 /** A server whose clients are users (`auth.user`), and a way to connect them. */
 async function usersServer(options: SocketServerOptions<User> = {}): Promise<{

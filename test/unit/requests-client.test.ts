@@ -18,24 +18,14 @@ import {
 import {
   codeOf,
   handled,
+  idOf,
   never,
   parse,
   RawServer,
   recordInbound,
   spyCodec,
+  watch,
 } from './requests-support.js';
-
-/** Records the outcome of a promise without awaiting it. */
-function watch(promise: Promise<unknown>): sinon.SinonSpy {
-  const outcome = sinon.spy();
-  promise.then(outcome, outcome);
-  return outcome;
-}
-
-function idOf(client: SocketClient): string {
-  expect(client.id, 'client id').to.be.a('string');
-  return client.id as string;
-}
 
 describe('SocketServer', () => {
   let clock: sinon.SinonFakeTimers | undefined;

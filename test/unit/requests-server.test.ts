@@ -22,8 +22,9 @@ import {
   never,
   RawServer,
   recordInbound,
-  userAuth,
   type User,
+  userAuth,
+  watch,
 } from './requests-support.js';
 
 interface Add {
@@ -42,13 +43,6 @@ async function welcomedRaw(url: string): Promise<RawClient> {
   await flush();
   expect(raw.ofKind('welcome'), 'welcome frame').to.have.length(1);
   return raw;
-}
-
-/** Records the outcome of a promise without awaiting it. */
-function watch(promise: Promise<unknown>): sinon.SinonSpy {
-  const outcome = sinon.spy();
-  promise.then(outcome, outcome);
-  return outcome;
 }
 
 describe('SocketServer', () => {

@@ -1,6 +1,7 @@
 // Fixtures shared by the request/response specs (requests-*.test.ts, peer-requests.test.ts): an
 // authorization strategy that yields principals, a codec that counts what it encodes, frame
 // recorders, and a hand-driven protocol server for testing a SocketClient frame by frame.
+import { expect } from 'chai';
 import sinon from 'sinon';
 import { MemorySocketServer } from '../../adapters/memory/index.js';
 import {
@@ -9,6 +10,7 @@ import {
   type AuthorizationStrategy,
   type Codec,
   type ServerConnection,
+  type SocketClient,
 } from '../../src/index.js';
 import { uniqueName } from './support.js';
 
@@ -109,4 +111,17 @@ export function never<T = unknown>(): Promise<T> {
 export function handled<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
   return promise;
+}
+
+/** Records the outcome of a promise without awaiting it. */
+export function watch(promise: Promise<unknown>): sinon.SinonSpy {
+  const outcome = sinon.spy();
+  promise.then(outcome, outcome);
+  return outcome;
+}
+
+/** A connected client's id (asserted to be there). */
+export function idOf(client: SocketClient): string {
+  expect(client.id, 'client id').to.be.a('string');
+  return client.id as string;
 }
