@@ -1,10 +1,11 @@
-import { expect } from 'chai';
+import { expect } from './assert.js';
 import {
   PlugSocketError,
   type CloseInfo,
   type ConnectedClient,
   type SocketMessage,
 } from '../src/index.js';
+import { ContractAudit } from './audit.js';
 import { rejectionOf, waitFor, withTimeout } from './helpers.js';
 import { describeClientRequestTests } from './layer/client-request-tests.js';
 import { describeEventTests } from './layer/event-tests.js';
@@ -40,10 +41,16 @@ export type LayerContractOptions = TransportContractOptions;
  */
 export function describeLayerContract(options: LayerContractOptions): void {
   const resolved = resolveTransportContractOptions(options);
-  describe(`${resolved.name} layer contract`, function () {
-    this.timeout(resolved.timeout);
-    const h = new LayerHarness(resolved);
-    afterEach(() => h.teardown());
+  const audit = new ContractAudit(
+    'layer',
+    resolved.name,
+    resolved.timeout,
+    resolved.audit,
+    resolved.supports as unknown as Record<string, boolean>,
+  );
+  audit.root(() => {
+    const h = new LayerHarness(resolved, audit);
+    audit.afterEach(() => h.teardown());
 
     const received = (
       client: { subscribe: (t: string, f: (p: unknown, m: SocketMessage) => void) => unknown },
@@ -54,224 +61,321 @@ export function describeLayerContract(options: LayerContractOptions): void {
       return got;
     };
 
-    it('admits a client with a server-assigned id and its handshake', async () => {
-      const { server, url } = await h.server();
-      const connections: ConnectedClient[] = [];
-      server.onConnection((c) => void connections.push(c));
-      const a = await h.connected(url);
-      const b = await h.connected(url);
-      expect(a.id).to.be.a('string').and.not.equal(b.id);
-      expect(server.getClients().map((c) => c.id)).to.have.members([a.id, b.id]);
-      expect(server.getClient(a.id!)?.handshake).to.be.an('object');
-      await waitFor(() => connections.length === 2, h.wait, 'two onConnection calls');
-    });
+    h.test(
+      {
+        id: 'L-CORE-01',
+        level: 'MUST',
+        title: 'admits a client with a server-assigned id and its handshake',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const connections: ConnectedClient[] = [];
+        server.onConnection((c) => void connections.push(c));
+        const a = await h.connected(url);
+        const b = await h.connected(url);
+        expect(a.id).to.be.a('string').and.not.equal(b.id);
+        expect(server.getClients().map((c) => c.id)).to.have.members([a.id, b.id]);
+        expect(server.getClient(a.id!)?.handshake).to.be.an('object');
+        await waitFor(() => connections.length === 2, h.wait, 'two onConnection calls');
+      },
+    );
 
-    it('delivers client messages to onMessage with type, payload and headers, in order', async () => {
-      const { server, url } = await h.server();
-      const got: [string, SocketMessage][] = [];
-      server.onMessage((id, m) => void got.push([id, m]));
-      const client = await h.connected(url);
-      for (let i = 0; i < 100; i++)
-        client.emit('n', { i, text: 'héllo 👋' }, i === 0 ? { trace: 'x' } : undefined);
-      await waitFor(() => got.length === 100, h.wait, '100 messages');
-      expect(got[0]).to.deep.equal([
-        client.id,
-        { type: 'n', payload: { i: 0, text: 'héllo 👋' }, headers: { trace: 'x' } },
-      ]);
-      expect(got.map(([, m]) => (m.payload as { i: number }).i)).to.deep.equal([
-        ...Array(100).keys(),
-      ]);
-    });
+    h.test(
+      {
+        id: 'L-CORE-02',
+        level: 'MUST',
+        title: 'delivers client messages to onMessage with type, payload and headers, in order',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const got: [string, SocketMessage][] = [];
+        server.onMessage((id, m) => void got.push([id, m]));
+        const client = await h.connected(url);
+        for (let i = 0; i < 100; i++)
+          client.emit('n', { i, text: 'héllo 👋' }, i === 0 ? { trace: 'x' } : undefined);
+        await waitFor(() => got.length === 100, h.wait, '100 messages');
+        expect(got[0]).to.deep.equal([
+          client.id,
+          { type: 'n', payload: { i: 0, text: 'héllo 👋' }, headers: { trace: 'x' } },
+        ]);
+        expect(got.map(([, m]) => (m.payload as { i: number }).i)).to.deep.equal([
+          ...Array(100).keys(),
+        ]);
+      },
+    );
 
-    it('sendToClient reaches only that client, and is false for an unknown id', async () => {
-      const { server, url } = await h.server();
-      const a = await h.connected(url);
-      const b = await h.connected(url);
-      const toA = received(a, 'direct');
-      const toB = received(b, 'direct');
-      expect(server.sendToClient(a.id!, { type: 'direct', payload: 1 })).to.equal(true);
-      expect(server.sendToClient('no-such-client', { type: 'direct', payload: 2 })).to.equal(false);
-      await waitFor(() => toA.length === 1, h.wait, 'direct message');
-      expect(toA).to.deep.equal([1]);
-      expect(toB).to.deep.equal([]);
-    });
+    h.test(
+      {
+        id: 'L-CORE-03',
+        level: 'MUST',
+        title: 'sendToClient reaches only that client, and is false for an unknown id',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const a = await h.connected(url);
+        const b = await h.connected(url);
+        const toA = received(a, 'direct');
+        const toB = received(b, 'direct');
+        expect(server.sendToClient(a.id!, { type: 'direct', payload: 1 })).to.equal(true);
+        expect(server.sendToClient('no-such-client', { type: 'direct', payload: 2 })).to.equal(
+          false,
+        );
+        await waitFor(() => toA.length === 1, h.wait, 'direct message');
+        expect(toA).to.deep.equal([1]);
+        expect(toB).to.deep.equal([]);
+      },
+    );
 
-    it('broadcast reaches every client but those in except', async () => {
-      const { server, url } = await h.server();
-      const clients = await Promise.all([1, 2, 3].map(() => h.connected(url)));
-      const got = clients.map((c) => received(c, 'news'));
-      expect(server.broadcast({ type: 'news', payload: 'all' })).to.equal(3);
-      expect(
-        server.broadcast({ type: 'news', payload: 'not-first' }, { except: clients[0].id }),
-      ).to.equal(2);
-      await waitFor(
-        () => got[1].length === 2 && got[2].length === 2 && got[0].length >= 1,
-        h.wait,
-        'broadcasts',
-      );
-      expect(got[0]).to.deep.equal(['all']);
-      expect(got[1]).to.deep.equal(['all', 'not-first']);
-    });
+    h.test(
+      {
+        id: 'L-CORE-04',
+        level: 'MUST',
+        title: 'broadcast reaches every client but those in except',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const clients = await Promise.all([1, 2, 3].map(() => h.connected(url)));
+        const got = clients.map((c) => received(c, 'news'));
+        expect(server.broadcast({ type: 'news', payload: 'all' })).to.equal(3);
+        expect(
+          server.broadcast({ type: 'news', payload: 'not-first' }, { except: clients[0].id }),
+        ).to.equal(2);
+        await waitFor(
+          () => got[1].length === 2 && got[2].length === 2 && got[0].length >= 1,
+          h.wait,
+          'broadcasts',
+        );
+        expect(got[0]).to.deep.equal(['all']);
+        expect(got[1]).to.deep.equal(['all', 'not-first']);
+      },
+    );
 
-    it('topics: join, sendToSubscribers, to().except().emit() and leave', async () => {
-      const { server, url } = await h.server();
-      const [a, b, c] = await Promise.all([1, 2, 3].map(() => h.connected(url)));
-      await Promise.all([a.join('room'), b.join('room')]);
-      expect(a.topics.has('room')).to.equal(true);
-      expect(server.getSubscribers('room')).to.have.members([a.id, b.id]);
-      const [ga, gb, gc] = [a, b, c].map((x) => received(x, 'room-msg'));
-      expect(server.sendToSubscribers('room', { type: 'room-msg', payload: 1 })).to.equal(2);
-      expect(server.to('room').except(a.id!).emit('room-msg', 2)).to.equal(1);
-      await waitFor(() => gb.length === 2 && ga.length === 1, h.wait, 'topic messages');
-      await b.leave('room');
-      expect(server.getSubscribers('room')).to.deep.equal([a.id]);
-      server.to('room').emit('room-msg', 3);
-      await waitFor(() => ga.length === 2, h.wait, 'message after leave');
-      expect(gb).to.deep.equal([1, 2]);
-      expect(gc).to.deep.equal([]);
-    });
+    h.test(
+      {
+        id: 'L-CORE-05',
+        level: 'MUST',
+        title: 'topics: join, sendToSubscribers, to().except().emit() and leave',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const [a, b, c] = await Promise.all([1, 2, 3].map(() => h.connected(url)));
+        await Promise.all([a.join('room'), b.join('room')]);
+        expect(a.topics.has('room')).to.equal(true);
+        expect(server.getSubscribers('room')).to.have.members([a.id, b.id]);
+        const [ga, gb, gc] = [a, b, c].map((x) => received(x, 'room-msg'));
+        expect(server.sendToSubscribers('room', { type: 'room-msg', payload: 1 })).to.equal(2);
+        expect(server.to('room').except(a.id!).emit('room-msg', 2)).to.equal(1);
+        await waitFor(() => gb.length === 2 && ga.length === 1, h.wait, 'topic messages');
+        await b.leave('room');
+        expect(server.getSubscribers('room')).to.deep.equal([a.id]);
+        server.to('room').emit('room-msg', 3);
+        await waitFor(() => ga.length === 2, h.wait, 'message after leave');
+        expect(gb).to.deep.equal([1, 2]);
+        expect(gc).to.deep.equal([]);
+      },
+    );
 
-    it('a server-side subscribe works like a join', async () => {
-      const { server, url } = await h.server();
-      const a = await h.connected(url);
-      const got = received(a, 'm');
-      expect(server.subscribe(a.id!, 't')).to.equal(true);
-      server.to('t').emit('m', 'x');
-      await waitFor(() => got.length === 1, h.wait, 'topic message');
-    });
+    h.test(
+      { id: 'L-CORE-06', level: 'MUST', title: 'a server-side subscribe works like a join' },
+      async () => {
+        const { server, url } = await h.server();
+        const a = await h.connected(url);
+        const got = received(a, 'm');
+        expect(server.subscribe(a.id!, 't')).to.equal(true);
+        server.to('t').emit('m', 'x');
+        await waitFor(() => got.length === 1, h.wait, 'topic message');
+      },
+    );
 
-    it('a join the server refuses rejects with UNAUTHORIZED', async () => {
-      const { server, url } = await h.server({
-        canSubscribe: (_client, topic) => topic !== 'secret',
-      });
-      const a = await h.connected(url);
-      const error = await rejectionOf(a.join('secret'), h.wait, 'join("secret")');
-      expect(PlugSocketError.is(error, 'UNAUTHORIZED')).to.equal(true);
-      expect(server.getSubscribers('secret')).to.deep.equal([]);
-    });
+    h.test(
+      {
+        id: 'L-CORE-07',
+        level: 'MUST',
+        title: 'a join the server refuses rejects with UNAUTHORIZED',
+      },
+      async () => {
+        const { server, url } = await h.server({
+          canSubscribe: (_client, topic) => topic !== 'secret',
+        });
+        const a = await h.connected(url);
+        const error = await rejectionOf(a.join('secret'), h.wait, 'join("secret")');
+        expect(PlugSocketError.is(error, 'UNAUTHORIZED')).to.equal(true);
+        expect(server.getSubscribers('secret')).to.deep.equal([]);
+      },
+    );
 
-    it('client disconnect(code, reason) reaches onDisconnection and frees the client', async () => {
-      const { server, url } = await h.server();
-      const gone: [string, CloseInfo][] = [];
-      server.onDisconnection((id, info) => void gone.push([id, info]));
-      const a = await h.connected(url);
-      await a.join('room');
-      const id = a.id!;
-      await a.disconnect(4000, 'bye');
-      await waitFor(() => gone.length === 1, h.wait, 'onDisconnection');
-      expect(gone[0]).to.deep.equal([id, { code: 4000, reason: 'bye' }]);
-      expect(server.getClient(id)).to.equal(undefined);
-      expect(server.getTopics()).to.deep.equal([]);
-      expect(a.adapter.listenerCount()).to.equal(0);
-    });
+    h.test(
+      {
+        id: 'L-CORE-08',
+        level: 'MUST',
+        title: 'client disconnect(code, reason) reaches onDisconnection and frees the client',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const gone: [string, CloseInfo][] = [];
+        server.onDisconnection((id, info) => void gone.push([id, info]));
+        const a = await h.connected(url);
+        await a.join('room');
+        const id = a.id!;
+        await a.disconnect(4000, 'bye');
+        await waitFor(() => gone.length === 1, h.wait, 'onDisconnection');
+        expect(gone[0]).to.deep.equal([id, { code: 4000, reason: 'bye' }]);
+        expect(server.getClient(id)).to.equal(undefined);
+        expect(server.getTopics()).to.deep.equal([]);
+        expect(a.adapter.listenerCount()).to.equal(0);
+      },
+    );
 
-    it('server disconnect(id, code, reason) reaches the client onClose', async () => {
-      const { server, url } = await h.server();
-      const a = await h.connected(url);
-      const closes: CloseInfo[] = [];
-      a.onClose((info) => void closes.push(info));
-      await server.disconnect(a.id!, 4001, 'kicked');
-      await waitFor(() => closes.length === 1, h.wait, 'onClose');
-      expect(closes[0]).to.deep.equal({ code: 4001, reason: 'kicked' });
-      expect(a.isConnected).to.equal(false);
-      expect(() => a.emit('x', 1))
-        .to.throw()
-        .with.property('code', 'NOT_CONNECTED');
-    });
+    h.test(
+      {
+        id: 'L-CORE-09',
+        level: 'MUST',
+        title: 'server disconnect(id, code, reason) reaches the client onClose',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const a = await h.connected(url);
+        const closes: CloseInfo[] = [];
+        a.onClose((info) => void closes.push(info));
+        await server.disconnect(a.id!, 4001, 'kicked');
+        await waitFor(() => closes.length === 1, h.wait, 'onClose');
+        expect(closes[0]).to.deep.equal({ code: 4001, reason: 'kicked' });
+        expect(a.isConnected).to.equal(false);
+        expect(() => a.emit('x', 1))
+          .to.throw()
+          .with.property('code', 'NOT_CONNECTED');
+      },
+    );
 
-    it('a bad frame gets an error back and the server keeps serving everyone', async () => {
-      const { server, url } = await h.server();
-      const errors: string[] = [];
-      server.onError((_id, e) => void errors.push(e.code));
-      const bad = await h.connected(url);
-      const good = await h.connected(url);
-      const badErrors: string[] = [];
-      bad.onError((e) => void badErrors.push(e.code));
-      bad.adapter.send('{not json');
-      bad.adapter.send('{"k":"nope"}');
-      await waitFor(() => badErrors.length === 2, h.wait, 'two error frames');
-      expect(badErrors).to.deep.equal(['INVALID_MESSAGE', 'INVALID_MESSAGE']);
-      expect(errors).to.deep.equal(['INVALID_MESSAGE', 'INVALID_MESSAGE']);
-      const got = received(good, 'still');
-      server.broadcast({ type: 'still', payload: 'here' });
-      await waitFor(() => got.length === 1, h.wait, 'broadcast after bad input');
-      expect(bad.isConnected).to.equal(true);
-    });
+    h.test(
+      {
+        id: 'L-CORE-10',
+        level: 'MUST',
+        title: 'a bad frame gets an error back and the server keeps serving everyone',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const errors: string[] = [];
+        server.onError((_id, e) => void errors.push(e.code));
+        const bad = await h.connected(url);
+        const good = await h.connected(url);
+        const badErrors: string[] = [];
+        bad.onError((e) => void badErrors.push(e.code));
+        bad.adapter.send('{not json');
+        bad.adapter.send('{"k":"nope"}');
+        await waitFor(() => badErrors.length === 2, h.wait, 'two error frames');
+        expect(badErrors).to.deep.equal(['INVALID_MESSAGE', 'INVALID_MESSAGE']);
+        expect(errors).to.deep.equal(['INVALID_MESSAGE', 'INVALID_MESSAGE']);
+        const got = received(good, 'still');
+        server.broadcast({ type: 'still', payload: 'here' });
+        await waitFor(() => got.length === 1, h.wait, 'broadcast after bad input');
+        expect(bad.isConnected).to.equal(true);
+      },
+    );
 
-    it('authentication: a denial rejects connect with AUTHENTICATION_FAILED [supports.handshakeAuth]', async function () {
-      if (!h.options.supports.handshakeAuth) this.skip();
-      const { server, url } = await h.server({
-        authorization: {
-          applyAuthorization: (o) => o,
-          authorize: (hs) =>
-            hs.auth.token === 'good'
-              ? { ok: true, principal: 'p' }
-              : { ok: false, reason: 'bad token' },
-        },
-      });
-      const denied = await h.client(url, { auth: { token: 'bad' } });
-      const error = await rejectionOf(denied.connect(), h.wait, 'connect with a bad token');
-      expect(PlugSocketError.is(error, 'AUTHENTICATION_FAILED')).to.equal(true);
-      const admitted = await h.connected(url, { auth: { token: 'good' } });
-      expect(server.getClient(admitted.id!)?.principal).to.equal('p');
-      expect(server.clientCount).to.equal(1);
-    });
-
-    it('authorization: an async refusal rejects connect with UNAUTHORIZED, and frames sent while authorizing are processed in order after admission [supports.handshakeAuth]', async function () {
-      if (!h.options.supports.handshakeAuth) this.skip();
-      const { server, url } = await h.server({
-        authorization: {
-          applyAuthorization: (o) => o,
-          authorize: async (hs) => {
-            await new Promise((resolve) => setTimeout(resolve, 20));
-            return hs.auth.role === 'banned'
-              ? { ok: false, code: 'UNAUTHORIZED', reason: 'banned' }
-              : { ok: true, principal: hs.auth.role };
+    h.test(
+      {
+        id: 'L-CORE-11',
+        level: 'MUST',
+        title: 'authentication: a denial rejects connect with AUTHENTICATION_FAILED',
+        requires: 'handshakeAuth',
+      },
+      async () => {
+        const { server, url } = await h.server({
+          authorization: {
+            applyAuthorization: (o) => o,
+            authorize: (hs) =>
+              hs.auth.token === 'good'
+                ? { ok: true, principal: 'p' }
+                : { ok: false, reason: 'bad token' },
           },
-        },
-      });
-      const banned = await h.client(url, { auth: { role: 'banned' } });
-      const error = await rejectionOf(banned.connect(), h.wait, 'connect as banned');
-      expect(PlugSocketError.is(error, 'UNAUTHORIZED')).to.equal(true);
-      const got: unknown[] = [];
-      server.onMessage((_id, m) => void got.push(m.payload));
-      const member = await h.connected(url, { auth: { role: 'member' } });
-      expect(server.getClient(member.id!)?.principal).to.equal('member');
-      for (let i = 0; i < 5; i++) member.emit('n', i);
-      await waitFor(() => got.length === 5, h.wait, 'five messages');
-      expect(got).to.deep.equal([0, 1, 2, 3, 4]);
-      expect(server.clientCount).to.equal(1);
-    });
+        });
+        const denied = await h.client(url, { auth: { token: 'bad' } });
+        const error = await rejectionOf(denied.connect(), h.wait, 'connect with a bad token');
+        expect(PlugSocketError.is(error, 'AUTHENTICATION_FAILED')).to.equal(true);
+        const admitted = await h.connected(url, { auth: { token: 'good' } });
+        expect(server.getClient(admitted.id!)?.principal).to.equal('p');
+        expect(server.clientCount).to.equal(1);
+      },
+    );
 
-    it('shutdown closes every client with 1001 and leaves nothing behind', async () => {
-      const { server, adapter, url } = await h.server();
-      const clients = await Promise.all([1, 2, 3].map(() => h.connected(url)));
-      await clients[0].join('room');
-      const closes: CloseInfo[] = [];
-      for (const c of clients) c.onClose((info) => void closes.push(info));
-      await withTimeout(server.shutdown(), h.wait, 'shutdown()');
-      await waitFor(() => closes.length === 3, h.wait, 'three client closes');
-      expect(closes.map((c) => c.code)).to.deep.equal([1001, 1001, 1001]);
-      expect(server.clientCount).to.equal(0);
-      expect(server.getTopics()).to.deep.equal([]);
-      expect(adapter.listenerCount()).to.equal(0);
-      expect(adapter.connections.size).to.equal(0);
-      for (const c of clients) expect(c.adapter.listenerCount()).to.equal(0);
-    });
+    h.test(
+      {
+        id: 'L-CORE-12',
+        level: 'MUST',
+        title:
+          'authorization: an async refusal rejects connect with UNAUTHORIZED, and frames sent while authorizing are processed in order after admission',
+        requires: 'handshakeAuth',
+      },
+      async () => {
+        const { server, url } = await h.server({
+          authorization: {
+            applyAuthorization: (o) => o,
+            authorize: async (hs) => {
+              await new Promise((resolve) => setTimeout(resolve, 20));
+              return hs.auth.role === 'banned'
+                ? { ok: false, code: 'UNAUTHORIZED', reason: 'banned' }
+                : { ok: true, principal: hs.auth.role };
+            },
+          },
+        });
+        const banned = await h.client(url, { auth: { role: 'banned' } });
+        const error = await rejectionOf(banned.connect(), h.wait, 'connect as banned');
+        expect(PlugSocketError.is(error, 'UNAUTHORIZED')).to.equal(true);
+        const got: unknown[] = [];
+        server.onMessage((_id, m) => void got.push(m.payload));
+        const member = await h.connected(url, { auth: { role: 'member' } });
+        expect(server.getClient(member.id!)?.principal).to.equal('member');
+        for (let i = 0; i < 5; i++) member.emit('n', i);
+        await waitFor(() => got.length === 5, h.wait, 'five messages');
+        expect(got).to.deep.equal([0, 1, 2, 3, 4]);
+        expect(server.clientCount).to.equal(1);
+      },
+    );
 
-    it('a client can reconnect after a close and gets a fresh id', async () => {
-      const { server, url } = await h.server();
-      const a = await h.connected(url);
-      const first = a.id;
-      await a.disconnect();
-      await withTimeout(a.connect(), h.wait, 'reconnect');
-      expect(a.id).to.not.equal(first);
-      const got = received(a, 'again');
-      server.sendToClient(a.id!, { type: 'again', payload: 1 });
-      await waitFor(() => got.length === 1, h.wait, 'message after reconnect');
-      await new Promise((r) => setTimeout(r, 20));
-      expect(got).to.deep.equal([1]);
-    });
+    h.test(
+      {
+        id: 'L-CORE-13',
+        level: 'MUST',
+        title: 'shutdown closes every client with 1001 and leaves nothing behind',
+      },
+      async () => {
+        const { server, adapter, url } = await h.server();
+        const clients = await Promise.all([1, 2, 3].map(() => h.connected(url)));
+        await clients[0].join('room');
+        const closes: CloseInfo[] = [];
+        for (const c of clients) c.onClose((info) => void closes.push(info));
+        await withTimeout(server.shutdown(), h.wait, 'shutdown()');
+        await waitFor(() => closes.length === 3, h.wait, 'three client closes');
+        expect(closes.map((c) => c.code)).to.deep.equal([1001, 1001, 1001]);
+        expect(server.clientCount).to.equal(0);
+        expect(server.getTopics()).to.deep.equal([]);
+        expect(adapter.listenerCount()).to.equal(0);
+        expect(adapter.connections.size).to.equal(0);
+        for (const c of clients) expect(c.adapter.listenerCount()).to.equal(0);
+      },
+    );
+
+    h.test(
+      {
+        id: 'L-CORE-14',
+        level: 'MUST',
+        title: 'a client can reconnect after a close and gets a fresh id',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const a = await h.connected(url);
+        const first = a.id;
+        await a.disconnect();
+        await withTimeout(a.connect(), h.wait, 'reconnect');
+        expect(a.id).to.not.equal(first);
+        const got = received(a, 'again');
+        server.sendToClient(a.id!, { type: 'again', payload: 1 });
+        await waitFor(() => got.length === 1, h.wait, 'message after reconnect');
+        await new Promise((r) => setTimeout(r, 20));
+        expect(got).to.deep.equal([1]);
+      },
+    );
 
     describeRequestTests(h);
     describeClientRequestTests(h);

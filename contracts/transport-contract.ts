@@ -1,3 +1,4 @@
+import { ContractAudit } from './audit.js';
 import { describeClosingTests } from './transport/closing-tests.js';
 import { describeFrameTests } from './transport/frame-tests.js';
 import { describeHandshakeTests } from './transport/handshake-tests.js';
@@ -48,10 +49,16 @@ export type { ContractConnectOptions, TransportContractOptions } from './transpo
  */
 export function describeTransportContract(options: TransportContractOptions): void {
   const resolved = resolveTransportContractOptions(options);
-  describe(`${resolved.name} transport contract`, function () {
-    this.timeout(resolved.timeout);
-    const harness = new TransportHarness(resolved);
-    afterEach(() => harness.cleanup());
+  const audit = new ContractAudit(
+    'transport',
+    resolved.name,
+    resolved.timeout,
+    resolved.audit,
+    resolved.supports as unknown as Record<string, boolean>,
+  );
+  audit.root(() => {
+    const harness = new TransportHarness(resolved, audit);
+    audit.afterEach(() => harness.cleanup());
 
     describeOpeningTests(harness);
     describeFrameTests(harness);

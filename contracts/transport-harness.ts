@@ -13,6 +13,7 @@ import {
   type ClientEvents,
   type ServerEventLog,
 } from './helpers.js';
+import type { ContractAudit, ContractTestSpec } from './audit.js';
 import type { ResolvedTransportContractOptions } from './transport-options.js';
 
 /** The handshake fields a test adds to the author's connect options. */
@@ -62,14 +63,30 @@ export class TransportHarness {
   readonly #servers = new Set<AbstractSocketServer>();
   readonly #clients = new Set<AbstractSocket>();
 
-  /** @param options the validated options of the suite this harness serves. */
-  constructor(options: ResolvedTransportContractOptions) {
+  readonly #audit: ContractAudit;
+
+  /**
+   * @param options the validated options of the suite this harness serves.
+   * @param audit registers the suite's tests with ids and levels.
+   */
+  constructor(options: ResolvedTransportContractOptions, audit: ContractAudit) {
     this.options = options;
+    this.#audit = audit;
     // Half the test timeout leaves the other half for setup and cleanup, so a missing event fails
     // the test with a message saying what was awaited rather than with a bare mocha timeout.
     this.wait = Math.max(200, Math.floor(options.timeout / 2));
     this.refusalTimeout = Math.floor(this.wait / 2);
     this.#cleanupBound = this.wait;
+  }
+
+  /** Opens a group of tests. */
+  group(title: string, body: () => void): void {
+    this.#audit.group(title, body);
+  }
+
+  /** Registers one test with its id and level; gated tests are skipped per the manifest. */
+  test(spec: ContractTestSpec, body: () => Promise<void>): void {
+    this.#audit.test(spec, body);
   }
 
   /** A fresh server from the author's factory, closed after the test. */

@@ -6,12 +6,13 @@ import {
   type ListenAddress,
   type TransportCapabilities,
 } from '../src/index.js';
+import type { AuditOptions } from './audit.js';
 
 /** Connect options the suite lets an adapter author shape; the suite adds the handshake fields. */
 export type ContractConnectOptions = Omit<ConnectOptions, 'headers' | 'query' | 'auth'>;
 
 /** What {@link describeTransportContract} needs to test one transport. */
-export interface TransportContractOptions {
+export interface TransportContractOptions extends AuditOptions {
   /** Shown in the suite title: `<name> transport contract`. */
   name: string;
   /** Makes a fresh server that is not listening yet. Called once or more per test. */
@@ -50,6 +51,8 @@ export interface ResolvedTransportContractOptions {
   readonly timeout: number;
   /** The author's address-to-options mapping, or the default one. */
   readonly connectOptions: (address: ListenAddress) => ContractConnectOptions;
+  /** The runner, report and SHOULD-failure options, as given. */
+  readonly audit: AuditOptions;
 }
 
 /** The default per-test timeout in milliseconds. */
@@ -106,6 +109,11 @@ export function resolveTransportContractOptions(
     connectOptions:
       (o.connectOptions as ResolvedTransportContractOptions['connectOptions'] | undefined) ??
       defaultConnectOptions,
+    audit: {
+      runner: o.runner as AuditOptions['runner'],
+      report: o.report as AuditOptions['report'],
+      shouldFailures: o.shouldFailures as AuditOptions['shouldFailures'],
+    },
   };
 }
 

@@ -6,6 +6,7 @@ import {
   type SocketServerOptions,
 } from '../../src/index.js';
 import { withTimeout } from '../helpers.js';
+import type { ContractAudit, ContractTestSpec } from '../audit.js';
 import type { ResolvedTransportContractOptions } from '../transport-options.js';
 
 /**
@@ -16,7 +17,28 @@ export class LayerHarness {
   readonly #servers: SocketServer[] = [];
   readonly #clients: SocketClient[] = [];
 
-  constructor(readonly options: ResolvedTransportContractOptions) {}
+  readonly #audit: ContractAudit;
+
+  /**
+   * @param options the validated suite options.
+   * @param audit registers the suite's tests with ids and levels.
+   */
+  constructor(
+    readonly options: ResolvedTransportContractOptions,
+    audit: ContractAudit,
+  ) {
+    this.#audit = audit;
+  }
+
+  /** Opens a group of tests. */
+  group(title: string, body: () => void): void {
+    this.#audit.group(title, body);
+  }
+
+  /** Registers one test with its id and level; gated tests are skipped per the manifest. */
+  test(spec: ContractTestSpec, body: () => Promise<void>): void {
+    this.#audit.test(spec, body);
+  }
 
   /** Half the test timeout: waits inside a test fail with a message before mocha's timeout. */
   get wait(): number {

@@ -1,4 +1,4 @@
-import { expect } from 'chai';
+import { expect } from '../assert.js';
 import {
   PlugSocketError,
   type ErrorCode,

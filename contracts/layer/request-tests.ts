@@ -1,4 +1,4 @@
-import { expect } from 'chai';
+import { expect } from '../assert.js';
 import { PlugSocketError, type InboundContext } from '../../src/index.js';
 import { delay, rejectionOf, waitFor, withTimeout } from '../helpers.js';
 import type { LayerHarness } from './layer-harness.js';
@@ -25,376 +25,487 @@ const RICH = {
  * by a disconnect, and the server's bound on requests in flight.
  */
 export function describeRequestTests(h: LayerHarness): void {
-  describe('requests', () => {
-    it('client.request() resolves with the server handler result: a nested non-ASCII payload arrives intact both ways, headers and ids reach ctx, null stays null and an undefined result resolves undefined', async () => {
-      const { server, url } = await h.server();
-      const seen: unknown[] = [];
-      server.handle('echo', (payload, ctx) => {
-        seen.push({ kind: ctx.kind, name: ctx.name, clientId: ctx.clientId, headers: ctx.headers });
-        return { echoed: payload };
-      });
-      server.handle('null', () => null);
-      server.handle('nothing', () => undefined);
-      const client = await h.connected(url);
-      const result = await withTimeout(
-        client.request('echo', RICH, { headers: { trace: 'ü-1' } }),
-        h.wait,
-        'request("echo")',
-      );
-      expect(result).to.deep.equal({ echoed: RICH });
-      expect(seen).to.deep.equal([
-        { kind: 'request', name: 'echo', clientId: client.id, headers: { trace: 'ü-1' } },
-      ]);
-      expect(await withTimeout(client.request('null', 1), h.wait, 'request("null")')).to.equal(
-        null,
-      );
-      const nothing = await withTimeout(client.request('nothing', undefined), h.wait, 'nothing');
-      expect(nothing).to.equal(undefined);
-    });
+  h.group('requests', () => {
+    h.test(
+      {
+        id: 'L-REQ-01',
+        level: 'MUST',
+        title:
+          'client.request() resolves with the server handler result: a nested non-ASCII payload arrives intact both ways, headers and ids reach ctx, null stays null and an undefined result resolves undefined',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const seen: unknown[] = [];
+        server.handle('echo', (payload, ctx) => {
+          seen.push({
+            kind: ctx.kind,
+            name: ctx.name,
+            clientId: ctx.clientId,
+            headers: ctx.headers,
+          });
+          return { echoed: payload };
+        });
+        server.handle('null', () => null);
+        server.handle('nothing', () => undefined);
+        const client = await h.connected(url);
+        const result = await withTimeout(
+          client.request('echo', RICH, { headers: { trace: 'ü-1' } }),
+          h.wait,
+          'request("echo")',
+        );
+        expect(result).to.deep.equal({ echoed: RICH });
+        expect(seen).to.deep.equal([
+          { kind: 'request', name: 'echo', clientId: client.id, headers: { trace: 'ü-1' } },
+        ]);
+        expect(await withTimeout(client.request('null', 1), h.wait, 'request("null")')).to.equal(
+          null,
+        );
+        const nothing = await withTimeout(client.request('nothing', undefined), h.wait, 'nothing');
+        expect(nothing).to.equal(undefined);
+      },
+    );
 
-    it('async server handlers answer concurrent requests out of order, and each request resolves with its own answer', async () => {
-      const { server, url } = await h.server();
-      const finished: number[] = [];
-      server.handle('later', async (payload) => {
-        const { n, ms } = payload as { n: number; ms: number };
-        await delay(ms);
-        finished.push(n);
-        return n * 10;
-      });
-      const client = await h.connected(url);
-      const all = Promise.all([60, 40, 20, 0].map((ms, n) => client.request('later', { n, ms })));
-      expect(await withTimeout(all, h.wait, 'four requests')).to.deep.equal([0, 10, 20, 30]);
-      // The handlers finished in reverse order: the answers were matched by id, not by arrival.
-      expect(finished).to.deep.equal([3, 2, 1, 0]);
-    });
+    h.test(
+      {
+        id: 'L-REQ-02',
+        level: 'MUST',
+        title:
+          'async server handlers answer concurrent requests out of order, and each request resolves with its own answer',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const finished: number[] = [];
+        server.handle('later', async (payload) => {
+          const { n, ms } = payload as { n: number; ms: number };
+          await delay(ms);
+          finished.push(n);
+          return n * 10;
+        });
+        const client = await h.connected(url);
+        const all = Promise.all([60, 40, 20, 0].map((ms, n) => client.request('later', { n, ms })));
+        expect(await withTimeout(all, h.wait, 'four requests')).to.deep.equal([0, 10, 20, 30]);
+        // The handlers finished in reverse order: the answers were matched by id, not by arrival.
+        expect(finished).to.deep.equal([3, 2, 1, 0]);
+      },
+    );
 
-    it('server.request(clientId) calls that client’s handler (ctx.from undefined) and resolves with its async result; no other client is asked', async () => {
-      const { server, url } = await h.server();
-      const a = await h.connected(url);
-      const b = await h.connected(url);
-      const calls: unknown[] = [];
-      a.handle('whoami', async (payload, ctx) => {
-        calls.push({ payload, name: ctx.name, from: ctx.from, aborted: ctx.signal.aborted });
-        await delay(10);
-        return { id: a.id, got: payload };
-      });
-      let bCalls = 0;
-      b.handle('whoami', () => ++bCalls);
-      const result = await withTimeout(
-        server.request(a.id!, 'whoami', RICH),
-        h.wait,
-        'server.request(a, "whoami")',
-      );
-      expect(result).to.deep.equal({ id: a.id, got: RICH });
-      expect(calls).to.deep.equal([
-        { payload: RICH, name: 'whoami', from: undefined, aborted: false },
-      ]);
-      await flushed(server, b, h.wait);
-      expect(bCalls, 'calls of the other client').to.equal(0);
-      const unknown = await rejectionOf(
-        server.request('no-such-client', 'whoami', 1),
-        h.wait,
-        'server.request to an unknown id',
-      );
-      expectCode(unknown, 'NOT_CONNECTED', 'server.request to an unknown id');
-    });
+    h.test(
+      {
+        id: 'L-REQ-03',
+        level: 'MUST',
+        title:
+          'server.request(clientId) calls that client’s handler (ctx.from undefined) and resolves with its async result; no other client is asked',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const a = await h.connected(url);
+        const b = await h.connected(url);
+        const calls: unknown[] = [];
+        a.handle('whoami', async (payload, ctx) => {
+          calls.push({ payload, name: ctx.name, from: ctx.from, aborted: ctx.signal.aborted });
+          await delay(10);
+          return { id: a.id, got: payload };
+        });
+        let bCalls = 0;
+        b.handle('whoami', () => ++bCalls);
+        const result = await withTimeout(
+          server.request(a.id!, 'whoami', RICH),
+          h.wait,
+          'server.request(a, "whoami")',
+        );
+        expect(result).to.deep.equal({ id: a.id, got: RICH });
+        expect(calls).to.deep.equal([
+          { payload: RICH, name: 'whoami', from: undefined, aborted: false },
+        ]);
+        await flushed(server, b, h.wait);
+        expect(bCalls, 'calls of the other client').to.equal(0);
+        const unknown = await rejectionOf(
+          server.request('no-such-client', 'whoami', 1),
+          h.wait,
+          'server.request to an unknown id',
+        );
+        expectCode(unknown, 'NOT_CONNECTED', 'server.request to an unknown id');
+      },
+    );
 
-    it('server.to(topic).timeout(ms).request() asks only the subscribers and gathers results, errors (typed and plain throws) and timedOut by client id; the silent client’s handler signal aborts', async () => {
-      const { server, url } = await h.server();
-      const [yes, slow, typed, plain, silent, outsider] = await Promise.all(
-        [1, 2, 3, 4, 5, 6].map(() => h.connected(url)),
-      );
-      const q = (payload: unknown): string => (payload as { q: string }).q;
-      yes.handle('vote', (payload) => `yes:${q(payload)}`);
-      slow.handle('vote', async (payload) => {
-        await delay(30);
-        return { nested: [q(payload)] };
-      });
-      typed.handle('vote', () => {
-        throw new PlugSocketError('UNAUTHORIZED', 'no vote for you');
-      });
-      plain.handle('vote', () => {
-        throw new Error('secret detail');
-      });
-      let silentSignal: AbortSignal | undefined;
-      silent.handle('vote', (_payload, ctx) => {
-        silentSignal = ctx.signal;
-        return untilAborted(ctx.signal);
-      });
-      let outsiderCalls = 0;
-      outsider.handle('vote', () => ++outsiderCalls);
-      await Promise.all([yes, slow, typed, plain, silent].map((c) => c.join('voters')));
+    h.test(
+      {
+        id: 'L-REQ-04',
+        level: 'MUST',
+        title:
+          'server.to(topic).timeout(ms).request() asks only the subscribers and gathers results, errors (typed and plain throws) and timedOut by client id; the silent client’s handler signal aborts',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const [yes, slow, typed, plain, silent, outsider] = await Promise.all(
+          [1, 2, 3, 4, 5, 6].map(() => h.connected(url)),
+        );
+        const q = (payload: unknown): string => (payload as { q: string }).q;
+        yes.handle('vote', (payload) => `yes:${q(payload)}`);
+        slow.handle('vote', async (payload) => {
+          await delay(30);
+          return { nested: [q(payload)] };
+        });
+        typed.handle('vote', () => {
+          throw new PlugSocketError('UNAUTHORIZED', 'no vote for you');
+        });
+        plain.handle('vote', () => {
+          throw new Error('secret detail');
+        });
+        let silentSignal: AbortSignal | undefined;
+        silent.handle('vote', (_payload, ctx) => {
+          silentSignal = ctx.signal;
+          return untilAborted(ctx.signal);
+        });
+        let outsiderCalls = 0;
+        outsider.handle('vote', () => ++outsiderCalls);
+        await Promise.all([yes, slow, typed, plain, silent].map((c) => c.join('voters')));
 
-      const { ms, value, error } = await timed(
-        server.to('voters').timeout(SHORT_TIMEOUT).request('vote', { q: 'día ☀' }),
-        h.wait,
-        'to("voters").request("vote")',
-      );
-      expect(error, 'a request to many never rejects').to.equal(undefined);
-      expect(Object.fromEntries(value!.results)).to.deep.equal({
-        [yes.id!]: 'yes:día ☀',
-        [slow.id!]: { nested: ['día ☀'] },
-      });
-      expect([...value!.errors.keys()]).to.have.members([typed.id, plain.id]);
-      const refused = expectCode(value!.errors.get(typed.id!), 'UNAUTHORIZED', 'typed throw');
-      expect(refused.message).to.equal('no vote for you');
-      const failed = expectCode(value!.errors.get(plain.id!), 'SERVER_ERROR', 'plain throw');
-      expect(failed.message).to.not.contain('secret detail');
-      expect(value!.timedOut).to.deep.equal([silent.id]);
-      expect(ms, 'resolved after the timeout').to.be.at.least(SHORT_TIMEOUT_FLOOR);
-      await waitFor(() => silentSignal?.aborted === true, h.wait, 'the silent handler to abort');
-      await flushed(server, outsider, h.wait);
-      expect(outsiderCalls, 'calls of the client outside the topic').to.equal(0);
+        const { ms, value, error } = await timed(
+          server.to('voters').timeout(SHORT_TIMEOUT).request('vote', { q: 'día ☀' }),
+          h.wait,
+          'to("voters").request("vote")',
+        );
+        expect(error, 'a request to many never rejects').to.equal(undefined);
+        expect(Object.fromEntries(value!.results)).to.deep.equal({
+          [yes.id!]: 'yes:día ☀',
+          [slow.id!]: { nested: ['día ☀'] },
+        });
+        expect([...value!.errors.keys()]).to.have.members([typed.id, plain.id]);
+        const refused = expectCode(value!.errors.get(typed.id!), 'UNAUTHORIZED', 'typed throw');
+        expect(refused.message).to.equal('no vote for you');
+        const failed = expectCode(value!.errors.get(plain.id!), 'SERVER_ERROR', 'plain throw');
+        expect(failed.message).to.not.contain('secret detail');
+        expect(value!.timedOut).to.deep.equal([silent.id]);
+        expect(ms, 'resolved after the timeout').to.be.at.least(SHORT_TIMEOUT_FLOOR);
+        await waitFor(() => silentSignal?.aborted === true, h.wait, 'the silent handler to abort');
+        await flushed(server, outsider, h.wait);
+        expect(outsiderCalls, 'calls of the client outside the topic').to.equal(0);
 
-      // Without a silent client it resolves as soon as every answer is in, not at the timeout.
-      const quick = await timed(
-        server
-          .to('voters')
-          .except([typed.id!, plain.id!, silent.id!])
-          .timeout(h.wait)
-          .request('vote', { q: 'ok' }),
-        h.wait,
-        'to("voters").except(…).request("vote")',
-      );
-      expect(Object.fromEntries(quick.value!.results)).to.deep.equal({
-        [yes.id!]: 'yes:ok',
-        [slow.id!]: { nested: ['ok'] },
-      });
-      expect(quick.value!.errors.size + quick.value!.timedOut.length).to.equal(0);
-      expect(quick.ms, 'resolved before its timeout').to.be.below(h.wait / 2);
-    });
+        // Without a silent client it resolves as soon as every answer is in, not at the timeout.
+        const quick = await timed(
+          server
+            .to('voters')
+            .except([typed.id!, plain.id!, silent.id!])
+            .timeout(h.wait)
+            .request('vote', { q: 'ok' }),
+          h.wait,
+          'to("voters").except(…).request("vote")',
+        );
+        expect(Object.fromEntries(quick.value!.results)).to.deep.equal({
+          [yes.id!]: 'yes:ok',
+          [slow.id!]: { nested: ['ok'] },
+        });
+        expect(quick.value!.errors.size + quick.value!.timedOut.length).to.equal(0);
+        expect(quick.ms, 'resolved before its timeout').to.be.below(h.wait / 2);
+      },
+    );
 
-    it('a typed PlugSocketError thrown by a server handler (sync or async) reaches the client with its code and message; any other throw arrives as SERVER_ERROR without the original message, and server onError gets the original', async () => {
-      const { server, url } = await h.server();
-      const reported: PlugSocketError[] = [];
-      server.onError((_id, e) => void reported.push(e));
-      const original = new Error('secret detail: db password');
-      server.handle('typed', () => {
-        throw new PlugSocketError('RATE_LIMITED', 'slow down, 慢');
-      });
-      server.handle('typedAsync', async () => {
-        await delay(5);
-        throw new PlugSocketError('UNAUTHORIZED', 'not yours');
-      });
-      server.handle('plain', () => {
-        throw original;
-      });
-      server.handle('plainAsync', async () => {
-        await delay(5);
-        throw new TypeError('secret detail: stack');
-      });
-      server.handle('echo', (payload) => payload);
-      const client = await h.connected(url);
-      const ask = (name: string) => rejectionOf(client.request(name, 1), h.wait, name);
-      const typed = expectCode(await ask('typed'), 'RATE_LIMITED', 'typed');
-      expect(typed.message).to.equal('slow down, 慢');
-      const typedAsync = expectCode(await ask('typedAsync'), 'UNAUTHORIZED', 'typedAsync');
-      expect(typedAsync.message).to.equal('not yours');
-      for (const name of ['plain', 'plainAsync']) {
-        const error = expectCode(await ask(name), 'SERVER_ERROR', name);
-        expect(error.message, name).to.not.contain('secret detail');
-      }
-      expect(
-        reported.some((e) => e.code === 'SERVER_ERROR' && e.cause === original),
-        'server onError got the original error as cause',
-      ).to.equal(true);
-      expect(await withTimeout(client.request('echo', 'still'), h.wait, 'echo')).to.equal('still');
-      expect(client.isConnected).to.equal(true);
-    });
+    h.test(
+      {
+        id: 'L-REQ-05',
+        level: 'MUST',
+        title:
+          'a typed PlugSocketError thrown by a server handler (sync or async) reaches the client with its code and message; any other throw arrives as SERVER_ERROR without the original message, and server onError gets the original',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const reported: PlugSocketError[] = [];
+        server.onError((_id, e) => void reported.push(e));
+        const original = new Error('secret detail: db password');
+        server.handle('typed', () => {
+          throw new PlugSocketError('RATE_LIMITED', 'slow down, 慢');
+        });
+        server.handle('typedAsync', async () => {
+          await delay(5);
+          throw new PlugSocketError('UNAUTHORIZED', 'not yours');
+        });
+        server.handle('plain', () => {
+          throw original;
+        });
+        server.handle('plainAsync', async () => {
+          await delay(5);
+          throw new TypeError('secret detail: stack');
+        });
+        server.handle('echo', (payload) => payload);
+        const client = await h.connected(url);
+        const ask = (name: string) => rejectionOf(client.request(name, 1), h.wait, name);
+        const typed = expectCode(await ask('typed'), 'RATE_LIMITED', 'typed');
+        expect(typed.message).to.equal('slow down, 慢');
+        const typedAsync = expectCode(await ask('typedAsync'), 'UNAUTHORIZED', 'typedAsync');
+        expect(typedAsync.message).to.equal('not yours');
+        for (const name of ['plain', 'plainAsync']) {
+          const error = expectCode(await ask(name), 'SERVER_ERROR', name);
+          expect(error.message, name).to.not.contain('secret detail');
+        }
+        expect(
+          reported.some((e) => e.code === 'SERVER_ERROR' && e.cause === original),
+          'server onError got the original error as cause',
+        ).to.equal(true);
+        expect(await withTimeout(client.request('echo', 'still'), h.wait, 'echo')).to.equal(
+          'still',
+        );
+        expect(client.isConnected).to.equal(true);
+      },
+    );
 
-    it('a client handler’s errors reach server.request() the same way: a typed code and message kept, a plain throw as SERVER_ERROR without its message', async () => {
-      const { server, url } = await h.server();
-      const client = await h.connected(url);
-      client.handle('typed', async () => {
-        await delay(5);
-        throw new PlugSocketError('TOO_MANY_REQUESTS', 'busy ⏳');
-      });
-      client.handle('plain', () => {
-        throw new Error('secret detail');
-      });
-      const typed = expectCode(
-        await rejectionOf(server.request(client.id!, 'typed', 1), h.wait, 'typed'),
-        'TOO_MANY_REQUESTS',
-        'typed',
-      );
-      expect(typed.message).to.equal('busy ⏳');
-      const plain = expectCode(
-        await rejectionOf(server.request(client.id!, 'plain', 1), h.wait, 'plain'),
-        'SERVER_ERROR',
-        'plain',
-      );
-      expect(plain.message).to.not.contain('secret detail');
-    });
+    h.test(
+      {
+        id: 'L-REQ-06',
+        level: 'MUST',
+        title:
+          'a client handler’s errors reach server.request() the same way: a typed code and message kept, a plain throw as SERVER_ERROR without its message',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const client = await h.connected(url);
+        client.handle('typed', async () => {
+          await delay(5);
+          throw new PlugSocketError('TOO_MANY_REQUESTS', 'busy ⏳');
+        });
+        client.handle('plain', () => {
+          throw new Error('secret detail');
+        });
+        const typed = expectCode(
+          await rejectionOf(server.request(client.id!, 'typed', 1), h.wait, 'typed'),
+          'TOO_MANY_REQUESTS',
+          'typed',
+        );
+        expect(typed.message).to.equal('busy ⏳');
+        const plain = expectCode(
+          await rejectionOf(server.request(client.id!, 'plain', 1), h.wait, 'plain'),
+          'SERVER_ERROR',
+          'plain',
+        );
+        expect(plain.message).to.not.contain('secret detail');
+      },
+    );
 
-    it('a request for a name without a handler rejects with HANDLER_NOT_FOUND both ways (also after removeHandler), and the connection keeps serving', async () => {
-      const { server, url } = await h.server();
-      server.handle('gone', () => 'here');
-      const client = await h.connected(url);
-      client.handle('echo', (payload) => payload);
-      expect(await withTimeout(client.request('gone', 1), h.wait, 'gone')).to.equal('here');
-      expect(server.removeHandler('gone')).to.equal(true);
-      for (const name of ['missing', 'gone']) {
-        const error = await rejectionOf(client.request(name, 1), h.wait, name);
-        expectCode(error, 'HANDLER_NOT_FOUND', `client.request("${name}")`);
-      }
-      const down = await rejectionOf(server.request(client.id!, 'missing', 1), h.wait, 'missing');
-      expectCode(down, 'HANDLER_NOT_FOUND', 'server.request("missing")');
-      expect(await withTimeout(server.request(client.id!, 'echo', 'ok'), h.wait, 'echo')).to.equal(
-        'ok',
-      );
-    });
+    h.test(
+      {
+        id: 'L-REQ-07',
+        level: 'MUST',
+        title:
+          'a request for a name without a handler rejects with HANDLER_NOT_FOUND both ways (also after removeHandler), and the connection keeps serving',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        server.handle('gone', () => 'here');
+        const client = await h.connected(url);
+        client.handle('echo', (payload) => payload);
+        expect(await withTimeout(client.request('gone', 1), h.wait, 'gone')).to.equal('here');
+        expect(server.removeHandler('gone')).to.equal(true);
+        for (const name of ['missing', 'gone']) {
+          const error = await rejectionOf(client.request(name, 1), h.wait, name);
+          expectCode(error, 'HANDLER_NOT_FOUND', `client.request("${name}")`);
+        }
+        const down = await rejectionOf(server.request(client.id!, 'missing', 1), h.wait, 'missing');
+        expectCode(down, 'HANDLER_NOT_FOUND', 'server.request("missing")');
+        expect(
+          await withTimeout(server.request(client.id!, 'echo', 'ok'), h.wait, 'echo'),
+        ).to.equal('ok');
+      },
+    );
 
-    it('a request unanswered within its timeout rejects with TIMEOUT both ways (per call and by the requestTimeout option), the handler on the other side sees ctx.signal abort, and later requests are answered normally', async () => {
-      const { server, url } = await h.server({ requestTimeout: SHORT_TIMEOUT });
-      const serverSignals: AbortSignal[] = [];
-      server.handle('slow', (_payload, ctx) => {
-        serverSignals.push(ctx.signal);
-        return untilAborted(ctx.signal);
-      });
-      server.handle('echo', (payload) => payload);
-      const client = await h.connected(url);
-      const clientSignals: AbortSignal[] = [];
-      client.handle('slow', (_payload, ctx) => {
-        clientSignals.push(ctx.signal);
-        return untilAborted(ctx.signal);
-      });
-      client.handle('echo', (payload) => payload);
+    h.test(
+      {
+        id: 'L-REQ-08',
+        level: 'MUST',
+        title:
+          'a request unanswered within its timeout rejects with TIMEOUT both ways (per call and by the requestTimeout option), the handler on the other side sees ctx.signal abort, and later requests are answered normally',
+      },
+      async () => {
+        const { server, url } = await h.server({ requestTimeout: SHORT_TIMEOUT });
+        const serverSignals: AbortSignal[] = [];
+        server.handle('slow', (_payload, ctx) => {
+          serverSignals.push(ctx.signal);
+          return untilAborted(ctx.signal);
+        });
+        server.handle('echo', (payload) => payload);
+        const client = await h.connected(url);
+        const clientSignals: AbortSignal[] = [];
+        client.handle('slow', (_payload, ctx) => {
+          clientSignals.push(ctx.signal);
+          return untilAborted(ctx.signal);
+        });
+        client.handle('echo', (payload) => payload);
 
-      const up = await timed(client.request('slow', 1, { timeout: SHORT_TIMEOUT }), h.wait, 'slow');
-      expectCode(up.error, 'TIMEOUT', 'client.request("slow", { timeout })');
-      expect(up.ms, 'client request timeout').to.be.within(SHORT_TIMEOUT_FLOOR, h.wait);
-      await waitFor(
-        () => serverSignals[0]?.aborted === true,
-        h.wait,
-        'the server handler signal to abort once the client gave up',
-      );
+        const up = await timed(
+          client.request('slow', 1, { timeout: SHORT_TIMEOUT }),
+          h.wait,
+          'slow',
+        );
+        expectCode(up.error, 'TIMEOUT', 'client.request("slow", { timeout })');
+        expect(up.ms, 'client request timeout').to.be.within(SHORT_TIMEOUT_FLOOR, h.wait);
+        await waitFor(
+          () => serverSignals[0]?.aborted === true,
+          h.wait,
+          'the server handler signal to abort once the client gave up',
+        );
 
-      const down = await timed(server.request(client.id!, 'slow', 2), h.wait, 'server slow');
-      expectCode(down.error, 'TIMEOUT', 'server.request("slow") with the requestTimeout option');
-      expect(down.ms, 'server request timeout').to.be.within(SHORT_TIMEOUT_FLOOR, h.wait);
-      await waitFor(
-        () => clientSignals[0]?.aborted === true,
-        h.wait,
-        'the client handler signal to abort once the server gave up',
-      );
+        const down = await timed(server.request(client.id!, 'slow', 2), h.wait, 'server slow');
+        expectCode(down.error, 'TIMEOUT', 'server.request("slow") with the requestTimeout option');
+        expect(down.ms, 'server request timeout').to.be.within(SHORT_TIMEOUT_FLOOR, h.wait);
+        await waitFor(
+          () => clientSignals[0]?.aborted === true,
+          h.wait,
+          'the client handler signal to abort once the server gave up',
+        );
 
-      expect(await withTimeout(client.request('echo', 'after'), h.wait, 'echo up')).to.equal(
-        'after',
-      );
-      expect(
-        await withTimeout(server.request(client.id!, 'echo', 'after'), h.wait, 'echo down'),
-      ).to.equal('after');
-    });
+        expect(await withTimeout(client.request('echo', 'after'), h.wait, 'echo up')).to.equal(
+          'after',
+        );
+        expect(
+          await withTimeout(server.request(client.id!, 'echo', 'after'), h.wait, 'echo down'),
+        ).to.equal('after');
+      },
+    );
 
-    it('aborting a request’s signal rejects it with ABORTED and aborts the handler’s ctx.signal on the other side; an already-aborted signal sends nothing', async () => {
-      const { server, url } = await h.server();
-      const serverSignals: AbortSignal[] = [];
-      server.handle('slow', (_payload, ctx) => {
-        serverSignals.push(ctx.signal);
-        return untilAborted(ctx.signal);
-      });
-      server.handle('echo', (payload) => payload);
-      const client = await h.connected(url);
-      const clientSignals: AbortSignal[] = [];
-      client.handle('slow', (_payload, ctx) => {
-        clientSignals.push(ctx.signal);
-        return untilAborted(ctx.signal);
-      });
+    h.test(
+      {
+        id: 'L-REQ-09',
+        level: 'MUST',
+        title:
+          'aborting a request’s signal rejects it with ABORTED and aborts the handler’s ctx.signal on the other side; an already-aborted signal sends nothing',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const serverSignals: AbortSignal[] = [];
+        server.handle('slow', (_payload, ctx) => {
+          serverSignals.push(ctx.signal);
+          return untilAborted(ctx.signal);
+        });
+        server.handle('echo', (payload) => payload);
+        const client = await h.connected(url);
+        const clientSignals: AbortSignal[] = [];
+        client.handle('slow', (_payload, ctx) => {
+          clientSignals.push(ctx.signal);
+          return untilAborted(ctx.signal);
+        });
 
-      const up = new AbortController();
-      const pending = rejectionOf(
-        client.request('slow', 1, { signal: up.signal }),
-        h.wait,
-        'aborted request',
-      );
-      await waitFor(() => serverSignals.length === 1, h.wait, 'the server handler to start');
-      up.abort();
-      expectCode(await pending, 'ABORTED', 'client');
-      await waitFor(() => serverSignals[0].aborted, h.wait, 'the server handler signal to abort');
-      const again = await rejectionOf(
-        client.request('slow', 2, { signal: up.signal }),
-        h.wait,
-        'request with an aborted signal',
-      );
-      expectCode(again, 'ABORTED', 'request with an already-aborted signal');
-      // Frames from one client arrive in order: once "echo" is answered, "slow" would have run.
-      await withTimeout(client.request('echo', 1), h.wait, 'echo');
-      expect(serverSignals, 'server handler calls').to.have.length(1);
+        const up = new AbortController();
+        const pending = rejectionOf(
+          client.request('slow', 1, { signal: up.signal }),
+          h.wait,
+          'aborted request',
+        );
+        await waitFor(() => serverSignals.length === 1, h.wait, 'the server handler to start');
+        up.abort();
+        expectCode(await pending, 'ABORTED', 'client');
+        await waitFor(() => serverSignals[0].aborted, h.wait, 'the server handler signal to abort');
+        const again = await rejectionOf(
+          client.request('slow', 2, { signal: up.signal }),
+          h.wait,
+          'request with an aborted signal',
+        );
+        expectCode(again, 'ABORTED', 'request with an already-aborted signal');
+        // Frames from one client arrive in order: once "echo" is answered, "slow" would have run.
+        await withTimeout(client.request('echo', 1), h.wait, 'echo');
+        expect(serverSignals, 'server handler calls').to.have.length(1);
 
-      const down = new AbortController();
-      const asked = rejectionOf(
-        server.request(client.id!, 'slow', 3, { signal: down.signal }),
-        h.wait,
-        'aborted server.request',
-      );
-      await waitFor(() => clientSignals.length === 1, h.wait, 'the client handler to start');
-      down.abort();
-      expectCode(await asked, 'ABORTED', 'server');
-      await waitFor(() => clientSignals[0].aborted, h.wait, 'the client handler signal to abort');
-    });
+        const down = new AbortController();
+        const asked = rejectionOf(
+          server.request(client.id!, 'slow', 3, { signal: down.signal }),
+          h.wait,
+          'aborted server.request',
+        );
+        await waitFor(() => clientSignals.length === 1, h.wait, 'the client handler to start');
+        down.abort();
+        expectCode(await asked, 'ABORTED', 'server');
+        await waitFor(() => clientSignals[0].aborted, h.wait, 'the client handler signal to abort');
+      },
+    );
 
-    it('when the server drops a client mid-request, client.request() rejects with NOT_CONNECTED and the server handler’s ctx.signal aborts', async () => {
-      const { server, url } = await h.server();
-      const contexts: InboundContext[] = [];
-      server.handle('hang', (_payload, ctx) => {
-        contexts.push(ctx);
-        return untilAborted(ctx.signal);
-      });
-      const client = await h.connected(url);
-      // Handled from the start: it may reject while the test still awaits the disconnect.
-      const pending = rejectionOf(client.request('hang', 1), h.wait, 'the pending request');
-      await waitFor(() => contexts.length === 1, h.wait, 'the handler to start');
-      await withTimeout(server.disconnect(client.id!, 4000, 'kicked'), h.wait, 'disconnect');
-      expectCode(await pending, 'NOT_CONNECTED', 'request pending when the server closed');
-      await waitFor(() => contexts[0].signal.aborted, h.wait, 'the handler signal to abort');
-    });
+    h.test(
+      {
+        id: 'L-REQ-10',
+        level: 'MUST',
+        title:
+          'when the server drops a client mid-request, client.request() rejects with NOT_CONNECTED and the server handler’s ctx.signal aborts',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const contexts: InboundContext[] = [];
+        server.handle('hang', (_payload, ctx) => {
+          contexts.push(ctx);
+          return untilAborted(ctx.signal);
+        });
+        const client = await h.connected(url);
+        // Handled from the start: it may reject while the test still awaits the disconnect.
+        const pending = rejectionOf(client.request('hang', 1), h.wait, 'the pending request');
+        await waitFor(() => contexts.length === 1, h.wait, 'the handler to start');
+        await withTimeout(server.disconnect(client.id!, 4000, 'kicked'), h.wait, 'disconnect');
+        expectCode(await pending, 'NOT_CONNECTED', 'request pending when the server closed');
+        await waitFor(() => contexts[0].signal.aborted, h.wait, 'the handler signal to abort');
+      },
+    );
 
-    it('when a client disconnects mid-request, its request rejects with NOT_CONNECTED and the server handler’s ctx.signal aborts; server.request() to it rejects with NOT_CONNECTED and its handler’s ctx.signal aborts', async () => {
-      const { server, url } = await h.server();
-      const serverSignals: AbortSignal[] = [];
-      server.handle('hang', (_payload, ctx) => {
-        serverSignals.push(ctx.signal);
-        return untilAborted(ctx.signal);
-      });
-      const asker = await h.connected(url);
-      const pending = rejectionOf(asker.request('hang', 1), h.wait, 'pending request');
-      await waitFor(() => serverSignals.length === 1, h.wait, 'the server handler to start');
-      await withTimeout(asker.disconnect(), h.wait, 'asker.disconnect()');
-      expectCode(await pending, 'NOT_CONNECTED', 'client');
-      await waitFor(() => serverSignals[0].aborted, h.wait, 'the server handler signal to abort');
+    h.test(
+      {
+        id: 'L-REQ-11',
+        level: 'MUST',
+        title:
+          'when a client disconnects mid-request, its request rejects with NOT_CONNECTED and the server handler’s ctx.signal aborts; server.request() to it rejects with NOT_CONNECTED and its handler’s ctx.signal aborts',
+      },
+      async () => {
+        const { server, url } = await h.server();
+        const serverSignals: AbortSignal[] = [];
+        server.handle('hang', (_payload, ctx) => {
+          serverSignals.push(ctx.signal);
+          return untilAborted(ctx.signal);
+        });
+        const asker = await h.connected(url);
+        const pending = rejectionOf(asker.request('hang', 1), h.wait, 'pending request');
+        await waitFor(() => serverSignals.length === 1, h.wait, 'the server handler to start');
+        await withTimeout(asker.disconnect(), h.wait, 'asker.disconnect()');
+        expectCode(await pending, 'NOT_CONNECTED', 'client');
+        await waitFor(() => serverSignals[0].aborted, h.wait, 'the server handler signal to abort');
 
-      const answerer = await h.connected(url);
-      const clientSignals: AbortSignal[] = [];
-      answerer.handle('hang', (_payload, ctx) => {
-        clientSignals.push(ctx.signal);
-        return untilAborted(ctx.signal);
-      });
-      const asked = rejectionOf(server.request(answerer.id!, 'hang', 2), h.wait, 'server.request');
-      await waitFor(() => clientSignals.length === 1, h.wait, 'the client handler to start');
-      await withTimeout(answerer.disconnect(), h.wait, 'answerer.disconnect()');
-      expectCode(await asked, 'NOT_CONNECTED', 'server');
-      expect(clientSignals[0].aborted, 'the client handler signal aborted').to.equal(true);
-    });
+        const answerer = await h.connected(url);
+        const clientSignals: AbortSignal[] = [];
+        answerer.handle('hang', (_payload, ctx) => {
+          clientSignals.push(ctx.signal);
+          return untilAborted(ctx.signal);
+        });
+        const asked = rejectionOf(
+          server.request(answerer.id!, 'hang', 2),
+          h.wait,
+          'server.request',
+        );
+        await waitFor(() => clientSignals.length === 1, h.wait, 'the client handler to start');
+        await withTimeout(answerer.disconnect(), h.wait, 'answerer.disconnect()');
+        expectCode(await asked, 'NOT_CONNECTED', 'server');
+        expect(clientSignals[0].aborted, 'the client handler signal aborted').to.equal(true);
+      },
+    );
 
-    it('requests past the server’s maxRequestsInFlight are answered with TOO_MANY_REQUESTS while the earlier ones run, which then answer normally', async () => {
-      const { server, url } = await h.server({ maxRequestsInFlight: 2 });
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      let running = 0;
-      server.handle('hold', async (payload) => {
-        running++;
-        await released;
-        return payload;
-      });
-      const client = await h.connected(url);
-      const held = Promise.all([client.request('hold', 1), client.request('hold', 2)]);
-      held.catch(() => undefined); // awaited below; handled now in case the test fails first
-      const third = await rejectionOf(client.request('hold', 3), h.wait, 'third request');
-      expectCode(third, 'TOO_MANY_REQUESTS', 'the request past the limit');
-      expect(running, 'handlers started').to.equal(2);
-      release();
-      expect(await withTimeout(held, h.wait, 'held')).to.deep.equal([1, 2]);
-      expect(await withTimeout(client.request('hold', 4), h.wait, 'after')).to.equal(4);
-    });
+    h.test(
+      {
+        id: 'L-REQ-12',
+        level: 'MUST',
+        title:
+          'requests past the server’s maxRequestsInFlight are answered with TOO_MANY_REQUESTS while the earlier ones run, which then answer normally',
+      },
+      async () => {
+        const { server, url } = await h.server({ maxRequestsInFlight: 2 });
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let running = 0;
+        server.handle('hold', async (payload) => {
+          running++;
+          await released;
+          return payload;
+        });
+        const client = await h.connected(url);
+        const held = Promise.all([client.request('hold', 1), client.request('hold', 2)]);
+        held.catch(() => undefined); // awaited below; handled now in case the test fails first
+        const third = await rejectionOf(client.request('hold', 3), h.wait, 'third request');
+        expectCode(third, 'TOO_MANY_REQUESTS', 'the request past the limit');
+        expect(running, 'handlers started').to.equal(2);
+        release();
+        expect(await withTimeout(held, h.wait, 'held')).to.deep.equal([1, 2]);
+        expect(await withTimeout(client.request('hold', 4), h.wait, 'after')).to.equal(4);
+      },
+    );
   });
 }

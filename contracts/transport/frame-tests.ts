@@ -1,4 +1,4 @@
-import { expect } from 'chai';
+import { expect } from '../assert.js';
 import type { Frame } from '../../src/index.js';
 import {
   delay,
@@ -10,7 +10,6 @@ import {
 } from '../helpers.js';
 import type { TransportHarness } from '../transport-harness.js';
 import { expectBothWays, expectPreparedDelivery, expectSendManyDelivery } from './delivery.js';
-import { itWhenSupported } from './gate.js';
 
 const MANY = 1000;
 const MIB = 1024 * 1024;
@@ -29,52 +28,91 @@ const NON_ASCII = [
  * prepared frames and isolation between concurrent clients.
  */
 export function describeFrameTests(h: TransportHarness): void {
-  describe('frames', () => {
-    it(`${MANY.toLocaleString('en-US')} text frames arrive complete and in order from client to server`, async () => {
-      const p = await h.pair();
-      const frames = numbered('c', MANY);
-      const refused = frames.filter((frame) => !p.client.send(frame));
-      expect(refused, 'frames send() refused').to.deep.equal([]);
-      await waitUntil(() => p.log.messagesFrom(p.connection).length >= MANY, h.wait);
-      await delay(h.quiet);
-      expectNoDifference(
-        sequenceDifference(p.log.messagesFrom(p.connection), frames),
-        'frames at the server',
-      );
-    });
+  h.group('frames', () => {
+    h.test(
+      {
+        id: 'T-FRAME-01',
+        level: 'MUST',
+        title: `${MANY.toLocaleString('en-US')} text frames arrive complete and in order from client to server`,
+      },
+      async () => {
+        const p = await h.pair();
+        const frames = numbered('c', MANY);
+        const refused = frames.filter((frame) => !p.client.send(frame));
+        expect(refused, 'frames send() refused').to.deep.equal([]);
+        await waitUntil(() => p.log.messagesFrom(p.connection).length >= MANY, h.wait);
+        await delay(h.quiet);
+        expectNoDifference(
+          sequenceDifference(p.log.messagesFrom(p.connection), frames),
+          'frames at the server',
+        );
+      },
+    );
 
-    it(`${MANY.toLocaleString('en-US')} text frames arrive complete and in order from server to client`, async () => {
-      const p = await h.pair();
-      const frames = numbered('s', MANY);
-      const refused = frames.filter((frame) => !p.server.send(p.connection, frame));
-      expect(refused, 'frames send() refused').to.deep.equal([]);
-      await waitUntil(() => p.events.messages.length >= MANY, h.wait);
-      await delay(h.quiet);
-      expectNoDifference(sequenceDifference(p.events.messages, frames), 'frames at the client');
-    });
+    h.test(
+      {
+        id: 'T-FRAME-02',
+        level: 'MUST',
+        title: `${MANY.toLocaleString('en-US')} text frames arrive complete and in order from server to client`,
+      },
+      async () => {
+        const p = await h.pair();
+        const frames = numbered('s', MANY);
+        const refused = frames.filter((frame) => !p.server.send(p.connection, frame));
+        expect(refused, 'frames send() refused').to.deep.equal([]);
+        await waitUntil(() => p.events.messages.length >= MANY, h.wait);
+        await delay(h.quiet);
+        expectNoDifference(sequenceDifference(p.events.messages, frames), 'frames at the client');
+      },
+    );
 
-    it('an empty string arrives as an empty string frame both ways', async () => {
-      await expectBothWays(h, await h.pair(), ['', 'after-empty']);
-    });
+    h.test(
+      {
+        id: 'T-FRAME-03',
+        level: 'MUST',
+        title: 'an empty string arrives as an empty string frame both ways',
+      },
+      async () => {
+        await expectBothWays(h, await h.pair(), ['', 'after-empty']);
+      },
+    );
 
-    it('non-ASCII text (emoji 👋🏽, CJK 漢字, combining marks) arrives intact both ways', async () => {
-      await expectBothWays(h, await h.pair(), NON_ASCII);
-    });
+    h.test(
+      {
+        id: 'T-FRAME-04',
+        level: 'MUST',
+        title: 'non-ASCII text (emoji 👋🏽, CJK 漢字, combining marks) arrives intact both ways',
+      },
+      async () => {
+        await expectBothWays(h, await h.pair(), NON_ASCII);
+      },
+    );
 
-    it('a 1 MiB text frame arrives intact, as a string, both ways', async () => {
-      // Printable ASCII from a fixed seed, so a truncated, reordered or re-chunked frame differs.
-      const bytes = pseudoRandomBytes(MIB, 0x1badb002);
-      let text = '';
-      for (let i = 0; i < bytes.length; i += 8192) {
-        text += String.fromCharCode(...bytes.subarray(i, i + 8192).map((b) => 32 + (b % 95)));
-      }
-      await expectBothWays(h, await h.pair(), [text]);
-    });
+    h.test(
+      {
+        id: 'T-FRAME-05',
+        level: 'MUST',
+        title: 'a 1 MiB text frame arrives intact, as a string, both ways',
+      },
+      async () => {
+        // Printable ASCII from a fixed seed, so a truncated, reordered or re-chunked frame differs.
+        const bytes = pseudoRandomBytes(MIB, 0x1badb002);
+        let text = '';
+        for (let i = 0; i < bytes.length; i += 8192) {
+          text += String.fromCharCode(...bytes.subarray(i, i + 8192).map((b) => 32 + (b % 95)));
+        }
+        await expectBothWays(h, await h.pair(), [text]);
+      },
+    );
 
-    itWhenSupported(
-      h,
-      'binary',
-      'binary frames (all 256 byte values, 64 KiB random) arrive intact as Uint8Array both ways',
+    h.test(
+      {
+        id: 'T-FRAME-06',
+        level: 'MUST',
+        title:
+          'binary frames (all 256 byte values, 64 KiB random) arrive intact as Uint8Array both ways',
+        requires: 'binary',
+      },
       async () => {
         await expectBothWays(h, await h.pair(), [
           everyByteValue(),
@@ -84,52 +122,84 @@ export function describeFrameTests(h: TransportHarness): void {
       },
     );
 
-    it('prepare() + sendPrepared() deliver one text frame intact to every connection', async () => {
-      await expectPreparedDelivery(h, 'to everyone: 漢字 👋🏽');
-    });
+    h.test(
+      {
+        id: 'T-FRAME-07',
+        level: 'MUST',
+        title: 'prepare() + sendPrepared() deliver one text frame intact to every connection',
+      },
+      async () => {
+        await expectPreparedDelivery(h, 'to everyone: 漢字 👋🏽');
+      },
+    );
 
-    itWhenSupported(
-      h,
-      'binary',
-      'prepare() + sendPrepared() deliver one binary frame intact to every connection',
+    h.test(
+      {
+        id: 'T-FRAME-08',
+        level: 'MUST',
+        title: 'prepare() + sendPrepared() deliver one binary frame intact to every connection',
+        requires: 'binary',
+      },
       async () => {
         await expectPreparedDelivery(h, everyByteValue());
       },
     );
 
-    it('sendMany() delivers one text frame once to each listed open connection, and to no other', async () => {
-      await expectSendManyDelivery(h, 'to some: 漢字 👋🏽');
-    });
+    h.test(
+      {
+        id: 'T-FRAME-09',
+        level: 'MUST',
+        title:
+          'sendMany() delivers one text frame once to each listed open connection, and to no other',
+      },
+      async () => {
+        await expectSendManyDelivery(h, 'to some: 漢字 👋🏽');
+      },
+    );
 
-    itWhenSupported(
-      h,
-      'binary',
-      'sendMany() delivers one binary frame once to each listed open connection, and to no other',
+    h.test(
+      {
+        id: 'T-FRAME-10',
+        level: 'MUST',
+        title:
+          'sendMany() delivers one binary frame once to each listed open connection, and to no other',
+        requires: 'binary',
+      },
       async () => {
         await expectSendManyDelivery(h, everyByteValue());
       },
     );
 
-    it('50 concurrent clients stay isolated: each receives only its own echoes, in order', async () => {
-      const l = await h.listen();
-      l.server.on('message', (connection, frame) => void l.server.send(connection, frame));
-      const clients = await Promise.all(
-        Array.from({ length: 50 }, async (_, id) => {
-          const client = await h.createClient();
-          const messages: Frame[] = [];
-          client.on('message', (frame) => void messages.push(frame));
-          await client.connect(h.connectOptions(l.address));
-          return { id, client, messages, expected: numbered(`client ${id}`, 20) };
-        }),
-      );
-      // Interleaved, so that frames of different clients are in flight together.
-      for (let i = 0; i < 20; i++) for (const c of clients) c.client.send(c.expected[i]);
-      await waitUntil(() => clients.every((c) => c.messages.length >= 20), h.wait);
-      await delay(h.quiet);
-      for (const c of clients) {
-        expectNoDifference(sequenceDifference(c.messages, c.expected), `echoes at client ${c.id}`);
-      }
-    });
+    h.test(
+      {
+        id: 'T-FRAME-11',
+        level: 'MUST',
+        title: '50 concurrent clients stay isolated: each receives only its own echoes, in order',
+      },
+      async () => {
+        const l = await h.listen();
+        l.server.on('message', (connection, frame) => void l.server.send(connection, frame));
+        const clients = await Promise.all(
+          Array.from({ length: 50 }, async (_, id) => {
+            const client = await h.createClient();
+            const messages: Frame[] = [];
+            client.on('message', (frame) => void messages.push(frame));
+            await client.connect(h.connectOptions(l.address));
+            return { id, client, messages, expected: numbered(`client ${id}`, 20) };
+          }),
+        );
+        // Interleaved, so that frames of different clients are in flight together.
+        for (let i = 0; i < 20; i++) for (const c of clients) c.client.send(c.expected[i]);
+        await waitUntil(() => clients.every((c) => c.messages.length >= 20), h.wait);
+        await delay(h.quiet);
+        for (const c of clients) {
+          expectNoDifference(
+            sequenceDifference(c.messages, c.expected),
+            `echoes at client ${c.id}`,
+          );
+        }
+      },
+    );
   });
 }
 

@@ -1,14 +1,16 @@
-import { expect } from 'chai';
+import { expect } from '../assert.js';
 import type { TransportHarness } from '../transport-harness.js';
-import { itWhenSupported } from './gate.js';
 
 /** Registers the tests of what the client's handshake carries to the server's `connection`. */
 export function describeHandshakeTests(h: TransportHarness): void {
-  describe('handshake', () => {
-    itWhenSupported(
-      h,
-      'handshakeHeaders',
-      'headers reach the server handshake with lower-cased keys',
+  h.group('handshake', () => {
+    h.test(
+      {
+        id: 'T-HANDSHAKE-01',
+        level: 'MUST',
+        title: 'headers reach the server handshake with lower-cased keys',
+        requires: 'handshakeHeaders',
+      },
       async () => {
         const p = await h.pair({ headers: { 'X-Plug-Contract': 'yes', 'X-Mixed-Case': 'KeepMe' } });
         const { headers } = p.log.connections[0].value;
@@ -19,10 +21,13 @@ export function describeHandshakeTests(h: TransportHarness): void {
       },
     );
 
-    itWhenSupported(
-      h,
-      'handshakeQuery',
-      'query parameters reach the server handshake, decoded',
+    h.test(
+      {
+        id: 'T-HANDSHAKE-02',
+        level: 'MUST',
+        title: 'query parameters reach the server handshake, decoded',
+        requires: 'handshakeQuery',
+      },
       async () => {
         const p = await h.pair({ query: { room: 'lobby', tricky: 'a b&c=d/é' } });
         const { query } = p.log.connections[0].value;
@@ -31,10 +36,13 @@ export function describeHandshakeTests(h: TransportHarness): void {
       },
     );
 
-    itWhenSupported(
-      h,
-      'handshakeAuth',
-      'an auth object with nested values reaches the server handshake intact',
+    h.test(
+      {
+        id: 'T-HANDSHAKE-03',
+        level: 'MUST',
+        title: 'an auth object with nested values reaches the server handshake intact',
+        requires: 'handshakeAuth',
+      },
       async () => {
         const auth = {
           token: 'secret-token',
@@ -49,10 +57,13 @@ export function describeHandshakeTests(h: TransportHarness): void {
       },
     );
 
-    itWhenSupported(
-      h,
-      'remoteAddress',
-      'the server handshake reports remoteAddress as a non-empty string',
+    h.test(
+      {
+        id: 'T-HANDSHAKE-04',
+        level: 'MUST',
+        title: 'the server handshake reports remoteAddress as a non-empty string',
+        requires: 'remoteAddress',
+      },
       async () => {
         const p = await h.pair();
         const { remoteAddress } = p.log.connections[0].value;

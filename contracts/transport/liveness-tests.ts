@@ -1,48 +1,65 @@
-import { expect } from 'chai';
+import { expect } from '../assert.js';
 import { delay, waitFor, withTimeout } from '../helpers.js';
 import type { TransportHarness } from '../transport-harness.js';
-import { itWhenSupported } from './gate.js';
 
 /** Registers the tests of sending after close and of transport-level ping. */
 export function describeLivenessTests(h: TransportHarness): void {
-  describe('send after close', () => {
-    it('client send() after close returns false, does not throw, and emits NOT_CONNECTED', async () => {
-      const p = await h.pair();
-      await withTimeout(p.client.disconnect(), h.wait, 'disconnect()');
-      let result: boolean | undefined;
-      expect(() => (result = p.client.send('too late')), 'send() after close').not.to.throw();
-      expect(result, 'send() result').to.equal(false);
-      await waitFor(() => p.events.errors.length >= 1, h.wait, 'a client error event');
-      expect(
-        p.events.errors.map((e) => e.code),
-        'client error codes',
-      ).to.include('NOT_CONNECTED');
-    });
+  h.group('send after close', () => {
+    h.test(
+      {
+        id: 'T-SEND-01',
+        level: 'MUST',
+        title: 'client send() after close returns false, does not throw, and emits NOT_CONNECTED',
+      },
+      async () => {
+        const p = await h.pair();
+        await withTimeout(p.client.disconnect(), h.wait, 'disconnect()');
+        let result: boolean | undefined;
+        expect(() => (result = p.client.send('too late')), 'send() after close').not.to.throw();
+        expect(result, 'send() result').to.equal(false);
+        await waitFor(() => p.events.errors.length >= 1, h.wait, 'a client error event');
+        expect(
+          p.events.errors.map((e) => e.code),
+          'client error codes',
+        ).to.include('NOT_CONNECTED');
+      },
+    );
 
-    it('server send() to a closed connection returns false, does not throw, and emits NOT_CONNECTED for it', async () => {
-      const p = await h.pair();
-      await withTimeout(p.server.closeConnection(p.connection), h.wait, 'closeConnection()');
-      let result: boolean | undefined;
-      expect(
-        () => (result = p.server.send(p.connection, 'too late')),
-        'send() after close',
-      ).not.to.throw();
-      expect(result, 'send() result').to.equal(false);
-      await waitFor(() => p.log.errors.length >= 1, h.wait, 'a server error event');
-      const notConnected = p.log.errors.find((e) => e.error.code === 'NOT_CONNECTED');
-      expect(notConnected, 'a NOT_CONNECTED error event').to.not.equal(undefined);
-      expect(
-        notConnected?.connection === p.connection,
-        'the error names the closed connection',
-      ).to.equal(true);
-    });
+    h.test(
+      {
+        id: 'T-SEND-02',
+        level: 'MUST',
+        title:
+          'server send() to a closed connection returns false, does not throw, and emits NOT_CONNECTED for it',
+      },
+      async () => {
+        const p = await h.pair();
+        await withTimeout(p.server.closeConnection(p.connection), h.wait, 'closeConnection()');
+        let result: boolean | undefined;
+        expect(
+          () => (result = p.server.send(p.connection, 'too late')),
+          'send() after close',
+        ).not.to.throw();
+        expect(result, 'send() result').to.equal(false);
+        await waitFor(() => p.log.errors.length >= 1, h.wait, 'a server error event');
+        const notConnected = p.log.errors.find((e) => e.error.code === 'NOT_CONNECTED');
+        expect(notConnected, 'a NOT_CONNECTED error event').to.not.equal(undefined);
+        expect(
+          notConnected?.connection === p.connection,
+          'the error names the closed connection',
+        ).to.equal(true);
+      },
+    );
   });
 
-  describe('ping', () => {
-    itWhenSupported(
-      h,
-      'ping',
-      'ping(conn) returns true and a pong event for that connection follows',
+  h.group('ping', () => {
+    h.test(
+      {
+        id: 'T-PING-01',
+        level: 'MUST',
+        title: 'ping(conn) returns true and a pong event for that connection follows',
+        requires: 'ping',
+      },
       async () => {
         const p = await h.pair();
         expect(p.server.ping(p.connection), 'ping() result').to.equal(true);
@@ -54,25 +71,33 @@ export function describeLivenessTests(h: TransportHarness): void {
       },
     );
 
-    it('ping(conn) returns false without throwing when the manifest has no ping or the connection is closed', async () => {
-      const p = await h.pair();
-      if (!h.options.supports.ping) {
-        let result: boolean | undefined;
+    h.test(
+      {
+        id: 'T-PING-02',
+        level: 'MUST',
+        title:
+          'ping(conn) returns false without throwing when the manifest has no ping or the connection is closed',
+      },
+      async () => {
+        const p = await h.pair();
+        if (!h.options.supports.ping) {
+          let result: boolean | undefined;
+          expect(
+            () => (result = p.server.ping(p.connection)),
+            'ping() without support',
+          ).not.to.throw();
+          expect(result, 'ping() result without support').to.equal(false);
+          await delay(h.quiet);
+          expect(p.log.pongs, 'pong events without support').to.have.length(0);
+        }
+        await withTimeout(p.server.closeConnection(p.connection), h.wait, 'closeConnection()');
+        let closedResult: boolean | undefined;
         expect(
-          () => (result = p.server.ping(p.connection)),
-          'ping() without support',
+          () => (closedResult = p.server.ping(p.connection)),
+          'ping() after close',
         ).not.to.throw();
-        expect(result, 'ping() result without support').to.equal(false);
-        await delay(h.quiet);
-        expect(p.log.pongs, 'pong events without support').to.have.length(0);
-      }
-      await withTimeout(p.server.closeConnection(p.connection), h.wait, 'closeConnection()');
-      let closedResult: boolean | undefined;
-      expect(
-        () => (closedResult = p.server.ping(p.connection)),
-        'ping() after close',
-      ).not.to.throw();
-      expect(closedResult, 'ping() result after close').to.equal(false);
-    });
+        expect(closedResult, 'ping() result after close').to.equal(false);
+      },
+    );
   });
 }

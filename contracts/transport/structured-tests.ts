@@ -1,9 +1,8 @@
-import { expect } from 'chai';
+import { expect } from '../assert.js';
 import type { AnyFrame, StructuredFrame } from '../../src/index.js';
 import { delay, expectNoDifference, sequenceDifference, waitFor, waitUntil } from '../helpers.js';
 import type { TransportHarness } from '../transport-harness.js';
 import { expectBothWays, expectPreparedDelivery, expectSendManyDelivery } from './delivery.js';
-import { itWhenSupported } from './gate.js';
 
 /** Structured frames alternating with text frames in the ordering test. */
 const INTERLEAVED = 50;
@@ -38,11 +37,14 @@ const NESTED: StructuredFrame = [
  * and, for every transport, of the port refusing them where the manifest does not declare them.
  */
 export function describeStructuredTests(h: TransportHarness): void {
-  describe('structured frames', () => {
-    itWhenSupported(
-      h,
-      'structured',
-      'structured frames arrive as equal arrays both ways, never as text',
+  h.group('structured frames', () => {
+    h.test(
+      {
+        id: 'T-STRUCT-01',
+        level: 'MUST',
+        title: 'structured frames arrive as equal arrays both ways, never as text',
+        requires: 'structured',
+      },
       async () => {
         await expectBothWays(h, await h.pair(), [
           ['chat', { room: 'lobby', text: 'hello', n: 1 }],
@@ -52,28 +54,38 @@ export function describeStructuredTests(h: TransportHarness): void {
       },
     );
 
-    itWhenSupported(
-      h,
-      'structured',
-      'sendMany() delivers one structured frame once to each listed open connection, and to no other',
+    h.test(
+      {
+        id: 'T-STRUCT-02',
+        level: 'MUST',
+        title:
+          'sendMany() delivers one structured frame once to each listed open connection, and to no other',
+        requires: 'structured',
+      },
       async () => {
         await expectSendManyDelivery(h, ['to some', { text: '漢字 👋🏽', n: 2 }, null]);
       },
     );
 
-    itWhenSupported(
-      h,
-      'structured',
-      'prepare() + sendPrepared() deliver one structured frame intact to every connection',
+    h.test(
+      {
+        id: 'T-STRUCT-03',
+        level: 'MUST',
+        title: 'prepare() + sendPrepared() deliver one structured frame intact to every connection',
+        requires: 'structured',
+      },
       async () => {
         await expectPreparedDelivery(h, ['to everyone', { text: '漢字 👋🏽', n: 3 }, false]);
       },
     );
 
-    itWhenSupported(
-      h,
-      'structured',
-      `${INTERLEAVED} structured frames interleaved with text frames (and binary, where supported) keep their order and their kinds both ways`,
+    h.test(
+      {
+        id: 'T-STRUCT-04',
+        level: 'MUST',
+        title: `${INTERLEAVED} structured frames interleaved with text frames (and binary, where supported) keep their order and their kinds both ways`,
+        requires: 'structured',
+      },
       async () => {
         const frames: AnyFrame[] = [];
         for (let i = 0; i < INTERLEAVED; i++) {
@@ -84,28 +96,38 @@ export function describeStructuredTests(h: TransportHarness): void {
       },
     );
 
-    itWhenSupported(
-      h,
-      'structured',
-      `a one-element array ['x'] and the text frame 'x' stay distinct both ways, as do '["x"]' and ['["x"]']`,
+    h.test(
+      {
+        id: 'T-STRUCT-05',
+        level: 'MUST',
+        title: `a one-element array ['x'] and the text frame 'x' stay distinct both ways, as do '["x"]' and ['["x"]']`,
+        requires: 'structured',
+      },
       async () => {
         await expectBothWays(h, await h.pair(), ['x', ['x'], '["x"]', ['["x"]'], 'null', [null]]);
       },
     );
 
-    itWhenSupported(
-      h,
-      'structured',
-      'an empty array arrives as an empty array both ways',
+    h.test(
+      {
+        id: 'T-STRUCT-06',
+        level: 'MUST',
+        title: 'an empty array arrives as an empty array both ways',
+        requires: 'structured',
+      },
       async () => {
         await expectBothWays(h, await h.pair(), [[], 'after-empty', [], '']);
       },
     );
 
-    itWhenSupported(
-      h,
-      'structured',
-      'a structured frame of 100,000 elements arrives intact both ways, also through sendMany()',
+    h.test(
+      {
+        id: 'T-STRUCT-07',
+        level: 'MUST',
+        title:
+          'a structured frame of 100,000 elements arrives intact both ways, also through sendMany()',
+        requires: 'structured',
+      },
       async () => {
         const long: StructuredFrame = Array.from({ length: 100_000 }, (_, i) =>
           i % 3 === 0 ? i : i % 3 === 1 ? `s${i}` : null,
@@ -115,10 +137,14 @@ export function describeStructuredTests(h: TransportHarness): void {
       },
     );
 
-    itWhenSupported(
-      h,
-      'structured',
-      'values arrive as JSON carries them: a Date as its ISO string, a Map as {}, undefined in an array as null',
+    h.test(
+      {
+        id: 'T-STRUCT-08',
+        level: 'MUST',
+        title:
+          'values arrive as JSON carries them: a Date as its ISO string, a Map as {}, undefined in an array as null',
+        requires: 'structured',
+      },
       async () => {
         const p = await h.pair();
         const sent: StructuredFrame = ['json', new Date(0), new Map([[1, 2]]), [undefined, 1]];
@@ -137,87 +163,99 @@ export function describeStructuredTests(h: TransportHarness): void {
       },
     );
 
-    itWhenSupported(
-      h,
-      'structured',
-      'nested values survive both ways: objects, nested arrays, unicode strings, null, booleans, negative and fractional numbers, JSON-looking strings',
+    h.test(
+      {
+        id: 'T-STRUCT-09',
+        level: 'MUST',
+        title:
+          'nested values survive both ways: objects, nested arrays, unicode strings, null, booleans, negative and fractional numbers, JSON-looking strings',
+        requires: 'structured',
+      },
       async () => {
         await expectBothWays(h, await h.pair(), [NESTED]);
       },
     );
 
-    it('server send/sendMany/prepare and client send throw TypeError for an array frame, and nothing reaches the peer, unless the manifest declares structured (then each delivers the array)', async () => {
-      const p = await h.pair();
-      if (!h.options.supports.structured) {
-        const frame: StructuredFrame = ['refused', { n: 1 }];
-        for (const [call, send] of [
-          ['server.send(conn, array)', () => p.server.send(p.connection, frame)],
-          ['server.sendMany([conn], array)', () => p.server.sendMany([p.connection], frame)],
-          ['server.prepare(array)', () => p.server.prepare(frame)],
-          ['client.send(array)', () => p.client.send(frame)],
-        ] as const) {
-          expect(send, call).to.throw(TypeError);
+    h.test(
+      {
+        id: 'T-STRUCT-10',
+        level: 'MUST',
+        title:
+          'server send/sendMany/prepare and client send throw TypeError for an array frame, and nothing reaches the peer, unless the manifest declares structured (then each delivers the array)',
+      },
+      async () => {
+        const p = await h.pair();
+        if (!h.options.supports.structured) {
+          const frame: StructuredFrame = ['refused', { n: 1 }];
+          for (const [call, send] of [
+            ['server.send(conn, array)', () => p.server.send(p.connection, frame)],
+            ['server.sendMany([conn], array)', () => p.server.sendMany([p.connection], frame)],
+            ['server.prepare(array)', () => p.server.prepare(frame)],
+            ['client.send(array)', () => p.client.send(frame)],
+          ] as const) {
+            expect(send, call).to.throw(TypeError);
+          }
+          // A text frame sent after the refused ones arrives first and alone: on an ordered
+          // transport, anything the refused calls had handed over would have arrived before it.
+          expect(p.client.send('after'), 'client send() of text afterwards').to.equal(true);
+          expect(p.server.send(p.connection, 'after'), 'server send() of text afterwards').to.equal(
+            true,
+          );
+          await waitFor(
+            () => p.log.messagesFrom(p.connection).length >= 1 && p.events.messages.length >= 1,
+            h.wait,
+            'the text frames sent after the refused ones',
+          );
+          await delay(h.quiet);
+          expectNoDifference(
+            sequenceDifference(p.log.messagesFrom(p.connection), ['after']),
+            'frames at the server',
+          );
+          expectNoDifference(
+            sequenceDifference(p.events.messages, ['after']),
+            'frames at the client',
+          );
+          expect(p.server.isClientConnected(p.connection), 'isClientConnected').to.equal(true);
+          expect(p.client.isOpen, 'client.isOpen').to.equal(true);
+          return;
         }
-        // A text frame sent after the refused ones arrives first and alone: on an ordered
-        // transport, anything the refused calls had handed over would have arrived before it.
-        expect(p.client.send('after'), 'client send() of text afterwards').to.equal(true);
-        expect(p.server.send(p.connection, 'after'), 'server send() of text afterwards').to.equal(
-          true,
-        );
+        // Declared: the same calls are accepted, and each path delivers its own array as an array.
+        const results: Record<string, unknown> = {};
+        for (const [call, send] of [
+          ['server.send(conn, array)', () => p.server.send(p.connection, ['via send'])],
+          [
+            'server.sendMany([conn], array)',
+            () => p.server.sendMany([p.connection], ['via sendMany']),
+          ],
+          [
+            'server.sendPrepared(conn, server.prepare(array))',
+            () => p.server.sendPrepared(p.connection, p.server.prepare(['via prepare'])),
+          ],
+          ['client.send(array)', () => p.client.send(['via client send'])],
+        ] as const) {
+          expect(() => (results[call] = send()), call).not.to.throw();
+        }
+        expect(results, 'results of the calls').to.deep.equal({
+          'server.send(conn, array)': true,
+          'server.sendMany([conn], array)': 1,
+          'server.sendPrepared(conn, server.prepare(array))': true,
+          'client.send(array)': true,
+        });
         await waitFor(
-          () => p.log.messagesFrom(p.connection).length >= 1 && p.events.messages.length >= 1,
+          () => p.log.messagesFrom(p.connection).length >= 1 && p.events.messages.length >= 3,
           h.wait,
-          'the text frames sent after the refused ones',
+          'the array frames',
         );
         await delay(h.quiet);
         expectNoDifference(
-          sequenceDifference(p.log.messagesFrom(p.connection), ['after']),
+          sequenceDifference(p.log.messagesFrom(p.connection), [['via client send']]),
           'frames at the server',
         );
         expectNoDifference(
-          sequenceDifference(p.events.messages, ['after']),
+          sequenceDifference(p.events.messages, [['via send'], ['via sendMany'], ['via prepare']]),
           'frames at the client',
         );
-        expect(p.server.isClientConnected(p.connection), 'isClientConnected').to.equal(true);
-        expect(p.client.isOpen, 'client.isOpen').to.equal(true);
-        return;
-      }
-      // Declared: the same calls are accepted, and each path delivers its own array as an array.
-      const results: Record<string, unknown> = {};
-      for (const [call, send] of [
-        ['server.send(conn, array)', () => p.server.send(p.connection, ['via send'])],
-        [
-          'server.sendMany([conn], array)',
-          () => p.server.sendMany([p.connection], ['via sendMany']),
-        ],
-        [
-          'server.sendPrepared(conn, server.prepare(array))',
-          () => p.server.sendPrepared(p.connection, p.server.prepare(['via prepare'])),
-        ],
-        ['client.send(array)', () => p.client.send(['via client send'])],
-      ] as const) {
-        expect(() => (results[call] = send()), call).not.to.throw();
-      }
-      expect(results, 'results of the calls').to.deep.equal({
-        'server.send(conn, array)': true,
-        'server.sendMany([conn], array)': 1,
-        'server.sendPrepared(conn, server.prepare(array))': true,
-        'client.send(array)': true,
-      });
-      await waitFor(
-        () => p.log.messagesFrom(p.connection).length >= 1 && p.events.messages.length >= 3,
-        h.wait,
-        'the array frames',
-      );
-      await delay(h.quiet);
-      expectNoDifference(
-        sequenceDifference(p.log.messagesFrom(p.connection), [['via client send']]),
-        'frames at the server',
-      );
-      expectNoDifference(
-        sequenceDifference(p.events.messages, [['via send'], ['via sendMany'], ['via prepare']]),
-        'frames at the client',
-      );
-    });
+      },
+    );
   });
 }
