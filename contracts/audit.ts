@@ -68,7 +68,11 @@ export type ContractReportOption = string | ReportTarget;
 export interface AuditOptions {
   /** The test framework to register with; see {@link TestRunner}. @default the globals */
   runner?: TestRunner;
-  /** Write a compliance report when the suite finishes; see {@link ContractReportOption}. */
+  /**
+   * Write a compliance report when the suite finishes; see {@link ContractReportOption}. When
+   * omitted, the environment variable `PLUGSOCKET_CONTRACT_REPORTS` (a directory), if set, is used,
+   * so a CI job can collect reports without changing test files.
+   */
   report?: ContractReportOption;
   /**
    * What a failed SHOULD test does: `'fail'` fails it in the runner like a MUST; `'report'` lets it
@@ -79,6 +83,14 @@ export interface AuditOptions {
 }
 
 const ID_PATTERN = /^[A-Z]+(-[A-Z0-9]+)+$/;
+
+/** The environment's report directory, where there is a `process` (Node, Deno, Bun). */
+function reportDirFromEnvironment(): string | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env;
+  const dir = env?.PLUGSOCKET_CONTRACT_REPORTS;
+  return dir === undefined || dir === '' ? undefined : dir;
+}
 
 /** Rejects with a message naming the test when `promise` outlives `ms`. */
 function bounded(promise: Promise<void>, ms: number, id: string): Promise<void> {
@@ -240,7 +252,7 @@ export class ContractAudit {
   }
 
   async #report(): Promise<void> {
-    const target = this.#options.report;
+    const target = this.#options.report ?? reportDirFromEnvironment();
     if (target === undefined) return;
     const report = this.snapshot();
     await writeReport(report, target, renderMarkdownReport(report));

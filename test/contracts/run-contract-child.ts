@@ -53,7 +53,7 @@ export function runContractChild(variant: string, reportFile: string): Promise<C
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { ...process.env, [VARIANT_ENV]: variant },
+      env: { ...process.env, [VARIANT_ENV]: variant, PLUGSOCKET_CONTRACT_REPORTS: '' },
       stdio: ['ignore', 'ignore', 'pipe'],
       timeout: CHILD_TIMEOUT,
     });
