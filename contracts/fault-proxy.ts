@@ -25,9 +25,9 @@ export interface FaultProxyOptions {
   readonly port?: number;
   /**
    * When set, forwarded data is re-chunked: written in pieces of at most this many bytes, one
-   * piece per event-loop turn, so that the receiver tends to read it in as many small reads (TCP
-   * may still merge some; it never splits less than this). Exercises an adapter's framing across
-   * segment boundaries. Bytes and order are unchanged.
+   * piece per event-loop turn, so that the receiver usually reads each piece on its own (TCP may
+   * still merge some for a receiver in another process). Exercises an adapter's framing across
+   * segment boundaries. Bytes and order are unchanged; throughput drops accordingly.
    */
   readonly chunkSize?: number;
 }
@@ -48,7 +48,10 @@ export interface FaultProxyStats {
   readonly refused: number;
   /** Connections held without a target connection by {@link FaultProxy.blackhole}. */
   readonly blackholed: number;
-  /** Pairs ended by a fault: {@link FaultProxy.cut}, {@link FaultProxy.cutAfter}, {@link FaultProxy.cutAtRandom}. */
+  /**
+   * Connections ended by a fault: {@link FaultProxy.cut}, {@link FaultProxy.cutAfter} or
+   * {@link FaultProxy.cutAtRandom} (not by {@link FaultProxy.close}).
+   */
   readonly cut: number;
   /** Bytes forwarded client → target. */
   readonly bytesUp: number;
@@ -60,7 +63,10 @@ export interface FaultProxyStats {
 
 /** Options of {@link FaultProxy.cutAtRandom}. */
 export interface RandomCutOptions {
-  /** Seed of the generator: the same seed draws the same sequence of byte counts. */
+  /**
+   * Seed of the generator, used as an unsigned 32-bit integer: the same seed draws the same
+   * sequence of byte counts.
+   */
   readonly seed: number;
   /** Smallest byte count drawn (inclusive, integer ≥ 0). */
   readonly minBytes: number;
@@ -77,7 +83,7 @@ const LINGER_MS = 1000;
 /** Upper bound, in ms, on {@link FaultProxy.close} waiting for the listener to close. */
 const CLOSE_BOUND_MS = 2000;
 
-/** Ends `socket` abruptly: an RST where the connection is established, a plain destroy otherwise. */
+/** Ends `socket` abruptly: an RST once connected, a plain destroy while still connecting. */
 function resetSocket(socket: Socket): void {
   if (socket.destroyed) return;
   if (socket.connecting) {
@@ -156,9 +162,9 @@ class ByteBudget {
 
 /** What a {@link Pipe} holds back, in arrival order: data, the source's FIN, the source's reset. */
 type Held =
-  | { kind: 'data'; bytes: Buffer; due: number }
-  | { kind: 'end'; due: number }
-  | { kind: 'reset'; due: number };
+  | { kind: 'data'; bytes: Buffer; at: number }
+  | { kind: 'end'; at: number }
+  | { kind: 'reset'; at: number };
 
 /** What a {@link Pipe} tells its pair. */
 interface PipeEvents {
@@ -218,19 +224,17 @@ class Pipe {
     this.#pump();
   }
 
-  /** Latency added to what is read from now on; what is already held keeps its due time. */
+  /** Forwards each chunk `ms` after it was read, held ones included (at once if overdue). */
   setDelay(ms: number): void {
     this.#delay = ms;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pump();
   }
 
-  /** Counts forwarded bytes against `budget` (shared with the other pipe for `both`); `undefined` disarms. */
+  /** Counts forwarded bytes against `budget` (one shared by both pipes for `both`). */
   arm(budget: ByteBudget | undefined): void {
     this.#budget = budget;
-  }
-
-  /** Whether a budget is armed and not yet spent. */
-  get armed(): boolean {
-    return this.#budget !== undefined && !this.#budget.spent;
   }
 
   /** Forwards nothing more: drops what is held and stops reading (a frozen peer). */
@@ -257,7 +261,7 @@ class Pipe {
    */
   sourceClosed(): void {
     if (this.#state === 'flowing') {
-      this.#queue.push({ kind: 'reset', due: Date.now() + this.#delay });
+      this.#queue.push({ kind: 'reset', at: Date.now() });
       this.#pump();
     } else if (this.#state === 'ended') {
       this.events.sourceReset();
@@ -281,7 +285,7 @@ class Pipe {
 
   #onData(chunk: Buffer): void {
     if (this.#state !== 'flowing') return;
-    this.#queue.push({ kind: 'data', bytes: chunk, due: Date.now() + this.#delay });
+    this.#queue.push({ kind: 'data', bytes: chunk, at: Date.now() });
     this.#queued += chunk.length;
     this.#pump();
   }
@@ -289,7 +293,7 @@ class Pipe {
   #onEnd(): void {
     this.sourceEnded = true;
     if (this.#state !== 'flowing') return;
-    this.#queue.push({ kind: 'end', due: Date.now() + this.#delay });
+    this.#queue.push({ kind: 'end', at: Date.now() });
     this.#pump();
   }
 
@@ -324,7 +328,7 @@ class Pipe {
     let left = pieces;
     while (left > 0 && this.#ready) {
       const head = this.#queue[0];
-      const wait = head.due - Date.now();
+      const wait = head.at + this.#delay - Date.now();
       if (wait > 0) {
         this.#timer = setTimeout(() => {
           this.#timer = undefined;
@@ -585,8 +589,8 @@ class ProxyPair {
  * Faults set by {@link stall}, {@link delay}, {@link cutAtRandom}, {@link blackhole} and
  * {@link refuse} last until cleared ({@link resume}, `delay(0)`, {@link reset}) and apply to
  * connections accepted meanwhile; {@link cut} and {@link cutAfter} act on the live connections
- * once. Socket errors are swallowed and counted in {@link stats}; timers are unref'd, so a proxy
- * left open never keeps the process alive by itself; {@link close} is bounded.
+ * once. Socket errors are swallowed and counted in {@link stats}; its timers are unref'd and
+ * cleared by {@link close}, which is bounded.
  *
  * @example
  * ```ts
@@ -618,7 +622,7 @@ export class FaultProxy {
 
   /**
    * @param options the target, and where to listen.
-   * @throws TypeError when `host` is not a loopback address, RangeError on a bad port or chunk size.
+   * @throws TypeError when `host` is not a loopback address; RangeError on a bad port or chunkSize.
    */
   constructor(options: FaultProxyOptions) {
     const host = options.host ?? '127.0.0.1';
@@ -691,10 +695,11 @@ export class FaultProxy {
   }
 
   /**
-   * Cuts every accepted connection now with a TCP reset (no FIN, unsent bytes dropped), the way a
-   * dropped link or a killed process looks to the peer that is told. `side` narrows the reset to
-   * one end: the other end then stays open but frozen (nothing forwarded to or from it) until it
-   * gives up by itself, the next `cut()` or {@link close}: a half-open connection.
+   * Cuts every live connection, blackholed ones included, now with a TCP reset (no FIN; bytes
+   * not yet read by the peer may be dropped), the way a dropped link or a killed process looks.
+   * `side` narrows the reset to one end: the other end then stays open but frozen (nothing
+   * forwarded to or from it) until it gives up by itself, the next `cut()` or {@link close}: a
+   * half-open connection.
    *
    * @returns how many connections were cut.
    */
@@ -708,13 +713,14 @@ export class FaultProxy {
   }
 
   /**
-   * Lets exactly `bytes` more bytes through in `direction` on every live pair, then cuts it: the
-   * receiver of that direction reads those bytes, possibly ending mid-chunk or mid-frame, then EOF
-   * (a FIN, so that the count is exact: a reset may make the receiver's kernel discard unread
-   * bytes); the sender's connection is reset. With `direction: 'both'` (the default) bytes of the
-   * two directions count together and both receivers get a FIN. Bytes held back by a stall or a
-   * delay count when they are forwarded. With no live pair, it arms the next accepted one instead.
-   * Cleared by {@link reset}.
+   * Lets exactly `bytes` more bytes through in `direction` on every live connection, then cuts
+   * it. The receiver of that direction reads those bytes, possibly ending mid-chunk or mid-frame,
+   * then EOF: a FIN, so that the count is exact (after a reset the receiver's kernel may discard
+   * bytes it has not read yet). The sender's side is reset. With `direction: 'both'` (the
+   * default) the bytes of the two directions count together and both ends get a FIN. Bytes are
+   * counted when forwarded, so bytes held by a stall or a delay count when they leave. With no
+   * live connection it arms the next accepted one instead, counting from its first byte (any
+   * handshake included). A later call replaces an armed count; {@link reset} disarms it.
    *
    * @returns how many live pairs were armed (0: it waits for the next connection).
    */
@@ -728,13 +734,14 @@ export class FaultProxy {
   }
 
   /**
-   * Cuts every connection, live or accepted later, after a random number of forwarded bytes drawn
-   * uniformly from `[minBytes, maxBytes]`, as {@link cutAfter} does. The counts come from a small
-   * seeded generator: the same seed gives the same sequence of counts, drawn one per connection in
-   * the order they are armed (live ones first, then each one as it is accepted), so a failing run
-   * can be replayed from its seed. With `direction: 'both'` the point where the two directions add
-   * up to the count also depends on timing; give one direction for a fully reproducible cut point.
-   * Lasts until {@link reset}.
+   * Cuts every connection, live (unless already armed) or accepted later, after a random number
+   * of forwarded bytes drawn uniformly from `[minBytes, maxBytes]`, as {@link cutAfter} does; a
+   * new connection counts from its first byte, so cuts land in handshakes too. The counts come
+   * from a small seeded generator: the same seed gives the same sequence of counts, drawn one per
+   * connection in the order they are armed (live ones first, then each one as it is accepted), so
+   * a failing run can be replayed from its seed. With `direction: 'both'` the point where the two
+   * directions add up to the count also depends on timing; give one direction for a fully
+   * reproducible cut point. Lasts until {@link reset}.
    */
   cutAtRandom(options: RandomCutOptions): void {
     if (typeof options.seed !== 'number' || !Number.isFinite(options.seed))
@@ -750,8 +757,8 @@ export class FaultProxy {
   /**
    * Stops forwarding in `direction` (default both) without dropping anything: bytes are held, in
    * order, and the TCP connections stay up, so each peer sees a frozen but open connection. Once
-   * {@link HIGH_WATER} bytes are held the proxy stops reading and TCP flow control pushes back on
-   * the sender. Applies to connections accepted later too, until {@link resume} or {@link reset}.
+   * 64 KiB are held the proxy stops reading, and TCP flow control pushes back on the sender.
+   * Applies to connections accepted later too, until {@link resume} or {@link reset}.
    */
   stall(options: { direction?: DirectionOption } = {}): void {
     const direction = checkDirection(options.direction ?? 'both');
@@ -766,10 +773,11 @@ export class FaultProxy {
   }
 
   /**
-   * Holds every chunk read from now on for `ms` milliseconds before forwarding it, in `direction`
-   * (default both): added latency, order preserved (a chunk never overtakes an earlier one, even
-   * after the delay is lowered). A FIN or a reset is delayed like data. `0` clears it for new
-   * chunks. Applies to connections accepted later too.
+   * Adds latency in `direction` (default both): each chunk is forwarded `ms` milliseconds after
+   * the proxy read it, `ms` being the delay in force when it is due, so a change also applies to
+   * the chunks held at the time (`delay(0)` releases them at once). Order is preserved: a chunk
+   * never overtakes an earlier one. A FIN or a reset is delayed like data. Applies to connections
+   * accepted later too.
    */
   delay(ms: number, options: { direction?: DirectionOption } = {}): void {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
@@ -795,7 +803,7 @@ export class FaultProxy {
   }
 
   /**
-   * Clears every fault: stalls end (held bytes are forwarded), delays drop to 0 for new chunks,
+   * Clears every fault: stalls and delays end (held bytes are forwarded at once, in order),
    * armed and pending {@link cutAfter} / {@link cutAtRandom} cuts are disarmed, and new connections
    * are proxied again. Connections already cut, frozen or blackholed stay as they are.
    */
