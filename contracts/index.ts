@@ -8,3 +8,8 @@ export {
   type TransportContractOptions,
 } from './transport-contract.js';
 export { describeLayerContract, type LayerContractOptions } from './layer-contract.js';
+export {
+  describeProtocolConformance,
+  type HandshakeCredentials,
+  type ProtocolConformanceOptions,
+} from './protocol-conformance.js';
