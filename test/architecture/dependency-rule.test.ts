@@ -60,14 +60,15 @@ describe('the dependency rule', () => {
       expect(rules()).to.deep.equal(['adapters/ws/a.ts ../memory/index.js']);
     });
 
-    it('contracts importing past the public API', () => {
+    it('contracts importing past the public API, or a test framework', () => {
       write(
         'contracts/a.ts',
-        "import { x } from '../src/ports/close.js';\nimport { y } from '../src/index.js';\nimport ws from 'ws';\nexport { x, y, ws };\n",
+        "import { x } from '../src/ports/close.js';\nimport { y } from '../src/index.js';\nimport ws from 'ws';\nimport { expect } from 'chai';\nimport 'mocha';\nexport { x, y, ws, expect };\n",
       );
       expect(rules()).to.have.members([
         'contracts/a.ts ../src/ports/close.js',
-        'contracts/a.ts ws',
+        'contracts/a.ts chai',
+        'contracts/a.ts mocha',
       ]);
     });
 
