@@ -68,24 +68,42 @@ export function describeClientRequestTests(h: LayerHarness): void {
           h.wait,
           'requestClient(target, "greet")',
         );
-        expect(result).to.deep.equal({ hello: payload, by: target.id });
-        expect(calls).to.deep.equal([
-          { payload, from: asker.id, name: 'greet', headers: { via: 'c2c' } },
-        ]);
+        expect(
+          result,
+          'what requestClient(target, "greet") resolved with (the target’s async answer)',
+        ).to.deep.equal({ hello: payload, by: target.id });
+        expect(
+          calls,
+          'calls of the target’s "greet" handler, with payload, ctx.from, ctx.name and headers',
+        ).to.deep.equal([{ payload, from: asker.id, name: 'greet', headers: { via: 'c2c' } }]);
         const refused = await rejectionOf(
           asker.requestClient(target.id!, 'refuse', 1),
           h.wait,
           'requestClient(target, "refuse")',
         );
-        expect(expectCode(refused, 'UNAUTHORIZED', 'typed error').message).to.equal('not you, 你');
+        const typed = expectCode(
+          refused,
+          'UNAUTHORIZED',
+          'requestClient(target, "refuse"), whose target handler throws UNAUTHORIZED',
+        );
+        expect(typed.message, 'the message of that UNAUTHORIZED at the asker').to.equal(
+          'not you, 你',
+        );
         const missing = await rejectionOf(
           asker.requestClient(target.id!, 'missing', 1),
           h.wait,
           'requestClient(target, "missing")',
         );
-        expectCode(missing, 'HANDLER_NOT_FOUND', 'a name the target does not handle');
+        expectCode(
+          missing,
+          'HANDLER_NOT_FOUND',
+          'requestClient(target, "missing"), a name the target does not handle',
+        );
         await flushed(server, bystander, h.wait);
-        expect(bystanderCalls, 'calls of a client that was not asked').to.equal(0);
+        expect(
+          bystanderCalls,
+          'calls of the "greet" handler of a client that was not asked',
+        ).to.equal(0);
       },
     );
 
@@ -103,7 +121,10 @@ export function describeClientRequestTests(h: LayerHarness): void {
         const ann = await h.connected(url);
         const bobOld = await h.connected(url);
         const bobNew = await h.connected(url);
-        expect(server.getClient(bobNew.id!)?.principal).to.deep.equal({ id: 'bob' });
+        expect(
+          server.getClient(bobNew.id!)?.principal,
+          'the principal of the third client admitted (usersInOrder: ann, bob, bob)',
+        ).to.deep.equal({ id: 'bob' });
         for (const [client, label] of [
           [bobOld, 'old'],
           [bobNew, 'new'],
@@ -111,26 +132,38 @@ export function describeClientRequestTests(h: LayerHarness): void {
           client.handle('where', (_payload, ctx) => ({ label, from: ctx.from }));
         }
         const ask = () => ann.requestClient({ user: 'bob' }, 'where', undefined);
-        expect(await withTimeout(ask(), h.wait, 'ask bob')).to.deep.equal({
-          label: 'new',
-          from: ann.id,
-        });
+        expect(
+          await withTimeout(ask(), h.wait, 'ask bob'),
+          'the answer to requestClient({ user: "bob" }) with two bobs connected (the newest answers)',
+        ).to.deep.equal({ label: 'new', from: ann.id });
         const newId = bobNew.id!;
         await withTimeout(bobNew.disconnect(), h.wait, 'bobNew.disconnect()');
-        await waitFor(() => server.getClient(newId) === undefined, h.wait, 'bobNew to leave');
-        expect(await withTimeout(ask(), h.wait, 'ask bob again')).to.deep.equal({
-          label: 'old',
-          from: ann.id,
-        });
+        await waitFor(
+          () => server.getClient(newId) === undefined,
+          h.wait,
+          'the server to drop the newer bob after its disconnect()',
+        );
+        expect(
+          await withTimeout(ask(), h.wait, 'ask bob again'),
+          'the answer to requestClient({ user: "bob" }) after the newer bob left (the older answers)',
+        ).to.deep.equal({ label: 'old', from: ann.id });
         const oldId = bobOld.id!;
         await withTimeout(bobOld.disconnect(), h.wait, 'bobOld.disconnect()');
-        await waitFor(() => server.getClient(oldId) === undefined, h.wait, 'bobOld to leave');
-        expectCode(await rejectionOf(ask(), h.wait, 'ask bob offline'), 'TARGET_OFFLINE', 'no bob');
+        await waitFor(
+          () => server.getClient(oldId) === undefined,
+          h.wait,
+          'the server to drop the older bob after its disconnect()',
+        );
+        expectCode(
+          await rejectionOf(ask(), h.wait, 'ask bob offline'),
+          'TARGET_OFFLINE',
+          'requestClient({ user: "bob" }) once both bobs left',
+        );
         const nobody = ann.requestClient({ user: 'nobody' }, 'where', 1);
         expectCode(
           await rejectionOf(nobody, h.wait, 'ask nobody'),
           'TARGET_OFFLINE',
-          'no such user',
+          'requestClient({ user: "nobody" }), a principal id never connected',
         );
       },
     );
@@ -152,13 +185,20 @@ export function describeClientRequestTests(h: LayerHarness): void {
           h.wait,
           'requestClient(unknown id)',
         );
-        expectCode(unknown, 'TARGET_OFFLINE', 'an unknown id');
+        expectCode(unknown, 'TARGET_OFFLINE', 'requestClient("no-such-client", "ping")');
         const id = target.id!;
         await withTimeout(target.disconnect(), h.wait, 'target.disconnect()');
-        await waitFor(() => server.getClient(id) === undefined, h.wait, 'the target to leave');
+        await waitFor(
+          () => server.getClient(id) === undefined,
+          h.wait,
+          'the server to drop the target after its disconnect()',
+        );
         const left = await rejectionOf(asker.requestClient(id, 'ping', 1), h.wait, 'requestClient');
-        expectCode(left, 'TARGET_OFFLINE', 'a client that left');
-        expect(asker.isConnected).to.equal(true);
+        expectCode(left, 'TARGET_OFFLINE', 'requestClient(id of a client that left, "ping")');
+        expect(
+          asker.isConnected,
+          'the asker’s isConnected after its requests to offline targets failed',
+        ).to.equal(true);
       },
     );
 
@@ -185,8 +225,15 @@ export function describeClientRequestTests(h: LayerHarness): void {
         );
         await waitFor(() => signals.length === 1, h.wait, 'the target handler to start');
         await withTimeout(target.disconnect(), h.wait, 'target.disconnect()');
-        expectCode(await pending, 'TARGET_OFFLINE', 'the target left mid-request');
-        expect(asker.isConnected).to.equal(true);
+        expectCode(
+          await pending,
+          'TARGET_OFFLINE',
+          'requestClient(target, "hang") pending when the target disconnected',
+        );
+        expect(
+          asker.isConnected,
+          'the asker’s isConnected after its target left mid-request',
+        ).to.equal(true);
       },
     );
 
@@ -219,13 +266,21 @@ export function describeClientRequestTests(h: LayerHarness): void {
           h.wait,
           'requestClient("secret")',
         );
-        expectCode(refused, 'UNAUTHORIZED', 'a request canRequest refuses');
+        expectCode(
+          refused,
+          'UNAUTHORIZED',
+          'requestClient(target, "secret"), which canRequest refuses',
+        );
         expect(
           await withTimeout(asker.requestClient(target.id!, 'open', 1), h.wait, 'open'),
+          'what requestClient(target, "open"), which canRequest allows, resolved with',
         ).to.equal('ok');
         await flushed(server, target, h.wait);
-        expect(handled, 'what the target handled').to.deep.equal(['open']);
-        expect(checks).to.deep.equal([
+        expect(
+          handled,
+          'the requests the target’s handlers ran (never the refused "secret")',
+        ).to.deep.equal(['open']);
+        expect(checks, 'the canRequest calls, as [asker id, target id, name]').to.deep.equal([
           [asker.id, target.id, 'secret'],
           [asker.id, target.id, 'open'],
         ]);
@@ -254,11 +309,25 @@ export function describeClientRequestTests(h: LayerHarness): void {
           h.wait,
           'requestClient("slow")',
         );
-        expectCode(error, 'TIMEOUT', 'requestClient with a timeout');
-        expect(ms, 'time to TIMEOUT').to.be.within(SHORT_TIMEOUT_FLOOR, h.wait);
-        await waitFor(() => signals[0]?.aborted === true, h.wait, 'the target signal to abort');
+        expectCode(
+          error,
+          'TIMEOUT',
+          `requestClient(target, "slow", { timeout: ${SHORT_TIMEOUT} }), never answered`,
+        );
+        expect(
+          ms,
+          `ms until requestClient(target, "slow", { timeout: ${SHORT_TIMEOUT} }) rejected`,
+        ).to.be.within(SHORT_TIMEOUT_FLOOR, h.wait);
+        await waitFor(
+          () => signals[0]?.aborted === true,
+          h.wait,
+          'the target’s "slow" handler signal to abort after the timeout',
+        );
         const echo = asker.requestClient(target.id!, 'echo', 'after');
-        expect(await withTimeout(echo, h.wait, 'echo')).to.equal('after');
+        expect(
+          await withTimeout(echo, h.wait, 'echo'),
+          'what requestClient(target, "echo") resolved with after the timeout',
+        ).to.equal('after');
       },
     );
   });

@@ -26,30 +26,55 @@ export function describeEventTests(h: LayerHarness): void {
         const [ga, gb, gc] = [a, b, c].map((x) => inbox(x, 'chat'));
         const payload = { text: 'hi 👋 你好', at: [1, { x: null }] };
         a.emit('chat', payload, { trace: 't' });
-        await waitFor(() => gb.length === 1 && gc.length === 1, h.wait, 'the relayed chat');
+        await waitFor(
+          () => gb.length === 1 && gc.length === 1,
+          h.wait,
+          'the relayed "chat" at both other clients',
+        );
         const relayed: SocketMessage = {
           type: 'chat',
           payload,
           headers: { trace: 't' },
           from: a.id,
         };
-        expect(gb[0]).to.deep.equal(relayed);
-        expect(gc[0]).to.deep.equal(relayed);
-        expect(seen).to.deep.equal([[payload, a.id]]);
+        expect(gb[0], 'the relayed "chat" at the second client, with from = sender').to.deep.equal(
+          relayed,
+        );
+        expect(gc[0], 'the relayed "chat" at the third client, with from = sender').to.deep.equal(
+          relayed,
+        );
+        expect(seen, 'what server onEvent("chat") got, as [payload, sender id]').to.deep.equal([
+          [payload, a.id],
+        ]);
         await flushed(server, a, h.wait);
-        expect(ga, 'the sender’s own event').to.deep.equal([]);
+        expect(ga, 'the "chat" messages relayed back to their sender').to.deep.equal([]);
 
         server.broadcast({ type: 'chat', payload: 'from the server' });
-        await waitFor(() => gb.length === 2, h.wait, 'the server broadcast');
-        expect(gb[1]).to.deep.equal({ type: 'chat', payload: 'from the server' });
-        expect(gb[1]).to.not.have.property('from');
+        await waitFor(() => gb.length === 2, h.wait, 'the server’s "chat" broadcast at b');
+        expect(gb[1], 'the server’s "chat" broadcast as a client receives it').to.deep.equal({
+          type: 'chat',
+          payload: 'from the server',
+        });
+        expect(gb[1], 'a message from the server (it carries no from)').to.not.have.property(
+          'from',
+        );
 
         stop();
         b.emit('chat', 'not relayed');
-        await waitFor(() => seen.length === 2, h.wait, 'the server to get the event');
+        await waitFor(
+          () => seen.length === 2,
+          h.wait,
+          'server onEvent to get the "chat" emitted after the relay stopped',
+        );
         await Promise.all([flushed(server, a, h.wait), flushed(server, c, h.wait)]);
-        expect(ga.map((m) => m.payload)).to.deep.equal(['from the server']);
-        expect(gc.map((m) => m.payload)).to.deep.equal([payload, 'from the server']);
+        expect(
+          ga.map((m) => m.payload),
+          '"chat" payloads at the first client (nothing relayed after stop())',
+        ).to.deep.equal(['from the server']);
+        expect(
+          gc.map((m) => m.payload),
+          '"chat" payloads at the third client (nothing relayed after stop())',
+        ).to.deep.equal([payload, 'from the server']);
       },
     );
 
@@ -67,11 +92,21 @@ export function describeEventTests(h: LayerHarness): void {
         server.relay('typing', { to: { topic: 'room' }, echo: true });
         const [ga, gb, gc] = [a, b, c].map((x) => inbox(x, 'typing'));
         a.emit('typing', true);
-        await waitFor(() => ga.length === 1 && gb.length === 1, h.wait, 'the relayed event');
-        expect(ga[0]).to.deep.equal({ type: 'typing', payload: true, from: a.id });
-        expect(gb[0]).to.deep.equal({ type: 'typing', payload: true, from: a.id });
+        await waitFor(
+          () => ga.length === 1 && gb.length === 1,
+          h.wait,
+          'the relayed "typing" at both subscribers of "room", the sender included',
+        );
+        expect(
+          ga[0],
+          'the "typing" echoed back to its sender (echo: true), with from = sender',
+        ).to.deep.equal({ type: 'typing', payload: true, from: a.id });
+        expect(
+          gb[0],
+          'the relayed "typing" at the other subscriber, with from = sender',
+        ).to.deep.equal({ type: 'typing', payload: true, from: a.id });
         await flushed(server, c, h.wait);
-        expect(gc, 'a client outside the topic').to.deep.equal([]);
+        expect(gc, '"typing" messages at a client outside the topic').to.deep.equal([]);
       },
     );
 
@@ -99,33 +134,61 @@ export function describeEventTests(h: LayerHarness): void {
         cchat.handle('ask', (payload, ctx) => `${ctx.name}:${String(payload)}`);
 
         const answer = await withTimeout(cchat.request('say', 'ñ'), h.wait, 'ns request');
-        expect(answer).to.deep.equal({ name: 'chat/say', payload: 'ñ' });
-        expect(await withTimeout(client.request('say', 1), h.wait, 'root request')).to.equal(
-          'root',
-        );
+        expect(
+          answer,
+          'what client.ns("/chat").request("say") resolved with (ctx.name is the full name)',
+        ).to.deep.equal({ name: 'chat/say', payload: 'ñ' });
+        expect(
+          await withTimeout(client.request('say', 1), h.wait, 'root request'),
+          'what the un-namespaced client.request("say") resolved with (the root handler)',
+        ).to.equal('root');
         expect(
           await withTimeout(client.request('chat/say', 2), h.wait, 'full-name request'),
+          'what client.request("chat/say") resolved with (the namespaced handler)',
         ).to.deep.equal({ name: 'chat/say', payload: 2 });
-        expect(nsMiddleware).to.deep.equal(['chat/say', 'chat/say']);
+        expect(
+          nsMiddleware,
+          'names the "/chat" middleware saw (the two namespaced requests, not the root one)',
+        ).to.deep.equal(['chat/say', 'chat/say']);
 
         const down = await withTimeout(chat.request(client.id!, 'ask', '?'), h.wait, 'ns down');
-        expect(down).to.equal('chat/ask:?');
+        expect(
+          down,
+          'what server.ns("/chat").request(client, "ask") resolved with (from client.ns("/chat"))',
+        ).to.equal('chat/ask:?');
         const root = await rejectionOf(server.request(client.id!, 'ask', 1), h.wait, 'root ask');
-        expectCode(root, 'HANDLER_NOT_FOUND', 'the un-namespaced name on the client');
+        expectCode(
+          root,
+          'HANDLER_NOT_FOUND',
+          'server.request(client, "ask"), a name the client handles only under "/chat"',
+        );
 
         cchat.emit('said', { x: 1 });
-        await waitFor(() => heard.length === 1, h.wait, 'the namespaced event at the server');
-        expect(heard).to.deep.equal([[{ x: 1 }, client.id]]);
-        expect(nsMiddleware, 'namespace middleware also sees messages').to.deep.equal([
-          'chat/say',
-          'chat/say',
-          'chat/said',
-        ]);
+        await waitFor(
+          () => heard.length === 1,
+          h.wait,
+          'the namespaced "said" event at server.ns("/chat").onEvent',
+        );
+        expect(
+          heard,
+          'what server.ns("/chat").onEvent("said") got, as [payload, client id]',
+        ).to.deep.equal([[{ x: 1 }, client.id]]);
+        expect(
+          nsMiddleware,
+          'names the "/chat" middleware saw, its messages included (the "said" event last)',
+        ).to.deep.equal(['chat/say', 'chat/say', 'chat/said']);
         const news: unknown[] = [];
         cchat.on('news', (payload, message) => void news.push([payload, message.type]));
         chat.emit('news', 'n1');
-        await waitFor(() => news.length === 1, h.wait, 'the namespaced event at the client');
-        expect(news).to.deep.equal([['n1', 'chat/news']]);
+        await waitFor(
+          () => news.length === 1,
+          h.wait,
+          'the namespaced "news" event at client.ns("/chat").on',
+        );
+        expect(
+          news,
+          'what client.ns("/chat").on("news") got, as [payload, message.type]',
+        ).to.deep.equal([['n1', 'chat/news']]);
       },
     );
   });

@@ -1,4 +1,4 @@
-import { expect } from '../assert.js';
+import { expect, show } from '../assert.js';
 import {
   PlugSocketError,
   type ErrorCode,
@@ -23,14 +23,21 @@ export const SHORT_TIMEOUT = 300;
 export const SHORT_TIMEOUT_FLOOR = SHORT_TIMEOUT / 2;
 
 /**
- * Asserts that `error` is a `PlugSocketError` with `code`, naming `what` and the error that came
- * instead when it is not, and returns it for further checks.
+ * Asserts that `error` is a `PlugSocketError` with `code`, and returns it for further checks.
+ * `what` says, in words, where the error came from (the call that should have failed); the failure
+ * compares the codes, and names the error's message, or the value that came instead of a
+ * `PlugSocketError`, as in `connect() of a banned client: the PlugSocketError code (its message:
+ * "boom"): expected "SERVER_ERROR" to equal "UNAUTHORIZED"`.
  */
 export function expectCode(error: unknown, code: ErrorCode, what: string): PlugSocketError {
-  const got = PlugSocketError.is(error)
-    ? `${error.code}: ${error.message}`
-    : `${String(error)} (not a PlugSocketError)`;
-  expect(PlugSocketError.is(error, code), `${what}: expected ${code}, got ${got}`).to.equal(true);
+  // Same check as `PlugSocketError.is(error, code)`, but on the code, so the failure shows both.
+  const actual = PlugSocketError.is(error)
+    ? error.code
+    : error === undefined
+      ? 'no error at all'
+      : `${show(error)}, not a PlugSocketError`;
+  const message = PlugSocketError.is(error) ? ` (its message: ${show(error.message)})` : '';
+  expect(actual, `${what}: the PlugSocketError code${message}`).to.equal(code);
   return error as PlugSocketError;
 }
 
@@ -72,7 +79,7 @@ export async function flushed(
   try {
     expect(
       server.sendToClient(client.id!, { type: '$flush', payload: marker }),
-      'flush marker sent',
+      `sendToClient of a flush marker to client ${client.id} (the test expects it connected)`,
     ).to.equal(true);
     await waitFor(() => seen, ms, `the flush marker at client ${client.id}`);
   } finally {

@@ -54,16 +54,34 @@ export function describeMiddlewareTests(h: LayerHarness): void {
           return 'p';
         });
         const client = await h.connected(url);
-        expect(await withTimeout(client.request('sum', { a: 1, b: 2 }), h.wait, 'sum')).to.equal(
-          103,
-        );
+        expect(
+          await withTimeout(client.request('sum', { a: 1, b: 2 }), h.wait, 'sum'),
+          'what request("sum", { a: 1, b: 2 }) resolved with (middleware adds extra: 100)',
+        ).to.equal(103);
         const expected = ['g1>request:sum', 'g2>', 'h1>', 'h2>', 'sum:g1', 'h2<', 'g1<'];
-        await waitFor(() => order.length === expected.length, h.wait, 'the chain to unwind');
-        expect(order).to.deep.equal(expected);
+        await waitFor(
+          () => order.length === expected.length,
+          h.wait,
+          'the middleware chain of "sum" to unwind (7 steps)',
+        );
+        expect(
+          order,
+          'the steps of the "sum" chain: global middleware, then its own, the handler, unwinding',
+        ).to.deep.equal(expected);
         order.length = 0;
-        expect(await withTimeout(client.request('plain', null), h.wait, 'plain')).to.equal('p');
-        await waitFor(() => order.length === 4, h.wait, 'the chain of "plain" to unwind');
-        expect(order).to.deep.equal(['g1>request:plain', 'g2>', 'plain', 'g1<']);
+        expect(
+          await withTimeout(client.request('plain', null), h.wait, 'plain'),
+          'what request("plain") resolved with',
+        ).to.equal('p');
+        await waitFor(
+          () => order.length === 4,
+          h.wait,
+          'the middleware chain of "plain" to unwind (4 steps)',
+        );
+        expect(
+          order,
+          'the steps of the "plain" chain (the global middleware only, not "sum"’s own)',
+        ).to.deep.equal(['g1>request:plain', 'g2>', 'plain', 'g1<']);
       },
     );
 
@@ -97,16 +115,40 @@ export function describeMiddlewareTests(h: LayerHarness): void {
         const admin = expectCode(
           await ask('admin'),
           'UNAUTHORIZED',
-          'per-handler middleware throw',
+          'request("admin"), whose own middleware throws UNAUTHORIZED',
         );
-        expect(admin.message).to.equal('admins only');
-        const limited = expectCode(await ask('limited'), 'RATE_LIMITED', 'async middleware throw');
-        expect(limited.message).to.equal('easy there ⏱');
-        const broken = expectCode(await ask('broken'), 'SERVER_ERROR', 'plain middleware throw');
-        expect(broken.message).to.not.contain('secret detail');
-        expectCode(await ask('dropped'), 'UNAUTHORIZED', 'middleware that did not call next()');
-        expect(await withTimeout(client.request('open', 1), h.wait, 'open')).to.equal(undefined);
-        expect(handled, 'handlers that ran').to.deep.equal(['open']);
+        expect(admin.message, 'the message of that UNAUTHORIZED at the client').to.equal(
+          'admins only',
+        );
+        const limited = expectCode(
+          await ask('limited'),
+          'RATE_LIMITED',
+          'request("limited"), which async global middleware refuses with RATE_LIMITED',
+        );
+        expect(limited.message, 'the message of that RATE_LIMITED at the client').to.equal(
+          'easy there ⏱',
+        );
+        const broken = expectCode(
+          await ask('broken'),
+          'SERVER_ERROR',
+          'request("broken"), for which global middleware throws a plain Error',
+        );
+        expect(
+          broken.message,
+          'the message of that SERVER_ERROR (the original message must not leak)',
+        ).to.not.contain('secret detail');
+        expectCode(
+          await ask('dropped'),
+          'UNAUTHORIZED',
+          'request("dropped"), for which global middleware returns without calling next()',
+        );
+        expect(
+          await withTimeout(client.request('open', 1), h.wait, 'open'),
+          'what request("open"), which middleware lets through, resolved with',
+        ).to.equal(undefined);
+        expect(handled, 'the handlers that ran (only "open" got past middleware)').to.deep.equal([
+          'open',
+        ]);
       },
     );
 
@@ -139,11 +181,20 @@ export function describeMiddlewareTests(h: LayerHarness): void {
         });
         const client = await h.connected(url);
         const cached = await withTimeout(client.request('get', { cached: true }), h.wait, 'cached');
-        expect(cached).to.deep.equal({ from: 'cache', text: 'ünï' });
+        expect(
+          cached,
+          'what request("get", { cached: true }) resolved with (the first ctx.reply in middleware)',
+        ).to.deep.equal({ from: 'cache', text: 'ünï' });
         // Frames from one client are handled in order: once this answers, the first one finished.
         const fresh = await withTimeout(client.request('get', { cached: false }), h.wait, 'fresh');
-        expect(fresh).to.deep.equal({ from: 'handler' });
-        expect(ran).to.deep.equal(['later middleware', 'handler']);
+        expect(
+          fresh,
+          'what request("get", { cached: false }) resolved with (the handler, not a later reply)',
+        ).to.deep.equal({ from: 'handler' });
+        expect(
+          ran,
+          'what ran past the replying middleware over both requests (only for the uncached one)',
+        ).to.deep.equal(['later middleware', 'handler']);
       },
     );
 
@@ -186,16 +237,42 @@ export function describeMiddlewareTests(h: LayerHarness): void {
         for (const [code, message] of refusals) {
           const client = await h.client(url);
           const error = await rejectionOf(client.connect(), h.wait, `connect() #${attempt + 1}`);
-          const refused = expectCode(error, code as 'UNAUTHORIZED', `connect() #${attempt}`);
-          if (message !== '') expect(refused.message).to.contain(message);
-          expect(client.isConnected).to.equal(false);
+          const refused = expectCode(
+            error,
+            code as 'UNAUTHORIZED',
+            `connect() #${attempt}, which connection middleware refuses`,
+          );
+          if (message !== '') {
+            expect(
+              refused.message,
+              `the message of the ${code} that connect() #${attempt} rejected with`,
+            ).to.contain(message);
+          }
+          expect(
+            client.isConnected,
+            `isConnected of the client whose connect() #${attempt} was refused`,
+          ).to.equal(false);
         }
-        expect(authorized, 'authorize() calls for refused handshakes').to.equal(0);
+        expect(
+          authorized,
+          'authorize() calls for handshakes connection middleware refused',
+        ).to.equal(0);
         const admitted = await h.connected(url);
-        expect(await withTimeout(admitted.request('attempt', 1), h.wait, 'attempt')).to.equal(4);
-        expect(authorized).to.equal(1);
-        expect(connections).to.deep.equal([admitted.id]);
-        expect(server.clientCount).to.equal(1);
+        expect(
+          await withTimeout(admitted.request('attempt', 1), h.wait, 'attempt'),
+          'the value connection middleware set on handshake #4, as a request handler reads it',
+        ).to.equal(4);
+        expect(
+          authorized,
+          'authorize() calls after three refused handshakes and one admitted',
+        ).to.equal(1);
+        expect(connections, 'client ids onConnection got (only the admitted client)').to.deep.equal(
+          [admitted.id],
+        );
+        expect(
+          server.clientCount,
+          'clients the server counts after three refused handshakes and one admitted',
+        ).to.equal(1);
       },
     );
   });

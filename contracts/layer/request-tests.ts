@@ -1,4 +1,4 @@
-import { expect } from '../assert.js';
+import { expect, show } from '../assert.js';
 import { PlugSocketError, type InboundContext } from '../../src/index.js';
 import { delay, rejectionOf, waitFor, withTimeout } from '../helpers.js';
 import type { LayerHarness } from './layer-harness.js';
@@ -53,15 +53,25 @@ export function describeRequestTests(h: LayerHarness): void {
           h.wait,
           'request("echo")',
         );
-        expect(result).to.deep.equal({ echoed: RICH });
-        expect(seen).to.deep.equal([
+        expect(
+          result,
+          'what request("echo", rich payload) resolved with (the handler returns { echoed: payload })',
+        ).to.deep.equal({ echoed: RICH });
+        expect(
+          seen,
+          'the ctx each "echo" handler call saw: kind, name, clientId and headers',
+        ).to.deep.equal([
           { kind: 'request', name: 'echo', clientId: client.id, headers: { trace: 'ü-1' } },
         ]);
-        expect(await withTimeout(client.request('null', 1), h.wait, 'request("null")')).to.equal(
-          null,
-        );
+        expect(
+          await withTimeout(client.request('null', 1), h.wait, 'request("null")'),
+          'what request("null") resolved with (the handler returns null)',
+        ).to.equal(null);
         const nothing = await withTimeout(client.request('nothing', undefined), h.wait, 'nothing');
-        expect(nothing).to.equal(undefined);
+        expect(
+          nothing,
+          'what request("nothing") resolved with (the handler returns undefined)',
+        ).to.equal(undefined);
       },
     );
 
@@ -83,9 +93,15 @@ export function describeRequestTests(h: LayerHarness): void {
         });
         const client = await h.connected(url);
         const all = Promise.all([60, 40, 20, 0].map((ms, n) => client.request('later', { n, ms })));
-        expect(await withTimeout(all, h.wait, 'four requests')).to.deep.equal([0, 10, 20, 30]);
+        expect(
+          await withTimeout(all, h.wait, 'four requests'),
+          'answers of four concurrent requests n = 0..3, in request order (each answers n * 10)',
+        ).to.deep.equal([0, 10, 20, 30]);
         // The handlers finished in reverse order: the answers were matched by id, not by arrival.
-        expect(finished).to.deep.equal([3, 2, 1, 0]);
+        expect(
+          finished,
+          'the order the handlers finished in (delays 60, 40, 20, 0 ms, so the reverse)',
+        ).to.deep.equal([3, 2, 1, 0]);
       },
     );
 
@@ -113,18 +129,22 @@ export function describeRequestTests(h: LayerHarness): void {
           h.wait,
           'server.request(a, "whoami")',
         );
-        expect(result).to.deep.equal({ id: a.id, got: RICH });
-        expect(calls).to.deep.equal([
-          { payload: RICH, name: 'whoami', from: undefined, aborted: false },
-        ]);
+        expect(
+          result,
+          'what server.request(a, "whoami") resolved with (a’s async handler answer)',
+        ).to.deep.equal({ id: a.id, got: RICH });
+        expect(
+          calls,
+          'calls of a’s "whoami" handler, with payload, ctx.name, ctx.from and ctx.signal.aborted',
+        ).to.deep.equal([{ payload: RICH, name: 'whoami', from: undefined, aborted: false }]);
         await flushed(server, b, h.wait);
-        expect(bCalls, 'calls of the other client').to.equal(0);
+        expect(bCalls, 'calls of the "whoami" handler of a client that was not asked').to.equal(0);
         const unknown = await rejectionOf(
           server.request('no-such-client', 'whoami', 1),
           h.wait,
           'server.request to an unknown id',
         );
-        expectCode(unknown, 'NOT_CONNECTED', 'server.request to an unknown id');
+        expectCode(unknown, 'NOT_CONNECTED', 'server.request("no-such-client", "whoami")');
       },
     );
 
@@ -166,21 +186,55 @@ export function describeRequestTests(h: LayerHarness): void {
           h.wait,
           'to("voters").request("vote")',
         );
-        expect(error, 'a request to many never rejects').to.equal(undefined);
-        expect(Object.fromEntries(value!.results)).to.deep.equal({
+        expect(
+          error,
+          'what to("voters").request() rejected with (a request to many never rejects)',
+        ).to.equal(undefined);
+        expect(
+          Object.fromEntries(value!.results),
+          'results by client id: the two subscribers whose handlers answered',
+        ).to.deep.equal({
           [yes.id!]: 'yes:día ☀',
           [slow.id!]: { nested: ['día ☀'] },
         });
-        expect([...value!.errors.keys()]).to.have.members([typed.id, plain.id]);
-        const refused = expectCode(value!.errors.get(typed.id!), 'UNAUTHORIZED', 'typed throw');
-        expect(refused.message).to.equal('no vote for you');
-        const failed = expectCode(value!.errors.get(plain.id!), 'SERVER_ERROR', 'plain throw');
-        expect(failed.message).to.not.contain('secret detail');
-        expect(value!.timedOut).to.deep.equal([silent.id]);
-        expect(ms, 'resolved after the timeout').to.be.at.least(SHORT_TIMEOUT_FLOOR);
-        await waitFor(() => silentSignal?.aborted === true, h.wait, 'the silent handler to abort');
+        expect(
+          [...value!.errors.keys()],
+          'client ids in errors: the two subscribers whose handlers threw',
+        ).to.have.members([typed.id, plain.id]);
+        const refused = expectCode(
+          value!.errors.get(typed.id!),
+          'UNAUTHORIZED',
+          'the error gathered for the subscriber whose handler threw UNAUTHORIZED',
+        );
+        expect(refused.message, 'the message of that gathered UNAUTHORIZED').to.equal(
+          'no vote for you',
+        );
+        const failed = expectCode(
+          value!.errors.get(plain.id!),
+          'SERVER_ERROR',
+          'the error gathered for the subscriber whose handler threw a plain Error',
+        );
+        expect(
+          failed.message,
+          'the message of that gathered SERVER_ERROR (the original message must not leak)',
+        ).to.not.contain('secret detail');
+        expect(
+          value!.timedOut,
+          'client ids in timedOut: only the subscriber that never answers',
+        ).to.deep.equal([silent.id]);
+        expect(
+          ms,
+          `ms until the request to many with a silent subscriber resolved (timeout ${SHORT_TIMEOUT} ms)`,
+        ).to.be.at.least(SHORT_TIMEOUT_FLOOR);
+        await waitFor(
+          () => silentSignal?.aborted === true,
+          h.wait,
+          'the silent subscriber’s handler signal to abort after the timeout',
+        );
         await flushed(server, outsider, h.wait);
-        expect(outsiderCalls, 'calls of the client outside the topic').to.equal(0);
+        expect(outsiderCalls, 'calls of the "vote" handler of a client outside the topic').to.equal(
+          0,
+        );
 
         // Without a silent client it resolves as soon as every answer is in, not at the timeout.
         const quick = await timed(
@@ -192,12 +246,21 @@ export function describeRequestTests(h: LayerHarness): void {
           h.wait,
           'to("voters").except(…).request("vote")',
         );
-        expect(Object.fromEntries(quick.value!.results)).to.deep.equal({
+        expect(
+          Object.fromEntries(quick.value!.results),
+          'results by client id when only answering subscribers are asked',
+        ).to.deep.equal({
           [yes.id!]: 'yes:ok',
           [slow.id!]: { nested: ['ok'] },
         });
-        expect(quick.value!.errors.size + quick.value!.timedOut.length).to.equal(0);
-        expect(quick.ms, 'resolved before its timeout').to.be.below(h.wait / 2);
+        expect(
+          quick.value!.errors.size + quick.value!.timedOut.length,
+          'errors plus timed-out clients when only answering subscribers are asked',
+        ).to.equal(0);
+        expect(
+          quick.ms,
+          `ms until the request to many resolved with every answer in (timeout ${h.wait} ms)`,
+        ).to.be.below(h.wait / 2);
       },
     );
 
@@ -230,22 +293,44 @@ export function describeRequestTests(h: LayerHarness): void {
         server.handle('echo', (payload) => payload);
         const client = await h.connected(url);
         const ask = (name: string) => rejectionOf(client.request(name, 1), h.wait, name);
-        const typed = expectCode(await ask('typed'), 'RATE_LIMITED', 'typed');
-        expect(typed.message).to.equal('slow down, 慢');
-        const typedAsync = expectCode(await ask('typedAsync'), 'UNAUTHORIZED', 'typedAsync');
-        expect(typedAsync.message).to.equal('not yours');
+        const typed = expectCode(
+          await ask('typed'),
+          'RATE_LIMITED',
+          'client.request("typed"), whose handler throws RATE_LIMITED',
+        );
+        expect(typed.message, 'the message of that RATE_LIMITED at the client').to.equal(
+          'slow down, 慢',
+        );
+        const typedAsync = expectCode(
+          await ask('typedAsync'),
+          'UNAUTHORIZED',
+          'client.request("typedAsync"), whose async handler throws UNAUTHORIZED',
+        );
+        expect(typedAsync.message, 'the message of that UNAUTHORIZED at the client').to.equal(
+          'not yours',
+        );
         for (const name of ['plain', 'plainAsync']) {
-          const error = expectCode(await ask(name), 'SERVER_ERROR', name);
-          expect(error.message, name).to.not.contain('secret detail');
+          const error = expectCode(
+            await ask(name),
+            'SERVER_ERROR',
+            `client.request("${name}"), whose handler throws a plain error`,
+          );
+          expect(
+            error.message,
+            `the message of the SERVER_ERROR from "${name}" (the original message must not leak)`,
+          ).to.not.contain('secret detail');
         }
         expect(
           reported.some((e) => e.code === 'SERVER_ERROR' && e.cause === original),
-          'server onError got the original error as cause',
+          `server onError got a SERVER_ERROR with the thrown Error itself as cause (it got ${show(
+            reported.map((e) => [e.code, e.cause]),
+          )})`,
         ).to.equal(true);
-        expect(await withTimeout(client.request('echo', 'still'), h.wait, 'echo')).to.equal(
-          'still',
-        );
-        expect(client.isConnected).to.equal(true);
+        expect(
+          await withTimeout(client.request('echo', 'still'), h.wait, 'echo'),
+          'what request("echo") resolved with after the failed requests',
+        ).to.equal('still');
+        expect(client.isConnected, 'client.isConnected after its requests failed').to.equal(true);
       },
     );
 
@@ -269,15 +354,20 @@ export function describeRequestTests(h: LayerHarness): void {
         const typed = expectCode(
           await rejectionOf(server.request(client.id!, 'typed', 1), h.wait, 'typed'),
           'TOO_MANY_REQUESTS',
-          'typed',
+          'server.request(client, "typed"), whose client handler throws TOO_MANY_REQUESTS',
         );
-        expect(typed.message).to.equal('busy ⏳');
+        expect(typed.message, 'the message of that TOO_MANY_REQUESTS at the server').to.equal(
+          'busy ⏳',
+        );
         const plain = expectCode(
           await rejectionOf(server.request(client.id!, 'plain', 1), h.wait, 'plain'),
           'SERVER_ERROR',
-          'plain',
+          'server.request(client, "plain"), whose client handler throws a plain Error',
         );
-        expect(plain.message).to.not.contain('secret detail');
+        expect(
+          plain.message,
+          'the message of that SERVER_ERROR at the server (the original message must not leak)',
+        ).to.not.contain('secret detail');
       },
     );
 
@@ -293,16 +383,31 @@ export function describeRequestTests(h: LayerHarness): void {
         server.handle('gone', () => 'here');
         const client = await h.connected(url);
         client.handle('echo', (payload) => payload);
-        expect(await withTimeout(client.request('gone', 1), h.wait, 'gone')).to.equal('here');
-        expect(server.removeHandler('gone')).to.equal(true);
+        expect(
+          await withTimeout(client.request('gone', 1), h.wait, 'gone'),
+          'what request("gone") resolved with before removeHandler',
+        ).to.equal('here');
+        expect(
+          server.removeHandler('gone'),
+          'server.removeHandler("gone") returns whether it removed a handler',
+        ).to.equal(true);
         for (const name of ['missing', 'gone']) {
           const error = await rejectionOf(client.request(name, 1), h.wait, name);
-          expectCode(error, 'HANDLER_NOT_FOUND', `client.request("${name}")`);
+          expectCode(
+            error,
+            'HANDLER_NOT_FOUND',
+            `client.request("${name}") with no server handler for "${name}"`,
+          );
         }
         const down = await rejectionOf(server.request(client.id!, 'missing', 1), h.wait, 'missing');
-        expectCode(down, 'HANDLER_NOT_FOUND', 'server.request("missing")');
+        expectCode(
+          down,
+          'HANDLER_NOT_FOUND',
+          'server.request(client, "missing") with no client handler for "missing"',
+        );
         expect(
           await withTimeout(server.request(client.id!, 'echo', 'ok'), h.wait, 'echo'),
+          'what server.request(client, "echo") resolved with after HANDLER_NOT_FOUND both ways',
         ).to.equal('ok');
       },
     );
@@ -336,7 +441,10 @@ export function describeRequestTests(h: LayerHarness): void {
           'slow',
         );
         expectCode(up.error, 'TIMEOUT', 'client.request("slow", { timeout })');
-        expect(up.ms, 'client request timeout').to.be.within(SHORT_TIMEOUT_FLOOR, h.wait);
+        expect(
+          up.ms,
+          `ms until client.request("slow", { timeout: ${SHORT_TIMEOUT} }) rejected`,
+        ).to.be.within(SHORT_TIMEOUT_FLOOR, h.wait);
         await waitFor(
           () => serverSignals[0]?.aborted === true,
           h.wait,
@@ -345,18 +453,23 @@ export function describeRequestTests(h: LayerHarness): void {
 
         const down = await timed(server.request(client.id!, 'slow', 2), h.wait, 'server slow');
         expectCode(down.error, 'TIMEOUT', 'server.request("slow") with the requestTimeout option');
-        expect(down.ms, 'server request timeout').to.be.within(SHORT_TIMEOUT_FLOOR, h.wait);
+        expect(
+          down.ms,
+          `ms until server.request(client, "slow") rejected under requestTimeout ${SHORT_TIMEOUT}`,
+        ).to.be.within(SHORT_TIMEOUT_FLOOR, h.wait);
         await waitFor(
           () => clientSignals[0]?.aborted === true,
           h.wait,
           'the client handler signal to abort once the server gave up',
         );
 
-        expect(await withTimeout(client.request('echo', 'after'), h.wait, 'echo up')).to.equal(
-          'after',
-        );
+        expect(
+          await withTimeout(client.request('echo', 'after'), h.wait, 'echo up'),
+          'what client.request("echo") resolved with after the timeouts',
+        ).to.equal('after');
         expect(
           await withTimeout(server.request(client.id!, 'echo', 'after'), h.wait, 'echo down'),
+          'what server.request(client, "echo") resolved with after the timeouts',
         ).to.equal('after');
       },
     );
@@ -391,7 +504,11 @@ export function describeRequestTests(h: LayerHarness): void {
         );
         await waitFor(() => serverSignals.length === 1, h.wait, 'the server handler to start');
         up.abort();
-        expectCode(await pending, 'ABORTED', 'client');
+        expectCode(
+          await pending,
+          'ABORTED',
+          'client.request("slow") whose signal was aborted mid-request',
+        );
         await waitFor(() => serverSignals[0].aborted, h.wait, 'the server handler signal to abort');
         const again = await rejectionOf(
           client.request('slow', 2, { signal: up.signal }),
@@ -401,7 +518,10 @@ export function describeRequestTests(h: LayerHarness): void {
         expectCode(again, 'ABORTED', 'request with an already-aborted signal');
         // Frames from one client arrive in order: once "echo" is answered, "slow" would have run.
         await withTimeout(client.request('echo', 1), h.wait, 'echo');
-        expect(serverSignals, 'server handler calls').to.have.length(1);
+        expect(
+          serverSignals,
+          'calls of the server "slow" handler (the already-aborted request must send nothing)',
+        ).to.have.length(1);
 
         const down = new AbortController();
         const asked = rejectionOf(
@@ -411,7 +531,11 @@ export function describeRequestTests(h: LayerHarness): void {
         );
         await waitFor(() => clientSignals.length === 1, h.wait, 'the client handler to start');
         down.abort();
-        expectCode(await asked, 'ABORTED', 'server');
+        expectCode(
+          await asked,
+          'ABORTED',
+          'server.request(client, "slow") whose signal was aborted mid-request',
+        );
         await waitFor(() => clientSignals[0].aborted, h.wait, 'the client handler signal to abort');
       },
     );
@@ -433,10 +557,18 @@ export function describeRequestTests(h: LayerHarness): void {
         const client = await h.connected(url);
         // Handled from the start: it may reject while the test still awaits the disconnect.
         const pending = rejectionOf(client.request('hang', 1), h.wait, 'the pending request');
-        await waitFor(() => contexts.length === 1, h.wait, 'the handler to start');
+        await waitFor(() => contexts.length === 1, h.wait, 'the server "hang" handler to start');
         await withTimeout(server.disconnect(client.id!, 4000, 'kicked'), h.wait, 'disconnect');
-        expectCode(await pending, 'NOT_CONNECTED', 'request pending when the server closed');
-        await waitFor(() => contexts[0].signal.aborted, h.wait, 'the handler signal to abort');
+        expectCode(
+          await pending,
+          'NOT_CONNECTED',
+          'client.request("hang") pending when the server disconnected the client',
+        );
+        await waitFor(
+          () => contexts[0].signal.aborted,
+          h.wait,
+          'the server "hang" handler’s signal to abort after the disconnect',
+        );
       },
     );
 
@@ -458,7 +590,11 @@ export function describeRequestTests(h: LayerHarness): void {
         const pending = rejectionOf(asker.request('hang', 1), h.wait, 'pending request');
         await waitFor(() => serverSignals.length === 1, h.wait, 'the server handler to start');
         await withTimeout(asker.disconnect(), h.wait, 'asker.disconnect()');
-        expectCode(await pending, 'NOT_CONNECTED', 'client');
+        expectCode(
+          await pending,
+          'NOT_CONNECTED',
+          'asker.request("hang") pending when the asker disconnected',
+        );
         await waitFor(() => serverSignals[0].aborted, h.wait, 'the server handler signal to abort');
 
         const answerer = await h.connected(url);
@@ -474,8 +610,15 @@ export function describeRequestTests(h: LayerHarness): void {
         );
         await waitFor(() => clientSignals.length === 1, h.wait, 'the client handler to start');
         await withTimeout(answerer.disconnect(), h.wait, 'answerer.disconnect()');
-        expectCode(await asked, 'NOT_CONNECTED', 'server');
-        expect(clientSignals[0].aborted, 'the client handler signal aborted').to.equal(true);
+        expectCode(
+          await asked,
+          'NOT_CONNECTED',
+          'server.request(answerer, "hang") pending when the answerer disconnected',
+        );
+        expect(
+          clientSignals[0].aborted,
+          'ctx.signal.aborted of the answerer’s "hang" handler once the answerer disconnected',
+        ).to.equal(true);
       },
     );
 
@@ -500,11 +643,24 @@ export function describeRequestTests(h: LayerHarness): void {
         const held = Promise.all([client.request('hold', 1), client.request('hold', 2)]);
         held.catch(() => undefined); // awaited below; handled now in case the test fails first
         const third = await rejectionOf(client.request('hold', 3), h.wait, 'third request');
-        expectCode(third, 'TOO_MANY_REQUESTS', 'the request past the limit');
-        expect(running, 'handlers started').to.equal(2);
+        expectCode(
+          third,
+          'TOO_MANY_REQUESTS',
+          'the third request in flight, past maxRequestsInFlight: 2',
+        );
+        expect(
+          running,
+          'handlers started for three requests under maxRequestsInFlight: 2',
+        ).to.equal(2);
         release();
-        expect(await withTimeout(held, h.wait, 'held')).to.deep.equal([1, 2]);
-        expect(await withTimeout(client.request('hold', 4), h.wait, 'after')).to.equal(4);
+        expect(
+          await withTimeout(held, h.wait, 'held'),
+          'answers of the two requests held in flight, once released',
+        ).to.deep.equal([1, 2]);
+        expect(
+          await withTimeout(client.request('hold', 4), h.wait, 'after'),
+          'what a request after the held ones resolved with',
+        ).to.equal(4);
       },
     );
   });
