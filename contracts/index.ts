@@ -13,3 +13,13 @@ export {
   type HandshakeCredentials,
   type ProtocolConformanceOptions,
 } from './protocol-conformance.js';
+export {
+  FaultProxy,
+  type FaultProxyOptions,
+  type FaultProxyAddress,
+  type FaultProxyStats,
+  type RandomCutOptions,
+  type FlowDirection,
+  type DirectionOption,
+  type ProxySide,
+} from './fault-proxy.js';

@@ -1,5 +1,6 @@
 import { ContractAudit } from './audit.js';
 import { describeClosingTests } from './transport/closing-tests.js';
+import { describeFaultTests } from './transport/fault-tests.js';
 import { describeFrameTests } from './transport/frame-tests.js';
 import { describeHandshakeTests } from './transport/handshake-tests.js';
 import { describeLivenessTests } from './transport/liveness-tests.js';
@@ -12,7 +13,12 @@ import {
   type TransportContractOptions,
 } from './transport-options.js';
 
-export type { ContractConnectOptions, TransportContractOptions } from './transport-options.js';
+export type {
+  ContractConnectOptions,
+  FaultEndpoint,
+  FaultTierOptions,
+  TransportContractOptions,
+} from './transport-options.js';
 
 /**
  * Registers the transport contract suite: a mocha `describe('<name> transport contract')` that
@@ -22,10 +28,13 @@ export type { ContractConnectOptions, TransportContractOptions } from './transpo
  * equal arrays where the manifest declares them and refused with a `TypeError` where it does not,
  * close codes both ways, close events exactly once, idempotent and bounded closing,
  * `NOT_CONNECTED` after close, ping, the handshake, isolation between clients, reconnects without
- * leaks, and prepared frames.
+ * leaks, and prepared frames. With `options.faults`, its fault tier (`T-FAULT-*`) also runs each
+ * connection through a `FaultProxy` and checks cuts, stalls, latency and a server that never
+ * answers (docs/fault-injection.md).
  *
  * Tests of optional capabilities carry `[supports.<name>]` in their title and are skipped when
- * `options.supports` lacks the capability. Every server and client the suite makes is closed
+ * `options.supports` lacks the capability; the fault tier's carry `[supports.faults]` and are
+ * skipped without `options.faults`. Every server and client the suite makes is closed
  * after each test, within a bound, so a broken adapter fails tests rather than hanging the run.
  *
  * Call it at the top level of a mocha test file. It must only use the public API, so it runs the
@@ -49,13 +58,11 @@ export type { ContractConnectOptions, TransportContractOptions } from './transpo
  */
 export function describeTransportContract(options: TransportContractOptions): void {
   const resolved = resolveTransportContractOptions(options);
-  const audit = new ContractAudit(
-    'transport',
-    resolved.name,
-    resolved.timeout,
-    resolved.audit,
-    resolved.supports as unknown as Record<string, boolean>,
-  );
+  const audit = new ContractAudit('transport', resolved.name, resolved.timeout, resolved.audit, {
+    ...(resolved.supports as unknown as Record<string, boolean>),
+    // Not a capability of the transport but of the suite's setup: gates the fault tier.
+    faults: resolved.faults !== undefined,
+  });
   audit.root(() => {
     const harness = new TransportHarness(resolved, audit);
     audit.afterEach(() => harness.cleanup());
@@ -67,5 +74,6 @@ export function describeTransportContract(options: TransportContractOptions): vo
     describeLivenessTests(harness);
     describeHandshakeTests(harness);
     describeReconnectTests(harness);
+    describeFaultTests(harness);
   });
 }

@@ -35,6 +35,48 @@ export interface TransportContractOptions extends AuditOptions {
    * @default (address) => ({ url: address.url })
    */
   connectOptions?: (address: ListenAddress) => ContractConnectOptions;
+  /**
+   * Turns on the fault tier (`T-FAULT-*`, docs/fault-injection.md) for a transport that runs over
+   * TCP: each of its tests puts a `FaultProxy` between a client and the server and cuts, stalls,
+   * delays or blackholes the connection. `true` takes both defaults of {@link FaultTierOptions};
+   * an object overrides either. When absent (or `false`) the tier's tests are skipped, with
+   * `[supports.faults]` in their titles: a transport without TCP underneath (memory) cannot be
+   * proxied.
+   * @default undefined (the tier is skipped)
+   */
+  faults?: FaultTierOptions | boolean;
+}
+
+/** A TCP endpoint: where the fault proxy forwards to, or where it listens. */
+export interface FaultEndpoint {
+  /** Host name or IP address, without IPv6 brackets. */
+  readonly host: string;
+  /** TCP port. */
+  readonly port: number;
+}
+
+/** How the fault tier reaches a server through a fault proxy; see {@link TransportContractOptions.faults}. */
+export interface FaultTierOptions {
+  /**
+   * The TCP endpoint of a listening server, which the proxy forwards to.
+   * @default the host and port of `address.url`, else `address.host` and `address.port` (a
+   *   wildcard host, `0.0.0.0` or `::`, becomes the loopback address of its family)
+   */
+  target?: (address: ListenAddress) => FaultEndpoint;
+  /**
+   * Connect options that reach the server at `address` through the proxy listening at `proxy`.
+   * @default the suite's `connectOptions(address)` with the host and port of its url replaced by
+   *   the proxy's
+   */
+  through?: (address: ListenAddress, proxy: FaultEndpoint) => ContractConnectOptions;
+}
+
+/** {@link FaultTierOptions} with defaults applied. */
+export interface ResolvedFaultTier {
+  /** See {@link FaultTierOptions.target}. */
+  readonly target: (address: ListenAddress) => FaultEndpoint;
+  /** See {@link FaultTierOptions.through}. */
+  readonly through: (address: ListenAddress, proxy: FaultEndpoint) => ContractConnectOptions;
 }
 
 /** {@link TransportContractOptions} after validation, with defaults applied. */
@@ -51,6 +93,8 @@ export interface ResolvedTransportContractOptions {
   readonly timeout: number;
   /** The author's address-to-options mapping, or the default one. */
   readonly connectOptions: (address: ListenAddress) => ContractConnectOptions;
+  /** The fault tier's endpoints, or undefined when the tier is off (its tests are skipped). */
+  readonly faults: ResolvedFaultTier | undefined;
   /** The runner, report and SHOULD-failure options, as given. */
   readonly audit: AuditOptions;
 }
@@ -100,21 +144,130 @@ export function resolveTransportContractOptions(
   if (o.connectOptions !== undefined && typeof o.connectOptions !== 'function') {
     throw new TypeError('transport contract: options.connectOptions must be a function');
   }
+  const connectOptions =
+    (o.connectOptions as ResolvedTransportContractOptions['connectOptions'] | undefined) ??
+    defaultConnectOptions;
   return {
     name: o.name,
     createServer: o.createServer as ResolvedTransportContractOptions['createServer'],
     createClient: o.createClient as ResolvedTransportContractOptions['createClient'],
     supports,
     timeout,
-    connectOptions:
-      (o.connectOptions as ResolvedTransportContractOptions['connectOptions'] | undefined) ??
-      defaultConnectOptions,
+    connectOptions,
+    faults: resolveFaults(o.faults, connectOptions),
     audit: {
       runner: o.runner as AuditOptions['runner'],
       report: o.report as AuditOptions['report'],
       shouldFailures: o.shouldFailures as AuditOptions['shouldFailures'],
     },
   };
+}
+
+const FAULT_FIELDS = ['target', 'through'] as const;
+
+function resolveFaults(
+  value: unknown,
+  connectOptions: (address: ListenAddress) => ContractConnectOptions,
+): ResolvedFaultTier | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value !== true && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    throw new TypeError(
+      'transport contract: options.faults must be true, false or an object { target?, through? }',
+    );
+  }
+  const record = (value === true ? {} : value) as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!(FAULT_FIELDS as readonly string[]).includes(key)) {
+      throw new TypeError(
+        `transport contract: options.faults.${key} is not an option (known: ${FAULT_FIELDS.join(', ')})`,
+      );
+    }
+  }
+  for (const field of FAULT_FIELDS) {
+    if (record[field] !== undefined && typeof record[field] !== 'function') {
+      throw new TypeError(`transport contract: options.faults.${field} must be a function`);
+    }
+  }
+  const target = (record.target as ResolvedFaultTier['target'] | undefined) ?? defaultFaultTarget;
+  const through =
+    (record.through as ResolvedFaultTier['through'] | undefined) ??
+    ((address: ListenAddress, proxy: FaultEndpoint) =>
+      defaultFaultThrough(connectOptions(address), proxy));
+  return {
+    target: (address) => checkEndpoint(target(address), 'options.faults.target'),
+    through,
+  };
+}
+
+/** A wildcard bind address names no host to connect to: use the loopback of its family. */
+function connectableHost(host: string): string {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (bare === '0.0.0.0' || bare === '') return '127.0.0.1';
+  if (bare === '::') return '::1';
+  return bare;
+}
+
+function defaultFaultTarget(address: ListenAddress): FaultEndpoint {
+  if (typeof address.url === 'string') {
+    let url: URL | undefined;
+    try {
+      url = new URL(address.url);
+    } catch {
+      url = undefined;
+    }
+    // A url without an explicit port (the scheme's default) falls through to address.port.
+    if (url !== undefined && url.hostname !== '' && url.port !== '') {
+      return { host: connectableHost(url.hostname), port: Number(url.port) };
+    }
+    if (url !== undefined && url.hostname !== '' && typeof address.port === 'number') {
+      return { host: connectableHost(url.hostname), port: address.port };
+    }
+  }
+  if (typeof address.port === 'number') {
+    return { host: connectableHost(address.host ?? '127.0.0.1'), port: address.port };
+  }
+  throw new TypeError(
+    'the server reported neither a url with a host and port nor address.port: pass options.faults.target to the contract suite',
+  );
+}
+
+function defaultFaultThrough(
+  options: ContractConnectOptions,
+  proxy: FaultEndpoint,
+): ContractConnectOptions {
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    throw new TypeError(
+      `the connect url ${JSON.stringify(options.url)} has no host and port to replace: pass options.faults.through to the contract suite`,
+    );
+  }
+  if (url.hostname === '') {
+    throw new TypeError(
+      `the connect url ${JSON.stringify(options.url)} has no host and port to replace: pass options.faults.through to the contract suite`,
+    );
+  }
+  url.hostname = proxy.host.includes(':') ? `[${proxy.host}]` : proxy.host;
+  url.port = String(proxy.port);
+  return { ...options, url: url.toString() };
+}
+
+function checkEndpoint(endpoint: unknown, what: string): FaultEndpoint {
+  const e = endpoint as Partial<FaultEndpoint> | null | undefined;
+  if (
+    typeof e !== 'object' ||
+    e === null ||
+    typeof e.host !== 'string' ||
+    e.host === '' ||
+    typeof e.port !== 'number' ||
+    !Number.isInteger(e.port) ||
+    e.port < 1 ||
+    e.port > 65535
+  ) {
+    throw new TypeError(`${what} must return { host: string, port: 1–65535 }`);
+  }
+  return { host: e.host, port: e.port };
 }
 
 function resolveSupports(value: unknown): TransportCapabilities {

@@ -551,6 +551,10 @@ const contract = {
   createServer: () => new TcpSocketServer({ port: 0, host: '127.0.0.1' }),
   createClient: () => new TcpSocket(),
   supports: TCP_CAPABILITIES,
+  // The transport runs over TCP: the transport contract's fault tier proxies it (defaults: the
+  // server's tcp:// url, with the proxy's host and port to connect through). The layer contract
+  // takes the same object and ignores the field.
+  faults: true,
 };
 
 describeTransportContract(contract);

@@ -1,4 +1,5 @@
-// The transport contract on the ws adapter: a real WebSocket server on loopback, port 0.
+// The transport contract on the ws adapter: a real WebSocket server on loopback, port 0, with the
+// fault tier on (the defaults reach it through a fault proxy: its url with the proxy's host:port).
 import { describeTransportContract } from 'plugsocket/contracts';
 import { WS_CAPABILITIES, WsSocket, WsSocketServer } from 'plugsocket/ws';
 
@@ -7,4 +8,5 @@ describeTransportContract({
   createServer: () => new WsSocketServer({ port: 0, host: '127.0.0.1' }),
   createClient: () => new WsSocket(),
   supports: WS_CAPABILITIES,
+  faults: true,
 });
