@@ -17,13 +17,28 @@ function copy(frame: Frame): Frame {
 /**
  * The client half of the in-process transport, connecting to `memory://<name>`.
  * Every frame, open and close is delivered asynchronously, never inside the caller's stack.
+ *
+ * One instance may connect again once closed, so everything delivered later is tagged with the
+ * connect attempt it belongs to: a frame or close of an earlier connection that is still on its
+ * way when the next `connect()` starts is dropped instead of reaching the new connection.
  */
 export class MemorySocket extends AbstractSocket {
   /** See {@link MEMORY_CAPABILITIES}. */
   readonly supports: TransportCapabilities = MEMORY_CAPABILITIES;
+  /** The server and connection while both ends are up; cleared when either side hangs up. */
   #server: MemorySocketServer | undefined;
   #connection: ServerConnection<MemorySocket> | undefined;
   #closedDuringAccept: { code: number; reason: string } | undefined;
+  /** True while the server runs its connection handler for this socket. */
+  #accepting = false;
+  /** Counts connect attempts; deliveries of another attempt are stale. */
+  #attempt = 0;
+  /**
+   * The attempt the server's calls belong to. The server has at most one connection of this
+   * socket that is not closed (the next one is only accepted after it delivered the previous
+   * one's disconnect), and only calls it for such a connection, so that is the latest accepted.
+   */
+  #serverAttempt = 0;
 
   constructor(options: AbstractSocketOptions = {}) {
     super(options);
@@ -31,26 +46,40 @@ export class MemorySocket extends AbstractSocket {
 
   protected doConnect(options: ConnectOptions): void {
     this.#closedDuringAccept = undefined;
+    const attempt = ++this.#attempt;
     const parsed = parseMemoryUrl(options.url);
     if (parsed === undefined) throw new TypeError(`not a memory:// url: ${options.url}`);
-    const query: Record<string, string> = {};
+    // Null-prototype, so that a "__proto__" key is kept as data rather than lost to the setter.
+    // A key repeated in the url: the first value wins; a key also in `options.query`: the option's.
+    const query = Object.create(null) as Record<string, string>;
     const q = parsed.path.indexOf('?');
     if (q !== -1)
       for (const [k, v] of new URLSearchParams(parsed.path.slice(q + 1))) query[k] ??= v;
-    Object.assign(query, options.query);
+    if (options.query !== undefined)
+      for (const key of Object.keys(options.query)) query[key] = options.query[key];
     const search = new URLSearchParams(query).toString();
     const url = (q === -1 ? parsed.path : parsed.path.slice(0, q)) + (search ? `?${search}` : '');
     const auth = options.auth === undefined ? undefined : structuredClone(options.auth);
     deliverLater(() => {
-      if (this.state !== 'connecting') return;
+      // A connect that was aborted (and perhaps followed by another) must not reach the server.
+      if (attempt !== this.#attempt || this.state !== 'connecting') return;
       const server = memoryNetwork.lookup(options.url);
-      const connection = server?._accept(this, {
-        url,
-        headers: { ...options.headers },
-        query,
-        auth,
-        remoteAddress: 'memory',
-      });
+      // From here on the server's calls are about this attempt's connection (its connection
+      // handler may already send to it or close it).
+      this.#serverAttempt = attempt;
+      this.#accepting = true;
+      let connection: ServerConnection<MemorySocket> | undefined;
+      try {
+        connection = server?._accept(this, {
+          url,
+          headers: { ...options.headers },
+          query,
+          auth,
+          remoteAddress: 'memory',
+        });
+      } finally {
+        this.#accepting = false;
+      }
       if (server === undefined || connection === undefined) {
         this.emitError(new Error(`nothing listens at ${options.url}`));
         return;
@@ -76,12 +105,19 @@ export class MemorySocket extends AbstractSocket {
 
   protected doClose(code: number, reason: string): void {
     this.#hangUp(code, reason);
+    // The close completes once the server has heard of it; it reports the code this side sent.
+    const attempt = this.#attempt;
+    deliverLater(() => {
+      if (attempt === this.#attempt) this.emitClose({ code, reason });
+    });
   }
 
   protected doTerminate(): void {
+    // No close of its own: the base class reports 1006 itself wherever it terminates.
     this.#hangUp(1006, '');
   }
 
+  /** Tells the server this side left, once; frames the server sent before still arrive. */
   #hangUp(code: number, reason: string): void {
     const server = this.#server;
     const connection = this.#connection;
@@ -90,29 +126,34 @@ export class MemorySocket extends AbstractSocket {
     if (server !== undefined && connection !== undefined) {
       deliverLater(() => server._disconnect(connection, code, reason));
     }
-    deliverLater(() => this.emitClose({ code, reason }));
   }
 
   /** @internal a frame from the server. */
   _receive(frame: Frame): void {
     const data = copy(frame);
-    deliverLater(() => this.emitMessage(data));
+    const attempt = this.#serverAttempt;
+    // Delivered while open or closing (the base class drops it once closed), never to a later
+    // connection of this socket.
+    deliverLater(() => {
+      if (attempt === this.#attempt) this.emitMessage(data);
+    });
   }
 
   /** @internal the server closed this connection (1006 when it dropped it). */
   _remoteClose(code: number, reason: string): void {
-    if (this.#connection === undefined && this.state === 'connecting') {
+    if (this.#accepting) {
       this.#closedDuringAccept = { code, reason };
       return;
     }
     const server = this.#server;
     const connection = this.#connection;
+    const attempt = this.#serverAttempt;
     this.#server = undefined;
     this.#connection = undefined;
     deliverLater(() => {
       if (server !== undefined && connection !== undefined)
         server._disconnect(connection, code, reason);
-      this.emitClose({ code, reason });
+      if (attempt === this.#attempt) this.emitClose({ code, reason });
     });
   }
 
