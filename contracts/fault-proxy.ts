@@ -444,10 +444,15 @@ class ProxyPair {
     });
   }
 
-  /** Never connects to the target: reads and drops what the client sends, answers nothing. */
+  /**
+   * Never connects to the target: reads and drops what the client sends, answers nothing. When the
+   * client gives up and ends its side, the proxy ends its own (as a kernel does for a silent
+   * application), so a client that lets go of its socket is seen to: the pair closes.
+   */
   blackhole(): void {
     this.#state = 'blackholed';
     this.client.on('data', () => undefined);
+    this.client.once('end', () => this.client.end());
     this.client.resume();
   }
 

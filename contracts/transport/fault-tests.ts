@@ -496,6 +496,12 @@ export function describeFaultTests(h: TransportHarness): void {
           expect(client.isOpen, 'client.isOpen after the failed connect').to.equal(false);
           expect(events.opens, 'open events of the failed connect').to.have.length(0);
           expect(events.closes, 'close events of the failed connect').to.have.length(0);
+          // A connect that timed out must let go of its TCP connection, not leave it dangling.
+          await waitFor(
+            () => rig.proxy.connections === 0,
+            h.wait,
+            'the timed-out connect to close its TCP connection to the silent server',
+          );
           rig.proxy.reset();
           const peer = await connectThrough(h, rig, { client, events });
           await expectFlow(h, rig, peer, 'after the failed connect', 3);

@@ -20,7 +20,7 @@ import { startPool, type ContractRun } from './run-contract-child.js';
 /** Each flawed variant, its flaw, and the fault tests that must be among its failures. */
 const EXPECTED: Record<
   Exclude<TcpAdapterVariantName, 'reference'>,
-  { flaw: string; caughtBy: string[] }
+  { flaw: string; caughtBy: string[]; alsoCaughtBy?: string[] }
 > = {
   'partial-frame-on-eof': {
     flaw: 'the server hands out the partial frame it buffered when the stream ends',
@@ -33,6 +33,12 @@ const EXPECTED: Record<
   'connect-ignores-timeout': {
     flaw: 'connect() replaces the caller’s timeout with its own 30 s',
     caughtBy: ['T-FAULT-07'],
+  },
+  'dangling-connect': {
+    flaw: 'a connect that timed out against a silent server leaves its TCP connection open',
+    caughtBy: ['T-FAULT-07'],
+    // Aborted and failed connects leave connections behind too, which these tests also see.
+    alsoCaughtBy: ['T-RECONNECT-05', 'T-RECONNECT-06'],
   },
   'close-waits-for-handshakes': {
     flaw: 'server close() waits for handshakes in progress, and one never finishes',
@@ -187,7 +193,7 @@ describe('the fault tier of the transport contract', function () {
       ).to.deep.equal([]);
     });
 
-    for (const [variant, { flaw, caughtBy }] of Object.entries(EXPECTED)) {
+    for (const [variant, { flaw, caughtBy, alsoCaughtBy = [] }] of Object.entries(EXPECTED)) {
       it(`fails "${variant}" (${flaw}) in ${caughtBy.join(', ')}, and only in the fault tier`, async () => {
         const [run, reference] = await Promise.all([runs.get(variant)!, runs.get('reference')!]);
         expect(run.stats, summary(run)).to.not.equal(undefined);
@@ -201,7 +207,9 @@ describe('the fault tier of the transport contract', function () {
         }
         // The flaw is one only a broken network shows: every other test passes.
         expect(
-          failed.filter((t) => !FAULT_ID.test(t)),
+          failed.filter(
+            (t) => !FAULT_ID.test(t) && !alsoCaughtBy.some((id) => t.includes(`${id} (`)),
+          ),
           `failures outside the fault tier\n${summary(run)}`,
         ).to.deep.equal([]);
         expect(

@@ -56,17 +56,20 @@ function runNodeTest(): Promise<TapRun> {
 describe('the contract suites under node:test (no mocha, no chai)', function () {
   this.timeout(150_000);
 
-  it('run in a child `node --test`: memory and ws transport contracts and the ws layer contract all pass, skipping only the structured-gated tests', async () => {
+  it('run in a child `node --test`: memory and ws transport contracts (ws with its fault tier) and the ws layer contract all pass, skipping only tests gated on structured or faults', async () => {
     const run = await runNodeTest();
     const why = `failed: ${run.notOk.join('; ')}\n${run.tail}`;
     expect(run.fail, why).to.equal(0);
     expect(run.code, why).to.equal(0);
     expect(run.pass, why).to.be.above(100);
-    // Memory and ws both declare structured: false; nothing else may be skipped.
+    // Memory and ws both declare structured: false, and memory has no TCP for the fault tier;
+    // nothing else may be skipped.
     expect(run.skipped, why).to.be.above(0).and.equal(run.skippedTitles.length);
     expect(
-      run.skippedTitles.filter((title) => !title.includes('[supports.structured]')),
-      'skipped tests not gated on structured',
+      run.skippedTitles.filter(
+        (title) => !/\[supports\.(structured|faults)\]$/.test(title.replace(/ # SKIP.*/, '')),
+      ),
+      'skipped tests not gated on structured or faults',
     ).to.deep.equal([]);
   });
 });

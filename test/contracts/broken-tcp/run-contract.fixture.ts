@@ -2,7 +2,7 @@
 // adapter, named by the environment variable TCP_VARIANT_ENV. Started in a child mocha process by
 // ../broken-tcp-adapters.test.ts; its name does not match the `*.test.ts` glob, so the normal test
 // run never loads it.
-import { TCP_CAPABILITIES } from '../../../examples/tcp-adapter/index.js';
+import { TCP_CAPABILITIES, TcpSocketServer } from '../../../examples/tcp-adapter/index.js';
 import { describeTransportContract } from '../../../contracts/index.js';
 import {
   TCP_ADAPTER_VARIANTS,
@@ -26,4 +26,5 @@ describeTransportContract({
   // milliseconds for everything the suite does.
   timeout: 3000,
   faults: true,
+  createServerAt: (address) => new TcpSocketServer({ port: address.port, host: '127.0.0.1' }),
 });

@@ -2,6 +2,7 @@ import type { AbstractSocket, AbstractSocketServer } from '../../../src/index.js
 import { TcpSocket, TcpSocketServer } from '../../../examples/tcp-adapter/index.js';
 import { CloseWaitsForHandshakesServer } from './close-waits-for-handshakes.js';
 import { ConnectIgnoresTimeoutSocket } from './connect-ignores-timeout.js';
+import { DanglingConnectSocket } from './dangling-connect.js';
 import { DoubleCloseOnResetSocket } from './double-close-on-reset.js';
 import { PartialFrameOnEofServer } from './partial-frame-on-eof.js';
 import { ResendAfterCutSocket } from './resend-after-cut.js';
@@ -34,6 +35,7 @@ export const TCP_ADAPTER_VARIANTS = {
     createServer: server,
     createClient: () => new ConnectIgnoresTimeoutSocket(),
   },
+  'dangling-connect': { createServer: server, createClient: () => new DanglingConnectSocket() },
   'close-waits-for-handshakes': {
     createServer: () => new CloseWaitsForHandshakesServer(),
     createClient: client,
