@@ -244,6 +244,61 @@ export function pseudoRandomBytes(length: number, seed = 0x9e3779b9): Uint8Array
   return bytes;
 }
 
+/**
+ * `length` characters of printable ASCII (0x20–0x7e) from a fixed seed: exactly `length` bytes of
+ * UTF-8, and a truncated, reordered or re-chunked frame of it differs from the original.
+ */
+export function printableAscii(length: number, seed = 0x1badb002): string {
+  const bytes = pseudoRandomBytes(length, seed);
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 8192) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 8192).map((b) => 32 + (b % 95)));
+  }
+  return text;
+}
+
+/** The characters of {@link mixedUtf8Text}: 1, 2, 3 and 4 bytes of UTF-8. */
+const MIXED_PIECES = ['a', 'é', '漢', '👋', 'b', 'ß', '✓', '😀', 'cd', 'ü'];
+
+/**
+ * At least `bytes` bytes (and at most 3 more) of UTF-8 text mixing 1-, 2-, 3- and 4-byte
+ * characters in a pattern that drifts, so that character boundaries fall at every byte offset of
+ * any chunking: a decoder that decodes chunk by chunk, or takes the text for latin1, mangles it.
+ */
+export function mixedUtf8Text(bytes: number): string {
+  const encoder = new TextEncoder();
+  const sizes = MIXED_PIECES.map((piece) => encoder.encode(piece).byteLength);
+  const parts: string[] = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const at = (i * 7 + (i >> 5)) % MIXED_PIECES.length;
+    parts.push(MIXED_PIECES[at]);
+    size += sizes[at];
+  }
+  return parts.join('');
+}
+
+/**
+ * `text` with each lone surrogate (a UTF-16 half without its other half) replaced by U+FFFD: what
+ * a transport that carries text as UTF-8 delivers, since UTF-8 cannot encode a lone surrogate.
+ */
+export function withLoneSurrogatesReplaced(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        out += text[i] + text[i + 1];
+        i++;
+        continue;
+      }
+    }
+    out += c >= 0xd800 && c <= 0xdfff ? '\ufffd' : text[i];
+  }
+  return out;
+}
+
 /** A `Uint8Array` holding every byte value 0–255 once, in order. */
 export function everyByteValue(): Uint8Array {
   return Uint8Array.from({ length: 256 }, (_, i) => i);

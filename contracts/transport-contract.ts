@@ -1,12 +1,18 @@
 import { ContractAudit } from './audit.js';
+import { describeBinaryTests } from './transport/binary-tests.js';
+import { describeCloseInfoTests } from './transport/close-info-tests.js';
+import { describeCloseOrderTests } from './transport/close-order-tests.js';
 import { describeClosingTests } from './transport/closing-tests.js';
 import { describeFaultTests } from './transport/fault-tests.js';
 import { describeFrameTests } from './transport/frame-tests.js';
 import { describeHandshakeTests } from './transport/handshake-tests.js';
 import { describeLivenessTests } from './transport/liveness-tests.js';
 import { describeOpeningTests } from './transport/opening-tests.js';
+import { describeReconnectPathTests } from './transport/reconnect-paths-tests.js';
 import { describeReconnectTests } from './transport/reconnect-tests.js';
+import { describeSizeTests } from './transport/size-tests.js';
 import { describeStructuredTests } from './transport/structured-tests.js';
+import { describeTextTests } from './transport/text-tests.js';
 import { TransportHarness } from './transport-harness.js';
 import {
   resolveTransportContractOptions,
@@ -37,6 +43,10 @@ export type {
  * skipped without `options.faults`. Every server and client the suite makes is closed
  * after each test, within a bound, so a broken adapter fails tests rather than hanging the run.
  *
+ * `options.maxFrameSize` (default 2 MiB) is the frame size the size tests carry both ways, and
+ * `options.createServerAt` lets T-CLOSE-21 check that `close()` releases the address (skipped,
+ * with `[supports.createServerAt]` in its title, without it).
+ *
  * Call it at the top level of a mocha test file. It must only use the public API, so it runs the
  * same outside this repository.
  *
@@ -62,6 +72,8 @@ export function describeTransportContract(options: TransportContractOptions): vo
     ...(resolved.supports as unknown as Record<string, boolean>),
     // Not a capability of the transport but of the suite's setup: gates the fault tier.
     faults: resolved.faults !== undefined,
+    // Likewise: T-CLOSE-21 needs a server bound to an address another server released.
+    createServerAt: resolved.createServerAt !== undefined,
   });
   audit.root(() => {
     const harness = new TransportHarness(resolved, audit);
@@ -69,11 +81,17 @@ export function describeTransportContract(options: TransportContractOptions): vo
 
     describeOpeningTests(harness);
     describeFrameTests(harness);
+    describeTextTests(harness);
+    describeBinaryTests(harness);
+    describeSizeTests(harness);
     describeStructuredTests(harness);
     describeClosingTests(harness);
+    describeCloseInfoTests(harness);
+    describeCloseOrderTests(harness);
     describeLivenessTests(harness);
     describeHandshakeTests(harness);
     describeReconnectTests(harness);
+    describeReconnectPathTests(harness);
     describeFaultTests(harness);
   });
 }

@@ -96,6 +96,18 @@ export class TransportHarness {
     return server;
   }
 
+  /**
+   * A fresh server from the author's `createServerAt` factory, to listen at `address`; closed
+   * after the test. Only for tests gated on `createServerAt`.
+   */
+  async createServerAt(address: ListenAddress): Promise<AbstractSocketServer> {
+    const factory = this.options.createServerAt;
+    if (factory === undefined) throw new Error('options.createServerAt was not given');
+    const server = await factory(address);
+    this.#servers.add(server);
+    return server;
+  }
+
   /** A fresh client from the author's factory, disconnected after the test. */
   async createClient(): Promise<AbstractSocket> {
     const client = await this.options.createClient();

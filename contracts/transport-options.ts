@@ -36,6 +36,24 @@ export interface TransportContractOptions extends AuditOptions {
    */
   connectOptions?: (address: ListenAddress) => ContractConnectOptions;
   /**
+   * The largest frame, in bytes of content (UTF-8 bytes of text, bytes of binary), the transport
+   * carries in both directions with its default limits; T-SIZE-01 sends text and binary frames of
+   * exactly this size both ways. The domain needs at least the default: twice its default
+   * `maxPayload`, so that a frame the domain refuses with `PAYLOAD_TOO_LARGE` still reaches it
+   * (docs/writing-an-adapter.md). Raise it to test a larger limit the transport declares.
+   * @default 2097152 (2 MiB)
+   */
+  maxFrameSize?: number;
+  /**
+   * Makes a fresh server, not listening yet, that will listen at `address`: the address a server
+   * of the suite listened at and has just released with `close()`. For ws, for example,
+   * `(address) => new WsSocketServer({ port: address.port, host: '127.0.0.1' })`. T-CLOSE-21
+   * uses it to check that `close()` releases the address; when absent that test is skipped, with
+   * `[supports.createServerAt]` in its title.
+   * @default undefined (T-CLOSE-21 is skipped)
+   */
+  createServerAt?: (address: ListenAddress) => AbstractSocketServer | Promise<AbstractSocketServer>;
+  /**
    * Turns on the fault tier (`T-FAULT-*`, docs/fault-injection.md) for a transport that runs over
    * TCP: each of its tests puts a `FaultProxy` between a client and the server and cuts, stalls,
    * delays or blackholes the connection. `true` takes both defaults of {@link FaultTierOptions};
@@ -93,6 +111,11 @@ export interface ResolvedTransportContractOptions {
   readonly timeout: number;
   /** The author's address-to-options mapping, or the default one. */
   readonly connectOptions: (address: ListenAddress) => ContractConnectOptions;
+  /** See {@link TransportContractOptions.maxFrameSize}: the given size or the default. */
+  readonly maxFrameSize: number;
+  /** See {@link TransportContractOptions.createServerAt}; undefined skips T-CLOSE-21. */
+  readonly createServerAt:
+    ((address: ListenAddress) => AbstractSocketServer | Promise<AbstractSocketServer>) | undefined;
   /** The fault tier's endpoints, or undefined when the tier is off (its tests are skipped). */
   readonly faults: ResolvedFaultTier | undefined;
   /** The runner, report and SHOULD-failure options, as given. */
@@ -101,6 +124,9 @@ export interface ResolvedTransportContractOptions {
 
 /** The default per-test timeout in milliseconds. */
 export const DEFAULT_CONTRACT_TIMEOUT = 10_000;
+
+/** The default {@link TransportContractOptions.maxFrameSize}: twice the domain's default `maxPayload`. */
+export const DEFAULT_MAX_FRAME_SIZE = 2 * 1024 * 1024;
 
 function defaultConnectOptions(address: ListenAddress): ContractConnectOptions {
   if (typeof address.url !== 'string') {
@@ -155,6 +181,8 @@ export function resolveTransportContractOptions(
     timeout,
     connectOptions,
     faults: resolveFaults(o.faults, connectOptions),
+    maxFrameSize: resolveMaxFrameSize(o.maxFrameSize),
+    createServerAt: resolveCreateServerAt(o.createServerAt),
     audit: {
       runner: o.runner as AuditOptions['runner'],
       report: o.report as AuditOptions['report'],
@@ -268,6 +296,24 @@ function checkEndpoint(endpoint: unknown, what: string): FaultEndpoint {
     throw new TypeError(`${what} must return { host: string, port: 1–65535 }`);
   }
   return { host: e.host, port: e.port };
+}
+
+function resolveMaxFrameSize(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_FRAME_SIZE;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(
+      'transport contract: options.maxFrameSize must be a positive integer number of bytes',
+    );
+  }
+  return value;
+}
+
+function resolveCreateServerAt(value: unknown): ResolvedTransportContractOptions['createServerAt'] {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') {
+    throw new TypeError('transport contract: options.createServerAt must be a function');
+  }
+  return value as ResolvedTransportContractOptions['createServerAt'];
 }
 
 function resolveSupports(value: unknown): TransportCapabilities {

@@ -4,6 +4,7 @@ import {
   delay,
   everyByteValue,
   expectNoDifference,
+  printableAscii,
   pseudoRandomBytes,
   sequenceDifference,
   waitUntil,
@@ -96,12 +97,7 @@ export function describeFrameTests(h: TransportHarness): void {
       },
       async () => {
         // Printable ASCII from a fixed seed, so a truncated, reordered or re-chunked frame differs.
-        const bytes = pseudoRandomBytes(MIB, 0x1badb002);
-        let text = '';
-        for (let i = 0; i < bytes.length; i += 8192) {
-          text += String.fromCharCode(...bytes.subarray(i, i + 8192).map((b) => 32 + (b % 95)));
-        }
-        await expectBothWays(h, await h.pair(), [text]);
+        await expectBothWays(h, await h.pair(), [printableAscii(MIB, 0x1badb002)]);
       },
     );
 
@@ -198,6 +194,68 @@ export function describeFrameTests(h: TransportHarness): void {
             `echoes at client ${c.id}`,
           );
         }
+      },
+    );
+
+    h.test(
+      {
+        id: 'T-FRAME-12',
+        level: 'MUST',
+        title:
+          'sendMany() to a few (1 of 6), most (5 of 6) and all 6 connections reaches exactly the listed ones, once each',
+      },
+      async () => {
+        const l = await h.listen();
+        const peers = await h.connectClients(l, 6);
+        const cases = [[0], [0, 1, 2, 3, 4], [0, 1, 2, 3, 4, 5]];
+        cases.forEach((listed, n) => {
+          expect(
+            l.server.sendMany(
+              listed.map((i) => peers[i].connection),
+              `case ${n}`,
+            ),
+            `sendMany() result for connections [${listed.join(', ')}]`,
+          ).to.equal(listed.length);
+        });
+        const want = peers.map((_, i) =>
+          cases.flatMap((listed, n) => (listed.includes(i) ? [`case ${n}`] : [])),
+        );
+        await waitUntil(
+          () => peers.every((peer, i) => peer.events.messages.length >= want[i].length),
+          h.wait,
+        );
+        await delay(h.quiet);
+        peers.forEach((peer, i) =>
+          expectNoDifference(
+            sequenceDifference(peer.events.messages, want[i]),
+            `frames at client ${i} (listed in ${want[i].join(', ')})`,
+          ),
+        );
+      },
+    );
+
+    h.test(
+      {
+        id: 'T-FRAME-13',
+        level: 'MUST',
+        title:
+          'frames to one connection through send(), sendMany() and sendPrepared() in turn arrive in call order',
+      },
+      async () => {
+        const l = await h.listen();
+        const [a, b] = await h.connectClients(l, 2);
+        const frames = numbered('#', 100);
+        frames.forEach((frame, i) => {
+          if (i % 3 === 0) l.server.send(a.connection, frame);
+          else if (i % 3 === 1) l.server.sendMany([a.connection, b.connection], frame);
+          else l.server.sendPrepared(a.connection, l.server.prepare(frame));
+        });
+        await waitUntil(() => a.events.messages.length >= frames.length, h.wait);
+        await delay(h.quiet);
+        expectNoDifference(
+          sequenceDifference(a.events.messages, frames),
+          'frames at the client, sent by send(), sendMany() and sendPrepared() in turn',
+        );
       },
     );
   });

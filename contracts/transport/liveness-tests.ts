@@ -1,5 +1,5 @@
 import { expect } from '../assert.js';
-import { delay, waitFor, withTimeout } from '../helpers.js';
+import { delay, waitFor, waitUntil, withTimeout } from '../helpers.js';
 import type { TransportHarness } from '../transport-harness.js';
 
 /** Registers the tests of sending after close and of transport-level ping. */
@@ -97,6 +97,74 @@ export function describeLivenessTests(h: TransportHarness): void {
           'ping() after close',
         ).not.to.throw();
         expect(closedResult, 'ping() result after close').to.equal(false);
+      },
+    );
+
+    h.test(
+      {
+        id: 'T-PING-03',
+        level: 'MUST',
+        title:
+          '20 connections pinged at once each answer with exactly one pong, attributed to the pinged connection',
+        requires: 'ping',
+      },
+      async () => {
+        const l = await h.listen();
+        const peers = await h.connectClients(l, 20);
+        // In reverse order of connecting: a server crediting pongs by order gets them wrong.
+        for (const [i, peer] of [...peers.entries()].reverse()) {
+          expect(l.server.ping(peer.connection), `ping() result for connection ${i}`).to.equal(
+            true,
+          );
+        }
+        await waitUntil(() => l.log.pongs.length >= peers.length, h.wait);
+        await delay(h.quiet);
+        peers.forEach((peer, i) => {
+          expect(
+            l.log.pongs.filter((pong) => pong.connection === peer.connection).length,
+            `pong events attributed to connection ${i}`,
+          ).to.equal(1);
+        });
+        expect(l.log.pongs.length, 'pong events in all').to.equal(peers.length);
+      },
+    );
+
+    h.test(
+      {
+        id: 'T-PING-04',
+        level: 'MUST',
+        title: 'the same connection pinged 5 times, each after the previous pong, answers 5 times',
+        requires: 'ping',
+      },
+      async () => {
+        const p = await h.pair();
+        for (let i = 1; i <= 5; i++) {
+          expect(p.server.ping(p.connection), `ping() result, ping ${i}`).to.equal(true);
+          await waitFor(() => p.log.pongs.length >= i, h.wait, `pong ${i} of 5`);
+        }
+        await delay(h.quiet);
+        expect(p.log.pongs.length, 'pong events after 5 pings').to.equal(5);
+      },
+    );
+
+    h.test(
+      {
+        id: 'T-PING-05',
+        level: 'SHOULD',
+        title: 'without a ping there is no pong: frames both ways are not taken for pongs',
+      },
+      async () => {
+        const p = await h.pair();
+        for (let i = 0; i < 20; i++) {
+          p.client.send(`up ${i}`);
+          p.server.send(p.connection, `down ${i}`);
+        }
+        await waitUntil(
+          () => p.log.messagesFrom(p.connection).length >= 20 && p.events.messages.length >= 20,
+          h.wait,
+        );
+        await delay(h.quiet);
+        expect(p.log.pongs.length, 'pong events without a ping').to.equal(0);
       },
     );
   });

@@ -257,5 +257,40 @@ export function describeStructuredTests(h: TransportHarness): void {
         );
       },
     );
+
+    h.test(
+      {
+        id: 'T-STRUCT-11',
+        level: 'SHOULD',
+        title:
+          'numbers JSON cannot carry arrive as JSON carries them, both ways: NaN and ±Infinity as null, -0 as 0',
+        requires: 'structured',
+      },
+      async () => {
+        const p = await h.pair();
+        const sent: StructuredFrame = [NaN, Infinity, -Infinity, -0, 'x'];
+        const asJson: StructuredFrame = [null, null, null, 0, 'x'];
+        expect(p.client.send(sent), 'client send() result').to.equal(true);
+        expect(p.server.send(p.connection, sent), 'server send() result').to.equal(true);
+        await waitUntil(
+          () => p.log.messagesFrom(p.connection).length >= 1 && p.events.messages.length >= 1,
+          h.wait,
+        );
+        await delay(h.quiet);
+        const arrived: [string, AnyFrame[]][] = [
+          ['client → server', p.log.messagesFrom(p.connection)],
+          ['server → client', p.events.messages],
+        ];
+        for (const [where, frames] of arrived) {
+          expectNoDifference(
+            sequenceDifference(frames, [asJson]),
+            `${where}, [NaN, Infinity, -Infinity, -0, 'x'] as JSON carries it`,
+          );
+          // jsonDifference takes -0 for 0: check the sign apart.
+          const zero = (frames[0] as unknown[])[3];
+          expect(Object.is(zero, -0), `${where}: element 3 (sent as -0) is -0`).to.equal(false);
+        }
+      },
+    );
   });
 }

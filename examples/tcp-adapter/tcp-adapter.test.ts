@@ -1,7 +1,13 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { PlugSocketError, type CloseInfo, type Handshake, type ServerConnection } from 'plugsocket';
+import {
+  PlugSocketError,
+  type CloseInfo,
+  type Handshake,
+  type ListenAddress,
+  type ServerConnection,
+} from 'plugsocket';
 import { describeLayerContract, describeTransportContract } from 'plugsocket/contracts';
 import {
   FrameDecoder,
@@ -551,6 +557,8 @@ const contract = {
   createServer: () => new TcpSocketServer({ port: 0, host: '127.0.0.1' }),
   createClient: () => new TcpSocket(),
   supports: TCP_CAPABILITIES,
+  createServerAt: (address: ListenAddress) =>
+    new TcpSocketServer({ port: address.port, host: '127.0.0.1' }),
   // The transport runs over TCP: the transport contract's fault tier proxies it (defaults: the
   // server's tcp:// url, with the proxy's host and port to connect through). The layer contract
   // takes the same object and ignores the field.

@@ -10,4 +10,7 @@ describeTransportContract({
   createServer: () => new MemorySocketServer(),
   createClient: () => new MemorySocket(),
   supports: MEMORY_CAPABILITIES,
+  // A server of the same name takes over the memory://<name> address a closed one released.
+  createServerAt: (address) =>
+    new MemorySocketServer({ name: address.url!.slice('memory://'.length) }),
 });

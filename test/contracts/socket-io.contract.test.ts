@@ -10,6 +10,7 @@ describeTransportContract({
   createServer: () => new SocketIoServer({ port: 0, host: '127.0.0.1' }),
   createClient: () => new SocketIoSocket(),
   supports: SOCKET_IO_CAPABILITIES,
+  createServerAt: (address) => new SocketIoServer({ port: address.port, host: '127.0.0.1' }),
   faults: {
     through: (address, proxy) => ({ url: `http://${proxy.host}:${proxy.port}/` }),
   },

@@ -8,5 +8,6 @@ describeTransportContract({
   createServer: () => new WsSocketServer({ port: 0, host: '127.0.0.1' }),
   createClient: () => new WsSocket(),
   supports: WS_CAPABILITIES,
+  createServerAt: (address) => new WsSocketServer({ port: address.port, host: '127.0.0.1' }),
   faults: true,
 });

@@ -11,6 +11,8 @@ describeTransportContract({
   createServer: () => new MemorySocketServer(),
   createClient: () => new MemorySocket(),
   supports: MEMORY_CAPABILITIES,
+  createServerAt: (address) =>
+    new MemorySocketServer({ name: address.url!.slice('memory://'.length) }),
 });
 
 describeTransportContract({
@@ -19,6 +21,8 @@ describeTransportContract({
   createServer: () => new WsSocketServer({ port: 0, host: '127.0.0.1' }),
   createClient: () => new WsSocket(),
   supports: WS_CAPABILITIES,
+  createServerAt: (address) => new WsSocketServer({ port: address.port, host: '127.0.0.1' }),
+  faults: true,
 });
 
 describeLayerContract({
