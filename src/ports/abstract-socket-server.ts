@@ -1,5 +1,5 @@
 import { PlugSocketError } from '../errors.js';
-import type { TransportCapabilities } from './capabilities.js';
+import { assertCarried, type TransportCapabilities } from './capabilities.js';
 import { assertValidClose, closeInfo, CloseCodes } from './close.js';
 import { Emitter } from './emitter.js';
 import { normalizeHandshake } from './handshake.js';
@@ -140,7 +140,10 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
    */
   prepare(frame: AnyFrame): PreparedFrame {
     this.#checkFrame(frame);
-    return { frame, data: this.doPrepare(frame as F) };
+    // A snapshot (a copy even of a Node Buffer, whose slice() would share its memory): the caller
+    // may reuse its buffer at once, while the prepared frame is sent later.
+    const own = frame instanceof Uint8Array ? new Uint8Array(frame) : frame;
+    return { frame: own, data: this.doPrepare(own as F) };
   }
 
   /**
@@ -166,12 +169,17 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
    */
   sendMany(connections: readonly ServerConnection<N>[], frame: AnyFrame): number {
     this.#checkFrame(frame);
+    // Marks instead of a set: one field write per recipient, and the caller's array is used as it
+    // is unless it lists a connection that is not open, or one twice.
+    const mark = ++sendManyMarks;
     let open = connections;
     for (let i = 0; i < connections.length; i++) {
-      if (connections[i]._state !== 'open') {
-        open = connections.filter((c) => c._state === 'open');
+      const connection = connections[i];
+      if (connection._state !== 'open' || connection._mark === mark) {
+        open = distinctOpen(connections, i, mark);
         break;
       }
+      connection._mark = mark;
     }
     if (open.length === 0) return 0;
     try {
@@ -418,13 +426,9 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
     return true;
   }
 
-  /** A structured frame on a transport that does not carry them is a programming error. */
+  /** A frame of a kind the transport does not declare is a programming error. */
   #checkFrame(frame: AnyFrame): void {
-    if (typeof frame === 'object' && Array.isArray(frame) && !this.supports.structured) {
-      throw new TypeError(
-        'this transport does not carry structured frames (supports.structured is false)',
-      );
-    }
+    assertCarried(frame, this.supports);
   }
 
   #notConnected(connection: ServerConnection<N>): void {
@@ -434,4 +438,26 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
     );
     queueMicrotask(() => this.emit('error', connection, error));
   }
+}
+
+/** Numbers the `sendMany` calls of every server, to mark the connections each one listed. */
+let sendManyMarks = 0;
+
+/**
+ * The connections of `connections` that are open, each once, in order; those before `from` are
+ * known to be open, distinct and marked with `mark`.
+ */
+function distinctOpen<N>(
+  connections: readonly ServerConnection<N>[],
+  from: number,
+  mark: number,
+): ServerConnection<N>[] {
+  const out = connections.slice(0, from);
+  for (let i = from; i < connections.length; i++) {
+    const connection = connections[i];
+    if (connection._state !== 'open' || connection._mark === mark) continue;
+    connection._mark = mark;
+    out.push(connection);
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import { PlugSocketError } from '../errors.js';
-import type { TransportCapabilities } from './capabilities.js';
+import { assertCarried, type TransportCapabilities } from './capabilities.js';
 import { assertValidClose, closeInfo, CloseCodes } from './close.js';
 import { Emitter } from './emitter.js';
 import type { AnyFrame, CloseInfo, ConnectOptions, Frame } from './types.js';
@@ -131,11 +131,7 @@ export abstract class AbstractSocket<F extends AnyFrame = Frame> extends Emitter
    * @returns true when the frame was handed to the transport.
    */
   send(frame: AnyFrame): boolean {
-    if (typeof frame === 'object' && Array.isArray(frame) && !this.supports.structured) {
-      throw new TypeError(
-        'this transport does not carry structured frames (supports.structured is false)',
-      );
-    }
+    assertCarried(frame, this.supports);
     if (this.#state !== 'open') {
       this.#notConnected();
       return false;

@@ -34,3 +34,23 @@ export const CAPABILITY_NAMES: readonly (keyof TransportCapabilities)[] = [
   'remoteAddress',
   'structured',
 ];
+
+/**
+ * Throws `TypeError` for a frame of a kind the transport does not declare: a structured frame
+ * (an array) without `supports.structured`, a binary frame (`Uint8Array`) without
+ * `supports.binary`. Sending one is a programming error, so the ports' `send`, `sendMany` and
+ * `prepare` throw rather than report it, and adapters' hooks only ever see frames they can carry.
+ * @internal
+ */
+export function assertCarried(frame: unknown, supports: TransportCapabilities): void {
+  if (typeof frame !== 'object') return;
+  if (Array.isArray(frame)) {
+    if (!supports.structured) {
+      throw new TypeError(
+        'this transport does not carry structured frames (supports.structured is false)',
+      );
+    }
+  } else if (!supports.binary) {
+    throw new TypeError('this transport does not carry binary frames (supports.binary is false)');
+  }
+}

@@ -30,6 +30,8 @@ export class ServerConnection<N = any> {
   _closeTimer: ReturnType<typeof setTimeout> | undefined;
   /** @internal */
   _closeWaiters: (() => void)[] | undefined;
+  /** @internal the last `sendMany` that listed this connection (duplicates are sent once). */
+  _mark = 0;
   readonly #server: ConnectionOwner<N>;
 
   /** @internal created by `AbstractSocketServer` only. */

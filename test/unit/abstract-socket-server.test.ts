@@ -21,9 +21,9 @@ interface Native {
   readonly name: string;
 }
 
-function capabilities(ping: boolean): TransportCapabilities {
+function capabilities(ping: boolean, binary: boolean): TransportCapabilities {
   return {
-    binary: false,
+    binary,
     ping,
     handshakeHeaders: true,
     handshakeQuery: true,
@@ -35,6 +35,7 @@ function capabilities(ping: boolean): TransportCapabilities {
 
 interface FakeServerOptions extends AbstractSocketServerOptions {
   ping?: boolean;
+  binary?: boolean;
 }
 
 /** The smallest server adapter: hooks are recorded with sinon, reports are made by the test. */
@@ -58,7 +59,7 @@ class FakeServer extends AbstractSocketServer<Native> {
 
   constructor(options: FakeServerOptions = {}) {
     super(options);
-    this.supports = capabilities(options.ping ?? false);
+    this.supports = capabilities(options.ping ?? false, options.binary ?? false);
   }
 
   protected doListen(): Promise<ListenAddress> {
@@ -296,6 +297,68 @@ describe('AbstractSocketServer', () => {
       expect(log.errors).to.have.length(1);
       expect(log.errors[0][0]).to.equal(connection);
       expect(PlugSocketError.is(log.errors[0][1])).to.equal(true);
+    });
+  });
+
+  describe('#sendMany()', () => {
+    it('sends to each listed open connection once, however often it is listed, and counts it once', async () => {
+      const server = await listening();
+      const a = server.accept('a');
+      const b = server.accept('b');
+      const closing = server.accept('closing');
+      void server.closeConnection(closing);
+      expect(server.sendMany([a, b, a], 'x')).to.equal(2);
+      expect(server.sendMany([a, closing, a, b, b], 'y')).to.equal(2);
+      expect(server.sendMany([a, a], 'z')).to.equal(1);
+      expect(server.hooks.doSend.args).to.deep.equal([
+        [{ name: 'a' }, 'x'],
+        [{ name: 'b' }, 'x'],
+        [{ name: 'a' }, 'y'],
+        [{ name: 'b' }, 'y'],
+        [{ name: 'a' }, 'z'],
+      ]);
+    });
+
+    it('hands doSendMany the caller’s array when every connection is open and listed once', async () => {
+      const server = new PreparingServer();
+      await server.listen();
+      const list = [server.accept('a'), server.accept('b')];
+      const hooks = server as unknown as {
+        doSendMany: (connections: readonly ServerConnection<Native>[], frame: Frame) => number;
+      };
+      const doSendMany = sinon.spy(hooks, 'doSendMany');
+      expect(server.sendMany(list, 'x')).to.equal(2);
+      expect(doSendMany.firstCall.args[0]).to.equal(list);
+      expect(server.sendMany(list, 'y')).to.equal(2);
+      expect(
+        server.prepareHooks.doSendPrepared.args.map((call: unknown[]) => call[0]),
+      ).to.deep.equal([{ name: 'a' }, { name: 'b' }, { name: 'a' }, { name: 'b' }]);
+    });
+  });
+
+  describe('binary frames', () => {
+    it('send(), sendMany() and prepare() throw a TypeError unless the transport declares supports.binary', async () => {
+      const server = await listening();
+      const a = server.accept('a');
+      const bytes = new Uint8Array([1, 2]);
+      expect(() => server.send(a, bytes)).to.throw(TypeError, /supports\.binary/);
+      expect(() => a.send(bytes)).to.throw(TypeError, /supports\.binary/);
+      expect(() => server.sendMany([a], bytes)).to.throw(TypeError, /supports\.binary/);
+      expect(() => server.prepare(bytes)).to.throw(TypeError, /supports\.binary/);
+      expect(server.hooks.doSend.called).to.equal(false);
+    });
+
+    it('prepare() takes a snapshot: bytes changed after it returned are not what is sent', async () => {
+      const server = await listening({ binary: true });
+      const a = server.accept('a');
+      const bytes = Buffer.from([1, 2, 3]);
+      const prepared = server.prepare(bytes);
+      bytes.fill(0);
+      expect(server.sendPrepared(a, prepared)).to.equal(true);
+      const sent = server.hooks.doSend.firstCall.args[1];
+      expect(sent).to.not.equal(bytes);
+      expect([...(sent as Uint8Array)]).to.deep.equal([1, 2, 3]);
+      expect(prepared.frame).to.equal(sent);
     });
   });
 

@@ -24,7 +24,7 @@ const NOTHING: TransportCapabilities = Object.freeze({
 
 /** The smallest adapter: hooks are recorded with sinon, reports are made by the test. */
 class FakeSocket extends AbstractSocket {
-  readonly supports = NOTHING;
+  readonly supports: TransportCapabilities = NOTHING;
   connectImpl: (options: ConnectOptions) => void | Promise<void> = () => undefined;
   sendImpl: (frame: Frame) => void = () => undefined;
   closeImpl: (code: number, reason: string) => void = () => undefined;
@@ -84,8 +84,16 @@ function record(socket: AbstractSocket): Recorded {
 
 const URL = 'fake://server';
 
-async function openSocket(options?: AbstractSocketOptions): Promise<FakeSocket> {
-  const socket = new FakeSocket(options);
+/** A fake that declares binary frames. */
+class BinarySocket extends FakeSocket {
+  override readonly supports: TransportCapabilities = Object.freeze({ ...NOTHING, binary: true });
+}
+
+async function openSocket(
+  options?: AbstractSocketOptions,
+  Kind: typeof FakeSocket = FakeSocket,
+): Promise<FakeSocket> {
+  const socket = new Kind(options);
   const connected = socket.connect({ url: URL });
   socket.reportOpen();
   await connected;
@@ -291,11 +299,19 @@ describe('AbstractSocket', () => {
 
   describe('#send()', () => {
     it('hands the frame to doSend and returns true while open', async () => {
-      const socket = await openSocket();
+      const socket = await openSocket(undefined, BinarySocket);
       const binary = new Uint8Array([1, 2, 3]);
       expect(socket.send('text')).to.equal(true);
       expect(socket.send(binary)).to.equal(true);
       expect(socket.hooks.doSend.args).to.deep.equal([['text'], [binary]]);
+    });
+
+    it('throws a TypeError for a binary frame unless the transport declares supports.binary', async () => {
+      const socket = await openSocket();
+      expect(() => socket.send(new Uint8Array([1]))).to.throw(TypeError, /supports\.binary/);
+      expect(() => socket.send(Buffer.from('x'))).to.throw(TypeError, /supports\.binary/);
+      expect(socket.hooks.doSend.called).to.equal(false);
+      expect(socket.send('text')).to.equal(true);
     });
 
     for (const state of ['idle', 'connecting', 'closing', 'closed'] as const) {
