@@ -9,9 +9,12 @@ import {
 import { deliverLater, memoryNetwork, parseMemoryUrl } from './memory-network.js';
 import { MEMORY_CAPABILITIES, type MemorySocketServer } from './memory-socket-server.js';
 
-/** Copies binary frames, as a network would: the receiver never shares the sender's buffer. */
+/**
+ * Copies binary frames, as a network would: the receiver never shares the sender's buffer.
+ * (`new Uint8Array(frame)` copies; a Node Buffer's `slice()` would share its memory.)
+ */
 function copy(frame: Frame): Frame {
-  return typeof frame === 'string' ? frame : frame.slice();
+  return typeof frame === 'string' ? frame : new Uint8Array(frame);
 }
 
 /**

@@ -66,6 +66,30 @@ describe('MemorySocket', () => {
     });
   });
 
+  describe('binary frames', () => {
+    it('copies on send, Node Buffers too: bytes changed after send() returned do not arrive', async () => {
+      const client = new MemorySocket();
+      const log = record(client);
+      const received: Frame[] = [];
+      server.on('message', (_connection, frame) => received.push(frame));
+      await client.connect({ url });
+      const up = Buffer.from([1, 2, 3]);
+      const down = Buffer.from([4, 5, 6]);
+      const many = Buffer.from([7, 8, 9]);
+      client.send(up);
+      server.send(connections[0], down);
+      server.sendMany([connections[0]], many);
+      for (const bytes of [up, down, many]) bytes.fill(0);
+      await settle();
+      expect(received.map((frame) => [...(frame as Uint8Array)])).to.deep.equal([[1, 2, 3]]);
+      expect(log.messages.map((frame) => [...(frame as Uint8Array)])).to.deep.equal([
+        [4, 5, 6],
+        [7, 8, 9],
+      ]);
+      await client.disconnect();
+    });
+  });
+
   describe('connecting again', () => {
     it('opens a connect() made right after terminate(), and nothing of the old connection reaches it', async () => {
       const client = new MemorySocket();
