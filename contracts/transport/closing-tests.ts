@@ -172,7 +172,10 @@ export function describeClosingTests(h: TransportHarness): void {
           h.wait,
           'connect() after close()',
         );
-        expect(error).to.have.property('code', 'CONNECTION_FAILED');
+        expect(error, 'the rejection of connect() to a server that has closed').to.have.property(
+          'code',
+          'CONNECTION_FAILED',
+        );
       },
     );
 

@@ -143,7 +143,10 @@ export function describeOpeningTests(h: TransportHarness): void {
       async () => {
         const l = await h.listen();
         const error = await rejectionOf(l.server.listen(), h.wait, 'second listen()');
-        expect(error).to.have.property('code', 'INVALID_STATE');
+        expect(error, 'the rejection of a second listen()').to.have.property(
+          'code',
+          'INVALID_STATE',
+        );
       },
     );
 
@@ -160,7 +163,10 @@ export function describeOpeningTests(h: TransportHarness): void {
           h.wait,
           'second connect()',
         );
-        expect(error).to.have.property('code', 'INVALID_STATE');
+        expect(error, 'the rejection of connect() while open').to.have.property(
+          'code',
+          'INVALID_STATE',
+        );
         expect(p.client.isOpen, 'client.isOpen').to.equal(true);
         expect(p.server.isClientConnected(p.connection), 'isClientConnected').to.equal(true);
         p.client.send('still here');
@@ -191,7 +197,10 @@ export function describeOpeningTests(h: TransportHarness): void {
           h.wait,
           'connect() to a closed server',
         );
-        expect(error).to.have.property('code', 'CONNECTION_FAILED');
+        expect(error, 'the rejection of connect() where nothing listens').to.have.property(
+          'code',
+          'CONNECTION_FAILED',
+        );
         // Slack above the timeout for timers on a busy machine; rejecting much later means the
         // adapter ignored the timeout it was given.
         expect(Date.now() - started, 'ms until connect() rejected').to.be.at.most(
