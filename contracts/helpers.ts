@@ -347,7 +347,7 @@ export function frameDifference(
 /**
  * Fails with `what` and the whole `difference` (from {@link frameDifference},
  * {@link sequenceDifference} or {@link jsonDifference}) unless it is undefined. Unlike
- * `expect(difference).to.equal(undefined)`, whose message chai cuts off after a few words, the
+ * `expect(difference).to.equal(undefined)`, whose message some assertion libraries cut off after a few words, the
  * failure says where the frames differ.
  */
 export function expectNoDifference(difference: string | undefined, what: string): void {
