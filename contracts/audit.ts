@@ -48,7 +48,10 @@ export interface ContractReport {
   readonly name: string;
   /** When the run ended (ISO 8601). */
   readonly finishedAt: string;
-  /** The capability manifest the run tested against, when the suite has one. */
+  /**
+   * The gates the run tested against, when the suite has them: the capability manifest, plus the
+   * options that turn optional tests on (`faults`, `createServerAt`; the protocol suite's options).
+   */
   readonly supports?: Readonly<Record<string, boolean>>;
   /** Tallies per level. */
   readonly summary: { readonly MUST: ContractTally; readonly SHOULD: ContractTally };

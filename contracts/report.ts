@@ -50,7 +50,7 @@ export function renderMarkdownReport(report: ContractReport): string {
     const flags = Object.entries(report.supports)
       .map(([flag, on]) => `\`${flag}\`: ${on ? 'yes' : 'no'}`)
       .join(', ');
-    lines.push(`**Manifest:** ${flags}.`, '');
+    lines.push(`**Gates** (the capabilities and options that turn tests on): ${flags}.`, '');
   }
   lines.push('| Id | Level | Outcome | Promise | Note |', '| --- | --- | --- | --- | --- |');
   for (const test of report.tests) {
