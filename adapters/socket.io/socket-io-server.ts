@@ -3,6 +3,7 @@ import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import {
   AbstractSocketServer,
+  parseQuery,
   PlugSocketError,
   type AnyFrame,
   type CloseInfo,
@@ -360,23 +361,39 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
     })(this);
 }
 
-/** The plain-value handshake of a Socket.IO socket, without Engine.IO's own query parameters. */
+/**
+ * The plain-value handshake of a Socket.IO socket, without Engine.IO's own query parameters.
+ *
+ * Engine.IO sets `EIO` and `transport` (and `t`, when polling) on every request, overwriting any
+ * the client gives; they are its own, not the application's, so they are left out of both `query`
+ * and `url`. `url` is the Engine.IO request (e.g. `/socket.io/?room=1`): its path is Socket.IO's
+ * `path`, not the namespace. The query is read from that url rather than from Socket.IO's
+ * `handshake.query`, whose last value wins when a key repeats; here the first does, as the port
+ * says. (Null-prototype, so that a "__proto__" parameter stays data; the base class copies it.)
+ */
 function handshakeOf(socket: Socket): HandshakeInit {
   const { handshake } = socket;
-  // Engine.IO sets EIO and transport (and t, when polling) on every request, overwriting any the
-  // client gives; they are its own, not the application's. (A transient copy: the base class
-  // copies it again; null-prototype so that a "__proto__" parameter stays data.)
-  const polling = handshake.query.transport === 'polling';
-  const query = Object.create(null) as Record<string, string | string[] | undefined>;
-  for (const key of Object.keys(handshake.query)) {
-    if (key === 'EIO' || key === 'transport' || (polling && key === 't')) continue;
-    query[key] = handshake.query[key];
-  }
+  const url = withoutEngineParameters(handshake.url);
   return {
-    url: handshake.url,
+    url,
     headers: handshake.headers,
-    query,
+    query: parseQuery(url),
     auth: handshake.auth,
     remoteAddress: handshake.address,
   };
+}
+
+/** `url` without the query parameters Engine.IO adds; the rest is left as the client sent it. */
+function withoutEngineParameters(url: string | undefined): string {
+  if (url === undefined) return '';
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const pairs = url.slice(q + 1).split('&');
+  const polling = pairs.includes('transport=polling');
+  const kept = pairs.filter((pair) => {
+    const equals = pair.indexOf('=');
+    const name = equals === -1 ? pair : pair.slice(0, equals);
+    return !(name === 'EIO' || name === 'transport' || (polling && name === 't'));
+  });
+  return kept.length === 0 ? url.slice(0, q) : `${url.slice(0, q)}?${kept.join('&')}`;
 }

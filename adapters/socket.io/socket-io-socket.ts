@@ -20,6 +20,53 @@ import {
   toStructuredFrame,
 } from './socket-io-wire.js';
 
+/** The Engine.IO client socket under a Socket.IO manager. */
+type Engine = Socket['io']['engine'];
+
+/**
+ * The Engine.IO protocol revision socket.io-client 4 speaks, sent as the `EIO` query parameter.
+ */
+const ENGINE_IO_PROTOCOL = '4';
+
+/**
+ * Per-transport options that hand each Engine.IO transport a query keeping a `__proto__` key.
+ * Engine.IO copies the query with `Object.assign({}, query)` before adding its own parameters,
+ * and that assignment turns a `__proto__` key into a (refused) prototype change, so the key never
+ * reaches the server. `transportOptions` are applied over Engine.IO's own, so each transport gets
+ * the query built here instead: the key as own data, then `EIO`, `transport` and, once the
+ * engine has one (an upgrade), `sid`, as Engine.IO adds them.
+ */
+function queryKeepingProto(
+  query: Record<string, string>,
+  transports: readonly string[],
+  engine: () => Engine | undefined,
+  given: Record<string, object> | undefined,
+): Record<string, object> {
+  const out: Record<string, object> = { ...given };
+  for (const name of transports) {
+    out[name] = {
+      ...given?.[name],
+      get query(): Record<string, string> {
+        const own: Record<string, string> = {};
+        for (const key of Object.keys(query)) {
+          Object.defineProperty(own, key, {
+            value: query[key],
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        }
+        own.EIO = ENGINE_IO_PROTOCOL;
+        own.transport = name;
+        const sid = engine()?.id;
+        if (sid) own.sid = sid;
+        return own;
+      },
+    };
+  }
+  return out;
+}
+
 /** socket.io-client options {@link SocketIoSocket} always sets itself. */
 export type SocketIoManagedClientOption =
   | 'autoConnect'
@@ -89,13 +136,28 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
   protected doConnect(options: ConnectOptions): void {
     const target = new URL(options.url);
     // The query goes in `query` rather than in the url: Engine.IO would let a query in the url
-    // replace `query` as a whole instead of merging the two.
-    const query: Record<string, string> = {};
+    // replace `query` as a whole instead of merging the two. A key repeated in the url: the first
+    // value wins; a key also in `options.query`: the option's. Null-prototype, so that a
+    // "__proto__" key stays data.
+    const query = Object.create(null) as Record<string, string>;
     for (const [key, value] of target.searchParams) query[key] ??= value;
-    Object.assign(query, options.query);
-    const socket = io(`${target.protocol}//${target.host}${target.pathname}`, {
+    if (options.query !== undefined) {
+      for (const key of Object.keys(options.query)) query[key] = options.query[key];
+    }
+    const clientOptions = this.#clientOptions;
+    const socket: Socket = io(`${target.protocol}//${target.host}${target.pathname}`, {
       parser: boundedSocketIoParser,
-      ...this.#clientOptions,
+      ...clientOptions,
+      ...(Object.hasOwn(query, '__proto__')
+        ? {
+            transportOptions: queryKeepingProto(
+              query,
+              this.#transports,
+              () => socket.io.engine as Engine | undefined,
+              clientOptions?.transportOptions as Record<string, object> | undefined,
+            ),
+          }
+        : {}),
       autoConnect: false,
       reconnection: false,
       forceNew: true,

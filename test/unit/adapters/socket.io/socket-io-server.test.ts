@@ -74,10 +74,32 @@ describe('SocketIoServer', () => {
       expect(handshake.headers['x-tenant']).to.equal('acme');
       expect({ ...handshake.query }).to.deep.equal({ from: 'url', room: 'lobby' });
       expect(handshake.auth).to.deep.equal({ token: 'secret', nested: { n: 1 } });
-      expect(handshake.url)
-        .to.match(/^\/socket\.io\/\?/)
-        .and.include('room=lobby');
+      expect(handshake.url).to.equal('/socket.io/?from=url&room=lobby');
       expect(handshake.remoteAddress).to.equal(HOST);
+    });
+
+    it('leaves Engine.IO parameters out of url and query, and lets the first of repeated keys win', async () => {
+      const server = fixture.server(new SocketIoServer({ port: 0, host: HOST }));
+      const log = recordServer(server);
+      const { port } = await server.listen();
+      // A raw Engine.IO client, since socket.io-client cannot repeat a key.
+      const ws = new WebSocket(
+        `ws://${HOST}:${port}/socket.io/?dup=first&EIO=4&dup=second&transport=websocket&a%20b=c%2Bd&__proto__=p`,
+      );
+      fixture.defer(ws, (socket) => socket.terminate());
+      ws.on('message', (data: Buffer) => {
+        if (data.toString().startsWith('0')) ws.send('40');
+      });
+      await waitFor(() => log.connections.length === 1, 'the connection');
+      const { handshake } = log.connections[0];
+      expect(handshake.url).to.equal('/socket.io/?dup=first&dup=second&a%20b=c%2Bd&__proto__=p');
+      expect(new Map(Object.entries(handshake.query))).to.deep.equal(
+        new Map([
+          ['dup', 'first'],
+          ['a b', 'c+d'],
+          ['__proto__', 'p'],
+        ]),
+      );
     });
   });
 

@@ -103,6 +103,49 @@ describe('SocketIoSocket', () => {
     });
   });
 
+  describe('handshake query', () => {
+    for (const transports of [['websocket'], ['polling'], ['polling', 'websocket']] as const) {
+      it(`sends __proto__, constructor and toString keys as own data (transports: ${transports.join(', ')})`, async () => {
+        const { url, log } = await listening(new SocketIoServer({ port: 0, host: HOST }));
+        const socket = client(new SocketIoSocket({ transports: [...transports] }));
+        const query = JSON.parse('{"__proto__":"p","constructor":"c"}') as Record<string, string>;
+        await socket.connect({ url: `${url}?toString=t`, query });
+        await waitFor(() => log.connections.length === 1, 'the connection');
+        const connection = log.connections[0];
+        expect(new Map(Object.entries(connection.handshake.query))).to.deep.equal(
+          new Map([
+            ['toString', 't'],
+            ['__proto__', 'p'],
+            ['constructor', 'c'],
+          ]),
+        );
+        if (transports.length === 2) {
+          // The upgrade carries the session id: the same engine connection moves to WebSocket.
+          await waitFor(
+            () => connection.native.conn.transport.name === 'websocket',
+            'the upgrade to WebSocket',
+          );
+        }
+        socket.send('still here');
+        await waitFor(() => log.messages.length === 1, 'a frame');
+      });
+    }
+
+    it('takes the first value of a key repeated in the url, and the option over the url', async () => {
+      const { url, log } = await listening(new SocketIoServer({ port: 0, host: HOST }));
+      const socket = client(new SocketIoSocket());
+      await socket.connect({
+        url: `${url}?dup=first&dup=second&both=url`,
+        query: { both: 'option' },
+      });
+      await waitFor(() => log.connections.length === 1, 'the connection');
+      expect({ ...log.connections[0].handshake.query }).to.deep.equal({
+        dup: 'first',
+        both: 'option',
+      });
+    });
+  });
+
   describe('long-polling', () => {
     it('connects, exchanges text and binary, and closes with a code over transports: [polling]', async () => {
       const { url, log } = await listening(
