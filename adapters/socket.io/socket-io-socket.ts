@@ -153,7 +153,8 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
             transportOptions: queryKeepingProto(
               query,
               this.#transports,
-              () => socket.io.engine as Engine | undefined,
+              // Not yet set while the manager constructs the engine (no session id then).
+              (): Engine | undefined => socket.io.engine,
               clientOptions?.transportOptions as Record<string, object> | undefined,
             ),
           }
