@@ -24,6 +24,7 @@ import { closeHttpServer, settleWithin } from './socket-io-shutdown.js';
 import { boundedSocketIoParser } from './socket-io-parser.js';
 import {
   emitFrame,
+  ownFrame,
   parseCloseEvent,
   SOCKET_IO_EVENTS,
   toFrame,
@@ -148,6 +149,11 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
   }
 
   protected doSend(socket: Socket, frame: AnyFrame): void {
+    emitFrame(socket, ownFrame(frame), false);
+  }
+
+  /** A prepared frame is already the base class's own snapshot: no copy per recipient. */
+  protected override doSendPrepared(socket: Socket, _data: unknown, frame: AnyFrame): void {
     emitFrame(socket, frame, false);
   }
 
@@ -164,6 +170,8 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
   ): number {
     const namespace = this.#namespace;
     if (namespace === undefined) return 0;
+    // One copy for every recipient: the broadcast encodes once and keeps it until written.
+    frame = ownFrame(frame);
     const sockets = namespace.sockets;
     // With connection state recovery, Socket.IO replays a broadcast to sessions that recover by its
     // rooms and exclusions, so only the recipients' own rooms keep it to them.

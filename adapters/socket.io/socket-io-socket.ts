@@ -14,6 +14,7 @@ import { closeInfoFor } from './socket-io-close-reasons.js';
 import { boundedSocketIoParser } from './socket-io-parser.js';
 import {
   emitFrame,
+  ownFrame,
   parseCloseEvent,
   SOCKET_IO_EVENTS,
   toFrame,
@@ -226,7 +227,7 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
   }
 
   protected doSend(frame: AnyFrame): void {
-    if (this.#socket !== undefined) emitFrame(this.#socket, frame, true);
+    if (this.#socket !== undefined) emitFrame(this.#socket, ownFrame(frame), true);
   }
 
   protected doClose(code: number, reason: string): void {

@@ -51,6 +51,16 @@ export function toFrame(data: unknown): Frame | undefined {
   return undefined;
 }
 
+/**
+ * The frame as Socket.IO may keep it: binary is copied, because Socket.IO (and Engine.IO under it)
+ * queues a binary attachment by reference until its transport writes it, while the caller may
+ * change or reuse its buffer as soon as `send()` returned. Text and structured frames are
+ * returned as they are (Socket.IO serialises them at once).
+ */
+export function ownFrame(frame: AnyFrame): AnyFrame {
+  return frame instanceof Uint8Array ? new Uint8Array(frame) : frame;
+}
+
 /** Longest structured frame a client sends as the `v` event's arguments; longer ones go as `l`. */
 export const MAX_SPREAD_ELEMENTS = 1024;
 

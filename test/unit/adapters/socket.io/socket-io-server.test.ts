@@ -249,6 +249,43 @@ describe('SocketIoServer', () => {
       ]);
     });
 
+    it('sends what the bytes were when send(), sendMany() or prepare() returned, not what they became', async () => {
+      const { client, server, connection, log, events, address } = await fixture.pair(own());
+      const other = fixture.client(new SocketIoSocket());
+      const otherEvents = recordClient(other);
+      await other.connect({ url: address.url ?? '' });
+      await waitFor(() => log.connections.length === 2, 'the second connection');
+      const original = Uint8Array.from({ length: 4096 }, (_, i) => i % 251);
+      const sent = (): Buffer => Buffer.from(original);
+      const up = sent();
+      client.send(up);
+      up.fill(0);
+      const down = sent();
+      server.send(connection, down);
+      down.fill(0);
+      const toOne = sent();
+      server.sendMany([connection], toOne); // the recipients' own rooms
+      toOne.fill(0);
+      const toAll = sent();
+      server.sendMany([connection, log.connections[1]], toAll); // the whole namespace
+      toAll.fill(0);
+      const prepared = sent();
+      const frame = server.prepare(prepared);
+      prepared.fill(0);
+      server.sendPrepared(connection, frame);
+      await waitFor(
+        () =>
+          log.messages.length === 1 &&
+          events.messages.length === 4 &&
+          otherEvents.messages.length === 1,
+        'the frames',
+      );
+      const bytes = (frames: unknown[]): number[][] => frames.map((f) => [...(f as Uint8Array)]);
+      expect(bytes(log.messages.map((m) => m.frame))).to.deep.equal([[...original]]);
+      expect(bytes(events.messages)).to.deep.equal(new Array(4).fill([...original]));
+      expect(bytes(otherEvents.messages)).to.deep.equal([[...original]]);
+    });
+
     it('reports INVALID_MESSAGE for a frame event that is neither text nor binary, and ignores other events', async () => {
       const server = fixture.server(new SocketIoServer({ port: 0, host: HOST }));
       const log = recordServer(server);
