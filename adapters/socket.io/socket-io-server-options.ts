@@ -4,11 +4,16 @@ import type { Server, ServerOptions } from 'socket.io';
 import type { AbstractSocketServerOptions } from '../../src/index.js';
 
 /**
- * Default `maxHttpBufferSize` of the Socket.IO servers plugsocket creates: 4 MiB, in bytes.
- * Socket.IO's own default (1e6 bytes) is smaller than a 1 MiB frame; the limit applies to the
- * encoded packet, so this leaves room for JSON escaping and multi-byte UTF-8.
+ * Default `maxHttpBufferSize` of the Socket.IO servers plugsocket creates: 13 MiB, in bytes.
+ *
+ * The limit applies to the encoded packet, where text travels JSON-escaped: a control character
+ * (one byte of UTF-8) becomes six (`\u0000`). Transports must carry every frame of up to 2 MiB
+ * (twice the domain's default `maxPayload`) whatever its characters, so that an oversized frame
+ * meets the domain's `PAYLOAD_TOO_LARGE` answer rather than a closed connection; 6 × 2 MiB plus
+ * 1 MiB for the packet around it does. (Socket.IO's own default, 1e6 bytes, is smaller than a
+ * 1 MiB frame.) A larger packet closes the connection (the peer sees 1006 `transport close`).
  */
-export const DEFAULT_SOCKET_IO_MAX_HTTP_BUFFER_SIZE = 4 * 1024 * 1024;
+export const DEFAULT_SOCKET_IO_MAX_HTTP_BUFFER_SIZE = 13 * 1024 * 1024;
 
 /** Options shared by every way of running a {@link SocketIoServer}. */
 export interface SocketIoServerBaseOptions extends AbstractSocketServerOptions {
@@ -76,7 +81,8 @@ export interface SocketIoSharedServerOptions extends SocketIoServerBaseOptions {
   /**
    * The application's Socket.IO server. plugsocket serves `io.of(namespace)` and `close()` only
    * disconnects its own sockets and removes its listener: `io` stays open. Its options apply as
-   * they are, so give it a `maxHttpBufferSize` that fits your largest frame.
+   * they are, so give it a `maxHttpBufferSize` that fits your largest frame once JSON-escaped
+   * ({@link DEFAULT_SOCKET_IO_MAX_HTTP_BUFFER_SIZE} carries every frame of up to 2 MiB).
    */
   io: Server;
   /** Not set: `io` is already attached where it belongs. */

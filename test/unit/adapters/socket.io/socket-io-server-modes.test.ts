@@ -72,15 +72,28 @@ describe('SocketIoServer modes', () => {
       expect(server.state).to.equal('closed');
     });
 
-    it('accepts a 1 MiB frame by default (maxHttpBufferSize 4 MiB)', async () => {
-      expect(DEFAULT_SOCKET_IO_MAX_HTTP_BUFFER_SIZE).to.equal(4 * 1024 * 1024);
+    it('carries every frame of up to 2 MiB by default, however JSON escapes its text (maxHttpBufferSize 13 MiB)', async () => {
+      expect(DEFAULT_SOCKET_IO_MAX_HTTP_BUFFER_SIZE).to.equal(13 * 1024 * 1024);
       const { client, log, events, server, connection } = await fixture.pair(own());
-      const big = '漢'.repeat(1024 * 1024);
-      client.send(big);
-      server.send(connection, big);
-      await waitFor(() => log.messages.length === 1 && events.messages.length === 1, 'both frames');
-      expect(log.messages[0].frame).to.equal(big);
-      expect(events.messages[0]).to.equal(big);
+      const MIB = 1024 * 1024;
+      const frames = [
+        '漢'.repeat(MIB),
+        '\u0000'.repeat(MIB + 1), // six bytes each once escaped: over the old 4 MiB limit
+        '\u0001'.repeat(2 * MIB),
+        '"\\'.repeat(MIB),
+        'after',
+      ];
+      for (const frame of frames) {
+        expect(client.send(frame)).to.equal(true);
+        expect(server.send(connection, frame)).to.equal(true);
+      }
+      await waitFor(
+        () => log.messages.length === frames.length && events.messages.length === frames.length,
+        'every frame both ways',
+        10_000,
+      );
+      expect(log.messages.map((m) => m.frame)).to.deep.equal(frames);
+      expect(events.messages).to.deep.equal(frames);
       expect(events.closes).to.deep.equal([]);
     });
   });
