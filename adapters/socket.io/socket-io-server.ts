@@ -205,17 +205,28 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
     return connections.length;
   }
 
+  /**
+   * Announces the close with the reserved close event and keeps reading: the client answers by
+   * disconnecting, after everything it sent before it heard of the close, so those frames still
+   * arrive (the base class delivers while closing). The disconnect is reported when that answer
+   * arrives, with the code and reason sent here; without one, the base class drops the connection
+   * after `closeTimeout`.
+   */
   protected doCloseConnection(socket: Socket, code: number, reason: string): void {
     const peer = (socket as PeerSocket)[PEER];
     if (peer !== undefined) peer.closeInfo ??= { code, reason };
     socket.emit(SOCKET_IO_EVENTS.CLOSE, code, reason);
+  }
+
+  /** Answers a client's close event by disconnecting, after everything sent before it. */
+  #answerClose(socket: Socket): void {
     if (!this.#ownsIo) {
       // On the application's io the engine connection may carry its other namespaces.
       socket.disconnect();
       return;
     }
     // `close()` waits for the engine connection to end before `io.engine.close()`, which would
-    // discard the close event and disconnect packet if they were still queued.
+    // discard the disconnect packet if it were still queued.
     const conn = socket.conn;
     if (conn.readyState !== 'closed') {
       const drained = new Promise<void>((resolve) => conn.once('close', () => resolve()));
@@ -337,9 +348,16 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
           }
           break;
         }
-        case SOCKET_IO_EVENTS.CLOSE:
-          peer!.closeInfo ??= parseCloseEvent(args[0], args[1]);
+        case SOCKET_IO_EVENTS.CLOSE: {
+          // The client closes and keeps reading until the server answers (also when both
+          // closed at once); a close this side started keeps its own code. A close event with a
+          // code that may not be sent counts as none: the client's own disconnect decides.
+          const announced = parseCloseEvent(args[0], args[1]);
+          if (announced === undefined) break;
+          peer!.closeInfo ??= announced;
+          server.#answerClose(this);
           break;
+        }
         case SOCKET_IO_EVENTS.PONG:
           server.emitPong(connection);
           break;

@@ -124,6 +124,8 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
   #socket: Socket | undefined;
   /** Undoes the listeners of the current socket. */
   #release: (() => void) | undefined;
+  /** The `{ code, reason }` of a close this side started on the current socket. */
+  #closing: CloseInfo | undefined;
 
   /** @param options transports, path and socket.io-client options; nothing connects before `connect()`. */
   constructor(options: SocketIoSocketOptions = {}) {
@@ -194,16 +196,24 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
       }
     };
     const onClose = (code: unknown, reason: unknown): void => {
-      announced ??= parseCloseEvent(code, reason);
+      const info = parseCloseEvent(code, reason);
+      // One with a code that may not be sent counts as none: the server's disconnect decides.
+      if (info === undefined) return;
+      announced ??= info;
+      // The server closes and keeps reading until this side answers: everything sent before is
+      // ahead of the disconnect packet that answers it. (Also when both closed at once.)
+      socket.disconnect();
     };
     const onPing = (): void => {
       socket.emit(SOCKET_IO_EVENTS.PONG);
     };
     const onDisconnect = (reason: string): void => {
+      const closing = this.#closing;
       this.#dispose();
       // After a dropped transport the manager still holds the socket: release both for good.
       socket.disconnect();
-      this.emitClose(closeInfoFor(reason, announced));
+      // A close this side started reports what it sent, however the server ended it.
+      this.emitClose(closing ?? closeInfoFor(reason, announced));
     };
     socket.on('connect', onConnect);
     socket.on('connect_error', onConnectError);
@@ -230,26 +240,18 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
     if (this.#socket !== undefined) emitFrame(this.#socket, ownFrame(frame), true);
   }
 
+  /**
+   * Announces the close with the reserved close event and keeps reading: the server answers by
+   * disconnecting, after everything it sent before it heard of the close, so those frames still
+   * arrive (the base class delivers while closing). The close is reported when that answer
+   * arrives, with the code and reason sent here; without one, the base class gives up after
+   * `closeTimeout`.
+   */
   protected doClose(code: number, reason: string): void {
     const socket = this.#socket;
     if (socket === undefined) return;
-    const engine = socket.io.engine;
-    // Our `disconnect` listener would report Socket.IO's own reason for this close (1005).
-    this.#release?.();
-    this.#release = undefined;
+    this.#closing = { code, reason };
     socket.emit(SOCKET_IO_EVENTS.CLOSE, code, reason);
-    // Disconnecting the last socket of its (private, `forceNew`) manager closes the engine, which
-    // first flushes what is queued: the close event, then the disconnect packet. Closed means
-    // flushed, so report it when the engine closes rather than at once. The socket stays current
-    // until then, so that `doTerminate` can still drop it if the flush never completes.
-    const closed = (): void => {
-      if (this.#socket !== socket) return;
-      this.#socket = undefined;
-      this.emitClose({ code, reason });
-    };
-    if (engine.readyState === 'closed') queueMicrotask(closed);
-    else engine.once('close', closed);
-    socket.disconnect();
   }
 
   protected doTerminate(): void {
@@ -268,5 +270,6 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
     this.#release?.();
     this.#release = undefined;
     this.#socket = undefined;
+    this.#closing = undefined;
   }
 }

@@ -118,6 +118,40 @@ describe('SocketIoServer', () => {
       expect(second.log.disconnects[0].info).to.deep.equal({ code: 4002, reason: 'later' });
     });
 
+    for (const transports of [['websocket'], ['polling']] as const) {
+      it(`keeps reading while closing: frames the peer sent before it heard of the close arrive (${transports[0]})`, async () => {
+        const frames = Array.from({ length: 50 }, (_, i) => `in flight ${i}`);
+        const a = await fixture.pair(own(), new SocketIoSocket({ transports: [...transports] }));
+        for (const frame of frames) a.server.send(a.connection, frame);
+        await a.client.disconnect(4000, 'bye');
+        expect(a.events.messages, 'the closing client').to.deep.equal(frames);
+        expect(a.events.closes).to.deep.equal([{ code: 4000, reason: 'bye' }]);
+        await waitFor(() => a.log.disconnects.length === 1, 'the server disconnect');
+        expect(a.log.disconnects[0].info).to.deep.equal({ code: 4000, reason: 'bye' });
+
+        const b = await fixture.pair(own(), new SocketIoSocket({ transports: [...transports] }));
+        for (const frame of frames) b.client.send(frame);
+        await b.server.closeConnection(b.connection, 4001, 'later');
+        expect(
+          b.log.messages.map((m) => m.frame),
+          'the closing server',
+        ).to.deep.equal(frames);
+        expect(b.log.disconnects[0].info).to.deep.equal({ code: 4001, reason: 'later' });
+        await waitFor(() => b.events.closes.length === 1, 'the client close');
+        expect(b.events.closes).to.deep.equal([{ code: 4001, reason: 'later' }]);
+      });
+    }
+
+    it('reports each side’s own code when both close at once', async () => {
+      const { client, server, connection, events, log } = await fixture.pair(own());
+      await Promise.all([
+        client.disconnect(4000, 'client'),
+        server.closeConnection(connection, 4001, 'server'),
+      ]);
+      expect(events.closes).to.deep.equal([{ code: 4000, reason: 'client' }]);
+      expect(log.disconnects.map((d) => d.info)).to.deep.equal([{ code: 4001, reason: 'server' }]);
+    });
+
     it('closes cleanly when the application closes the connection inside its connection handler', async () => {
       const server = fixture.server(new SocketIoServer({ port: 0, host: HOST }));
       const log = recordServer(server);
