@@ -1,5 +1,5 @@
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo, Socket as NetSocket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import {
   AbstractSocketServer,
@@ -20,7 +20,7 @@ import {
   type SocketIoOwnServerOptions,
   type SocketIoServerOptions,
 } from './socket-io-server-options.js';
-import { closeHttpServer, settleWithin } from './socket-io-shutdown.js';
+import { closeHttpServer, HttpSockets, settleWithin } from './socket-io-shutdown.js';
 import { boundedSocketIoParser } from './socket-io-parser.js';
 import {
   emitFrame,
@@ -49,7 +49,7 @@ interface Peer {
 /**
  * The Socket.IO server transport. Frames travel as the reserved event `m` (text and binary) or `v`
  * (structured: the domain's envelopes, as JSON values Socket.IO serialises once), close codes as `c`
- * sent right before `disconnect()`, pings as `p` answered by `o` (see `SOCKET_IO_EVENTS`).
+ * answered by the peer's disconnect, pings as `p` answered by `o` (see `SOCKET_IO_EVENTS`).
  * A disconnect without an announced code is mapped by `SOCKET_IO_DISCONNECT_CODES`. The native
  * object of each connection is the Socket.IO server `Socket`.
  *
@@ -72,7 +72,8 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
   readonly #closeTimeout: number;
   /** Engine connections closing after `disconnect(true)`; `close()` lets them flush first. */
   readonly #draining = new Set<Promise<void>>();
-  readonly #netSockets = new Set<NetSocket>();
+  /** The sockets of the HTTP server it owns, once listening. */
+  #httpSockets: HttpSockets | undefined;
   #io: Server | undefined;
   #namespace: Namespace | undefined;
   #httpServer: HttpServer | undefined;
@@ -268,8 +269,8 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
       this.#detach();
       this.#detach = undefined;
     }
-    if (this.#httpServer !== undefined) {
-      await closeHttpServer(this.#httpServer, this.#netSockets, this.#closeTimeout);
+    if (this.#httpServer !== undefined && this.#httpSockets !== undefined) {
+      await closeHttpServer(this.#httpServer, this.#httpSockets, this.#closeTimeout);
     }
   }
 
@@ -283,11 +284,8 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
       response.writeHead(404).end();
     });
     this.#httpServer = http;
-    http.on('connection', (socket: NetSocket) => {
-      this.#netSockets.add(socket);
-      socket.once('close', () => this.#netSockets.delete(socket));
-    });
     io.attach(http);
+    this.#httpSockets = new HttpSockets(http);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen({ port: options.port ?? 0, host: options.host }, () => {

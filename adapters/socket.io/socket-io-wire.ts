@@ -20,7 +20,11 @@ import {
  *   to the server's events, and a client's frames longer than {@link MAX_SPREAD_ELEMENTS}
  *   elements (receivers bound the arguments of a packet, see `MAX_SOCKET_IO_ARGUMENTS`). Both
  *   sides read both `v` and `l`.
- * - `c` — `(code, reason)`, sent right before `disconnect()`: Socket.IO has no close codes.
+ * - `c` — `(code, reason)`: Socket.IO has no close codes, so a close is a handshake of its own.
+ *   The side that closes announces it with `c` and keeps reading; the peer answers by
+ *   disconnecting (Socket.IO's disconnect packet), which follows everything it sent before, so
+ *   no frame in flight is lost. Both sides then report the announced `{ code, reason }`. A peer
+ *   that never answers is dropped after `closeTimeout` (1006).
  * - `p` — ping from the server; the client answers with `o` (pong).
  */
 export const SOCKET_IO_EVENTS = Object.freeze({
@@ -30,7 +34,7 @@ export const SOCKET_IO_EVENTS = Object.freeze({
   STRUCTURED: 'v',
   /** A structured frame as one array argument (sent by servers, and for long frames). */
   STRUCTURED_LIST: 'l',
-  /** `(code, reason)`, announced by the side that closes, in both directions. */
+  /** `(code, reason)`, announced by the side that closes and answered by a disconnect. */
   CLOSE: 'c',
   /** A liveness probe from the server. */
   PING: 'p',

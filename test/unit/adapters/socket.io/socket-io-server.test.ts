@@ -240,6 +240,29 @@ describe('SocketIoServer', () => {
       await dropped;
     });
 
+    it('close() does not wait for peers that sent half a request, or for idle keep-alive connections', async () => {
+      const server = fixture.server(own());
+      const { port = 0 } = await server.listen();
+      const half = fixture.defer(tcpConnect(port, HOST), (p) => p.destroy());
+      half.on('error', () => undefined);
+      half.resume();
+      await new Promise<void>((resolve) => half.once('connect', () => resolve()));
+      half.write('GET /socket.io/?EIO=4&transport=websoc'); // and nothing more
+      const idle = fixture.defer(tcpConnect(port, HOST), (p) => p.destroy());
+      idle.on('error', () => undefined);
+      const answered = new Promise<void>((resolve) => idle.once('data', () => resolve()));
+      idle.write(`GET /elsewhere HTTP/1.1\r\nHost: ${HOST}\r\nConnection: keep-alive\r\n\r\n`);
+      await answered; // a 404, and the connection stays open for the next request
+      await delay(50);
+      const started = Date.now();
+      await server.close(); // closeTimeout is 5 s
+      expect(Date.now() - started, 'close() duration').to.be.below(1_000);
+      await waitFor(() => half.destroyed && idle.destroyed, 'both peers dropped', 1_000);
+      // The port is free again.
+      const again = fixture.server(new SocketIoServer({ port, host: HOST }));
+      expect((await again.listen()).port).to.equal(port);
+    });
+
     it("ends the connection with 1006 on both sides when Socket.IO's heartbeat times out", async () => {
       const { http } = await listenHttp();
       const netSockets: NetSocket[] = [];
