@@ -22,13 +22,22 @@ export function toFrame(data: RawData, isBinary: boolean): Frame {
 }
 
 /**
- * The bytes of a frame as one Buffer, made once so that sending it to many sockets costs no
- * per-recipient string encoding or Buffer wrapping.
+ * The bytes of a frame as one Buffer of its own, made once so that sending it to many sockets
+ * costs no per-recipient string encoding or Buffer wrapping. Binary is copied: ws keeps the
+ * Buffer it is given until the socket has written it (a write queued behind others, or a
+ * compression in progress), while the caller may change its bytes as soon as `send()` returned.
  * @internal
  */
 export function toBuffer(frame: Frame): Buffer {
-  if (typeof frame === 'string') return Buffer.from(frame, 'utf8');
-  return Buffer.isBuffer(frame)
-    ? frame
-    : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+  return typeof frame === 'string' ? Buffer.from(frame, 'utf8') : ownBytes(frame);
+}
+
+/**
+ * A copy of binary bytes for ws to keep (see {@link toBuffer}), as a Buffer so that ws sends it
+ * without wrapping it again.
+ * @internal
+ */
+export function ownBytes(bytes: Uint8Array): Buffer {
+  // Buffer.from(view) copies the view's bytes (only Buffer.from(arrayBuffer, …) would share them).
+  return Buffer.from(bytes);
 }

@@ -20,7 +20,7 @@ import {
 import { decodeAuthHeader, WS_AUTH_HEADER } from './auth-header.js';
 import { addressOf, answerPlainRequest, pathnameOf, rejectUpgrade } from './http-upgrade.js';
 import { fromWsError } from './ws-error.js';
-import { toBuffer, toFrame } from './ws-frame.js';
+import { ownBytes, toBuffer, toFrame } from './ws-frame.js';
 
 /** What the ws transport can do: everything the ports describe. */
 export const WS_CAPABILITIES: TransportCapabilities = Object.freeze({
@@ -218,8 +218,9 @@ export class WsSocketServer extends AbstractSocketServer<WebSocket> {
   }
 
   protected doSend(ws: WebSocket, frame: Frame): void {
-    // ws infers text or binary from the type, so no options object is needed.
-    ws.send(frame);
+    // ws infers text or binary from the type, so no options object is needed. Binary is copied:
+    // ws would send the caller's bytes as they are when the socket gets to them.
+    ws.send(typeof frame === 'string' ? frame : ownBytes(frame));
   }
 
   protected override doBufferedAmount(ws: WebSocket): number {

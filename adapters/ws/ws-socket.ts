@@ -11,7 +11,7 @@ import {
 } from '../../src/index.js';
 import { encodeAuthHeader, WS_AUTH_HEADER } from './auth-header.js';
 import { fromWsError } from './ws-error.js';
-import { toFrame } from './ws-frame.js';
+import { ownBytes, toFrame } from './ws-frame.js';
 import { DEFAULT_WS_MAX_PAYLOAD, WS_CAPABILITIES } from './ws-socket-server.js';
 
 /** ws `ClientOptions` that {@link WsSocket} manages itself, so `wsOptions` cannot set them. */
@@ -97,8 +97,9 @@ export class WsSocket extends AbstractSocket {
   protected doSend(frame: Frame): void {
     const ws = this.#ws;
     if (ws === undefined) throw new PlugSocketError('NOT_CONNECTED', 'no WebSocket');
-    // ws infers text or binary from the type, so no options object is needed.
-    ws.send(frame);
+    // ws infers text or binary from the type, so no options object is needed. Binary is copied:
+    // with permessage-deflate, ws compresses the caller's bytes later, as they are by then.
+    ws.send(typeof frame === 'string' ? frame : ownBytes(frame));
   }
 
   protected doClose(code: number, reason: string): void {

@@ -151,6 +151,43 @@ describe('ws transport connection', () => {
     });
   });
 
+  describe('bytes changed after send() returned', () => {
+    // 3 MiB each: more than the socket takes at once, so ws queues the rest of the writes.
+    const SIZE = 3 * 1024 * 1024;
+    const intact = (frame: unknown, value: number): boolean =>
+      (frame as Uint8Array).length === SIZE && (frame as Uint8Array).every((b) => b === value);
+
+    it('do not change what the server sends with send() or sendMany(), however long the write queue', async () => {
+      const { server, client, connection } = await pair();
+      const received = collect(client, 'message', 4);
+      const sent = [1, 2, 3].map((value) => Buffer.alloc(SIZE, value));
+      for (const bytes of sent) server.send(connection, bytes);
+      const many = Buffer.alloc(SIZE, 4);
+      server.sendMany([connection], many);
+      for (const bytes of [...sent, many]) bytes.fill(0);
+      const frames = (await received).map(([frame]) => frame);
+      expect(frames.map((frame, i) => intact(frame, i + 1))).to.deep.equal([
+        true,
+        true,
+        true,
+        true,
+      ]);
+    });
+
+    it('do not change what the client sends, with permessage-deflate compressing later', async () => {
+      const { server, client } = await pair(
+        { perMessageDeflate: true },
+        { wsOptions: { perMessageDeflate: true } },
+      );
+      const received = collect(server, 'message', 3);
+      const sent = [1, 2, 3].map((value) => Buffer.alloc(SIZE, value));
+      for (const bytes of sent) client.send(bytes);
+      for (const bytes of sent) bytes.fill(0);
+      const frames = (await received).map(([, frame]) => frame);
+      expect(frames.map((frame, i) => intact(frame, i + 1))).to.deep.equal([true, true, true]);
+    });
+  });
+
   describe('#prepare / #sendPrepared', () => {
     it('broadcasts one prepared text frame and one binary frame intact to every client', async () => {
       const { server, url } = await listen();
