@@ -33,7 +33,16 @@ export interface SocketClientOptions {
    * @default 256
    */
   maxRequestsInFlight?: number;
-  /** Largest frame accepted from the server, in bytes. @default 16777216 (16 MiB) */
+  /**
+   * Largest frame accepted from the server, in bytes: UTF-8 for text, the JSON text of a
+   * structured frame. A larger frame is dropped and reported as a `PAYLOAD_TOO_LARGE` error (a
+   * request from the server is answered with it); the connection stays open. This is the domain's
+   * limit, the same as the server's by default: every transport carries frames of up to 2 MiB
+   * both ways (see `docs/writing-an-adapter.md`, limits), so a frame just over it meets this
+   * check instead of a closed connection. Raise it together with the transport's own client
+   * limit (e.g. `WsSocketOptions.maxPayload`, 4 MiB), which closes the connection past it.
+   * @default 1048576 (1 MiB)
+   */
   maxPayload?: number;
   /** Diagnostics. @default silent */
   logger?: Logger;

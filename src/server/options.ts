@@ -52,7 +52,10 @@ export interface SocketServerOptions<P = unknown> {
    * Largest frame accepted from a client, in bytes: UTF-8 for text, the JSON text of a structured
    * frame (see `docs/protocol.md`). A larger frame is dropped and answered with a
    * `PAYLOAD_TOO_LARGE` error frame; the connection stays open. This is the domain's limit: a
-   * transport may have its own, larger one, past which it closes the connection (1009).
+   * transport has its own, larger one, past which it closes the connection (1009). Every
+   * transport's default carries frames of up to 2 MiB, whatever their characters (see
+   * `docs/writing-an-adapter.md`, limits), so a frame just over this default always meets the
+   * error frame; raise the transport's limit too before raising this one past it.
    * @default 1048576 (1 MiB)
    */
   maxPayload?: number;

@@ -688,6 +688,22 @@ describe('SocketClient', () => {
       expect(errors).to.deep.equal(['PAYLOAD_TOO_LARGE']);
       expect(messages.called).to.equal(false);
     });
+
+    it('accepts frames of up to 1 MiB by default, like the server, and refuses a larger one', async () => {
+      const { proto, url } = await protocolServer();
+      const client = newClient(url);
+      const errors: ErrorCode[] = [];
+      client.onError((e) => errors.push(e.code));
+      const messages = sinon.spy();
+      client.onMessage(messages);
+      await client.connect();
+      const overhead = JSON.stringify({ k: 'msg', type: 'big', payload: '' }).length;
+      proto.send({ k: 'msg', type: 'big', payload: 'x'.repeat(1024 * 1024 - overhead) });
+      proto.send({ k: 'msg', type: 'big', payload: 'x'.repeat(1024 * 1024 - overhead + 1) });
+      await flush();
+      expect(messages.callCount).to.equal(1);
+      expect(errors).to.deep.equal(['PAYLOAD_TOO_LARGE']);
+    });
   });
 
   describe('#join() / #leave()', () => {
