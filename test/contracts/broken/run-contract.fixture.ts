@@ -20,6 +20,12 @@ describeTransportContract({
   name: `memory variant "${name}"`,
   createServer: () => variant.createServer(),
   createClient: () => variant.createClient(),
+  // A memory server listens again at a closed one's address when given its name.
+  createServerAt: (address) => {
+    const url = address.url ?? '';
+    if (!url.startsWith('memory://')) throw new TypeError(`not a memory address: ${url}`);
+    return variant.createServer({ name: url.slice('memory://'.length) });
+  },
   supports: variant.supports ?? MEMORY_CAPABILITIES,
   // Short, so that flaws that show as missing events fail fast: the memory adapter needs
   // milliseconds for everything the suite does.
