@@ -35,8 +35,16 @@ export {
  * - `closeConnection` and `close` are idempotent and never hang (`closeTimeout`);
  * - `close` stops accepting, closes every connection with `{ code, reason }` and resolves when
  *   all are gone;
+ * - messages reported while a connection is closing are still delivered;
+ * - `sendMany` hands `doSendMany` each open connection once, however often it is listed;
+ * - `prepare` snapshots a binary frame, so a prepared frame never changes;
  * - `send`, `prepare` and `sendMany` throw a `TypeError` for a structured frame unless the adapter
- *   declares `supports.structured`, so its hooks only ever see the frames it can carry.
+ *   declares `supports.structured`, and for a binary frame unless it declares `supports.binary`,
+ *   so its hooks only ever see the frames it can carry.
+ *
+ * What each adapter must do itself is described at `Frame` and `CloseInfo` (order, text, copying
+ * binary on send, received binary belonging to the receiver, who reports which close code) and
+ * at the hooks below.
  *
  * `N` is the adapter's native connection object; `F` the frames its hooks handle: `Frame` (text
  * and binary, the default), or `AnyFrame` for an adapter that declares `supports.structured`.
@@ -116,7 +124,10 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
 
   /**
    * Sends one frame to one connection. Never throws for a closed connection: returns `false`
-   * and emits a `NOT_CONNECTED` error for it instead.
+   * and emits a `NOT_CONNECTED` error for it instead. The bytes of a binary frame may be changed
+   * or reused once it returned. Frames to one connection arrive in the order of the calls, whether
+   * made with `send`, `sendMany` or `sendPrepared`.
+   * @throws {TypeError} for a frame kind the transport does not declare (see `supports`).
    */
   send(connection: ServerConnection<N>, frame: AnyFrame): boolean {
     this.#checkFrame(frame);
@@ -136,7 +147,9 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
 
   /**
    * Makes a frame ready to be sent to many connections, so the per-recipient work is only the
-   * write itself. Use with {@link sendPrepared}.
+   * write itself. Use with {@link sendPrepared}. Takes a snapshot: a binary frame is copied once,
+   * so the caller may change or reuse its buffer as soon as this returned.
+   * @throws {TypeError} for a frame kind the transport does not declare (see `supports`).
    */
   prepare(frame: AnyFrame): PreparedFrame {
     this.#checkFrame(frame);
@@ -163,9 +176,12 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
 
   /**
    * Sends one frame to many connections: the broadcast path. Connections that are not open are
-   * skipped without an error event (a recipient that left meanwhile is not a failure). The frame
-   * is prepared once; adapters whose transport can fan out natively override `doSendMany`.
-   * @returns the number of connections the frame was handed to.
+   * skipped without an error event (a recipient that left meanwhile is not a failure), and a
+   * connection listed more than once receives the frame once. The frame is prepared once;
+   * adapters whose transport can fan out natively override `doSendMany`. The bytes of a binary
+   * frame may be changed or reused once it returned.
+   * @returns the number of distinct connections the frame was handed to.
+   * @throws {TypeError} for a frame kind the transport does not declare (see `supports`).
    */
   sendMany(connections: readonly ServerConnection<N>[], frame: AnyFrame): number {
     this.#checkFrame(frame);
@@ -211,8 +227,11 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
   }
 
   /**
-   * Closes one connection with `code` and `reason` and resolves when it is gone. Idempotent; after
-   * `closeTimeout` ms without the transport confirming, the connection is dropped.
+   * Closes one connection with `code` and `reason` and resolves when it is gone. Frames sent to it
+   * before reach the client before it sees the close, and frames the client sent before it
+   * learned of the close are still reported meanwhile. Both sides report `{ code, reason }`.
+   * Idempotent; after `closeTimeout` ms without the transport confirming, the connection is
+   * dropped (1006).
    */
   closeConnection(
     connection: ServerConnection<N>,
@@ -251,8 +270,9 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
   }
 
   /**
-   * Stops accepting, closes every connection with `code` and `reason`, releases the transport,
-   * and resolves when everything is gone. Idempotent.
+   * Stops accepting, closes every connection with `code` and `reason` (as `closeConnection` does:
+   * frames sent before reach each client before its close), releases the transport, and resolves
+   * when everything is gone. Idempotent.
    * @param code @default 1001
    * @param reason @default 'server shutting down'
    */
@@ -281,12 +301,18 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
   /** Starts listening; resolves with the address once the transport accepts connections. */
   protected abstract doListen(): Promise<ListenAddress>;
 
-  /** Writes one frame to one open connection. */
+  /**
+   * Writes one frame to one open connection, in order with the frames before it. `frame` is the
+   * caller's: a binary frame's bytes may change as soon as this returns, so copy them unless the
+   * transport is done with them by then. Text with a lone surrogate must not be refused.
+   */
   protected abstract doSend(native: N, frame: F): void;
 
   /**
-   * Starts a graceful close of one connection; call {@link emitDisconnect} when it completed, with
-   * the code and reason sent. After `closeTimeout` the base class terminates it and reports 1006.
+   * Starts a graceful close of one connection, after the frames already sent to it. Keep
+   * reporting its frames until the close completes ({@link emitMessage} delivers them while
+   * closing), then call {@link emitDisconnect} with the code and reason sent. After
+   * `closeTimeout` the base class terminates it and reports 1006.
    */
   protected abstract doCloseConnection(native: N, code: number, reason: string): void;
 
@@ -312,16 +338,21 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
     return 0;
   }
 
-  /** Converts a frame once for many recipients. The default keeps the frame as it is. */
+  /**
+   * Converts a frame once for many recipients. The default keeps the frame as it is. From
+   * {@link prepare}, `frame` is already a snapshot nobody changes; from the default
+   * {@link doSendMany} it is the caller's, whose bytes may change once `sendMany` returned.
+   */
   protected doPrepare(frame: F): unknown {
     return frame;
   }
 
   /**
-   * Writes one frame to many open connections and returns how many it reached. The default
-   * prepares the frame once ({@link doPrepare}) and writes it to each with
+   * Writes one frame to many open connections, each listed once, and returns how many it reached.
+   * The default prepares the frame once ({@link doPrepare}) and writes it to each with
    * {@link doSendPrepared}, reporting a failed write as an `error` for that connection. Override
-   * it when the transport has its own fan-out that encodes once (Socket.IO's rooms do).
+   * it when the transport has its own fan-out that encodes once (Socket.IO's rooms do). `frame`
+   * is the caller's: copy binary bytes the transport keeps past the call.
    */
   protected doSendMany(connections: readonly ServerConnection<N>[], frame: F): number {
     const data = this.doPrepare(frame);
@@ -339,7 +370,10 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
     return sent;
   }
 
-  /** Writes a prepared frame. The default sends the original frame with {@link doSend}. */
+  /**
+   * Writes a prepared frame. The default sends the original frame with {@link doSend}. `data` and
+   * `frame` are shared by every recipient: never write to them.
+   */
   protected doSendPrepared(native: N, _data: unknown, frame: F): void {
     this.doSend(native, frame);
   }
@@ -368,7 +402,11 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
     return connection;
   }
 
-  /** Reports a frame from a client. Ignored once the connection is closed. */
+  /**
+   * Reports a frame from a client. Ignored once the connection is closed, delivered while it is
+   * open or closing. A binary frame passed here is the receiver's from then on: never write to
+   * its memory again (a view into a chunk read for it is fine, a reused scratch buffer is not).
+   */
   protected emitMessage(connection: ServerConnection<N>, frame: F): void {
     if (connection._state !== 'closed') this.emit('message', connection, frame);
   }

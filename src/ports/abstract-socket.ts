@@ -14,9 +14,17 @@ export type SocketState = 'idle' | 'connecting' | 'open' | 'closing' | 'closed';
 export interface SocketEvents<F extends AnyFrame = Frame> {
   /** The handshake completed; frames may now be sent. */
   open: () => void;
-  /** A frame arrived: a string for text, a `Uint8Array` for binary, an array for structured. */
+  /**
+   * A frame arrived: a string for text, a `Uint8Array` for binary (the listener's to keep), an
+   * array for structured. Also while this side is closing: frames the server sent before it
+   * learned of the close still arrive.
+   */
   message: (frame: F) => void;
-  /** The connection ended, with the code and reason the peer sent (1006 when it vanished). */
+  /**
+   * The connection ended. After `disconnect(code, reason)`, with that code and reason; after a
+   * close the server started, with the ones it sent; 1006 when the connection dropped or was
+   * terminated. Every frame the server sent before its close has been delivered by then.
+   */
   close: (info: CloseInfo) => void;
   /** Something went wrong that did not end the connection (e.g. `send` while not open). */
   error: (error: PlugSocketError) => void;
@@ -48,10 +56,16 @@ const DEFAULT_CLOSE_TIMEOUT = 5_000;
  *   `CONNECTION_FAILED` when it fails or does not complete within `timeout`;
  * - `send()` when not open never throws: it returns `false` and emits a `NOT_CONNECTED` error;
  * - `disconnect()` is idempotent and never hangs (after `closeTimeout` the connection is dropped);
- * - `close` is emitted exactly once per opened connection, with `{ code, reason }`.
- *
+ * - `close` is emitted exactly once per opened connection, with `{ code, reason }`;
+ * - frames reported while closing are still delivered (`emitMessage` works in `closing`);
  * - `send()` throws a `TypeError` for a structured frame unless the adapter declares
- *   `supports.structured`.
+ *   `supports.structured`, and for a binary frame unless it declares `supports.binary`.
+ *
+ * What the base class cannot do, and each adapter must (see `Frame` and `CloseInfo`): frames
+ * arrive complete and in order, also those sent right before `disconnect()`; text with a lone
+ * surrogate is sent (it may arrive as U+FFFD); binary is sent as it was when `send()` returned,
+ * and a received `Uint8Array` is never written to again; the side that closes reports its own
+ * code, the other side the code it received.
  *
  * The same instance may connect again after it has closed. `F` is the frames the hooks handle:
  * `Frame` (text and binary, the default), or `AnyFrame` where `supports.structured` is declared.
@@ -127,8 +141,11 @@ export abstract class AbstractSocket<F extends AnyFrame = Frame> extends Emitter
 
   /**
    * Sends one frame. Never throws for a closed socket: returns `false` and emits a
-   * `NOT_CONNECTED` error instead.
+   * `NOT_CONNECTED` error instead. The bytes of a binary frame may be changed or reused once it
+   * returned; text with a lone surrogate is sent too (it may arrive as U+FFFD).
    * @returns true when the frame was handed to the transport.
+   * @throws {TypeError} for a structured frame without `supports.structured`, or a binary frame
+   *   without `supports.binary`: a programming error, whatever the state.
    */
   send(frame: AnyFrame): boolean {
     assertCarried(frame, this.supports);
@@ -146,9 +163,11 @@ export abstract class AbstractSocket<F extends AnyFrame = Frame> extends Emitter
   }
 
   /**
-   * Closes the connection with `code` and `reason`, and resolves once it is closed. Idempotent:
-   * calling it on a closed or closing socket resolves when that close completes. Aborts a
-   * connect in progress (the pending `connect()` rejects with `CONNECTION_FAILED`).
+   * Closes the connection with `code` and `reason`, and resolves once it is closed. Frames sent
+   * before reach the server before it sees the close, and frames the server sent before it
+   * learned of the close are still delivered meanwhile. Both sides report `{ code, reason }`.
+   * Idempotent: calling it on a closed or closing socket resolves when that close completes.
+   * Aborts a connect in progress (the pending `connect()` rejects with `CONNECTION_FAILED`).
    * @param code a close code, 1000 or 3000–4999. @default 1000
    * @param reason at most 123 bytes of UTF-8. @default ''
    */
@@ -206,17 +225,26 @@ export abstract class AbstractSocket<F extends AnyFrame = Frame> extends Emitter
    */
   protected abstract doConnect(options: ConnectOptions): void | Promise<void>;
 
-  /** Hands one frame to the open transport. */
+  /**
+   * Hands one frame to the open transport, in order with the frames before it. `frame` is the
+   * caller's: a binary frame's bytes may change as soon as this returns, so copy them unless the
+   * transport is done with them by then. Text with a lone surrogate must not be refused.
+   */
   protected abstract doSend(frame: F): void;
 
   /**
-   * Starts a graceful close; call {@link emitClose} when it has completed, with the code and
-   * reason this side sent (or the peer's echo of them). Without an answer within `closeTimeout`
-   * the base class terminates and reports 1006 itself.
+   * Starts a graceful close, after the frames already sent. Keep reporting frames that arrive
+   * until the close completes ({@link emitMessage} delivers them while closing), then call
+   * {@link emitClose} with the code and reason this side sent (or the peer's echo of them).
+   * Without an answer within `closeTimeout` the base class terminates and reports 1006 itself.
    */
   protected abstract doClose(code: number, reason: string): void;
 
-  /** Drops the connection at once, without a close handshake, and releases its resources. */
+  /**
+   * Drops the connection at once, without a close handshake, and releases its resources. The
+   * base class reports the close itself (1006): nothing of this connection, its close included,
+   * may be reported afterwards, not even to a connection this instance opens next.
+   */
   protected abstract doTerminate(): void;
 
   // ---------------------------------------------------------------- adapter reports
@@ -232,7 +260,11 @@ export abstract class AbstractSocket<F extends AnyFrame = Frame> extends Emitter
     this.emit('open');
   }
 
-  /** Reports an incoming frame. Ignored unless open or closing. */
+  /**
+   * Reports an incoming frame. Ignored unless open or closing. A binary frame passed here is the
+   * receiver's from then on: never write to its memory again (a view into a chunk read for it is
+   * fine, a scratch buffer reused for the next frame is not).
+   */
   protected emitMessage(frame: F): void {
     if (this.#state === 'open' || this.#state === 'closing') this.emit('message', frame);
   }

@@ -3,7 +3,10 @@
  * degrades by it and the contract suite gates optional tests on it, never on an adapter's name.
  */
 export interface TransportCapabilities {
-  /** Binary frames (`Uint8Array`) arrive intact as binary. */
+  /**
+   * Binary frames (`Uint8Array`) arrive intact, as binary (never as text), both ways. Without it,
+   * sending a `Uint8Array` throws a `TypeError`.
+   */
   readonly binary: boolean;
   /** Transport-level ping/pong: `server.ping(conn)` is answered by a `pong` event. */
   readonly ping: boolean;
@@ -16,10 +19,12 @@ export interface TransportCapabilities {
   /** The peer's address is reported as `Handshake.remoteAddress`. */
   readonly remoteAddress: boolean;
   /**
-   * Structured frames (`StructuredFrame`, JSON arrays) travel natively, in both directions: sent
-   * as an array, they arrive as an equal array, carried as JSON would carry it (a `Date` element
-   * arrives as its ISO string). The domain then encodes envelopes with a codec
-   * that makes arrays (`CompactCodec`) instead of JSON text. Text and binary frames still work.
+   * Structured frames (`StructuredFrame`, arrays of JSON values) travel natively, in both
+   * directions: sent as an array, they arrive as an equal array, carried as JSON would carry it
+   * (a `Date` element arrives as its ISO string, `NaN` as `null`). Elements JSON has no form for
+   * (a `Uint8Array`, say) are not part of the contract. The domain then encodes envelopes with a
+   * codec that makes arrays (`CompactCodec`) instead of JSON text. Text and binary frames still
+   * work. Without it, sending an array throws a `TypeError`.
    */
   readonly structured: boolean;
 }

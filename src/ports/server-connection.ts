@@ -80,9 +80,18 @@ export interface PreparedFrame {
 export interface ServerEvents<N, F extends AnyFrame = Frame> {
   /** A client completed the transport handshake. */
   connection: (connection: ServerConnection<N>, handshake: Handshake) => void;
-  /** A frame arrived from a client. */
+  /**
+   * A frame arrived from a client (a binary one is the listener's to keep). Also while the
+   * server is closing the connection: frames the client sent before it learned of the close
+   * still arrive.
+   */
   message: (connection: ServerConnection<N>, frame: F) => void;
-  /** A client connection ended, with the code and reason (1006 when the client vanished). */
+  /**
+   * A client connection ended. After `closeConnection(connection, code, reason)` (or `close`),
+   * with that code and reason; after a close the client started, with the ones it sent; 1006 when
+   * the client vanished or the connection was terminated. Every frame the client sent before its
+   * close has been reported by then.
+   */
   disconnect: (connection: ServerConnection<N>, info: CloseInfo) => void;
   /** A client answered `ping(connection)`. */
   pong: (connection: ServerConnection<N>) => void;
