@@ -7,7 +7,8 @@ import type { Frame } from '../../src/index.js';
  * branches only run when an application changed `binaryType` on a native socket.
  *
  * A binary frame is handed over without a copy, like ws does: it may be a view into a larger
- * socket chunk, so readers must honour `byteOffset` / `byteLength`.
+ * socket chunk, so readers must honour `byteOffset` / `byteLength`. ws reads into a new chunk every
+ * time and never writes to one again, so the frame is the receiver's to keep, as the port says.
  * @internal
  */
 export function toFrame(data: RawData, isBinary: boolean): Frame {
