@@ -35,9 +35,11 @@ export const WS_CAPABILITIES: TransportCapabilities = Object.freeze({
 
 /**
  * Default of the ws transport limit (`maxPayload` of {@link WsSocketServerOptions} and
- * `WsSocketOptions`): 4 MiB, in bytes. Larger than the domain limit,
- * `SocketServerOptions.maxPayload` (1 MiB), so that a client's oversized frame meets the domain's
- * and gets a `PAYLOAD_TOO_LARGE` error frame rather than a closed connection.
+ * `WsSocketOptions`): 4 MiB, in bytes, counted on the frame's content. It carries every frame of up
+ * to 2 MiB, as every transport's default must: larger than the domain limits,
+ * `SocketServerOptions.maxPayload` and `SocketClientOptions.maxPayload` (1 MiB each), so that an
+ * oversized frame meets the domain's check (a `PAYLOAD_TOO_LARGE` error frame from the server)
+ * rather than a closed connection.
  */
 export const DEFAULT_WS_MAX_PAYLOAD = 4 * 1024 * 1024;
 

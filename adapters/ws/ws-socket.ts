@@ -22,8 +22,10 @@ export interface WsSocketOptions extends AbstractSocketOptions {
   /**
    * The ws transport limit on this client: the largest frame, in bytes, that `ws` accepts from
    * the server. A bigger one closes the connection with 1009, and this socket emits a
-   * `PAYLOAD_TOO_LARGE` error event. (The domain limit, `SocketServerOptions.maxPayload`, is the
-   * server's own check on frames from clients; see `WsSocketServerOptions.maxPayload`.)
+   * `PAYLOAD_TOO_LARGE` error event. Not the domain limit, `SocketClientOptions.maxPayload`
+   * (default 1 MiB), which `SocketClient` checks on every transport: a frame over that one is
+   * dropped and reported, and the connection stays open. Keep this one larger, as the defaults
+   * are (every frame of up to 2 MiB fits).
    * @default 4194304 (4 MiB, {@link DEFAULT_WS_MAX_PAYLOAD})
    */
   maxPayload?: number;
