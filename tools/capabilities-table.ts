@@ -89,9 +89,12 @@ function renderCapabilities(dir: string): string {
     ['capability', ...ADAPTERS.map((a) => a.heading), 'contract tests gated on it'],
     ['---', ...ADAPTERS.map(() => '---'), '---'],
   ];
-  for (const capability of CAPABILITY_NAMES) {
+  // The manifest's capabilities, then the options that turn optional tests on.
+  const gates = [...CAPABILITY_NAMES, 'faults', 'createServerAt'];
+  for (const capability of gates) {
+    const option = !(CAPABILITY_NAMES as readonly string[]).includes(capability);
     rows.push([
-      `\`${capability}\``,
+      `\`${capability}\`${option ? ' (option)' : ''}`,
       ...transport.map((r) => (r.supports?.[capability] ? '✓' : '—')),
       gated(capability),
     ]);
