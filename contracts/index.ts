@@ -22,4 +22,4 @@ export {
   type FlowDirection,
   type DirectionOption,
   type ProxySide,
-} from './fault-proxy.js';
+} from './fault/fault-proxy.js';

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { setImmediate } from 'node:timers';
 import { expect } from '../assert.js';
-import { FaultProxy, type FaultProxyAddress } from '../fault-proxy.js';
+import { FaultProxy, type FaultProxyAddress } from '../fault/fault-proxy.js';
 import {
   collectClient,
   delay,

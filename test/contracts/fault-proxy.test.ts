@@ -1,9 +1,9 @@
-// FaultProxy (contracts/fault-proxy.ts) over plain node:net servers and clients on 127.0.0.1.
+// FaultProxy (contracts/fault/fault-proxy.ts) over plain node:net servers and clients on 127.0.0.1.
 // Timing is only ever asserted with a lower bound; every wait is bounded by waitFor.
 import { randomBytes } from 'node:crypto';
 import net, { type Server, type Socket } from 'node:net';
 import { expect } from 'chai';
-import { FaultProxy, type FaultProxyOptions } from '../../contracts/fault-proxy.js';
+import { FaultProxy, type FaultProxyOptions } from '../../contracts/fault/fault-proxy.js';
 import { delay, waitFor } from '../../contracts/helpers.js';
 
 /** Upper bound, in ms, on any one wait. */
