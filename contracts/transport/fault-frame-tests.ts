@@ -1,0 +1,227 @@
+// The fault tier's tests of frames on one connection (T-FAULT-01..05): cut in the middle of a
+// frame either way, reset while large frames travel, stalled, and slowed by latency.
+import { expect } from '../assert.js';
+import { delay, expectNoDifference, sequenceDifference, waitFor, waitUntil } from '../helpers.js';
+import type { TransportHarness } from '../transport-harness.js';
+import {
+  closedBothSides,
+  connectThrough,
+  CUT_INTO_FRAME,
+  everyTurnUntil,
+  expectFlow,
+  expectOneAbnormalClose,
+  expectPrefix,
+  framesOf,
+  GATE,
+  largeFrame,
+  numbered,
+  withRig,
+} from './fault-rig.js';
+
+/** Whole frames exchanged before a cut, which must all have arrived. */
+const BEFORE_CUT = 5;
+/** How long a stall holds the connection: longer than a few hundred milliseconds. */
+const STALL_MS = 500;
+/** Latency added each way by the delay test. */
+const LATENCY_MS = 50;
+
+/** Registers T-FAULT-01..05 in the fault tier's group. */
+export function describeFaultFrameTests(h: TransportHarness): void {
+  h.test(
+    {
+      id: 'T-FAULT-01',
+      level: 'MUST',
+      title:
+        'a connection cut in the middle of a client → server frame closes each side once with 1006, and the server delivers only the whole frames sent before it',
+      requires: GATE,
+    },
+    () =>
+      withRig(h, async (rig) => {
+        const peer = await connectThrough(h, rig);
+        const sent = numbered('up', BEFORE_CUT);
+        for (const frame of sent) peer.client.send(frame);
+        await waitFor(
+          () => framesOf(rig, peer).atServer.length >= BEFORE_CUT,
+          h.wait,
+          `the first ${BEFORE_CUT} frames at the server`,
+        );
+        rig.proxy.cutAfter(CUT_INTO_FRAME, { direction: 'up' });
+        const cut = largeFrame('up');
+        sent.push(cut);
+        peer.client.send(cut);
+        // Frames queued behind the cut one never get through; none may turn up either.
+        for (const frame of numbered('up after', 3)) {
+          sent.push(frame);
+          peer.client.send(frame);
+        }
+        await closedBothSides(h, rig, peer);
+        expectOneAbnormalClose(rig, peer, `a cut ${CUT_INTO_FRAME} bytes into a client frame`);
+        const { atServer } = framesOf(rig, peer);
+        expectPrefix(atServer, sent, 'frames at the server');
+        expect(
+          atServer.length,
+          'frames the server delivered (the whole ones before the cut)',
+        ).to.equal(BEFORE_CUT);
+      }),
+  );
+
+  h.test(
+    {
+      id: 'T-FAULT-02',
+      level: 'MUST',
+      title:
+        'a connection cut in the middle of a server → client frame closes each side once with 1006, and the client delivers only the whole frames sent before it',
+      requires: GATE,
+    },
+    () =>
+      withRig(h, async (rig) => {
+        const peer = await connectThrough(h, rig);
+        const server = rig.listening.server;
+        const sent = numbered('down', BEFORE_CUT);
+        for (const frame of sent) server.send(peer.connection, frame);
+        await waitFor(
+          () => peer.events.messages.length >= BEFORE_CUT,
+          h.wait,
+          `the first ${BEFORE_CUT} frames at the client`,
+        );
+        rig.proxy.cutAfter(CUT_INTO_FRAME, { direction: 'down' });
+        const cut = largeFrame('down');
+        sent.push(cut);
+        server.send(peer.connection, cut);
+        for (const frame of numbered('down after', 3)) {
+          sent.push(frame);
+          server.send(peer.connection, frame);
+        }
+        await closedBothSides(h, rig, peer);
+        expectOneAbnormalClose(rig, peer, `a cut ${CUT_INTO_FRAME} bytes into a server frame`);
+        const { atClient } = framesOf(rig, peer);
+        expectPrefix(atClient, sent, 'frames at the client');
+        expect(
+          atClient.length,
+          'frames the client delivered (the whole ones before the cut)',
+        ).to.equal(BEFORE_CUT);
+      }),
+  );
+
+  h.test(
+    {
+      id: 'T-FAULT-03',
+      level: 'MUST',
+      title:
+        'an abrupt cut (TCP reset) while large frames travel both ways closes each side once with 1006, and neither side delivers a partial frame',
+      requires: GATE,
+    },
+    () =>
+      withRig(
+        h,
+        async (rig) => {
+          const peer = await connectThrough(h, rig);
+          const server = rig.listening.server;
+          const up = numbered('up', BEFORE_CUT);
+          const down = numbered('down', BEFORE_CUT);
+          for (let i = 0; i < BEFORE_CUT; i++) {
+            peer.client.send(up[i]);
+            server.send(peer.connection, down[i]);
+          }
+          await waitFor(
+            () => {
+              const { atServer, atClient } = framesOf(rig, peer);
+              return atServer.length >= BEFORE_CUT && atClient.length >= BEFORE_CUT;
+            },
+            h.wait,
+            `the first ${BEFORE_CUT} frames each way`,
+          );
+          const base = rig.proxy.stats;
+          up.push(largeFrame('up'));
+          down.push(largeFrame('down'));
+          peer.client.send(up[BEFORE_CUT]);
+          server.send(peer.connection, down[BEFORE_CUT]);
+          // The proxy re-chunks (4 KiB per event-loop turn), so the large frames are part-way
+          // through when both directions have moved 32 KiB: the reset lands inside them.
+          await everyTurnUntil(() => {
+            const now = rig.proxy.stats;
+            return (
+              now.bytesUp - base.bytesUp >= 32 * 1024 && now.bytesDown - base.bytesDown >= 32 * 1024
+            );
+          }, h.wait);
+          rig.proxy.cut();
+          await closedBothSides(h, rig, peer);
+          expectOneAbnormalClose(rig, peer, 'a TCP reset');
+          const { atServer, atClient } = framesOf(rig, peer);
+          expectPrefix(atServer, up, 'frames at the server');
+          expectPrefix(atClient, down, 'frames at the client');
+        },
+        { chunkSize: 4096 },
+      ),
+  );
+
+  h.test(
+    {
+      id: 'T-FAULT-04',
+      level: 'MUST',
+      title: `a stall of ${STALL_MS} ms followed by resume delivers every frame both ways exactly once, in order, and the connection stays open`,
+      requires: GATE,
+    },
+    () =>
+      withRig(h, async (rig) => {
+        const peer = await connectThrough(h, rig);
+        const server = rig.listening.server;
+        const up = numbered('up', 50);
+        const down = numbered('down', 50);
+        rig.proxy.stall();
+        for (let i = 0; i < up.length; i++) {
+          expect(peer.client.send(up[i]), 'client send() result during the stall').to.equal(true);
+          expect(
+            server.send(peer.connection, down[i]),
+            'server send() result during the stall',
+          ).to.equal(true);
+        }
+        await delay(STALL_MS);
+        expect(peer.events.closes, 'client close events during the stall').to.have.length(0);
+        expect(
+          rig.listening.log.disconnectsOf(peer.connection),
+          'server disconnect events during the stall',
+        ).to.have.length(0);
+        rig.proxy.resume();
+        await waitUntil(() => {
+          const { atServer, atClient } = framesOf(rig, peer);
+          return atServer.length >= up.length && atClient.length >= down.length;
+        }, h.wait);
+        await delay(h.quiet);
+        const { atServer, atClient } = framesOf(rig, peer);
+        expectNoDifference(sequenceDifference(atServer as string[], up), 'client → server');
+        expectNoDifference(sequenceDifference(atClient as string[], down), 'server → client');
+        expect(peer.events.closes, 'client close events after the stall').to.have.length(0);
+        expect(
+          rig.listening.log.disconnectsOf(peer.connection),
+          'server disconnect events after the stall',
+        ).to.have.length(0);
+        expect(peer.client.isOpen, 'client.isOpen after the stall').to.equal(true);
+        expect(
+          server.isClientConnected(peer.connection),
+          'isClientConnected after the stall',
+        ).to.equal(true);
+        await expectFlow(h, rig, peer, 'after the stall', 3);
+      }),
+  );
+
+  h.test(
+    {
+      id: 'T-FAULT-05',
+      level: 'MUST',
+      title: `with ${LATENCY_MS} ms of latency each way (handshake included), 200 frames each way arrive complete and in order`,
+      requires: GATE,
+    },
+    () =>
+      withRig(h, async (rig) => {
+        rig.proxy.delay(LATENCY_MS);
+        const peer = await connectThrough(h, rig);
+        await expectFlow(h, rig, peer, 'with latency', 200, 0);
+        expect(peer.events.closes, 'client close events').to.have.length(0);
+        expect(
+          rig.listening.log.disconnectsOf(peer.connection),
+          'server disconnect events',
+        ).to.have.length(0);
+      }),
+  );
+}
