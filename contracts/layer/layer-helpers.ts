@@ -48,6 +48,16 @@ export function inbox(client: SocketClient, type: string): SocketMessage[] {
   return got;
 }
 
+/** Every payload of `type` that `client` receives from now on, in order. */
+export function received(
+  client: { subscribe: (t: string, f: (p: unknown, m: SocketMessage) => void) => unknown },
+  type: string,
+): unknown[] {
+  const got: unknown[] = [];
+  client.subscribe(type, (payload) => void got.push(payload));
+  return got;
+}
+
 /**
  * A promise that resolves once `signal` aborts (at once if it already has): the body of a handler
  * that never answers by itself, so the test can see its `signal` abort.
