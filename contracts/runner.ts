@@ -1,5 +1,5 @@
-// The contract suites register their tests through this small seam instead of mocha's globals, so
-// they run under mocha, node:test, vitest, jest or anything with the same four functions.
+// The contract suites register their tests through this small seam instead of one framework's
+// globals, so they run under mocha, node:test, vitest, jest or anything with the same functions.
 
 /** A test body as the suites write it: no arguments, no `this`. */
 export type ContractTestFn = () => Promise<void>;
@@ -10,10 +10,12 @@ export type ContractTestFn = () => Promise<void>;
  *
  * - `node:test`: `import * as nodeTest from 'node:test'` → `runner: nodeTest`
  * - vitest: `import * as vitest from 'vitest'` → `runner: vitest`
- * - mocha, jest, or vitest with `globals: true`: omit `runner`; the globals are used.
+ * - mocha: `import * as mocha from 'mocha'` → `runner: mocha`, or omit `runner`
+ * - jest, or vitest with `globals: true`: omit `runner`; the globals are used.
  *
- * Shapes are told apart by their hooks: a runner with `after` (node:test) is called as
- * `it(title, { timeout }, fn)`; one with only `afterAll` (vitest, jest) as `it(title, fn, timeout)`.
+ * Shapes are told apart positively: node:test (it exports `mock` and `run`) is called as
+ * `it(title, { timeout }, fn)`; any other runner with `after` (mocha) as `it(title, fn)` with
+ * `this.timeout(ms)` inside; one with only `afterAll` (vitest, jest) as `it(title, fn, timeout)`.
  */
 export interface TestRunner {
   /** Opens a group of tests. */
@@ -24,6 +26,10 @@ export interface TestRunner {
   afterEach: (...args: never[]) => unknown;
   /** Runs once after the current group (node:test, mocha). */
   after?: (...args: never[]) => unknown;
+  /** node:test's mock tracker: with `run`, what tells node:test from mocha. */
+  mock?: unknown;
+  /** node:test's programmatic entry point. */
+  run?: unknown;
   /** Runs once after the current group (vitest, jest). */
   afterAll?: (...args: never[]) => unknown;
 }
@@ -77,16 +83,15 @@ export function resolveRunner(runner?: TestRunner): ContractRunner {
   const it = required(source, 'it', where);
   const skip = required(it as unknown as Record<string, unknown>, 'skip', `${where}.it`);
   const afterEach = required(source, 'afterEach', where);
-  const after =
-    typeof source.after === 'function'
-      ? 'after'
-      : typeof source.afterAll === 'function'
-        ? 'afterAll'
-        : undefined;
-  if (after === undefined) return explicitMissingAfter(where);
-  const afterFn = source[after] as Loose;
-  // node:test takes options objects; vitest and jest a trailing number; mocha reads `this.timeout`.
-  const optionsStyle = runner !== undefined && after === 'after';
+  const style = runnerStyle(source, runner !== undefined);
+  if (style === undefined) return explicitMissingAfter(where);
+  const afterFn = source[style === 'trailing' ? 'afterAll' : 'after'] as Loose;
+  // Wraps a body so that mocha, which reads `this.timeout()`, is told the bound too.
+  const withMochaTimeout = (timeout: number, fn: () => Promise<void>) =>
+    function (this: unknown): Promise<void> {
+      setMochaTimeout(this, timeout);
+      return fn();
+    };
 
   return {
     group(title, timeout, body) {
@@ -96,39 +101,51 @@ export function resolveRunner(runner?: TestRunner): ContractRunner {
       });
     },
     test(title, timeout, fn) {
-      if (optionsStyle) {
-        it(title, { timeout }, () => fn());
-        return;
-      }
-      it(
-        title,
-        function (this: unknown) {
-          setMochaTimeout(this, timeout);
-          return fn();
-        },
-        timeout,
-      );
+      if (style === 'options') it(title, { timeout }, () => fn());
+      else if (style === 'mocha') it(title, withMochaTimeout(timeout, fn));
+      else it(title, withMochaTimeout(timeout, fn), timeout);
     },
     skip(title) {
       skip(title, () => undefined);
     },
     afterEach(timeout, fn) {
-      if (optionsStyle) afterEach(() => fn(), { timeout });
-      else
-        afterEach(function (this: unknown) {
-          setMochaTimeout(this, timeout);
-          return fn();
-        }, timeout);
+      if (style === 'options') afterEach(() => fn(), { timeout });
+      else if (style === 'mocha') afterEach(withMochaTimeout(timeout, fn));
+      else afterEach(withMochaTimeout(timeout, fn), timeout);
     },
     afterAll(timeout, fn) {
-      if (optionsStyle) afterFn(() => fn(), { timeout });
-      else
-        afterFn(function (this: unknown) {
-          setMochaTimeout(this, timeout);
-          return fn();
-        }, timeout);
+      if (style === 'options') afterFn(() => fn(), { timeout });
+      else if (style === 'mocha') afterFn(withMochaTimeout(timeout, fn));
+      else afterFn(withMochaTimeout(timeout, fn), timeout);
     },
   };
+}
+
+/**
+ * How a runner takes a timeout: `options` (node:test: `it(title, { timeout }, fn)`), `mocha`
+ * (`it(title, fn)`, the body calls `this.timeout(ms)`) or `trailing` (vitest, jest:
+ * `it(title, fn, timeout)`); undefined when it has neither `after` nor `afterAll`.
+ */
+function runnerStyle(
+  source: Record<string, unknown>,
+  given: boolean,
+): 'options' | 'mocha' | 'trailing' | undefined {
+  const hasAfter = typeof source.after === 'function';
+  // node:test is recognised by what only it exports: a `mock` tracker and `run()`. Mocha's module
+  // also exports `after`, so `after` alone says nothing about the calling convention.
+  if (given && hasAfter && isNodeTest(source)) return 'options';
+  if (hasAfter) return 'mocha';
+  if (typeof source.afterAll === 'function') return 'trailing';
+  return undefined;
+}
+
+function isNodeTest(source: Record<string, unknown>): boolean {
+  const { mock } = source;
+  return (
+    (typeof mock === 'object' || typeof mock === 'function') &&
+    mock !== null &&
+    typeof source.run === 'function'
+  );
 }
 
 function explicitMissingAfter(where: string): never {
