@@ -56,25 +56,49 @@ function truncate(text: string): string {
 
 /**
  * Structural equality: primitives by `===` (and NaN equals NaN), byte views by type-independent
- * byte content, arrays by items, errors by name and message, plain objects by own enumerable keys.
+ * byte content, ArrayBuffers by bytes, Dates by time, Maps by entries (keys by identity, values
+ * structurally), Sets by members (by identity), arrays by items (a hole is not `undefined`), errors
+ * by name and message, other objects by prototype (`null` counts as plain) and own enumerable keys.
  */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b || (Number.isNaN(a) && Number.isNaN(b))) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (a instanceof Uint8Array || b instanceof Uint8Array) {
-    if (!(a instanceof Uint8Array && b instanceof Uint8Array) || a.byteLength !== b.byteLength) {
-      return false;
-    }
-    for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-    return true;
+    return a instanceof Uint8Array && b instanceof Uint8Array && sameBytes(a, b);
   }
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const other = b as unknown[];
-    return a.length === other.length && a.every((item, i) => deepEqual(item, other[i]));
+  if (a instanceof ArrayBuffer || b instanceof ArrayBuffer) {
+    return (
+      a instanceof ArrayBuffer &&
+      b instanceof ArrayBuffer &&
+      sameBytes(new Uint8Array(a), new Uint8Array(b))
+    );
   }
   if (a instanceof Error || b instanceof Error) {
     return a instanceof Error && b instanceof Error && a.name === b.name && a.message === b.message;
+  }
+  if (plainPrototype(a) !== plainPrototype(b)) return false;
+  if (a instanceof Date) return Object.is(a.getTime(), (b as Date).getTime());
+  if (a instanceof Map) {
+    const other = b as Map<unknown, unknown>;
+    if (a.size !== other.size) return false;
+    for (const [key, value] of a) {
+      if (!other.has(key) || !deepEqual(value, other.get(key))) return false;
+    }
+    return true;
+  }
+  if (a instanceof Set) {
+    const other = b as Set<unknown>;
+    if (a.size !== other.size) return false;
+    for (const member of a) if (!other.has(member)) return false;
+    return true;
+  }
+  if (Array.isArray(a)) {
+    const other = b as unknown[];
+    if (a.length !== other.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      if (i in a !== i in other || !deepEqual(a[i], other[i])) return false;
+    }
+    return true;
   }
   const ka = Object.keys(a);
   const kb = Object.keys(b);
@@ -82,6 +106,18 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   const rb = b as Record<string, unknown>;
   const ra = a as Record<string, unknown>;
   return ka.every((key) => Object.hasOwn(rb, key) && deepEqual(ra[key], rb[key]));
+}
+
+/** An object's prototype, with `null` (as `querystring.parse` makes) counted as a plain object's. */
+function plainPrototype(value: object): unknown {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === null ? Object.prototype : prototype;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function typeName(value: unknown): string {
@@ -163,6 +199,7 @@ export class Assertion {
   /** Asserts the value is empty (a string, array, byte view, map or set of length 0). */
   get empty(): this {
     const length = lengthOf(this.#actual);
+    this.#fits(length !== undefined, 'a string, array, byte view, map or set', 'empty');
     return this.#check(length === 0, 'to be empty', undefined, false);
   }
 
@@ -242,6 +279,13 @@ export class Assertion {
 
   /** Asserts a string contains a substring, or an array or set contains an item. */
   include(item: unknown, message?: string): this {
+    const container = this.#actual;
+    this.#fits(
+      typeof container === 'string' || Array.isArray(container) || container instanceof Set,
+      'a string, array or set',
+      `include ${show(item)}`,
+      message,
+    );
     return this.#check(
       includes(this.#actual, item),
       `to include ${show(item)}`,
@@ -258,6 +302,7 @@ export class Assertion {
 
   /** Asserts `low <= value <= high`. */
   within(low: number, high: number, message?: string): this {
+    this.#number('within', message);
     const n = this.#actual as number;
     return this.#check(
       n >= low && n <= high,
@@ -270,6 +315,7 @@ export class Assertion {
 
   /** Asserts `value < limit`. */
   below(limit: number, message?: string): this {
+    this.#number('below', message);
     return this.#check(
       (this.#actual as number) < limit,
       `to be below ${limit}`,
@@ -281,6 +327,7 @@ export class Assertion {
 
   /** Asserts `value > limit`. */
   above(limit: number, message?: string): this {
+    this.#number('above', message);
     return this.#check(
       (this.#actual as number) > limit,
       `to be above ${limit}`,
@@ -292,6 +339,7 @@ export class Assertion {
 
   /** Asserts `value <= limit`. */
   most(limit: number, message?: string): this {
+    this.#number('most', message);
     return this.#check(
       (this.#actual as number) <= limit,
       `to be at most ${limit}`,
@@ -303,6 +351,7 @@ export class Assertion {
 
   /** Asserts `value >= limit`. */
   least(limit: number, message?: string): this {
+    this.#number('least', message);
     return this.#check(
       (this.#actual as number) >= limit,
       `to be at least ${limit}`,
@@ -329,6 +378,8 @@ export class Assertion {
    * `expect(fn).to.throw().with.property('code', 'NOT_CONNECTED')`.
    */
   throw(type?: abstract new (...args: never[]) => unknown, message?: string): Assertion {
+    // Calling a non-function throws a TypeError of its own, which must not count as the throw.
+    this.#fits(typeof this.#actual === 'function', 'a function', 'throw', message);
     let thrown: unknown;
     let threw = false;
     try {
@@ -343,6 +394,25 @@ export class Assertion {
     const negated = this.#negate;
     this.#check(pass, `${wanted} (${outcome})`, undefined, false, message);
     return negated ? this : new Assertion(thrown, this.#what);
+  }
+
+  /**
+   * Fails, negated or not, when the value is not of a type the check applies to: `not.empty` on a
+   * number or `not.throw` on a non-function would otherwise pass without checking anything.
+   */
+  #fits(ok: boolean, kind: string, check: string, message?: string): void {
+    if (ok) return;
+    const subject = [this.#what, message].filter(Boolean).join(': ');
+    throw new ContractAssertionError(
+      `${subject ? `${subject}: ` : ''}expected ${show(this.#actual)} to be ${kind}, to check that it is ${this.#negate ? 'not ' : ''}${check}`,
+      { actual: this.#actual },
+    );
+  }
+
+  /** {@link #fits} for the numeric comparisons. */
+  #number(check: string, message?: string): void {
+    const n = this.#actual;
+    this.#fits(typeof n === 'number' || typeof n === 'bigint', 'a number', check, message);
   }
 
   #check(

@@ -401,6 +401,11 @@ export function jsonDifference(
     if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) {
       return `at ${at}: expected an object, got ${describeValue(actual)}`;
     }
+    // JSON objects are plain: a Map, Date or class instance (no own enumerable keys) is not `{}`.
+    const prototype: unknown = Object.getPrototypeOf(actual);
+    if (prototype !== Object.prototype && prototype !== null) {
+      return `at ${at}: expected a plain object, got ${describeValue(actual)}`;
+    }
     const want = expected as Record<string, unknown>;
     const have = actual as Record<string, unknown>;
     const missing = Object.keys(want).filter((key) => !Object.hasOwn(have, key));
