@@ -26,6 +26,7 @@ import {
   emitFrame,
   ownFrame,
   parseCloseEvent,
+  SOCKET_IO_ANSWERS_CLOSE_QUERY,
   SOCKET_IO_EVENTS,
   toFrame,
   toStructuredFrame,
@@ -44,6 +45,8 @@ interface Peer {
   mark: number;
   /** The `{ code, reason }` either side announced first with the reserved close event. */
   closeInfo: CloseInfo | undefined;
+  /** The client advertised that it answers the close event (see `SOCKET_IO_EVENTS`). */
+  answersClose: boolean;
 }
 
 /**
@@ -82,6 +85,8 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
   #sendManyMark = 0;
   /** Socket.IO's connection state recovery is on (its server events then carry an offset). */
   #recoversState = false;
+  /** When `close()` started: every step of it shares one `closeTimeout` from then. */
+  #closeStarted: number | undefined;
 
   /**
    * @param options one of three modes: a port of its own (`{ port, host }`, the default), attached
@@ -137,6 +142,10 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
       (this.#io as unknown as { opts?: { connectionStateRecovery?: unknown } }).opts
         ?.connectionStateRecovery !== undefined;
     this.#namespace = this.#io.of(this.#namespaceName);
+    // Advertises the close handshake before Socket.IO's connect packet, so that a client knows it
+    // before it can close. With state recovery an emit goes through the socket's own room, which
+    // it joins only on connecting: then the advertisement follows the connect packet.
+    this.#namespace.use(this.#advertise);
     this.#namespace.on('connection', this.#onConnection);
     if (address === null || address === undefined || typeof address === 'string') return {};
     const host = address.address;
@@ -217,6 +226,9 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
     const peer = (socket as PeerSocket)[PEER];
     if (peer !== undefined) peer.closeInfo ??= { code, reason };
     socket.emit(SOCKET_IO_EVENTS.CLOSE, code, reason);
+    // A client that did not advertise it answers (a plain Socket.IO client, an older plugsocket)
+    // never would: disconnect at once, after the close event, as before the handshake existed.
+    if (peer?.answersClose !== true) this.#answerClose(socket);
   }
 
   /** Answers a client's close event by disconnecting, after everything sent before it. */
@@ -242,6 +254,10 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
   }
 
   protected doTerminateConnection(socket: Socket): void {
+    // A close announced before is not how this one ends: it is reported as dropped (1006), also
+    // when a close timed out or `terminateConnection()` cuts one short.
+    const peer = (socket as PeerSocket)[PEER];
+    if (peer !== undefined) peer.closeInfo = undefined;
     // Closing the engine connection without the disconnect packet: the client sees `transport
     // close`, i.e. 1006, as with a dropped TCP connection.
     socket.conn.close(true);
@@ -251,17 +267,27 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
     socket.emit(SOCKET_IO_EVENTS.PING);
   }
 
+  /** Remembers when closing started, for the one deadline of {@link doClose}. */
+  override close(code?: number, reason?: string): Promise<void> {
+    this.#closeStarted ??= Date.now();
+    return super.close(code, reason);
+  }
+
   protected async doClose(): Promise<void> {
     this.#namespace?.off('connection', this.#onConnection);
     const io = this.#io;
     if (io === undefined || !this.#ownsIo) return;
-    await settleWithin(Promise.all(this.#draining), this.#closeTimeout);
+    // One deadline for the whole close: the connections' closes already took their share, so a
+    // peer that never answered is not waited for again by each step below.
+    const deadline = (this.#closeStarted ?? Date.now()) + this.#closeTimeout;
+    const left = (): number => Math.max(0, deadline - Date.now());
+    await settleWithin(Promise.all(this.#draining), left());
     // Our io has no namespaces but the main one and ours; their adapters (e.g. a Redis adapter
     // given in `serverOptions`) hold subscriptions that `io.close()` would have released.
     const namespaces = new Set([io.sockets, io.of(this.#namespaceName)]);
     await settleWithin(
       Promise.allSettled([...namespaces].map(async (namespace) => namespace.adapter.close())),
-      this.#closeTimeout,
+      left(),
     );
     // Also drops engine connections that never joined our namespace.
     io.engine.close();
@@ -270,7 +296,7 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
       this.#detach = undefined;
     }
     if (this.#httpServer !== undefined && this.#httpSockets !== undefined) {
-      await closeHttpServer(this.#httpServer, this.#httpSockets, this.#closeTimeout);
+      await closeHttpServer(this.#httpServer, this.#httpSockets, left());
     }
   }
 
@@ -303,7 +329,13 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
       socket.disconnect();
       return;
     }
-    (socket as PeerSocket)[PEER] = { connection: undefined, mark: 0, closeInfo: undefined };
+    (socket as PeerSocket)[PEER] = {
+      connection: undefined,
+      mark: 0,
+      closeInfo: undefined,
+      answersClose: socket.handshake.query[SOCKET_IO_ANSWERS_CLOSE_QUERY] === '1',
+    };
+    if (this.#recoversState) socket.emit(SOCKET_IO_EVENTS.ANSWERS_CLOSE);
     // `onAny` runs as each packet is decoded, whereas `on(event)` listeners run a tick later:
     // only `onAny` sees the close event before the disconnect packet that follows it.
     socket.onAny(this.#onSocketEvent);
@@ -312,6 +344,14 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
     const connection = this.acceptConnection(socket, handshakeOf(socket));
     const peer = (socket as PeerSocket)[PEER];
     if (peer !== undefined) peer.connection = connection;
+  };
+
+  /** Namespace middleware: tells each client, before it connects, that this server answers `c`. */
+  readonly #advertise = (socket: Socket, next: (error?: Error) => void): void => {
+    if (this.state === 'listening' && !this.#recoversState) {
+      socket.emit(SOCKET_IO_EVENTS.ANSWERS_CLOSE);
+    }
+    next();
   };
 
   // One set of listeners per server, shared by every socket: Socket.IO calls them with `this` set
@@ -390,7 +430,7 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
  *
  * Engine.IO sets `EIO` and `transport` (and `t`, when polling) on every request, overwriting any
  * the client gives; they are its own, not the application's, so they are left out of both `query`
- * and `url`. `url` is the Engine.IO request (e.g. `/socket.io/?room=1`): its path is Socket.IO's
+ * and `url`, as is plugsocket's own `plugsocket-close` (see `SOCKET_IO_ANSWERS_CLOSE_QUERY`). `url` is the Engine.IO request (e.g. `/socket.io/?room=1`): its path is Socket.IO's
  * `path`, not the namespace. The query is read from that url rather than from Socket.IO's
  * `handshake.query`, whose last value wins when a key repeats; here the first does, as the port
  * says. (Null-prototype, so that a "__proto__" parameter stays data; the base class copies it.)
@@ -417,7 +457,12 @@ function withoutEngineParameters(url: string | undefined): string {
   const kept = pairs.filter((pair) => {
     const equals = pair.indexOf('=');
     const name = equals === -1 ? pair : pair.slice(0, equals);
-    return !(name === 'EIO' || name === 'transport' || (polling && name === 't'));
+    return !(
+      name === 'EIO' ||
+      name === 'transport' ||
+      (polling && name === 't') ||
+      name === SOCKET_IO_ANSWERS_CLOSE_QUERY
+    );
   });
   return kept.length === 0 ? url.slice(0, q) : `${url.slice(0, q)}?${kept.join('&')}`;
 }

@@ -16,6 +16,7 @@ import {
   emitFrame,
   ownFrame,
   parseCloseEvent,
+  SOCKET_IO_ANSWERS_CLOSE_QUERY,
   SOCKET_IO_EVENTS,
   toFrame,
   toStructuredFrame,
@@ -126,6 +127,8 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
   #release: (() => void) | undefined;
   /** The `{ code, reason }` of a close this side started on the current socket. */
   #closing: CloseInfo | undefined;
+  /** The server advertised that it answers the close event (see `SOCKET_IO_EVENTS`). */
+  #serverAnswersClose = false;
 
   /** @param options transports, path and socket.io-client options; nothing connects before `connect()`. */
   constructor(options: SocketIoSocketOptions = {}) {
@@ -147,6 +150,9 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
     if (options.query !== undefined) {
       for (const key of Object.keys(options.query)) query[key] = options.query[key];
     }
+    // Advertises that this client answers the server's close event.
+    query[SOCKET_IO_ANSWERS_CLOSE_QUERY] = '1';
+    this.#serverAnswersClose = false;
     const clientOptions = this.#clientOptions;
     const socket: Socket = io(`${target.protocol}//${target.host}${target.pathname}`, {
       parser: boundedSocketIoParser,
@@ -204,6 +210,9 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
       // ahead of the disconnect packet that answers it. (Also when both closed at once.)
       socket.disconnect();
     };
+    const onAnswersClose = (): void => {
+      this.#serverAnswersClose = true;
+    };
     const onPing = (): void => {
       socket.emit(SOCKET_IO_EVENTS.PONG);
     };
@@ -223,6 +232,7 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
     socket.on(SOCKET_IO_EVENTS.STRUCTURED_LIST, onStructuredList);
     socket.on(SOCKET_IO_EVENTS.CLOSE, onClose);
     socket.on(SOCKET_IO_EVENTS.PING, onPing);
+    socket.on(SOCKET_IO_EVENTS.ANSWERS_CLOSE, onAnswersClose);
     this.#release = () => {
       socket.off('connect', onConnect);
       socket.off('connect_error', onConnectError);
@@ -232,6 +242,7 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
       socket.off(SOCKET_IO_EVENTS.STRUCTURED_LIST, onStructuredList);
       socket.off(SOCKET_IO_EVENTS.CLOSE, onClose);
       socket.off(SOCKET_IO_EVENTS.PING, onPing);
+      socket.off(SOCKET_IO_EVENTS.ANSWERS_CLOSE, onAnswersClose);
     };
     socket.connect();
   }
@@ -245,13 +256,16 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
    * disconnecting, after everything it sent before it heard of the close, so those frames still
    * arrive (the base class delivers while closing). The close is reported when that answer
    * arrives, with the code and reason sent here; without one, the base class gives up after
-   * `closeTimeout`.
+   * `closeTimeout`. A server that did not advertise that it answers (a plain Socket.IO server,
+   * an older plugsocket) never would: then this side disconnects at once after the close event.
    */
   protected doClose(code: number, reason: string): void {
     const socket = this.#socket;
     if (socket === undefined) return;
     this.#closing = { code, reason };
     socket.emit(SOCKET_IO_EVENTS.CLOSE, code, reason);
+    // The manager closes the engine after flushing the close event and the disconnect packet.
+    if (!this.#serverAnswersClose) socket.disconnect();
   }
 
   protected doTerminate(): void {

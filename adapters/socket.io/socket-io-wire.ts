@@ -21,10 +21,18 @@ import {
  *   elements (receivers bound the arguments of a packet, see `MAX_SOCKET_IO_ARGUMENTS`). Both
  *   sides read both `v` and `l`.
  * - `c` — `(code, reason)`: Socket.IO has no close codes, so a close is a handshake of its own.
- *   The side that closes announces it with `c` and keeps reading; the peer answers by
- *   disconnecting (Socket.IO's disconnect packet), which follows everything it sent before, so
- *   no frame in flight is lost. Both sides then report the announced `{ code, reason }`. A peer
- *   that never answers is dropped after `closeTimeout` (1006).
+ *   The side that closes announces it with `c`. When the peer advertised that it answers `c`
+ *   (see below), the closing side keeps reading and the peer answers by disconnecting (Socket.IO's
+ *   disconnect packet), which follows everything it sent before, so no frame in flight is lost; a
+ *   peer that advertised but never answers is dropped after `closeTimeout` (1006). When the peer
+ *   did not advertise (a plain Socket.IO peer, an older plugsocket), the closing side sends `c`
+ *   and disconnects at once, as before the handshake existed. Either way each side reports the
+ *   announced `{ code, reason }` (its own, when both closed at once).
+ * - `a` — no arguments: the server advertises that it answers `c`, sent to every client as soon as
+ *   it joins the namespace, before any frame (clients ignore events they do not know). A client
+ *   advertises the same with the query parameter {@link SOCKET_IO_ANSWERS_CLOSE_QUERY}`=1` of its
+ *   handshake, which the server leaves out of the handshake's `query` and `url`, as Engine.IO's
+ *   own parameters.
  * - `p` — ping from the server; the client answers with `o` (pong).
  */
 export const SOCKET_IO_EVENTS = Object.freeze({
@@ -36,11 +44,20 @@ export const SOCKET_IO_EVENTS = Object.freeze({
   STRUCTURED_LIST: 'l',
   /** `(code, reason)`, announced by the side that closes and answered by a disconnect. */
   CLOSE: 'c',
+  /** The server answers {@link SOCKET_IO_EVENTS.CLOSE}: sent once, before any frame. */
+  ANSWERS_CLOSE: 'a',
   /** A liveness probe from the server. */
   PING: 'p',
   /** The client's answer to {@link SOCKET_IO_EVENTS.PING}. */
   PONG: 'o',
 } as const);
+
+/**
+ * The handshake query parameter by which a client advertises that it answers the close event
+ * `c` (value `1`); see {@link SOCKET_IO_EVENTS}. Reserved: the server strips it from the
+ * handshake's `query` and `url`.
+ */
+export const SOCKET_IO_ANSWERS_CLOSE_QUERY = 'plugsocket-close';
 
 /**
  * Turns a received event argument into a frame, or `undefined` when it is neither text nor binary.

@@ -210,6 +210,105 @@ describe('SocketIoServer', () => {
       });
     });
 
+    it('closes promptly a plain Socket.IO client, which never answers c, and tells it the code', async () => {
+      const server = fixture.server(new SocketIoServer({ port: 0, host: HOST }));
+      const log = recordServer(server);
+      const { url = '' } = await server.listen();
+      const socket = fixture.defer(await rawClient(url), (s) => s.disconnect());
+      await waitFor(() => log.connections.length === 1, 'the connection');
+      const announced: unknown[][] = [];
+      socket.on('c', (...args: unknown[]) => announced.push(args));
+      const gone = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+      const started = Date.now();
+      await server.closeConnection(log.connections[0], 4001, 'kicked'); // closeTimeout is 5 s
+      expect(await gone).to.equal('io server disconnect');
+      expect(Date.now() - started, 'close duration').to.be.below(2_000);
+      expect(announced).to.deep.equal([[4001, 'kicked']]);
+      expect(log.disconnects[0].info).to.deep.equal({ code: 4001, reason: 'kicked' });
+    });
+
+    it('disconnects promptly from a plain Socket.IO server, which never answers c, and tells it the code', async () => {
+      const { http, port } = await listenHttp();
+      const io = new IoServer(http);
+      fixture.defer(http, async (h) => {
+        await io.close();
+        await closeHttp(h);
+      });
+      const seen: { announced: unknown[][]; reason?: string; query?: unknown } = { announced: [] };
+      io.on('connection', (socket) => {
+        seen.query = socket.handshake.query['plugsocket-close'];
+        // `onAny`: Socket.IO runs `on(event)` listeners a tick later, after the disconnect.
+        socket.onAny((event: string, ...args: unknown[]) => {
+          if (event === 'c') seen.announced.push(args);
+        });
+        socket.on('disconnect', (reason) => (seen.reason = reason));
+      });
+      const client = fixture.client(new SocketIoSocket());
+      const events = recordClient(client);
+      await client.connect({ url: `http://${HOST}:${port}/` });
+      const started = Date.now();
+      await client.disconnect(4002, 'bye'); // closeTimeout is 5 s
+      expect(Date.now() - started, 'disconnect duration').to.be.below(2_000);
+      expect(events.closes).to.deep.equal([{ code: 4002, reason: 'bye' }]);
+      await waitFor(() => seen.reason !== undefined, 'the server disconnect');
+      expect(seen.query, 'the client advertises that it answers c').to.equal('1');
+      expect(seen.announced).to.deep.equal([[4002, 'bye']]);
+      expect(seen.reason).to.equal('client namespace disconnect');
+    });
+
+    it('reports 1006, not the announced code, when a close times out or is cut short by terminateConnection()', async () => {
+      const server = fixture.server(new SocketIoServer({ port: 0, host: HOST, closeTimeout: 200 }));
+      const log = recordServer(server);
+      const { url = '' } = await server.listen();
+      // Plain Socket.IO clients that claim to answer c, and never do.
+      const mute = async (): Promise<void> => {
+        const socket = ioClient(url, {
+          transports: ['websocket'],
+          forceNew: true,
+          reconnection: false,
+          query: { 'plugsocket-close': '1' },
+        });
+        fixture.defer(socket, (s) => s.disconnect());
+        await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      };
+      await mute();
+      await mute();
+      await waitFor(() => log.connections.length === 2, 'the connections');
+      const [timedOut, terminated] = log.connections;
+      await server.closeConnection(timedOut, 4001, 'kicked');
+      void server.closeConnection(terminated, 4002, 'kicked too');
+      server.terminateConnection(terminated);
+      const infos = new Map(log.disconnects.map((d) => [d.connection, d.info.code]));
+      expect(infos.get(timedOut)).to.equal(1006);
+      expect(infos.get(terminated)).to.equal(1006);
+    });
+
+    it('close() shares one closeTimeout between its steps, with a peer that advertised the handshake and froze', async () => {
+      const closeTimeout = 1_000;
+      const server = fixture.server(new SocketIoServer({ port: 0, host: HOST, closeTimeout }));
+      const log = recordServer(server);
+      const { port } = await server.listen();
+      // A bare WebSocket peer that joins the namespace, claiming to answer c, then reads nothing.
+      const peer = fixture.defer(tcpConnect(port ?? 0, HOST), (p) => p.destroy());
+      peer.on('error', () => undefined);
+      const upgraded = new Promise<void>((resolve) => peer.once('data', () => resolve()));
+      peer.write(
+        'GET /socket.io/?EIO=4&transport=websocket&plugsocket-close=1 HTTP/1.1\r\n' +
+          `Host: ${HOST}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+      await upgraded;
+      // Socket.IO's connect packet "40", as a masked WebSocket text frame (mask 0: bytes as is).
+      peer.write(Buffer.from([0x81, 0x82, 0, 0, 0, 0, 0x34, 0x30]));
+      await waitFor(() => log.connections.length === 1, 'the connection');
+      peer.pause();
+      const started = Date.now();
+      await server.close();
+      // Before, each step waited closeTimeout on its own: about 2 × closeTimeout here.
+      expect(Date.now() - started, 'close() duration').to.be.below(closeTimeout * 1.8);
+      expect(log.disconnects[0].info.code).to.equal(1006);
+    });
+
     it('lets queued frames and the close reach the client before close() shuts the engine', async () => {
       const { server, connection, events } = await fixture.pair(own());
       const big = 'x'.repeat(64 * 1024);

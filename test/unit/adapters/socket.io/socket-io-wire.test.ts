@@ -7,9 +7,9 @@ import {
 } from '../../../../adapters/socket.io/socket-io-wire.js';
 
 describe('Socket.IO wire format', () => {
-  it('reserves six distinct one-letter events', () => {
+  it('reserves seven distinct one-letter events', () => {
     const names = Object.values(SOCKET_IO_EVENTS);
-    expect(names).to.deep.equal(['m', 'v', 'l', 'c', 'p', 'o']);
+    expect(names).to.deep.equal(['m', 'v', 'l', 'c', 'a', 'p', 'o']);
     expect(Object.isFrozen(SOCKET_IO_EVENTS)).to.be.true;
   });
 
