@@ -37,7 +37,7 @@ export const WS_CAPABILITIES: TransportCapabilities = Object.freeze({
  * Default of the ws transport limit (`maxPayload` of {@link WsSocketServerOptions} and
  * `WsSocketOptions`): 4 MiB, in bytes, counted on the frame's content. It carries every frame of up
  * to 2 MiB, as every transport's default must: larger than the domain limits,
- * `SocketServerOptions.maxPayload` and `SocketClientOptions.maxPayload` (1 MiB each), so that an
+ * `SocketServerOptions.maxPayload` (1 MiB), so that an
  * oversized frame meets the domain's check (a `PAYLOAD_TOO_LARGE` error frame from the server)
  * rather than a closed connection.
  */

@@ -12,7 +12,14 @@ import {
 import { encodeAuthHeader, WS_AUTH_HEADER } from './auth-header.js';
 import { fromWsError } from './ws-error.js';
 import { ownBytes, toFrame } from './ws-frame.js';
-import { DEFAULT_WS_MAX_PAYLOAD, WS_CAPABILITIES } from './ws-socket-server.js';
+import { WS_CAPABILITIES } from './ws-socket-server.js';
+
+/**
+ * Default ws transport limit of {@link WsSocket}, in bytes: 8 MiB, above the domain limit
+ * `SocketClientOptions.maxPayload` (4 MiB), so that a frame over that one meets the domain's check
+ * (dropped and reported, the connection stays open) rather than a closed connection.
+ */
+export const DEFAULT_WS_CLIENT_MAX_PAYLOAD = 8 * 1024 * 1024;
 
 /** ws `ClientOptions` that {@link WsSocket} manages itself, so `wsOptions` cannot set them. */
 export type WsManagedClientOption = 'headers' | 'handshakeTimeout' | 'maxPayload';
@@ -23,10 +30,10 @@ export interface WsSocketOptions extends AbstractSocketOptions {
    * The ws transport limit on this client: the largest frame, in bytes, that `ws` accepts from
    * the server. A bigger one closes the connection with 1009, and this socket emits a
    * `PAYLOAD_TOO_LARGE` error event. Not the domain limit, `SocketClientOptions.maxPayload`
-   * (default 1 MiB), which `SocketClient` checks on every transport: a frame over that one is
+   * (default 4 MiB), which `SocketClient` checks on every transport: a frame over that one is
    * dropped and reported, and the connection stays open. Keep this one larger, as the defaults
-   * are (every frame of up to 2 MiB fits).
-   * @default 4194304 (4 MiB, {@link DEFAULT_WS_MAX_PAYLOAD})
+   * are (ws counts content bytes, so every frame of up to 4 MiB fits).
+   * @default 8388608 (8 MiB, {@link DEFAULT_WS_CLIENT_MAX_PAYLOAD})
    */
   maxPayload?: number;
   /**
@@ -66,7 +73,7 @@ export class WsSocket extends AbstractSocket {
   /** @throws {RangeError} when `maxPayload` is not a positive integer. */
   constructor(options: WsSocketOptions = {}) {
     super(options);
-    const { maxPayload = DEFAULT_WS_MAX_PAYLOAD } = options;
+    const { maxPayload = DEFAULT_WS_CLIENT_MAX_PAYLOAD } = options;
     if (!(Number.isSafeInteger(maxPayload) && maxPayload > 0)) {
       throw new RangeError(`maxPayload must be a positive integer, got ${maxPayload}`);
     }

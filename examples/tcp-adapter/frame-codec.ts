@@ -40,6 +40,13 @@ export const HEADER_SIZE = 5;
  */
 export const DEFAULT_MAX_FRAME_SIZE = 4 * 1024 * 1024;
 
+/**
+ * Default largest body `TcpSocket` (the client) accepts, in bytes: 8 MiB, as the ws client,
+ * above the client's domain limit `SocketClientOptions.maxPayload` (4 MiB).
+ * @default 8388608
+ */
+export const DEFAULT_CLIENT_MAX_FRAME_SIZE = 8 * 1024 * 1024;
+
 /** What a client presents in its hello frame. */
 export interface Hello {
   /** Path and query, e.g. `/chat?room=1`. */

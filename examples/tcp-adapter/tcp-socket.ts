@@ -9,7 +9,7 @@ import {
   type TransportCapabilities,
 } from 'plugsocket';
 import {
-  DEFAULT_MAX_FRAME_SIZE,
+  DEFAULT_CLIENT_MAX_FRAME_SIZE,
   encodeFrame,
   encodeMessage,
   FrameDecoder,
@@ -20,7 +20,11 @@ import { TCP_CAPABILITIES } from './tcp-socket-server.js';
 
 /** Options of {@link TcpSocket}. */
 export interface TcpSocketOptions extends AbstractSocketOptions {
-  /** Largest incoming frame body in bytes; a bigger one closes the connection with 1009. @default 4194304 */
+  /**
+   * Largest incoming frame body in bytes; a bigger one closes the connection with 1009. Above the
+   * client's domain limit (`SocketClientOptions.maxPayload`, 4 MiB).
+   * @default 8388608 (8 MiB)
+   */
   maxFrameSize?: number;
 }
 
@@ -93,7 +97,7 @@ export class TcpSocket extends AbstractSocket {
   /** @throws {RangeError} when `maxFrameSize` is not a positive 32-bit integer. */
   constructor(options: TcpSocketOptions = {}) {
     super(options);
-    this.#maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    this.#maxFrameSize = options.maxFrameSize ?? DEFAULT_CLIENT_MAX_FRAME_SIZE;
     new FrameDecoder({ maxFrameSize: this.#maxFrameSize });
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
   }

@@ -37,11 +37,13 @@ export interface SocketClientOptions {
    * Largest frame accepted from the server, in bytes: UTF-8 for text, the JSON text of a
    * structured frame. A larger frame is dropped and reported as a `PAYLOAD_TOO_LARGE` error (a
    * request from the server is answered with it); the connection stays open. This is the domain's
-   * limit, the same as the server's by default: every transport carries frames of up to 2 MiB
-   * both ways (see `docs/writing-an-adapter.md`, limits), so a frame just over it meets this
-   * check instead of a closed connection. Raise it together with the transport's own client
-   * limit (e.g. `WsSocketOptions.maxPayload`, 4 MiB), which closes the connection past it.
-   * @default 1048576 (1 MiB)
+   * limit on what the client receives, four times the server's (1 MiB): servers may send bigger
+   * frames than they accept (a snapshot, an initial state), and no frame a client received before
+   * this check existed is refused, since every client transport closed the connection past 4 MiB.
+   * The client transports' own limits are above it (`WsSocketOptions.maxPayload`, 8 MiB), so a
+   * frame just over it meets this check instead of a closed connection. Raise it together with
+   * the transport's own client limit, which closes the connection past it.
+   * @default 4194304 (4 MiB)
    */
   maxPayload?: number;
   /** Diagnostics. @default silent */

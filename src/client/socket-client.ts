@@ -91,7 +91,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     this.#reader = createClientFrameReader({
       supports: adapter.supports,
       codec: options.codec,
-      maxPayload: positive(options.maxPayload, 1024 * 1024, 'maxPayload'),
+      maxPayload: positive(options.maxPayload, 4 * 1024 * 1024, 'maxPayload'),
       owner: 'SocketClient',
     });
     this.#logger = options.logger ?? silentLogger;
