@@ -1,10 +1,11 @@
 // A loopback TCP proxy that injects network faults between a client and a server: abrupt cuts,
 // cuts after an exact byte count (mid-frame included), stalls, latency, re-chunking, a listener
-// that never connects through, and one that refuses. It imports only Node built-ins so that it
-// can ship in `plugsocket/contracts` without pulling in a test framework. Guide:
+// that never connects through, and one that refuses. It uses only Node built-ins so that it can
+// ship in `plugsocket/contracts` without pulling in a test framework, and loads `node:net` only in
+// listen(), so that importing the package loads no Node networking module. Guide:
 // docs/fault-injection.md.
-import net, { type Server, type Socket } from 'node:net';
-import { clearTimeout, setTimeout } from 'node:timers';
+import type * as Net from 'node:net';
+import type { Server, Socket } from 'node:net';
 import {
   checkCount,
   checkDirection,
@@ -32,7 +33,7 @@ export type {
   RandomCutOptions,
 } from './options.js';
 
-/** Upper bound, in ms, on {@link FaultProxy.close} waiting for the listener to close. */
+/** Upper bound, in ms, on {@link FaultProxy.close} waiting for the listener and sockets to close. */
 const CLOSE_BOUND_MS = 2000;
 
 /**
@@ -41,14 +42,16 @@ const CLOSE_BOUND_MS = 2000;
  *
  * Point the client at the proxy ({@link FaultProxy.host}:{@link FaultProxy.port}) instead of the
  * server. With no fault set it is transparent: every byte is forwarded once, in order, and a FIN or
- * a reset from one side reaches the other after the bytes sent before it. Faults never reorder or
+ * a reset from one side reaches the other after the bytes sent before it (a reset is abortive, as
+ * on a real network: bytes the receiver had not read yet may be dropped with it). Faults never reorder or
  * duplicate bytes; they delay, hold back, truncate or drop them.
  *
  * Faults set by {@link stall}, {@link delay}, {@link cutAtRandom}, {@link blackhole} and
  * {@link refuse} last until cleared ({@link resume}, `delay(0)`, {@link reset}) and apply to
  * connections accepted meanwhile; {@link cut} and {@link cutAfter} act on the live connections
  * once. Socket errors are swallowed and counted in {@link stats}; its timers are unref'd and
- * cleared by {@link close}, which is bounded.
+ * cleared by {@link close}, which is bounded. `node:net` is loaded by {@link listen}, not when the
+ * module is imported.
  *
  * @example
  * ```ts
@@ -64,8 +67,13 @@ export class FaultProxy {
   readonly #host: string;
   readonly #requestedPort: number;
   readonly #chunkSize: number | undefined;
-  readonly #server: Server;
+  #net: typeof Net | undefined;
+  #server: Server | undefined;
   readonly #pairs = new Set<ProxyPair>();
+  /** Sockets accepted and reset at once (refused, or accepted while closing), until they close. */
+  readonly #strays = new Set<Socket>();
+  /** Called whenever a pair or a stray socket goes; {@link close} waits on it for none to be left. */
+  #onGone: (() => void) | undefined;
   #port: number | undefined;
   #listening: Promise<FaultProxyAddress> | undefined;
   #closing: Promise<void> | undefined;
@@ -97,35 +105,41 @@ export class FaultProxy {
     this.#target = { host: options.target.host, port: options.target.port };
     this.#host = host;
     this.#chunkSize = options.chunkSize;
-    this.#server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) =>
-      this.#accept(socket),
-    );
-    this.#server.on('error', () => this.#counts.errors++);
   }
 
   /**
-   * Starts listening. Resolves with the address once bound; rejects when the port cannot be bound
-   * or the proxy was closed. Calling it again returns the same promise.
+   * Starts listening (loading `node:net` on the first call). Resolves with the address once bound;
+   * rejects when the port cannot be bound or the proxy was closed. Calling it again returns the
+   * same promise.
    */
   listen(): Promise<FaultProxyAddress> {
-    this.#listening ??= new Promise<FaultProxyAddress>((resolve, reject) => {
-      if (this.#closing) {
-        reject(new Error('FaultProxy is closed'));
-        return;
-      }
+    this.#listening ??= this.#startListening();
+    return this.#listening;
+  }
+
+  async #startListening(): Promise<FaultProxyAddress> {
+    if (this.#closing) throw new Error('FaultProxy is closed');
+    const net = await import('node:net');
+    if (this.#closing) throw new Error('FaultProxy is closed');
+    this.#net = net;
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) =>
+      this.#accept(socket),
+    );
+    this.#server = server;
+    return new Promise<FaultProxyAddress>((resolve, reject) => {
       const onError = (error: Error): void => reject(error);
-      this.#server.once('error', onError);
-      this.#server.listen(this.#requestedPort, this.#host, () => {
-        this.#server.off('error', onError);
-        const address = this.#server.address();
+      server.once('error', onError);
+      server.listen(this.#requestedPort, this.#host, () => {
+        server.off('error', onError);
+        server.on('error', () => this.#counts.errors++);
+        const address = server.address();
         this.#port = typeof address === 'object' && address !== null ? address.port : 0;
         if (this.#closing) {
-          this.#server.close();
+          server.close();
           reject(new Error('FaultProxy was closed while it was starting to listen'));
         } else resolve({ host: this.#host, port: this.#port });
       });
     });
-    return this.#listening;
   }
 
   /** The listening address, as configured. */
@@ -156,8 +170,10 @@ export class FaultProxy {
    * Cuts every live connection, blackholed ones included, now with a TCP reset (no FIN; bytes
    * not yet read by the peer may be dropped), the way a dropped link or a killed process looks.
    * `side` narrows the reset to one end: the other end then stays open but frozen (nothing
-   * forwarded to or from it) until it gives up by itself, the next `cut()` or {@link close}: a
-   * half-open connection.
+   * forwarded to or from it; what it sends is read and dropped) until it gives up by itself, the
+   * next `cut()` or {@link close}: a half-open connection. It gives up by ending its side (the
+   * proxy answers that FIN with a reset, as the far host of a real half-open connection would) or
+   * by resetting it; either way the pair is then released and {@link connections} drops.
    *
    * @returns how many connections were cut.
    */
@@ -276,8 +292,9 @@ export class FaultProxy {
   }
 
   /**
-   * Stops listening and resets every connection. Resolves once the listener has closed, or after
-   * at most 2 seconds whatever happens. Idempotent: later calls return the same promise.
+   * Stops listening and resets every connection. Resolves once the listener and every socket the
+   * proxy accepted or opened have closed ({@link connections} is then 0), or after at most 2
+   * seconds whatever happens. Idempotent: later calls return the same promise.
    */
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();
@@ -286,13 +303,27 @@ export class FaultProxy {
 
   async #shutdown(): Promise<void> {
     for (const pair of [...this.#pairs]) pair.abort();
-    if (!this.#server.listening) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, CLOSE_BOUND_MS).unref();
-      this.#server.close(() => resolve());
+    const server = this.#server;
+    const listenerClosed =
+      server?.listening === true
+        ? new Promise<void>((resolve) => server.close(() => resolve()))
+        : Promise.resolve();
+    const socketsClosed = new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (this.#pairs.size > 0 || this.#strays.size > 0) return;
+        this.#onGone = undefined;
+        resolve();
+      };
+      this.#onGone = check;
+      check();
     });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all([listenerClosed, socketsClosed]),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_BOUND_MS).unref())),
+    ]);
     clearTimeout(timer);
+    this.#onGone = undefined;
   }
 
   #accept(socket: Socket): void {
@@ -300,6 +331,11 @@ export class FaultProxy {
     if (this.#closing || this.#refuse) {
       if (!this.#closing) this.#counts.refused++;
       socket.on('error', () => this.#counts.errors++);
+      this.#strays.add(socket);
+      socket.once('close', () => {
+        this.#strays.delete(socket);
+        this.#onGone?.();
+      });
       resetSocket(socket);
       return;
     }
@@ -310,7 +346,10 @@ export class FaultProxy {
       },
       error: () => this.#counts.errors++,
       cut: () => this.#counts.cut++,
-      closed: (closed) => this.#pairs.delete(closed),
+      closed: (closed) => {
+        this.#pairs.delete(closed);
+        this.#onGone?.();
+      },
     });
     this.#pairs.add(pair);
     if (this.#blackhole) {
@@ -318,7 +357,9 @@ export class FaultProxy {
       pair.blackhole();
       return;
     }
+    if (this.#net === undefined) throw new Error('unreachable: accepted before listen()');
     pair.connect(this.#target, {
+      net: this.#net,
       stalled: this.#stalled,
       delay: this.#delay,
       chunkSize: this.#chunkSize,

@@ -1,6 +1,6 @@
 // The public types of FaultProxy (its options, address, counters and fault directions) and the
-// checks of the arguments it is given.
-import net from 'node:net';
+// checks of the arguments it is given. No Node module is imported here: loading the package must
+// not load node:net (see FaultProxy.listen).
 
 /** The way bytes travel through the proxy: `up` is client → target, `down` is target → client. */
 export type FlowDirection = 'up' | 'down';
@@ -72,9 +72,12 @@ export interface RandomCutOptions {
   readonly direction?: DirectionOption;
 }
 
+/** A dotted-quad IPv4 address: four decimal octets 0-255, no leading zeros (as net.isIPv4). */
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 export function isLoopback(host: string): boolean {
   if (host === 'localhost' || host === '::1') return true;
-  return net.isIPv4(host) && host.startsWith('127.');
+  return IPV4.test(host) && host.startsWith('127.');
 }
 
 export function includes(option: DirectionOption, direction: FlowDirection): boolean {

@@ -1,7 +1,7 @@
 // One proxied connection (a ProxyPair): the accepted client socket, its connection to the target
 // and the two pipes between them; cuts, truncation after a byte budget, and its closing.
-import net, { type Socket } from 'node:net';
-import { clearTimeout, setTimeout } from 'node:timers';
+import type * as Net from 'node:net';
+import type { Socket } from 'node:net';
 import {
   includes,
   type DirectionOption,
@@ -38,6 +38,8 @@ interface PairEvents {
 
 /** The faults a pair's pipes start with. */
 interface PipeFaults {
+  /** The `node:net` module, loaded by {@link FaultProxy.listen} (never imported statically). */
+  readonly net: typeof Net;
   readonly stalled: ReadonlySet<FlowDirection>;
   readonly delay: Readonly<Record<FlowDirection, number>>;
   readonly chunkSize: number | undefined;
@@ -64,7 +66,11 @@ export class ProxyPair {
 
   /** Connects to the target, and starts forwarding once connected. */
   connect(target: FaultProxyOptions['target'], faults: PipeFaults): void {
-    const upstream = net.connect({ host: target.host, port: target.port, allowHalfOpen: true });
+    const upstream = faults.net.connect({
+      host: target.host,
+      port: target.port,
+      allowHalfOpen: true,
+    });
     this.#upstream = upstream;
     this.#track(upstream);
     const events: PipeEvents = {
@@ -139,7 +145,11 @@ export class ProxyPair {
 
   /**
    * Resets `side` abruptly (RST). The other side, if any, is frozen: it stays open, but nothing
-   * is forwarded to or from it. Returns true when a live or blackholed connection was cut.
+   * is forwarded to or from it. The frozen socket keeps being read, and what it sends is dropped,
+   * so that the proxy sees its peer give up: a FIN from it is answered with a reset (as the far
+   * host of a real half-open connection, which no longer knows it, would answer), a reset closes
+   * it, and either way the pair is released. Returns true when a live or blackholed connection
+   * was cut.
    */
   cut(side: ProxySide): boolean {
     const counted = this.live || this.#state === 'blackholed';
@@ -152,7 +162,11 @@ export class ProxyPair {
       this.#pipes?.up.halt();
       this.#pipes?.down.halt();
       resetSocket(doomed);
-      if (frozen !== undefined && !frozen.destroyed) frozen.pause();
+      if (frozen !== undefined && !frozen.destroyed) {
+        frozen.on('data', () => undefined);
+        frozen.once('end', () => resetSocket(frozen));
+        frozen.resume();
+      }
     }
     if (counted) this.events.cut();
     return counted;

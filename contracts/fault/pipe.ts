@@ -1,8 +1,7 @@
 // One direction of a proxied pair (a Pipe) and the byte budget that cuts it: reads one socket,
 // writes the other, and applies that direction's faults (stall, delay, re-chunking, a byte count)
 // on the way, never reordering or repeating bytes.
-import { type Socket } from 'node:net';
-import { clearImmediate, clearTimeout, setImmediate, setTimeout } from 'node:timers';
+import type { Socket } from 'node:net';
 import { type FlowDirection } from './options.js';
 
 /** Bytes a pipe buffers before it stops reading its source (TCP back-pressure does the rest). */
@@ -117,8 +116,11 @@ export class Pipe {
 
   /**
    * The source closed without the end of the connection being forwarded: queue its reset behind
-   * what it sent before, so that the other side sees the data, then the reset, as it would over a
-   * real network.
+   * what it sent before, so that it is forwarded after that data, as over a real network. Like a
+   * real reset it is abortive: it is forwarded once it reaches the head of the queue, without
+   * waiting for the sink to drain, so bytes already written to the sink but not yet read by its
+   * peer (Node's write buffer, up to about {@link HIGH_WATER}, and the kernel's) may be dropped.
+   * The peer still gets a prefix of what was sent, then the reset.
    */
   sourceClosed(): void {
     if (this.#state === 'flowing') {

@@ -22,6 +22,8 @@ import {
 const BEFORE_CUT = 5;
 /** How long a stall holds the connection: longer than a few hundred milliseconds. */
 const STALL_MS = 500;
+/** Bytes each large frame must have moved through the proxy when T-FAULT-03 cuts. */
+const MID_FRAME_BYTES = 32 * 1024;
 /** Latency added each way by the delay test. */
 const LATENCY_MS = 50;
 
@@ -137,13 +139,21 @@ export function describeFaultFrameTests(h: TransportHarness): void {
           peer.client.send(up[BEFORE_CUT]);
           server.send(peer.connection, down[BEFORE_CUT]);
           // The proxy re-chunks (4 KiB per event-loop turn), so the large frames are part-way
-          // through when both directions have moved 32 KiB: the reset lands inside them.
-          await everyTurnUntil(() => {
+          // through when both directions have moved 32 KiB: the reset lands inside them. Without
+          // those 32 KiB the cut would not land inside the large frames, and the test would check
+          // nothing about them: that fails rather than passes.
+          const moved = (): { up: number; down: number } => {
             const now = rig.proxy.stats;
-            return (
-              now.bytesUp - base.bytesUp >= 32 * 1024 && now.bytesDown - base.bytesDown >= 32 * 1024
-            );
+            return { up: now.bytesUp - base.bytesUp, down: now.bytesDown - base.bytesDown };
+          };
+          const reached = await everyTurnUntil(() => {
+            const { up: movedUp, down: movedDown } = moved();
+            return movedUp >= MID_FRAME_BYTES && movedDown >= MID_FRAME_BYTES;
           }, h.wait);
+          expect(
+            reached,
+            `both directions moved ${MID_FRAME_BYTES} bytes of the large frames through the proxy within ${h.wait} ms before the cut (moved ${JSON.stringify(moved())})`,
+          ).to.equal(true);
           rig.proxy.cut();
           await closedBothSides(h, rig, peer);
           expectOneAbnormalClose(rig, peer, 'a TCP reset');

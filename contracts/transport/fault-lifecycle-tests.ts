@@ -1,7 +1,6 @@
 // The fault tier's tests of connecting, reconnecting and closing (T-FAULT-06..09): the same
 // client after every kind of cut, a connect to a server that never answers, a server closed during
 // a half-done handshake, and many connections cut at random points.
-import net from 'node:net';
 import { expect } from '../assert.js';
 import {
   collectClient,
@@ -145,6 +144,9 @@ export function describeFaultLifecycleTests(h: TransportHarness): void {
       const faults = tierOf(h);
       const l = await h.listen();
       const target = faults.target(l.address);
+      // Loaded here, not at the top of the file: importing the suites loads no Node networking
+      // module (they can be bundled for other runtimes); only the fault tests need one.
+      const net = await import('node:net');
       // A peer that opens TCP, sends two bytes and then nothing: the start of an HTTP request
       // line ("GE"), or half the header of a length-prefixed frame. Not a connection yet. It
       // reads (and drops) whatever the server sends and answers a FIN with its own, as a live

@@ -1,7 +1,6 @@
 // The fault tier's rig: a server with a FaultProxy in front of it, connecting through it, the
 // frames the tier sends, and the checks its tests share (frames whole and in order, one close per
 // side, flow both ways). Used by fault-frame-tests.ts and fault-lifecycle-tests.ts.
-import { setImmediate } from 'node:timers';
 import { expect } from '../assert.js';
 import { FaultProxy, type FaultProxyAddress } from '../fault/fault-proxy.js';
 import {

@@ -103,18 +103,18 @@ function gone(peer: Peer): boolean {
   return peer.closed;
 }
 
-afterEach(async () => {
-  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-  for (const socket of sockets.splice(0)) socket.destroy();
-  await Promise.all(
-    servers
-      .splice(0)
-      .map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
-  );
-});
-
 describe('FaultProxy', function () {
   this.timeout(10_000);
+
+  afterEach(async () => {
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+    for (const socket of sockets.splice(0)) socket.destroy();
+    await Promise.all(
+      servers
+        .splice(0)
+        .map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
+  });
 
   describe('without faults', () => {
     it('forwards a large payload both ways intact and counts it', async () => {
@@ -158,6 +158,19 @@ describe('FaultProxy', function () {
       server.socket.resetAndDestroy();
       await waitFor(() => client.closed, WAIT, 'the client to close');
       expect(client.ended, 'a reset is not a FIN').to.be.false;
+    });
+
+    it('a reset in the middle of a stream leaves the client a prefix of it, never altered bytes', async () => {
+      const payload = randomBytes(1024 * 1024);
+      const target = await startTarget();
+      const proxy = await startProxy(target);
+      const [client, server] = await connectThrough(proxy, target);
+      server.socket.write(payload, () => server.socket.resetAndDestroy());
+      await waitFor(() => client.closed, WAIT, 'the client to close');
+      // A reset is abortive (docs/fault-injection.md): bytes not yet read by the client may be
+      // dropped with it, so only a prefix is promised, never altered or reordered bytes.
+      expect(size(client)).to.be.at.most(payload.length);
+      expect(received(client).equals(payload.subarray(0, size(client)))).to.be.true;
     });
 
     it('resets the client when the target refuses the connection', async () => {
@@ -217,6 +230,45 @@ describe('FaultProxy', function () {
       expect(proxy.connections).to.equal(1);
       await proxy.close();
       await waitFor(() => server.closed, WAIT, 'the target side to close');
+    });
+
+    it("releases the frozen target once it ends its side (side 'client')", async () => {
+      const target = await startTarget();
+      const proxy = await startProxy(target);
+      const [client, server] = await connectThrough(proxy, target);
+      proxy.cut({ side: 'client' });
+      await waitFor(() => client.closed, WAIT, 'the client to close');
+      server.socket.write('anyone there?');
+      await delay(100);
+      expect(proxy.connections, 'still half-open while the target waits').to.equal(1);
+      server.socket.end();
+      await waitFor(() => server.closed, WAIT, 'the target side to close');
+      expect(server.ended, 'its FIN is answered with a reset, not a FIN').to.be.false;
+      await waitFor(() => proxy.connections === 0, WAIT, 'the pair to be released');
+      expect(size(client), 'nothing forwarded from the frozen side').to.equal(0);
+    });
+
+    it("releases the frozen client once it resets its side (side 'target')", async () => {
+      const target = await startTarget();
+      const proxy = await startProxy(target);
+      const [client, server] = await connectThrough(proxy, target);
+      proxy.cut({ side: 'target' });
+      await waitFor(() => server.closed, WAIT, 'the target side to close');
+      await delay(100);
+      expect(proxy.connections, 'still half-open while the client waits').to.equal(1);
+      client.socket.resetAndDestroy();
+      await waitFor(() => proxy.connections === 0, WAIT, 'the pair to be released');
+    });
+
+    it("releases the frozen client once it ends its side (side 'target')", async () => {
+      const target = await startTarget();
+      const proxy = await startProxy(target);
+      const [client, server] = await connectThrough(proxy, target);
+      proxy.cut({ side: 'target' });
+      await waitFor(() => server.closed, WAIT, 'the target side to close');
+      client.socket.end();
+      await waitFor(() => client.closed, WAIT, 'the client to close');
+      await waitFor(() => proxy.connections === 0, WAIT, 'the pair to be released');
     });
 
     it("with side 'target' resets the target and leaves the client half-open", async () => {
@@ -482,6 +534,7 @@ describe('FaultProxy', function () {
       const closing = proxy.close();
       expect(proxy.close()).to.equal(closing);
       await closing;
+      expect(proxy.connections, 'every socket closed once close() resolved').to.equal(0);
       await proxy.close();
       await waitFor(() => client.closed && server.closed, WAIT, 'both ends to close');
       const late = net.connect({ host: '127.0.0.1', port });
@@ -506,10 +559,23 @@ describe('FaultProxy', function () {
       await delay(50);
       expect(proxy.connections).to.equal(3);
       await proxy.close();
+      expect(proxy.connections, 'every socket closed once close() resolved').to.equal(0);
       const ends = [halfOpenServer, stalled, stalledServer, blackholed];
       await waitFor(() => ends.every(gone), WAIT, 'every end to close');
       expect(size(stalledServer)).to.equal(0);
-      await waitFor(() => proxy.connections === 0, WAIT, 'the pairs to go');
+    });
+
+    it('waits for the sockets of refused connections too', async () => {
+      const target = await startTarget();
+      const proxy = await startProxy(target);
+      proxy.refuse();
+      const socket = net.connect({ host: '127.0.0.1', port: proxy.port });
+      sockets.push(socket);
+      const refused = watch(socket);
+      await waitFor(() => proxy.stats.accepted === 1, WAIT, 'the connection to be accepted');
+      await proxy.close();
+      expect(proxy.connections).to.equal(0);
+      await waitFor(() => refused.closed, WAIT, 'the refused client to close');
     });
 
     it('resolves before listen(), after which listen() rejects', async () => {
@@ -531,10 +597,13 @@ describe('FaultProxy', function () {
       await waitFor(() => size(client) === payload.length, WAIT, 'the echo');
       expect(received(server).equals(payload)).to.be.true;
       expect(received(client).equals(payload)).to.be.true;
-      for (const peer of [server, client]) {
-        expect(peer.chunks.length).to.be.at.least(payload.length / 7);
-        expect(Math.max(...peer.chunks.map((chunk) => chunk.length))).to.be.at.most(7);
-      }
+      // The proxy writes pieces of at most 7 bytes, one per event-loop turn, but the kernel may
+      // coalesce pieces into one read under load, so read sizes get no upper bound: only many
+      // reads (unchunked, 2000 bytes on loopback arrive in one or two) with a wide margin.
+      for (const peer of [server, client])
+        expect(peer.chunks.length, 'reads of the re-chunked data').to.be.at.least(
+          payload.length / 7 / 10,
+        );
     });
 
     it('keeps cutAfter exact', async () => {
