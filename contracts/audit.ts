@@ -18,14 +18,17 @@ export interface ContractTestSpec {
   readonly requires?: string;
 }
 
-/** What happened to one test in a run. */
-export type ContractOutcome = 'passed' | 'failed' | 'skipped';
+/**
+ * What happened to one test in a run. `'not run'`: registered but never finished, because the run
+ * was filtered (`--grep`, `.only`, `--test-name-pattern`) or stopped early (`--bail`).
+ */
+export type ContractOutcome = 'passed' | 'failed' | 'skipped' | 'not run';
 
 /** One test's line in a {@link ContractReport}. */
 export interface ContractTestResult extends ContractTestSpec {
-  /** Its outcome. A test that never finished (the runner stopped first) is not listed. */
+  /** Its outcome; a test that never finished (filtered out, or the runner stopped first) is `'not run'`. */
   readonly outcome: ContractOutcome;
-  /** How long it took, in milliseconds (0 when skipped). */
+  /** How long it took, in milliseconds (0 when skipped or not run). */
   readonly durationMs: number;
   /** The first line of the failure, when it failed. */
   readonly error?: string;
@@ -38,6 +41,8 @@ export interface ContractTally {
   passed: number;
   failed: number;
   skipped: number;
+  /** Registered but never finished: the run was filtered or stopped early. */
+  notRun: number;
 }
 
 /** The compliance report of one suite run against one implementation. */
@@ -55,7 +60,10 @@ export interface ContractReport {
   readonly supports?: Readonly<Record<string, boolean>>;
   /** Tallies per level. */
   readonly summary: { readonly MUST: ContractTally; readonly SHOULD: ContractTally };
-  /** True when no MUST test failed and at least one ran. */
+  /**
+   * True when the whole suite ran (no test is `'not run'`), no MUST test failed and at least one
+   * passed. A filtered or interrupted run never conforms.
+   */
   readonly conforms: boolean;
   /** Every test in registration order. */
   readonly tests: readonly ContractTestResult[];
@@ -83,6 +91,22 @@ export interface AuditOptions {
    * @default 'fail'
    */
   shouldFailures?: 'fail' | 'report';
+}
+
+/**
+ * Throws a `TypeError` naming the first key of `options` that is not in `known`: a misspelled gate
+ * (`fault: true`, `createServerAT`) would otherwise skip its tests silently.
+ */
+export function rejectUnknownOptions(
+  options: Record<string, unknown>,
+  known: readonly string[],
+  where: string,
+): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`${where}: options.${key} is not an option (known: ${known.join(', ')})`);
+    }
+  }
 }
 
 const ID_PATTERN = /^[A-Z]+(-[A-Z0-9]+)+$/;
@@ -215,15 +239,17 @@ export class ContractAudit {
 
   /** The report of what has run so far. */
   snapshot(): ContractReport {
-    const tests = [...this.#specs.keys()]
-      .map((id) => this.#results.get(id))
-      .filter((result): result is ContractTestResult => result !== undefined);
+    const tests = [...this.#specs.values()].map(
+      (spec): ContractTestResult =>
+        this.#results.get(spec.id) ?? { ...spec, outcome: 'not run', durationMs: 0 },
+    );
     const tally = (level: ContractLevel): ContractTally => {
       const of = tests.filter((t) => t.level === level);
       return {
         passed: of.filter((t) => t.outcome === 'passed').length,
         failed: of.filter((t) => t.outcome === 'failed').length,
         skipped: of.filter((t) => t.outcome === 'skipped').length,
+        notRun: of.filter((t) => t.outcome === 'not run').length,
       };
     };
     const summary = { MUST: tally('MUST'), SHOULD: tally('SHOULD') };
@@ -233,7 +259,11 @@ export class ContractAudit {
       finishedAt: new Date().toISOString(),
       ...(this.#supports === undefined ? {} : { supports: this.#supports }),
       summary,
-      conforms: summary.MUST.failed === 0 && summary.MUST.passed > 0,
+      conforms:
+        summary.MUST.failed === 0 &&
+        summary.MUST.notRun === 0 &&
+        summary.SHOULD.notRun === 0 &&
+        summary.MUST.passed > 0,
       tests,
     };
   }

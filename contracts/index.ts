@@ -1,6 +1,6 @@
 // The published contract suites of plugsocket (`plugsocket/contracts`). Adapter authors call
-// these inside their own mocha test files. Named exports only; the layer contract (the domain's
-// behaviour end to end over a transport) will join the transport contract here.
+// these inside their own test files, under mocha, node:test, vitest or jest (see
+// `options.runner`). Named exports only.
 
 export {
   describeTransportContract,

@@ -18,8 +18,9 @@ export type LayerContractOptions = TransportContractOptions;
  * Registers the layer contract: `SocketServer` and `SocketClient` end to end over the transport
  * under test — messages both ways, broadcasts with `except`, topics, `sendToClient`, auth,
  * disconnect callbacks, bad input and shutdown; requests in every direction (client-to-client too),
- * typed errors, timeouts, disconnects mid-request, middleware, relay and namespaces. Call it inside a
- * mocha test file:
+ * typed errors, timeouts, disconnects mid-request, middleware, relay and namespaces. Call it at the
+ * top level of a test file of any supported runner (mocha, node:test, vitest, jest; see
+ * `options.runner`):
  *
  * @example
  * ```ts

@@ -34,16 +34,18 @@ export function renderMarkdownReport(report: ContractReport): string {
     ? SHOULD.failed === 0
       ? 'conforms (every MUST and SHOULD test that ran passed)'
       : `conforms at MUST level (${SHOULD.failed} SHOULD test${SHOULD.failed === 1 ? '' : 's'} failed)`
-    : 'does NOT conform (a MUST test failed or none ran)';
+    : MUST.failed > 0 || MUST.passed === 0
+      ? 'does NOT conform (a MUST test failed or none ran)'
+      : `does NOT conform (${MUST.notRun + SHOULD.notRun} test${MUST.notRun + SHOULD.notRun === 1 ? '' : 's'} did not run: a filtered or interrupted run cannot conform)`;
   const lines = [
     `# ${report.name}: ${report.suite} contract report`,
     '',
     `**Verdict:** ${verdict}.`,
     '',
-    '| Level | Passed | Failed | Skipped |',
-    '| --- | ---: | ---: | ---: |',
-    `| MUST | ${MUST.passed} | ${MUST.failed} | ${MUST.skipped} |`,
-    `| SHOULD | ${SHOULD.passed} | ${SHOULD.failed} | ${SHOULD.skipped} |`,
+    '| Level | Passed | Failed | Skipped | Not run |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    `| MUST | ${MUST.passed} | ${MUST.failed} | ${MUST.skipped} | ${MUST.notRun} |`,
+    `| SHOULD | ${SHOULD.passed} | ${SHOULD.failed} | ${SHOULD.skipped} | ${SHOULD.notRun} |`,
     '',
   ];
   if (report.supports !== undefined) {
@@ -54,7 +56,10 @@ export function renderMarkdownReport(report: ContractReport): string {
   }
   lines.push('| Id | Level | Outcome | Promise | Note |', '| --- | --- | --- | --- | --- |');
   for (const test of report.tests) {
-    const note = test.error ?? test.skipReason ?? '';
+    const note =
+      test.error ??
+      test.skipReason ??
+      (test.outcome === 'not run' ? 'not run: the run was filtered or stopped first' : '');
     lines.push(
       `| ${test.id} | ${test.level} | ${test.outcome} | ${cell(test.title)} | ${cell(note)} |`,
     );

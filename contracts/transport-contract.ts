@@ -27,7 +27,8 @@ export type {
 } from './transport-options.js';
 
 /**
- * Registers the transport contract suite: a mocha `describe('<name> transport contract')` that
+ * Registers the transport contract suite: a group `<name> transport contract`, in whichever test
+ * runner `options.runner` names (default: the globals of mocha, jest or vitest), that
  * checks, over a real server/client pair made by the given factories, every promise of the
  * `AbstractSocket` / `AbstractSocketServer` ports: open only after the server accepted, frames
  * complete, in order and intact (text and binary), structured frames (JSON arrays) arriving as
@@ -47,11 +48,12 @@ export type {
  * `options.createServerAt` lets T-CLOSE-21 check that `close()` releases the address (skipped,
  * with `[supports.createServerAt]` in its title, without it).
  *
- * Call it at the top level of a mocha test file. It must only use the public API, so it runs the
- * same outside this repository.
+ * Call it at the top level of a test file of any supported runner (see `options.runner`). It must
+ * only use the public API, so it runs the same outside this repository.
  *
  * @throws {TypeError} at once, naming the field, when `options` are invalid (no name, a factory
- *   that is not a function, a `supports` manifest with a missing, unknown or non-boolean flag).
+ *   that is not a function, a `supports` manifest with a missing, unknown or non-boolean flag, a
+ *   `maxFrameSize` below 2 MiB, an unknown top-level option).
  *
  * @example
  * ```ts

@@ -6,7 +6,7 @@ import {
   type ListenAddress,
   type TransportCapabilities,
 } from '../src/index.js';
-import type { AuditOptions } from './audit.js';
+import { rejectUnknownOptions, type AuditOptions } from './audit.js';
 
 /** Connect options the suite lets an adapter author shape; the suite adds the handshake fields. */
 export type ContractConnectOptions = Omit<ConnectOptions, 'headers' | 'query' | 'auth'>;
@@ -25,8 +25,8 @@ export interface TransportContractOptions extends AuditOptions {
    */
   supports: TransportCapabilities;
   /**
-   * Per-test mocha timeout in milliseconds. Waits inside a test are bounded by half of it, so a
-   * missing event fails with a message rather than a mocha timeout.
+   * Per-test timeout in milliseconds. Waits inside a test are bounded by half of it, so a missing
+   * event fails with a message rather than the runner's timeout.
    * @default 10000
    */
   timeout?: number;
@@ -140,7 +140,7 @@ function defaultConnectOptions(address: ListenAddress): ContractConnectOptions {
 
 /**
  * Checks the options of the contract suite and fills in defaults. Throws `TypeError` naming the
- * first bad field, so a misconfigured suite fails at load time instead of as odd test failures.
+ * first bad field (an unknown key too), so a misconfigured suite fails at load time instead of as odd test failures.
  */
 export function resolveTransportContractOptions(
   options: unknown,
@@ -149,6 +149,7 @@ export function resolveTransportContractOptions(
     throw new TypeError('transport contract: options must be an object');
   }
   const o = options as Record<string, unknown>;
+  rejectUnknownOptions(o, TRANSPORT_OPTION_NAMES, 'transport contract');
   if (typeof o.name !== 'string' || o.name.trim() === '') {
     throw new TypeError('transport contract: options.name must be a non-empty string');
   }
@@ -190,6 +191,22 @@ export function resolveTransportContractOptions(
     },
   };
 }
+
+/** Every top-level option of the transport and layer suites. */
+const TRANSPORT_OPTION_NAMES = [
+  'name',
+  'createServer',
+  'createClient',
+  'supports',
+  'timeout',
+  'connectOptions',
+  'maxFrameSize',
+  'createServerAt',
+  'faults',
+  'runner',
+  'report',
+  'shouldFailures',
+] as const;
 
 const FAULT_FIELDS = ['target', 'through'] as const;
 
@@ -300,9 +317,9 @@ function checkEndpoint(endpoint: unknown, what: string): FaultEndpoint {
 
 function resolveMaxFrameSize(value: unknown): number {
   if (value === undefined) return DEFAULT_MAX_FRAME_SIZE;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < DEFAULT_MAX_FRAME_SIZE) {
     throw new TypeError(
-      'transport contract: options.maxFrameSize must be a positive integer number of bytes',
+      `transport contract: options.maxFrameSize must be an integer number of bytes, at least ${DEFAULT_MAX_FRAME_SIZE} (2 MiB, the headroom every transport needs), got ${typeof value === 'number' ? value : typeof value}`,
     );
   }
   return value;

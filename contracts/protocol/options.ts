@@ -1,5 +1,5 @@
 // The options of the protocol conformance suite, and their validation at registration time.
-import type { AuditOptions } from '../audit.js';
+import { rejectUnknownOptions, type AuditOptions } from '../audit.js';
 
 /**
  * What a client presents in the WebSocket handshake, as docs/protocol.md ("Connecting")
@@ -89,6 +89,22 @@ export interface ResolvedProtocolOptions {
 
 const WHERE = 'protocol contract';
 
+/** Every top-level option of the protocol suite. */
+const PROTOCOL_OPTION_NAMES = [
+  'name',
+  'url',
+  'credentials',
+  'refusedTopic',
+  'echoRequest',
+  'relayType',
+  'maxPayload',
+  'peerRequests',
+  'timeout',
+  'runner',
+  'report',
+  'shouldFailures',
+] as const;
+
 function fail(message: string): never {
   throw new TypeError(`${WHERE}: ${message}`);
 }
@@ -137,12 +153,14 @@ function resolveCredentials(value: unknown, field: string): HandshakeCredentials
 }
 
 /**
- * Checks the options and fills in defaults. Throws `TypeError` naming the first bad field, so a
+ * Checks the options and fills in defaults. Throws `TypeError` naming the first bad field (an
+ * unknown key too), so a
  * misconfigured suite fails at load time rather than as dozens of odd failures.
  */
 export function resolveProtocolOptions(options: unknown): ResolvedProtocolOptions {
   if (typeof options !== 'object' || options === null) fail('options must be an object');
   const o = options as Record<string, unknown>;
+  rejectUnknownOptions(o, PROTOCOL_OPTION_NAMES, WHERE);
   if (typeof o.name !== 'string' || o.name.trim() === '') {
     fail('options.name must be a non-empty string');
   }

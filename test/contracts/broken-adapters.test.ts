@@ -490,6 +490,19 @@ describe('transport contract suite', function () {
         { ...valid, connectOptions: { url: 'memory://x' } },
         'options.connectOptions',
       ],
+      [
+        'a maxFrameSize below 2 MiB',
+        { ...valid, maxFrameSize: 1.5 * 1024 * 1024 },
+        'options.maxFrameSize',
+      ],
+      ['a maxFrameSize of one byte', { ...valid, maxFrameSize: 1 }, 'options.maxFrameSize'],
+      ['a misspelled faults gate', { ...valid, fault: true }, 'options.fault is not an option'],
+      [
+        'a misspelled createServerAt',
+        { ...valid, createServerAT: () => new MemorySocketServer() },
+        'options.createServerAT',
+      ],
+      ['an unknown option', { ...valid, retries: 3 }, 'known: name, createServer'],
     ];
     for (const [what, options, field] of cases) {
       it(`throws a TypeError naming ${field} for ${what}`, () => {
