@@ -96,15 +96,15 @@ describe('contracts/assert type checks', () => {
     for (const value of [undefined, null, 1, 'f', {}]) {
       expect(
         failureOf(() => contractExpect(value).to.throw()),
-        String(value),
+        JSON.stringify(value) ?? 'undefined',
       ).to.not.equal(undefined);
       expect(
         failureOf(() => contractExpect(value).to.throw(TypeError)),
-        String(value),
+        JSON.stringify(value) ?? 'undefined',
       ).to.not.equal(undefined);
       expect(
         failureOf(() => contractExpect(value).to.not.throw()),
-        String(value),
+        JSON.stringify(value) ?? 'undefined',
       ).to.not.equal(undefined);
     }
     expect(failureOf(() => contractExpect(undefined).to.throw())!.message).to.include(
@@ -124,11 +124,11 @@ describe('contracts/assert type checks', () => {
     for (const value of [1, undefined, null, { a: 1 }, true]) {
       expect(
         failureOf(() => contractExpect(value).to.be.empty),
-        String(value),
+        JSON.stringify(value) ?? 'undefined',
       ).to.not.equal(undefined);
       expect(
         failureOf(() => contractExpect(value).to.not.be.empty),
-        String(value),
+        JSON.stringify(value) ?? 'undefined',
       ).to.not.equal(undefined);
     }
     expect(failureOf(() => contractExpect('a').to.not.be.empty)).to.equal(undefined);
@@ -140,11 +140,11 @@ describe('contracts/assert type checks', () => {
     for (const value of [1, undefined, null, { a: 1 }]) {
       expect(
         failureOf(() => contractExpect(value).to.include('a')),
-        String(value),
+        JSON.stringify(value) ?? 'undefined',
       ).to.not.equal(undefined);
       expect(
         failureOf(() => contractExpect(value).to.not.include('a')),
-        String(value),
+        JSON.stringify(value) ?? 'undefined',
       ).to.not.equal(undefined);
     }
     expect(failureOf(() => contractExpect('abc').to.not.include('d'))).to.equal(undefined);

@@ -110,7 +110,7 @@ describe('resolveRunner()', () => {
 });
 
 // The real mocha module passed as `runner`: registration must not throw, and the tests must run.
-const seam = resolveRunner(mochaModule as unknown as TestRunner);
+const seam = resolveRunner(mochaModule);
 let ranAfterEach = 0;
 seam.group('resolveRunner() with the mocha module passed explicitly', 3000, () => {
   seam.afterEach(3000, () => {
