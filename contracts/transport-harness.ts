@@ -73,7 +73,7 @@ export class TransportHarness {
     this.options = options;
     this.#audit = audit;
     // Half the test timeout leaves the other half for setup and cleanup, so a missing event fails
-    // the test with a message saying what was awaited rather than with a bare mocha timeout.
+    // the test with a message saying what was awaited rather than with a bare runner timeout.
     this.wait = Math.max(200, Math.floor(options.timeout / 2));
     this.refusalTimeout = Math.floor(this.wait / 2);
     this.#cleanupBound = this.wait;
@@ -170,7 +170,7 @@ export class TransportHarness {
   /**
    * Disconnects every client and closes every server made during the test. Never throws and never
    * waits longer than {@link wait}: a broken adapter must fail its own test, not hang the suite or
-   * abort the tests after it (mocha skips the rest of a suite when an `afterEach` hook fails).
+   * abort the tests after it (mocha, for one, skips the rest of a suite when an `afterEach` hook fails).
    *
    * Once a cleanup has timed out, later ones wait only a quiet period: the adapter has shown that
    * its close can hang (the closing tests report it), and waiting the full bound after every test

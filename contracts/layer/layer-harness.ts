@@ -40,7 +40,7 @@ export class LayerHarness {
     this.#audit.test(spec, body);
   }
 
-  /** Half the test timeout: waits inside a test fail with a message before mocha's timeout. */
+  /** Half the test timeout: waits inside a test fail with a message before the test's own timeout. */
   get wait(): number {
     return Math.floor(this.options.timeout / 2);
   }
