@@ -1,6 +1,7 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import {
   AbstractSocket,
+  CloseCodes,
   DEFAULT_CONNECT_TIMEOUT,
   PlugSocketError,
   type AbstractSocketOptions,
@@ -10,7 +11,7 @@ import {
   type TransportCapabilities,
 } from '../../src/index.js';
 import { socketIoClientCapabilities } from './socket-io-capabilities.js';
-import { closeInfoFor } from './socket-io-close-reasons.js';
+import { closeInfoFor, SOCKET_IO_DISCONNECT_CODES } from './socket-io-close-reasons.js';
 import { boundedSocketIoParser } from './socket-io-parser.js';
 import {
   emitFrame,
@@ -221,8 +222,12 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
       this.#dispose();
       // After a dropped transport the manager still holds the socket: release both for good.
       socket.disconnect();
-      // A close this side started reports what it sent, however the server ended it.
-      this.emitClose(closing ?? closeInfoFor(reason, announced));
+      // A close this side started reports what it sent once the server ended it cleanly; a
+      // transport that dropped first is a lost connection (1006), as on every transport.
+      const dropped = SOCKET_IO_DISCONNECT_CODES[reason] === CloseCodes.ABNORMAL;
+      if (closing !== undefined)
+        this.emitClose(dropped ? closeInfoFor(reason, undefined) : closing);
+      else this.emitClose(closeInfoFor(reason, announced));
     };
     socket.on('connect', onConnect);
     socket.on('connect_error', onConnectError);

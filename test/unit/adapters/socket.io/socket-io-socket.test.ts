@@ -1,11 +1,14 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import type { Socket } from 'socket.io';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server, type Socket } from 'socket.io';
 import { Manager } from 'socket.io-client';
 import { PlugSocketError, type ServerConnection } from '../../../../src/index.js';
 import { SocketIoSocket } from '../../../../adapters/socket.io/client.js';
 import {
   SOCKET_IO_CAPABILITIES,
+  SOCKET_IO_EVENTS,
   SocketIoServer,
   socketIoClientCapabilities,
 } from '../../../../adapters/socket.io/index.js';
@@ -261,6 +264,31 @@ describe('SocketIoSocket', () => {
       expect(events.closes).to.deep.equal([{ code: 4100, reason: 'see you' }]);
       await waitFor(() => log.disconnects.length === 1, 'the server disconnect');
       expect(log.disconnects[0].info).to.deep.equal({ code: 4100, reason: 'see you' });
+    });
+
+    it('reports 1006, not its own code, when the transport drops before the server answered', async () => {
+      // A plain Socket.IO server that advertises the close handshake, then drops the transport
+      // instead of answering the client's close event.
+      const http = createServer();
+      const io = new Server(http);
+      cleanup.defer(io, async (server) => {
+        await server.close();
+      });
+      io.use((peer, next) => {
+        peer.emit(SOCKET_IO_EVENTS.ANSWERS_CLOSE);
+        next();
+      });
+      io.on('connection', (peer) => {
+        peer.on(SOCKET_IO_EVENTS.CLOSE, () => peer.conn.close());
+      });
+      await new Promise<void>((resolve) => http.listen(0, HOST, resolve));
+      const { port } = http.address() as AddressInfo;
+      const socket = client(new SocketIoSocket());
+      const events = recordClient(socket);
+      await socket.connect({ url: `http://${HOST}:${port}` });
+      await socket.disconnect(4100, 'see you');
+      expect(events.closes, 'the close the client reports for a close cut short').to.have.length(1);
+      expect(events.closes[0].code, 'its code').to.equal(1006);
     });
   });
 
