@@ -3,7 +3,7 @@
 // server-side subscribe and a refused join.
 import { expect } from '../assert.js';
 import { type ConnectedClient, type SocketMessage } from '../../src/index.js';
-import { rejectionOf, waitFor } from '../helpers.js';
+import { delay, rejectionOf, waitFor } from '../helpers.js';
 import type { LayerHarness } from './layer-harness.js';
 import { expectCode, received } from './layer-helpers.js';
 
@@ -33,10 +33,11 @@ export function describeCoreMessageTests(h: LayerHarness): void {
         'the handshake server.getClient(id) keeps for an admitted client',
       ).to.be.an('object');
       await waitFor(
-        () => connections.length === 2,
+        () => connections.length >= 2,
         h.wait,
         'onConnection to be called for both admitted clients',
       );
+      expect(connections, 'calls of onConnection for two admitted clients').to.have.length(2);
     },
   );
 
@@ -54,10 +55,11 @@ export function describeCoreMessageTests(h: LayerHarness): void {
       for (let i = 0; i < 100; i++)
         client.emit('n', { i, text: 'héllo 👋' }, i === 0 ? { trace: 'x' } : undefined);
       await waitFor(
-        () => got.length === 100,
+        () => got.length >= 100,
         h.wait,
         'onMessage to get all 100 messages the client emitted',
       );
+      await delay(h.quiet);
       expect(
         got[0],
         'the first message onMessage got, as [client id, { type, payload, headers }]',
@@ -92,8 +94,9 @@ export function describeCoreMessageTests(h: LayerHarness): void {
         server.sendToClient('no-such-client', { type: 'direct', payload: 2 }),
         'sendToClient(an unknown id) returns whether it sent',
       ).to.equal(false);
-      await waitFor(() => toA.length === 1, h.wait, 'the direct message at the addressed client');
-      expect(toA, 'payloads the addressed client received').to.deep.equal([1]);
+      await waitFor(() => toA.length >= 1, h.wait, 'the direct message at the addressed client');
+      await delay(h.quiet);
+      expect(toA, 'payloads the addressed client received (once each)').to.deep.equal([1]);
       expect(
         toB,
         'payloads the other client received from sendToClient to the first one',
@@ -120,10 +123,11 @@ export function describeCoreMessageTests(h: LayerHarness): void {
         'clients broadcast(…, { except: first }) reports it sent to, with 3 connected',
       ).to.equal(2);
       await waitFor(
-        () => got[1].length === 2 && got[2].length === 2 && got[0].length >= 1,
+        () => got[1].length >= 2 && got[2].length >= 2 && got[0].length >= 1,
         h.wait,
         'both broadcasts at the clients not excepted, and the first at the excepted one',
       );
+      await delay(h.quiet);
       expect(
         got[0],
         'payloads the excepted client received (the broadcast without except only)',
@@ -132,6 +136,9 @@ export function describeCoreMessageTests(h: LayerHarness): void {
         'all',
         'not-first',
       ]);
+      expect(got[2], 'payloads another client not in except received (once each)').to.have.length(
+        2,
+      );
     },
   );
 
@@ -163,10 +170,11 @@ export function describeCoreMessageTests(h: LayerHarness): void {
         'clients to("room").except(first subscriber).emit() reports it sent to',
       ).to.equal(1);
       await waitFor(
-        () => gb.length === 2 && ga.length === 1,
+        () => gb.length >= 2 && ga.length >= 1,
         h.wait,
         'both topic messages at the second subscriber and the first at the excepted one',
       );
+      expect(ga, 'payloads the excepted subscriber received (once each)').to.have.length(1);
       await b.leave('room');
       expect(
         server.getSubscribers('room'),
@@ -174,9 +182,13 @@ export function describeCoreMessageTests(h: LayerHarness): void {
       ).to.deep.equal([a.id]);
       server.to('room').emit('room-msg', 3);
       await waitFor(
-        () => ga.length === 2,
+        () => ga.length >= 2,
         h.wait,
         'the message to "room" after the leave, at the remaining subscriber',
+      );
+      await delay(h.quiet);
+      expect(ga, 'payloads the remaining subscriber of "room" received (once each)').to.have.length(
+        2,
       );
       expect(
         gb,
@@ -198,9 +210,12 @@ export function describeCoreMessageTests(h: LayerHarness): void {
       ).to.equal(true);
       server.to('t').emit('m', 'x');
       await waitFor(
-        () => got.length === 1,
+        () => got.length >= 1,
         h.wait,
         'the message to "t" at the client the server subscribed to it',
+      );
+      expect(got, 'payloads at the client the server subscribed to "t" (once each)').to.have.length(
+        1,
       );
     },
   );

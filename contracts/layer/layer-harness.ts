@@ -40,6 +40,12 @@ export class LayerHarness {
     this.#audit.test(spec, body);
   }
 
+  /**
+   * Milliseconds a test waits after a count it waited for is reached, before it asserts the exact
+   * content: a duplicate that arrives just after shows up in the assertion, not as a timeout.
+   */
+  readonly quiet = 100;
+
   /** Half the test timeout: waits inside a test fail with a message before the test's own timeout. */
   get wait(): number {
     return Math.floor(this.options.timeout / 2);
