@@ -45,8 +45,9 @@ export type {
  * after each test, within a bound, so a broken adapter fails tests rather than hanging the run.
  *
  * `options.maxFrameSize` (default 2 MiB) is the frame size the size tests carry both ways, and
- * `options.createServerAt` lets T-CLOSE-21 check that `close()` releases the address (skipped,
- * with `[supports.createServerAt]` in its title, without it).
+ * `options.createServerAt` lets T-CLOSE-21 and T-CLOSE-24 check that `close()` (also during a
+ * pending `listen()`) releases the address and T-OPEN-08 that `listen()` at an address in use
+ * fails (skipped, with `[supports.createServerAt]` in their titles, without it).
  *
  * Call it at the top level of a test file of any supported runner (see `options.runner`). It must
  * only use the public API, so it runs the same outside this repository.
@@ -74,7 +75,7 @@ export function describeTransportContract(options: TransportContractOptions): vo
     ...(resolved.supports as unknown as Record<string, boolean>),
     // Not a capability of the transport but of the suite's setup: gates the fault tier.
     faults: resolved.faults !== undefined,
-    // Likewise: T-CLOSE-21 needs a server bound to an address another server released.
+    // Likewise: T-CLOSE-21, T-CLOSE-24 and T-OPEN-08 need a server made for a given address.
     createServerAt: resolved.createServerAt !== undefined,
   });
   audit.root(() => {

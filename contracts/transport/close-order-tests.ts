@@ -244,5 +244,36 @@ export function describeCloseOrderTests(h: TransportHarness): void {
         });
       },
     );
+
+    h.test(
+      {
+        id: 'T-CLOSE-24',
+        level: 'MUST',
+        title:
+          'close() while listen() is pending releases the address: once both settled, a new server listens there',
+        requires: 'createServerAt',
+      },
+      async () => {
+        // A server that listened and closed gives an address that is free and known in advance.
+        const first = await h.listen();
+        await withTimeout(first.server.close(), h.wait, 'server close()');
+        const at = String(first.address.url);
+        const server = await h.createServerAt(first.address);
+        const listening = server.listen().then(
+          () => 'resolved',
+          (error: unknown) => `rejected (${String((error as { code?: unknown }).code)})`,
+        );
+        await withTimeout(server.close(), h.wait, `close() during listen() at ${at}`);
+        const outcome = await withTimeout(listening, h.wait, 'the pending listen()');
+        const again = await h.createServerAt(first.address);
+        await h.listen(again).catch((error: unknown) => {
+          expect(
+            error,
+            `the rejection of listen() at ${at}, released by a close() during listen() (that listen() ${outcome}, state ${server.state})`,
+          ).to.equal(undefined);
+          throw error;
+        });
+      },
+    );
   });
 }

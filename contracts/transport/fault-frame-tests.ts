@@ -1,5 +1,6 @@
-// The fault tier's tests of frames on one connection (T-FAULT-01..05): cut in the middle of a
-// frame either way, reset while large frames travel, stalled, and slowed by latency.
+// The fault tier's tests of frames on one connection (T-FAULT-01..05, 10): cut in the middle of a
+// frame either way, reset while large frames travel, stalled, slowed by latency, and kept in call
+// order by every send path while the server's send buffer is full.
 import { expect } from '../assert.js';
 import { delay, expectNoDifference, sequenceDifference, waitFor, waitUntil } from '../helpers.js';
 import type { TransportHarness } from '../transport-harness.js';
@@ -24,10 +25,12 @@ const BEFORE_CUT = 5;
 const STALL_MS = 500;
 /** Bytes each large frame must have moved through the proxy when T-FAULT-03 cuts. */
 const MID_FRAME_BYTES = 32 * 1024;
+/** Frames of maxFrameSize the server sends into a stalled connection before the small ones. */
+const LARGE_FRAMES = 4;
 /** Latency added each way by the delay test. */
 const LATENCY_MS = 50;
 
-/** Registers T-FAULT-01..05 in the fault tier's group. */
+/** Registers T-FAULT-01..05 and T-FAULT-10 in the fault tier's group. */
 export function describeFaultFrameTests(h: TransportHarness): void {
   h.test(
     {
@@ -232,6 +235,53 @@ export function describeFaultFrameTests(h: TransportHarness): void {
           rig.listening.log.disconnectsOf(peer.connection),
           'server disconnect events',
         ).to.have.length(0);
+      }),
+  );
+
+  h.test(
+    {
+      id: 'T-FAULT-10',
+      level: 'MUST',
+      title: `with the server → client direction stalled, ${LARGE_FRAMES} frames of maxFrameSize then frames by send(), sendMany() and sendPrepared() arrive in call order once it resumes`,
+      requires: GATE,
+    },
+    () =>
+      withRig(h, async (rig) => {
+        const peer = await connectThrough(h, rig);
+        const server = rig.listening.server;
+        // Far more than loopback buffers hold while the proxy does not read (the server's own send
+        // buffer fills behind them), yet well below the 16 MiB backlog at which a server may drop
+        // a slow consumer.
+        const big = Array.from({ length: LARGE_FRAMES }, (_, i) =>
+          largeFrame(`big ${i}`).repeat(Math.ceil(h.options.maxFrameSize / (256 * 1024))),
+        );
+        const label = (frame: unknown): unknown => {
+          const i = big.indexOf(frame as string);
+          if (i >= 0) return `large frame #${i}`;
+          return typeof frame === 'string' && frame.length > 20
+            ? `a frame of ${frame.length} characters`
+            : frame;
+        };
+        rig.proxy.stall({ direction: 'down' });
+        big.forEach((frame, i) =>
+          expect(server.send(peer.connection, frame), `send() result, large frame #${i}`).to.equal(
+            true,
+          ),
+        );
+        expect(server.send(peer.connection, '1'), 'send() result, "1"').to.equal(true);
+        expect(server.sendMany([peer.connection], '2'), 'sendMany() result, "2"').to.equal(1);
+        expect(
+          server.sendPrepared(peer.connection, server.prepare('3')),
+          'sendPrepared() result, "3"',
+        ).to.equal(true);
+        await delay(h.quiet);
+        rig.proxy.resume();
+        await waitUntil(() => peer.events.messages.length >= LARGE_FRAMES + 3, h.wait);
+        await delay(h.quiet);
+        expect(
+          peer.events.messages.map(label),
+          'frames at the client, in the order the server sent them',
+        ).to.deep.equal([...big.map((_, i) => `large frame #${i}`), '1', '2', '3']);
       }),
   );
 }

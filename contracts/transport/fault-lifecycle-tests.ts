@@ -1,6 +1,7 @@
-// The fault tier's tests of connecting, reconnecting and closing (T-FAULT-06..09): the same
+// The fault tier's tests of connecting, reconnecting and closing (T-FAULT-06..09, 11): the same
 // client after every kind of cut, a connect to a server that never answers, a server closed during
-// a half-done handshake, and many connections cut at random points.
+// a half-done handshake, many connections cut at random points, and the peer address a TCP
+// connection reports.
 import { expect } from '../assert.js';
 import {
   collectClient,
@@ -34,7 +35,7 @@ const RANDOM_MAX_BYTES = 24 * 1024;
 /** Frames each side streams per connection at most, ten per timer turn. */
 const STREAM_FRAMES = 400;
 
-/** Registers T-FAULT-06..09 in the fault tier's group. */
+/** Registers T-FAULT-06..09 and T-FAULT-11 in the fault tier's group. */
 export function describeFaultLifecycleTests(h: TransportHarness): void {
   h.test(
     {
@@ -289,6 +290,38 @@ export function describeFaultLifecycleTests(h: TransportHarness): void {
           runs.filter((run) => run.opened).length,
           'connections that opened (most random cuts land after the handshake)',
         ).to.be.at.least(RANDOM_CONNECTIONS / 2);
+      }),
+  );
+
+  h.test(
+    {
+      id: 'T-FAULT-11',
+      level: 'MUST',
+      title:
+        'over TCP the handshake’s remoteAddress is the peer’s IP address (no port), and a client-sent X-Forwarded-For header does not change it',
+      requires: GATE,
+    },
+    () =>
+      withRig(h, async (rig) => {
+        if (!h.options.supports.remoteAddress) return;
+        const { isIP } = await import('node:net');
+        const spoofed = '6.6.6.6';
+        // Without handshakeHeaders the client cannot send the header: only the address is checked.
+        const headers = h.options.supports.handshakeHeaders
+          ? { headers: { 'X-Forwarded-For': spoofed } }
+          : {};
+        const client = await h.createClient();
+        const log = rig.listening.log;
+        const before = log.connections.length;
+        await withTimeout(
+          client.connect({ ...rig.through, ...headers }),
+          h.wait,
+          'connect() through the fault proxy',
+        );
+        await waitFor(() => log.connections.length > before, h.wait, 'the server connection event');
+        const remote = log.connections[before].value.remoteAddress;
+        expect(isIP(String(remote)), `isIP(remoteAddress) for ${String(remote)}`).to.not.equal(0);
+        expect(remote, 'remoteAddress with a client-sent X-Forwarded-For').to.not.equal(spoofed);
       }),
   );
 }

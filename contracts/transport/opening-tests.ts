@@ -210,5 +210,37 @@ export function describeOpeningTests(h: TransportHarness): void {
         expect(events.opens, 'open events').to.have.length(0);
       },
     );
+
+    h.test(
+      {
+        id: 'T-OPEN-08',
+        level: 'MUST',
+        title:
+          'listen() at an address where another server listens rejects with CONNECTION_FAILED and leaves the new server closed',
+        requires: 'createServerAt',
+      },
+      async () => {
+        const l = await h.listen();
+        const server = await h.createServerAt(l.address);
+        const error = await rejectionOf(
+          server.listen(),
+          h.wait,
+          `listen() at ${String(l.address.url)}, where a server listens`,
+        );
+        expect(
+          error,
+          `the rejection of listen() at ${String(l.address.url)}, where a server listens`,
+        ).to.have.property('code', 'CONNECTION_FAILED');
+        expect(server.state, 'state of the server whose listen() failed').to.equal('closed');
+        // The server that holds the address is untouched by the failed attempt.
+        const peer = await h.connectClient(l);
+        expect(peer.client.send('still served'), 'client send() result').to.equal(true);
+        await waitFor(
+          () => l.log.messagesFrom(peer.connection).length >= 1,
+          h.wait,
+          'a frame at the server that holds the address',
+        );
+      },
+    );
   });
 }

@@ -296,7 +296,8 @@ const EXPECTED: Record<
   },
   'address-held-after-close': {
     flaw: 'server close() resolves without releasing its address',
-    caughtBy: ['T-CLOSE-21'],
+    // T-CLOSE-24 learns a free address by listening and closing first, which this flaw also fails.
+    caughtBy: ['T-CLOSE-21', 'T-CLOSE-24'],
     exactly: true,
   },
   'error-on-remote-close': {

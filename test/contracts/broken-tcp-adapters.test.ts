@@ -186,7 +186,7 @@ describe('the fault tier of the transport contract', function () {
       expect(
         ran.filter((t) => FAULT_ID.test(t)),
         'fault tests passed',
-      ).to.have.length(9);
+      ).to.have.length(11);
       expect(
         run.pending.map((t) => t.title).filter((t) => !t.endsWith('[supports.structured]')),
         'skipped tests not gated on structured',
