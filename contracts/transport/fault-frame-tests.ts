@@ -30,7 +30,7 @@ const LARGE_FRAMES = 4;
 /** Latency added each way by the delay test. */
 const LATENCY_MS = 50;
 
-/** Registers T-FAULT-01..05 and T-FAULT-10 in the fault tier's group. */
+/** Registers T-FAULT-01..05, T-FAULT-10 and T-FAULT-12 in the fault tier's group. */
 export function describeFaultFrameTests(h: TransportHarness): void {
   h.test(
     {
@@ -282,6 +282,45 @@ export function describeFaultFrameTests(h: TransportHarness): void {
           peer.events.messages.map(label),
           'frames at the client, in the order the server sent them',
         ).to.deep.equal([...big.map((_, i) => `large frame #${i}`), '1', '2', '3']);
+      }),
+  );
+  h.test(
+    {
+      id: 'T-FAULT-12',
+      level: 'MUST',
+      title:
+        'with a backlog queued behind a stalled reader, binary bytes the caller changes right after send() or sendMany() returned arrive as they were sent',
+      requires: GATE,
+    },
+    () =>
+      withRig(h, async (rig) => {
+        // Without binary there is nothing to check; the gate is the fault tier's, not binary's.
+        if (!h.options.supports.binary) return;
+        const peer = await connectThrough(h, rig);
+        const server = rig.listening.server;
+        // A backlog, so that a transport writing the caller's buffer later (not copying it) is
+        // still holding it when the caller changes it; with nothing queued, a write goes out at
+        // once and the bug does not show.
+        const big = Array.from({ length: LARGE_FRAMES }, (_, i) =>
+          largeFrame(`backlog ${i}`).repeat(Math.ceil(h.options.maxFrameSize / (256 * 1024))),
+        );
+        rig.proxy.stall({ direction: 'down' });
+        for (const frame of big) server.send(peer.connection, frame);
+        const viaSend = Uint8Array.of(1, 2, 3, 4);
+        const viaSendMany = Uint8Array.of(5, 6, 7, 8);
+        expect(server.send(peer.connection, viaSend), 'send() result, binary').to.equal(true);
+        viaSend.fill(0);
+        expect(server.sendMany([peer.connection], viaSendMany), 'sendMany() result').to.equal(1);
+        viaSendMany.fill(0);
+        await delay(h.quiet);
+        rig.proxy.resume();
+        await waitUntil(() => peer.events.messages.length >= LARGE_FRAMES + 2, h.wait);
+        await delay(h.quiet);
+        const tail = peer.events.messages.slice(LARGE_FRAMES);
+        expect(
+          tail,
+          'the binary frames at the client, each as it was when send() or sendMany() returned',
+        ).to.deep.equal([Uint8Array.of(1, 2, 3, 4), Uint8Array.of(5, 6, 7, 8)]);
       }),
   );
 }

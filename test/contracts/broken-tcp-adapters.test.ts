@@ -48,6 +48,10 @@ const EXPECTED: Record<
     flaw: 'the client re-sends its last frame on the connection after a cut',
     caughtBy: ['T-FAULT-06'],
   },
+  'binary-by-reference': {
+    flaw: 'the server writes the caller’s binary bytes by reference, so a change after send() goes out',
+    caughtBy: ['T-FAULT-12'],
+  },
 };
 
 /** What the title of every fault-tier test carries. */
@@ -186,7 +190,7 @@ describe('the fault tier of the transport contract', function () {
       expect(
         ran.filter((t) => FAULT_ID.test(t)),
         'fault tests passed',
-      ).to.have.length(11);
+      ).to.have.length(12);
       expect(
         run.pending.map((t) => t.title).filter((t) => !t.endsWith('[supports.structured]')),
         'skipped tests not gated on structured',

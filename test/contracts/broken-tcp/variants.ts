@@ -1,5 +1,6 @@
 import type { AbstractSocket, AbstractSocketServer } from '../../../src/index.js';
 import { TcpSocket, TcpSocketServer } from '../../../examples/tcp-adapter/index.js';
+import { BinaryByReferenceServer } from './binary-by-reference.js';
 import { CloseWaitsForHandshakesServer } from './close-waits-for-handshakes.js';
 import { ConnectIgnoresTimeoutSocket } from './connect-ignores-timeout.js';
 import { DanglingConnectSocket } from './dangling-connect.js';
@@ -41,6 +42,10 @@ export const TCP_ADAPTER_VARIANTS = {
     createClient: client,
   },
   'resend-after-cut': { createServer: server, createClient: () => new ResendAfterCutSocket() },
+  'binary-by-reference': {
+    createServer: () => new BinaryByReferenceServer({ port: 0, host: '127.0.0.1' }),
+    createClient: client,
+  },
 } satisfies Record<string, TcpAdapterVariant>;
 
 /** The name of one variant. */
