@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   MEMORY_CAPABILITIES,
   MemorySocket,
@@ -13,9 +14,12 @@ import {
 } from '../../adapters/memory/index.js';
 import { describeTransportContract, type TransportContractOptions } from '../../contracts/index.js';
 import { resolveTransportContractOptions } from '../../contracts/transport-options.js';
-import { runTcpVariantChild } from './broken-tcp/run-child.js';
-import { TCP_ADAPTER_VARIANTS, type TcpAdapterVariantName } from './broken-tcp/variants.js';
-import { startPool, type ContractRun } from './run-contract-child.js';
+import {
+  TCP_VARIANT_ENV,
+  TCP_ADAPTER_VARIANTS,
+  type TcpAdapterVariantName,
+} from './broken-tcp/variants.js';
+import { runContractChild, startPool, type ContractRun } from './run-contract-child.js';
 
 /** Each flawed variant, its flaw, and the fault tests that must be among its failures. */
 const EXPECTED: Record<
@@ -171,7 +175,10 @@ describe('the fault tier of the transport contract', function () {
     before(() => {
       reports = mkdtempSync(path.join(tmpdir(), 'plugsocket-tcp-contract-'));
       runs = startPool(Object.keys(TCP_ADAPTER_VARIANTS), 2, (variant) =>
-        runTcpVariantChild(variant, path.join(reports, `${variant}.json`)),
+        runContractChild(variant, path.join(reports, `${variant}.json`), {
+          fixture: fileURLToPath(new URL('./broken-tcp/run-contract.fixture.ts', import.meta.url)),
+          variantEnv: TCP_VARIANT_ENV,
+        }),
       );
     });
 

@@ -6,9 +6,13 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runWsVariantChild } from './broken-ws/run-child.js';
-import { WS_ADAPTER_VARIANTS, type WsAdapterVariantName } from './broken-ws/variants.js';
-import { startPool, type ContractRun } from './run-contract-child.js';
+import { fileURLToPath } from 'node:url';
+import {
+  WS_VARIANT_ENV,
+  WS_ADAPTER_VARIANTS,
+  type WsAdapterVariantName,
+} from './broken-ws/variants.js';
+import { runContractChild, startPool, type ContractRun } from './run-contract-child.js';
 
 /** Each flawed variant, its flaw, and the tests that must be (all) its failures. */
 const EXPECTED: Record<
@@ -58,7 +62,10 @@ describe('the transport contract run against broken ws adapters (each in a child
   before(() => {
     reports = mkdtempSync(path.join(tmpdir(), 'plugsocket-ws-contract-'));
     runs = startPool(Object.keys(WS_ADAPTER_VARIANTS), 2, (variant) =>
-      runWsVariantChild(variant, path.join(reports, `${variant}.json`)),
+      runContractChild(variant, path.join(reports, `${variant}.json`), {
+        fixture: fileURLToPath(new URL('./broken-ws/run-contract.fixture.ts', import.meta.url)),
+        variantEnv: WS_VARIANT_ENV,
+      }),
     );
   });
 

@@ -29,12 +29,25 @@ export interface ContractRun {
   stderr: string;
 }
 
+/** Which fixture a child runs, and how it is told the variant; defaults: the memory variants. */
+export interface ContractChild {
+  /** The fixture file the child mocha runs. */
+  fixture?: string;
+  /** The environment variable the fixture reads the variant name from. */
+  variantEnv?: string;
+}
+
 /**
  * Runs the contract suite against the adapter variant `variant` in a child mocha process with the
- * JSON reporter, and resolves with the parsed report. Never rejects: a child that crashes or
+ * JSON reporter (the memory variants' fixture unless the third argument names another, as the TCP and ws
+ * variant sets do), and resolves with the parsed report. Never rejects: a child that crashes or
  * writes no report resolves without `stats`, which the caller's assertions show.
  */
-export function runContractChild(variant: string, reportFile: string): Promise<ContractRun> {
+export function runContractChild(
+  variant: string,
+  reportFile: string,
+  { fixture = FIXTURE, variantEnv = VARIANT_ENV }: ContractChild = {},
+): Promise<ContractRun> {
   // The repository's .mocharc.json would add every *.test.ts to the run, so it is bypassed and
   // the options the fixture needs are given here.
   const args = [
@@ -48,12 +61,12 @@ export function runContractChild(variant: string, reportFile: string): Promise<C
     '--reporter-option',
     `output=${reportFile}`,
     '--exit',
-    FIXTURE,
+    fixture,
   ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { ...process.env, [VARIANT_ENV]: variant, PLUGSOCKET_CONTRACT_REPORTS: '' },
+      env: { ...process.env, [variantEnv]: variant, PLUGSOCKET_CONTRACT_REPORTS: '' },
       stdio: ['ignore', 'ignore', 'pipe'],
       timeout: CHILD_TIMEOUT,
     });
