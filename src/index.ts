@@ -51,6 +51,9 @@ export {
 } from './ports/authorization-strategy.js';
 export type { Codec } from './ports/codec.js';
 
+// authentication strategies
+export * from './auth/index.js';
+
 // protocol
 export { JsonCodec } from './protocol/json-codec.js';
 export { CompactCodec, CompactKinds } from './protocol/compact-codec.js';

@@ -114,9 +114,25 @@ export interface CancelEnvelope {
   id: number;
 }
 
+/**
+ * Client → server: credentials, in-band. As the connection's first frame it authenticates a
+ * client whose server expects it (answered by `welcome`, or a close with 4401); on an admitted
+ * connection it refreshes the credentials (answered by `ack`, whose result lists the topics the
+ * client left because the new principal may not hold them, or by `nack`).
+ */
+export interface AuthEnvelope {
+  /** Frame kind. */
+  k: 'auth';
+  /** Client-chosen request id, echoed by the answer. */
+  id: number;
+  /** The credentials: a JSON object, which the server's strategy reads as `handshake.auth`. */
+  credentials: Record<string, unknown>;
+}
+
 /** Frames a client may send. */
 export type ClientEnvelope =
   | MessageEnvelope
+  | AuthEnvelope
   | JoinEnvelope
   | LeaveEnvelope
   | RequestEnvelope

@@ -185,6 +185,20 @@ export const FRAME_KINDS = Object.freeze([
   kind('error', 6, 'server', [ERROR]),
   kind('req', 7, 'both', [REQUEST_ID, name('name'), HEADERS, TO, FROM, any('payload')], true),
   kind('cancel', 8, 'both', [REQUEST_ID]),
+  kind(
+    'auth',
+    9,
+    'client',
+    [
+      REQUEST_ID,
+      field('credentials', {
+        valid: isPlainObject,
+        message: '"credentials" must be an object',
+        data: true,
+      }),
+    ],
+    true,
+  ),
 ] as const);
 
 /** The kinds as a type, for {@link CompactKinds}. */
@@ -228,6 +242,7 @@ export function mayBeSentBy(kind: KindSpec, side: Side): boolean {
  * | `ERROR`   | 6      | `[6, error]`                                              |
  * | `REQ`     | 7      | `[7, id, name, headers?, to?, from?, payload?]`           |
  * | `CANCEL`  | 8      | `[8, id]`                                                 |
+ * | `AUTH`    | 9      | `[9, id, credentials]`                                    |
  *
  * Trailing absent fields are left out; an absent field before a present one is `null`. See
  * docs/protocol.md, "Structured frames".
