@@ -9,6 +9,8 @@ export const ErrorCodes = {
   AUTHENTICATION_FAILED: 'AUTHENTICATION_FAILED',
   /** The credentials were valid but do not allow this action (connect, join a topic, …). */
   UNAUTHORIZED: 'UNAUTHORIZED',
+  /** The credentials expired and were not refreshed (`client.refreshAuthorization()`) in time. */
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
   /** A rate limit was exceeded. */
   RATE_LIMITED: 'RATE_LIMITED',
   /** An operation did not complete in the time allowed. */
@@ -17,6 +19,8 @@ export const ErrorCodes = {
   HANDLER_NOT_FOUND: 'HANDLER_NOT_FOUND',
   /** The caller gave up: the request's `AbortSignal` aborted, or the requester cancelled it. */
   ABORTED: 'ABORTED',
+  /** A per-client cap was reached (`maxTopicsPerClient`). */
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   /** More requests are in flight than the limit allows (`maxRequestsInFlight`). */
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   /** The client a client-to-client request was addressed to is not connected. */

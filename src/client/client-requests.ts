@@ -99,14 +99,21 @@ export class ClientRequests {
 
   /** Asks the server to join or leave a topic; resolves on its `ack`. */
   topic(kind: 'join' | 'leave', topic: string): Promise<void> {
-    return this.#topicCalls.start(
-      { timeout: this.timeout, what: `${kind} ${JSON.stringify(topic)}` },
-      (id) => {
-        if (!this.wire.send({ k: kind, id, topic })) {
-          throw new PlugSocketError('NOT_CONNECTED', `cannot ${kind}: not connected`);
-        }
-      },
-    );
+    return this.#control(`${kind} ${JSON.stringify(topic)}`, (id) => ({ k: kind, id, topic }));
+  }
+
+  /** Sends fresh credentials (`auth`); resolves with the `ack`'s result. */
+  auth(credentials: Record<string, unknown>): Promise<unknown> {
+    return this.#control('refresh', (id) => ({ k: 'auth', id, credentials }));
+  }
+
+  /** A control request (join, leave, auth): not bounded by `maxRequestsInFlight`. */
+  #control<T>(what: string, envelope: (id: number) => object): Promise<T> {
+    return this.#topicCalls.start({ timeout: this.timeout, what }, (id) => {
+      if (!this.wire.send(envelope(id))) {
+        throw new PlugSocketError('NOT_CONNECTED', `cannot ${what}: not connected`);
+      }
+    }) as Promise<T>;
   }
 
   /** The server's answer to one of this client's requests (or a join/leave). */

@@ -40,6 +40,11 @@ export class ClientTopics {
     }
   }
 
+  /** Topics the server removed this client from (a refresh whose principal may not hold them). */
+  left(topics: readonly string[]): void {
+    for (const topic of topics) this.#joined.delete(topic);
+  }
+
   forget(): void {
     this.#joined.clear();
   }

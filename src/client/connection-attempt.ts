@@ -12,6 +12,8 @@ export interface AttemptSettings {
   /** The connect options before credentials are added. */
   base: () => ConnectOptions;
   timeout: number;
+  /** Sends an envelope on the transport before the server admitted the client. */
+  sendFirst: (envelope: object) => boolean;
 }
 
 /**
@@ -63,6 +65,13 @@ export class ConnectionAttempt {
         this.#outcome.then(() => base),
       ]);
       await Promise.race([adapter.connect(options), this.#outcome]);
+      if (authorization.firstFrame === true) {
+        const credentials = await Promise.race([
+          firstCredentials(authorization),
+          this.#outcome.then(() => ({})),
+        ]);
+        if (!this.welcomed) this.settings.sendFirst({ k: 'auth', id: 0, credentials });
+      }
       await this.#outcome;
     } finally {
       clearTimeout(this.#timer);
@@ -100,12 +109,28 @@ export class ConnectionAttempt {
   }
 }
 
+/** The credentials a first-frame strategy sends, checked to be a plain object. */
+async function firstCredentials(
+  strategy: AuthorizationStrategy,
+): Promise<Record<string, unknown>> {
+  if (typeof strategy.credentials !== 'function') {
+    throw new TypeError('a strategy with firstFrame: true must have credentials()');
+  }
+  const credentials = await strategy.credentials();
+  if (typeof credentials !== 'object' || credentials === null || Array.isArray(credentials)) {
+    throw new TypeError('credentials() must return an object');
+  }
+  return credentials;
+}
+
 /** The error a close during the handshake means for `connect()`. */
 export function closeError(info: CloseInfo): PlugSocketError {
   const detail = info.reason === '' ? `closed with ${info.code}` : info.reason;
   if (info.code === CloseCodes.AUTHENTICATION_FAILED)
     return new PlugSocketError('AUTHENTICATION_FAILED', detail);
   if (info.code === CloseCodes.UNAUTHORIZED) return new PlugSocketError('UNAUTHORIZED', detail);
+  if (info.code === CloseCodes.TOKEN_EXPIRED) return new PlugSocketError('TOKEN_EXPIRED', detail);
+  if (info.code === CloseCodes.RATE_LIMITED) return new PlugSocketError('RATE_LIMITED', detail);
   return new PlugSocketError(
     'CONNECTION_FAILED',
     `connection closed during handshake (${info.code} ${info.reason})`,

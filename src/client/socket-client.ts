@@ -284,6 +284,38 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     return this.#topics.leave(topic);
   }
 
+  /**
+   * Sends fresh credentials in-band, without reconnecting: `credentials`, or by default what the
+   * strategy's `credentials()` returns. The server verifies them with its strategy and, on
+   * success, replaces the principal and the credentials' expiry (so a connection whose token is
+   * refreshed before it expires is not closed with 4419), and removes the client from topics the
+   * new principal may not hold. Resolves with those topics (also gone from {@link topics}).
+   * @throws {PlugSocketError} `AUTHENTICATION_FAILED` (the credentials were refused; the
+   *   connection keeps its current ones until they expire), `UNAUTHORIZED` (they name another
+   *   principal), `NOT_CONNECTED`, `TIMEOUT`.
+   * @throws {TypeError} when there are no credentials to send, or they are not an object.
+   */
+  async refreshAuthorization(
+    credentials?: Record<string, unknown>,
+  ): Promise<{ left: string[] }> {
+    if (this.#state !== 'open') {
+      throw new PlugSocketError('NOT_CONNECTED', `cannot refresh credentials while ${this.#state}`);
+    }
+    const fresh = credentials ?? (await this.#auth.credentials?.());
+    if (typeof fresh !== 'object' || fresh === null || Array.isArray(fresh)) {
+      throw new TypeError(
+        credentials === undefined && this.#auth.credentials === undefined
+          ? 'refreshAuthorization() needs credentials: pass them, or use a strategy with credentials()'
+          : 'credentials must be an object',
+      );
+    }
+    const result = await this.#requests.auth(fresh);
+    const raw = (result as { left?: unknown } | undefined)?.left;
+    const left = Array.isArray(raw) ? raw.filter((t): t is string => typeof t === 'string') : [];
+    this.#topics.left(left);
+    return { left };
+  }
+
   /** A view of this client whose names get the namespace's prefix: `ns('/chat').emit('say', …)`. */
   ns(path: string): ClientNamespace {
     return new ClientNamespace(this, namespacePrefix('', path));
@@ -326,6 +358,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       authorization: this.#auth,
       timeout: this.#connectTimeout,
       base: () => this.#connectOptions(),
+      sendFirst: (envelope) => this.#adapter.send(this.#reader.codec.encode(envelope)),
     });
     this.#attempt = attempt;
     this.#attach();

@@ -19,12 +19,18 @@ export const CloseCodes = {
   MESSAGE_TOO_BIG: 1009,
   /** The server hit an unexpected condition. */
   INTERNAL_ERROR: 1011,
+  /** The server cannot take the connection now (too many connections); try again later. */
+  TRY_AGAIN_LATER: 1013,
   /** The server did not receive a valid handshake in time. */
   HANDSHAKE_TIMEOUT: 4408,
   /** The credentials were rejected. */
   AUTHENTICATION_FAILED: 4401,
   /** The principal may not connect. */
   UNAUTHORIZED: 4403,
+  /** The credentials expired and were not refreshed in time. */
+  TOKEN_EXPIRED: 4419,
+  /** The client kept sending past its rate limit, or its address failed to authenticate too often. */
+  RATE_LIMITED: 4429,
   /** The peer speaks an incompatible protocol version. */
   PROTOCOL_VERSION: 4426,
 } as const;

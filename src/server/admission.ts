@@ -6,9 +6,11 @@ import type {
 } from '../ports/authorization-strategy.js';
 import { CloseCodes } from '../ports/close.js';
 import type { AnyFrame, Handshake } from '../ports/types.js';
+import type { AuthEnvelope, ClientEnvelope } from '../protocol/envelope.js';
 import { frameSize } from '../protocol/frame-size.js';
 import { isPromiseLike } from '../shared/is-promise-like.js';
-import type { ServerCore } from './core.js';
+import type { AuthThrottle } from './auth-throttle.js';
+import { sendNack, type ServerCore } from './core.js';
 import {
   isDone,
   runChain,
@@ -21,11 +23,24 @@ import { Session } from './session.js';
 export interface AdmissionSettings<P> {
   authorization: AuthorizationStrategy<P>;
   timeout: number;
+  /** How long a first-frame client has to send its `auth` frame. */
+  authTimeout: number;
   maxPendingFrames: number;
   maxPendingBytes: number;
+  maxPendingBytesTotal: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  throttle: AuthThrottle | undefined;
   generateId: () => string;
   principalId: (principal: P) => string | undefined;
+  /** Reads a client frame (for the first-frame `auth`). */
+  read: (frame: AnyFrame) => ClientEnvelope;
+  /** Asks `access.join` again for each of a session's topics; resolves with those it may not keep. */
+  revalidateTopics: (session: Session<P>) => Promise<string[]>;
 }
+
+/** The longest a timer may be set for; a later expiry is checked again when it fires. */
+const MAX_TIMER = 2 ** 31 - 1;
 
 /**
  * @internal From an accepted connection to `welcome`: connection middleware, then the
@@ -35,6 +50,12 @@ export interface AdmissionSettings<P> {
  */
 export class Admission<P> {
   readonly #middleware: ConnectionMiddleware[] = [];
+  /** Bytes held for every session in admission together. */
+  #pendingTotal = 0;
+  /** Live connections by remote address (only for transports that report one). */
+  readonly #perAddress = new Map<string, number>();
+  /** Sessions with a credential refresh in progress. */
+  readonly #refreshing = new WeakSet<Session<P>>();
 
   constructor(
     private readonly core: ServerCore<P>,
@@ -48,8 +69,30 @@ export class Admission<P> {
     this.#middleware.push(fn);
   }
 
+  /** Bytes held for sessions in admission now (for tests and metrics). */
+  get pendingBytes(): number {
+    return this.#pendingTotal;
+  }
+
   /** A connection the transport accepted. */
   accept(connection: ServerConnection, handshake: Handshake): void {
+    const { settings } = this;
+    // Counted before this connection is registered: the caps are on connections at once.
+    if (this.core.registry.byConnection.size >= settings.maxConnections) {
+      refuse(connection, CloseCodes.TRY_AGAIN_LATER, 'server full');
+      return;
+    }
+    const address = handshake.remoteAddress;
+    if (address !== undefined) {
+      if ((this.#perAddress.get(address) ?? 0) >= settings.maxConnectionsPerAddress) {
+        refuse(connection, CloseCodes.TRY_AGAIN_LATER, 'too many connections from this address');
+        return;
+      }
+      if (settings.throttle?.blocked(address) === true) {
+        refuse(connection, CloseCodes.RATE_LIMITED, 'too many failed authentications');
+        return;
+      }
+    }
     let id: string;
     try {
       id = this.#newId();
@@ -60,8 +103,9 @@ export class Admission<P> {
     }
     const session = new Session<P>(id, connection, handshake);
     this.core.registry.byConnection.set(connection, session);
+    if (address !== undefined) this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
     if (this.#middleware.length === 0) {
-      this.#authorize(session);
+      this.#authenticate(session);
       return;
     }
     let reached = false;
@@ -81,7 +125,7 @@ export class Admission<P> {
     }
     const then = (): void => {
       if (session.status !== 'authorizing') return;
-      if (reached) this.#authorize(session);
+      if (reached) this.#authenticate(session);
       else this.#close(session, CloseCodes.UNAUTHORIZED, 'refused');
     };
     if (isDone(result)) then();
@@ -93,21 +137,168 @@ export class Admission<P> {
 
   /** A frame from a connection still in admission: held, bounded, until it is admitted. */
   hold(session: Session<P>, frame: AnyFrame): void {
+    if (session.awaitingCredentials) {
+      this.#credentials(session, frame);
+      return;
+    }
     const pending = session.pending;
     if (pending === undefined) return;
-    session.pendingBytes += frameSize(frame, this.settings.maxPendingBytes);
+    const { maxPendingBytes, maxPendingBytesTotal, maxPendingFrames } = this.settings;
+    const size = frameSize(frame, maxPendingBytes);
+    session.pendingBytes += size;
+    this.#pendingTotal += size;
     if (
-      pending.length >= this.settings.maxPendingFrames ||
-      session.pendingBytes > this.settings.maxPendingBytes
+      pending.length >= maxPendingFrames ||
+      session.pendingBytes > maxPendingBytes ||
+      this.#pendingTotal > maxPendingBytesTotal
     ) {
       this.#close(session, CloseCodes.POLICY_VIOLATION, 'too much data before authorization');
     } else pending.push(frame);
   }
 
-  #authorize(session: Session<P>): void {
+  /** The connection went: its place in the per-address count and its held bytes are freed. */
+  release(session: Session<P>): void {
+    this.#releasePending(session);
+    const address = session.handshake.remoteAddress;
+    if (address === undefined) return;
+    const count = this.#perAddress.get(address);
+    if (count === undefined) return;
+    if (count <= 1) this.#perAddress.delete(address);
+    else this.#perAddress.set(address, count - 1);
+  }
+
+  /**
+   * An admitted client's `auth` frame: its fresh credentials are verified by the strategy (as
+   * `handshake.auth`); on success the principal and its expiry are replaced and the topics the
+   * new principal may not hold are left, and listed in the `ack`. A refusal is a `nack`; the
+   * connection keeps its current credentials until they expire.
+   */
+  refresh(session: Session<P>, envelope: AuthEnvelope): void {
+    const { id } = envelope;
+    const address = session.handshake.remoteAddress;
+    const throttle = this.settings.throttle;
+    if (address !== undefined && throttle?.blocked(address) === true) {
+      end(session, CloseCodes.RATE_LIMITED, 'too many failed authentications');
+      return;
+    }
+    if (this.#refreshing.has(session)) {
+      sendNack(
+        this.core,
+        session,
+        id,
+        new PlugSocketError('TOO_MANY_REQUESTS', 'a refresh is already in progress'),
+      );
+      return;
+    }
+    this.#refreshing.add(session);
+    const handshake = withCredentials(session.handshake, envelope.credentials);
+    const verify = async (): Promise<void> => {
+      const delay = address === undefined ? 0 : (throttle?.delay(address) ?? 0);
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      if (session.status !== 'open') return;
+      const result = await this.settings.authorization.authorize(handshake);
+      if (session.status !== 'open') return;
+      if (!isVerdict(result)) {
+        throw new TypeError(
+          'authorize() must return { ok: true, principal } or { ok: false, reason }',
+        );
+      }
+      if (!result.ok) {
+        if (result.code !== 'UNAUTHORIZED' && address !== undefined) throttle?.failed(address);
+        const code = result.code === 'UNAUTHORIZED' ? 'UNAUTHORIZED' : 'AUTHENTICATION_FAILED';
+        sendNack(this.core, session, id, new PlugSocketError(code, String(result.reason ?? '')));
+        return;
+      }
+      const key = this.settings.principalId(result.principal);
+      if (session.principalKey !== undefined && key !== session.principalKey) {
+        sendNack(
+          this.core,
+          session,
+          id,
+          new PlugSocketError('UNAUTHORIZED', 'the credentials name a different principal'),
+        );
+        return;
+      }
+      session.principal = result.principal;
+      this.#armExpiry(session, result.expiresAt);
+      const left = await this.settings.revalidateTopics(session);
+      if (session.status === 'open') this.core.router.toSession(session, { k: 'ack', id, result: { left } });
+    };
+    verify()
+      .catch((error: unknown) => {
+        this.core.report(
+          session.id,
+          new PlugSocketError('SERVER_ERROR', 'authorization strategy failed', { cause: error }),
+        );
+        sendNack(this.core, session, id, new PlugSocketError('SERVER_ERROR', 'could not verify the credentials'));
+      })
+      .finally(() => this.#refreshing.delete(session));
+  }
+
+  /** After connection middleware: wait for a first `auth` frame, or authorize the handshake. */
+  #authenticate(session: Session<P>): void {
+    const strategy = this.settings.authorization;
+    let firstFrame: boolean;
+    try {
+      firstFrame = strategy.expectsFirstFrame?.(session.handshake) === true;
+    } catch (error) {
+      this.#strategyFailed(session, error);
+      return;
+    }
+    if (!firstFrame) {
+      this.#throttled(session, session.handshake);
+      return;
+    }
+    session.awaitingCredentials = true;
+    session.admissionTimer ??= setTimeout(() => {
+      if (session.status !== 'authorizing') return;
+      this.#close(session, CloseCodes.HANDSHAKE_TIMEOUT, 'no credentials in time');
+    }, this.settings.authTimeout);
+  }
+
+  /** The first frame of a client whose strategy expects credentials in it. */
+  #credentials(session: Session<P>, frame: AnyFrame): void {
+    session.awaitingCredentials = false;
+    if (session.admissionTimer !== undefined) clearTimeout(session.admissionTimer);
+    session.admissionTimer = undefined;
+    const limit = this.settings.maxPendingBytes;
+    if (frameSize(frame, limit) > limit) {
+      this.#close(session, CloseCodes.POLICY_VIOLATION, 'credentials too large');
+      return;
+    }
+    let envelope: ClientEnvelope;
+    try {
+      envelope = this.settings.read(frame);
+    } catch {
+      this.#close(session, CloseCodes.AUTHENTICATION_FAILED, 'expected an auth frame first');
+      return;
+    }
+    if (envelope.k !== 'auth') {
+      this.#close(session, CloseCodes.AUTHENTICATION_FAILED, 'expected an auth frame first');
+      return;
+    }
+    this.#throttled(session, withCredentials(session.handshake, envelope.credentials));
+  }
+
+  /** Authorizes, after the delay the throttle sets for the client's address. */
+  #throttled(session: Session<P>, handshake: Handshake): void {
+    const address = session.handshake.remoteAddress;
+    const delay =
+      address === undefined ? 0 : (this.settings.throttle?.delay(address) ?? 0);
+    if (delay === 0) {
+      this.#authorize(session, handshake);
+      return;
+    }
+    this.#startTimer(session);
+    setTimeout(() => {
+      if (session.status === 'authorizing') this.#authorize(session, handshake);
+    }, delay);
+  }
+
+  #authorize(session: Session<P>, handshake: Handshake): void {
     let verdict: AuthorizationResult<P> | Promise<AuthorizationResult<P>>;
     try {
-      verdict = this.settings.authorization.authorize(session.handshake);
+      verdict = this.settings.authorization.authorize(handshake);
     } catch (error) {
       this.#strategyFailed(session, error);
       return;
@@ -143,7 +334,7 @@ export class Admission<P> {
   }
 
   #admit(session: Session<P>, result: AuthorizationResult<P>): void {
-    if (typeof result !== 'object' || result === null || typeof result.ok !== 'boolean') {
+    if (!isVerdict(result)) {
       this.#strategyFailed(
         session,
         new TypeError('authorize() must return { ok: true, principal } or { ok: false, reason }'),
@@ -152,6 +343,10 @@ export class Admission<P> {
     }
     if (!result.ok) {
       this.core.logger.debug('connection refused', { code: result.code, reason: result.reason });
+      const address = session.handshake.remoteAddress;
+      if (result.code !== 'UNAUTHORIZED' && address !== undefined) {
+        this.settings.throttle?.failed(address);
+      }
       this.#close(
         session,
         result.code === 'UNAUTHORIZED' ? CloseCodes.UNAUTHORIZED : CloseCodes.AUTHENTICATION_FAILED,
@@ -164,6 +359,8 @@ export class Admission<P> {
     session.principal = result.principal;
     session.principalKey = this.settings.principalId(result.principal);
     session.status = 'open';
+    this.#releasePending(session);
+    this.#armExpiry(session, result.expiresAt);
     this.admitted(session);
   }
 
@@ -196,8 +393,33 @@ export class Admission<P> {
   }
 
   #close(session: Session<P>, code: number, reason: string): void {
+    this.#releasePending(session);
     session.dispose();
     void session.connection.close(code, truncateReason(reason)).catch(() => undefined);
+  }
+
+  #releasePending(session: Session<P>): void {
+    this.#pendingTotal -= session.pendingBytes;
+    session.pendingBytes = 0;
+  }
+
+  /** Closes the connection with 4419 when its credentials expire (replacing an earlier timer). */
+  #armExpiry(session: Session<P>, expiresAt: number | undefined): void {
+    if (session.expiryTimer !== undefined) clearTimeout(session.expiryTimer);
+    session.expiryTimer = undefined;
+    if (typeof expiresAt !== 'number' || Number.isNaN(expiresAt)) return;
+    const check = (): void => {
+      session.expiryTimer = undefined;
+      if (session.status !== 'open') return;
+      const left = expiresAt - Date.now();
+      if (left > 0) {
+        session.expiryTimer = setTimeout(check, Math.min(left, MAX_TIMER));
+        return;
+      }
+      this.core.logger.debug('credentials expired', { clientId: session.id });
+      end(session, CloseCodes.TOKEN_EXPIRED, 'credentials expired');
+    };
+    check();
   }
 
   #newId(): string {
@@ -210,6 +432,28 @@ export class Admission<P> {
       'generateId() did not return a fresh non-empty string',
     );
   }
+}
+
+function isVerdict(result: unknown): result is AuthorizationResult<unknown> {
+  return (
+    typeof result === 'object' &&
+    result !== null &&
+    typeof (result as { ok?: unknown }).ok === 'boolean'
+  );
+}
+
+/** The handshake with in-band credentials as its `auth` (frozen, like every handshake). */
+function withCredentials(handshake: Handshake, credentials: Record<string, unknown>): Handshake {
+  return Object.freeze({ ...handshake, auth: Object.freeze({ ...credentials }) });
+}
+
+/** Closes an admitted session's connection; the transport's disconnect then ends the session. */
+function end<P>(session: Session<P>, code: number, reason: string): void {
+  void session.connection.close(code, reason).catch(() => undefined);
+}
+
+function refuse(connection: ServerConnection, code: number, reason: string): void {
+  void connection.close(code, reason).catch(() => undefined);
 }
 
 /** The default `principalId`: a string principal, or a principal's string or number `id`. */

@@ -1,13 +1,15 @@
 import { PlugSocketError } from '../errors.js';
 import type { SocketMessage } from '../message.js';
 import type { AnyFrame } from '../ports/types.js';
-import type { ClientEnvelope, MessageEnvelope } from '../protocol/envelope.js';
+import { CloseCodes } from '../ports/close.js';
+import type { AuthEnvelope, ClientEnvelope, MessageEnvelope } from '../protocol/envelope.js';
 import { isPromiseLike } from '../shared/is-promise-like.js';
 import { sendError, sendNack, type ServerCore } from './core.js';
 import { isDone, runChain } from './middleware.js';
 import type { MiddlewareStack } from './middleware-stack.js';
 import { MessageContext } from './call.js';
 import type { ServerRequests } from './requests.js';
+import { RateVerdict, takeFrame, type RateLimitSettings } from './rate-limit.js';
 import type { Session } from './session.js';
 
 /** Reads one client frame: size check, decode and parse, throwing typed errors. */
@@ -23,11 +25,14 @@ export interface ClientFrameReader {
 export interface TopicGate<P> {
   join(session: Session<P>, id: number, topic: string): void;
   leave(session: Session<P>, id: number, topic: string): void;
+  /** Asks the join hook again for each of the session's topics; leaves and lists those refused. */
+  revalidate(session: Session<P>): Promise<string[]>;
 }
 
 /**
- * @internal The inbound pipeline of an admitted client: size → decode → parse → [middleware] →
- * handler by kind. Control frames (`join`, `leave`, answers, `cancel`) go straight to their
+ * @internal The inbound pipeline of an admitted client: rate limit → size → decode → parse →
+ * [middleware] → handler by kind. The rate limit comes first, so a flood is turned away before it
+ * costs a decode. Control frames (`join`, `leave`, answers, `cancel`) go straight to their
  * handler; messages and requests pass the application middleware first. With no middleware
  * registered a message costs one branch more than its delivery. While an asynchronous middleware
  * holds one of a client's messages, its later messages wait, so handlers see them in order.
@@ -43,10 +48,22 @@ export class Inbound<P> {
     private readonly deliver: (session: Session<P>, message: SocketMessage) => void,
     /** The most messages that may wait behind an asynchronous middleware. */
     private readonly maxQueued: number,
+    /** The per-connection rate limit, when on. */
+    private readonly rateLimit: RateLimitSettings | undefined,
+    /** An admitted client's fresh credentials (`auth`). */
+    private readonly refresh: (session: Session<P>, envelope: AuthEnvelope) => void,
   ) {}
 
   /** One frame from an admitted client. */
   frame(session: Session<P>, frame: AnyFrame): void {
+    const limit = this.rateLimit;
+    if (limit !== undefined) {
+      const verdict = takeFrame(limit, session, frame);
+      if (verdict !== RateVerdict.Pass) {
+        this.#limited(session, frame, verdict);
+        return;
+      }
+    }
     let envelope: ClientEnvelope;
     try {
       envelope = this.reader.read(frame);
@@ -86,7 +103,60 @@ export class Inbound<P> {
       case 'leave':
         this.topics.leave(session, envelope.id, envelope.topic);
         return;
+      case 'auth':
+        this.refresh(session, envelope);
+        return;
     }
+  }
+
+  /**
+   * A frame past the rate limit: not processed. A request, join, leave or refresh is answered
+   * with `RATE_LIMITED` so its sender does not wait; a message gets one `RATE_LIMITED` error frame
+   * per interval, so refusing a flood does not become a flood. Answers to the server's own
+   * requests still count but are taken, since the server is waiting on them. Past
+   * `maxViolations` refusals in one interval the client is disconnected with 4429.
+   */
+  #limited(session: Session<P>, frame: AnyFrame, verdict: RateVerdict): void {
+    if (verdict === RateVerdict.Disconnect) {
+      // Once: frames already on their way keep arriving until the transport closes.
+      if (session.rate?.refused !== (this.rateLimit?.maxViolations ?? 0) + 1) return;
+      const e = new PlugSocketError('RATE_LIMITED', 'rate limit exceeded: disconnected');
+      this.core.report(session.id, e);
+      void session.connection
+        .close(CloseCodes.RATE_LIMITED, 'rate limit exceeded')
+        .catch(() => undefined);
+      return;
+    }
+    let envelope: ClientEnvelope;
+    try {
+      envelope = this.reader.read(frame);
+    } catch {
+      envelope = { k: 'msg', type: '?' };
+    }
+    const refused = new PlugSocketError('RATE_LIMITED', 'rate limit exceeded');
+    switch (envelope.k) {
+      case 'ack':
+      case 'nack':
+      case 'cancel':
+        this.frameAfterLimit(session, envelope);
+        return;
+      case 'msg':
+        if (verdict === RateVerdict.RefusedFirst) {
+          sendError(this.core, session, refused);
+          this.core.report(session.id, refused);
+        }
+        return;
+      default:
+        sendNack(this.core, session, envelope.id, refused);
+    }
+  }
+
+  /** An answer that arrived past the rate limit: handled as if it had not. */
+  private frameAfterLimit(session: Session<P>, envelope: ClientEnvelope): void {
+    if (envelope.k === 'ack') this.requests.answered(session, envelope.id, undefined, envelope.result);
+    else if (envelope.k === 'nack')
+      this.requests.answered(session, envelope.id, PlugSocketError.fromWire(envelope.error), undefined);
+    else if (envelope.k === 'cancel') this.requests.cancelled(session, envelope.id);
   }
 
   message(session: Session<P>, envelope: MessageEnvelope): void {
@@ -171,20 +241,29 @@ function toMessage(envelope: MessageEnvelope, payload: unknown): SocketMessage {
     : { type: envelope.type, payload, headers: envelope.headers };
 }
 
-/** @internal answers `join`/`leave` as `canSubscribe` decides. */
+/** @internal answers `join`/`leave` as the join hook decides, up to `maxTopics` per client. */
 export function topicGate<P>(
   core: ServerCore<P>,
-  canSubscribe: ((client: Session<P>, topic: string) => boolean | Promise<boolean>) | undefined,
+  canJoin: ((client: Session<P>, topic: string) => boolean | Promise<boolean>) | undefined,
+  maxTopics: number,
 ): TopicGate<P> {
   const ack = (session: Session<P>, id: number): void => {
     if (session.status === 'open') core.router.toSession(session, { k: 'ack', id });
   };
+  const full = (session: Session<P>, topic: string): boolean =>
+    session.topics.size >= maxTopics && !session.topics.has(topic);
+  const tooMany = (): PlugSocketError =>
+    new PlugSocketError('LIMIT_EXCEEDED', `a client may be in at most ${maxTopics} topics`);
   return {
     leave(session, id, topic) {
       core.registry.unsubscribe(session, topic);
       ack(session, id);
     },
     join(session, id, topic) {
+      if (full(session, topic)) {
+        sendNack(core, session, id, tooMany());
+        return;
+      }
       const answer = (allowed: boolean): void => {
         if (session.status !== 'open') return;
         if (!allowed) {
@@ -196,27 +275,54 @@ export function topicGate<P>(
           );
           return;
         }
+        // Checked again: other joins may have filled the client's topics while this one waited.
+        if (full(session, topic)) {
+          sendNack(core, session, id, tooMany());
+          return;
+        }
         core.registry.subscribe(session, topic);
         ack(session, id);
       };
       const failed = (error: unknown): void => {
         core.report(
           session.id,
-          new PlugSocketError('SERVER_ERROR', 'canSubscribe threw', { cause: error }),
+          new PlugSocketError('SERVER_ERROR', 'the join hook threw', { cause: error }),
         );
         sendNack(core, session, id, new PlugSocketError('SERVER_ERROR', 'could not join topic'));
       };
-      if (canSubscribe === undefined) {
+      if (canJoin === undefined) {
         answer(true);
         return;
       }
       try {
-        const verdict = canSubscribe(session, topic);
+        const verdict = canJoin(session, topic);
         if (isPromiseLike(verdict)) verdict.then((v) => answer(v === true), failed);
         else answer(verdict === true);
       } catch (error) {
         failed(error);
       }
+    },
+    async revalidate(session) {
+      if (canJoin === undefined || session.topics.size === 0) return [];
+      const topics = [...session.topics];
+      const verdicts = await Promise.all(
+        topics.map(async (topic) => {
+          try {
+            return (await canJoin(session, topic)) === true;
+          } catch (error) {
+            core.report(
+              session.id,
+              new PlugSocketError('SERVER_ERROR', 'the join hook threw', { cause: error }),
+            );
+            return false;
+          }
+        }),
+      );
+      const left: string[] = [];
+      topics.forEach((topic, i) => {
+        if (!verdicts[i] && core.registry.unsubscribe(session, topic)) left.push(topic);
+      });
+      return left;
     },
   };
 }

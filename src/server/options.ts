@@ -1,7 +1,32 @@
 import type { Logger } from '../logger.js';
 import type { AuthorizationStrategy } from '../ports/authorization-strategy.js';
 import type { Codec } from '../ports/codec.js';
+import type { AuthThrottleOptions } from './auth-throttle.js';
+import type { RateLimitOptions } from './rate-limit.js';
 import type { ConnectedClient } from './session.js';
+
+/**
+ * Who may do what, decided with the principal in hand. Each hook may be async; a refusal is
+ * answered with `UNAUTHORIZED` (a `nack` for a request or join, an `error` frame for a message)
+ * and nothing is delivered. A hook that throws refuses too, and is reported on `onError`.
+ */
+export interface AccessHooks<P = unknown> {
+  /** Whether `client` may join `topic` (`client.join`). Server-side `subscribe()` is not subject to it. */
+  join?: (client: ConnectedClient<P>, topic: string) => boolean | Promise<boolean>;
+  /** Whether `client` may send a message of `type` (`client.send`/`emit`) to the server. */
+  message?: (client: ConnectedClient<P>, type: string) => boolean | Promise<boolean>;
+  /** Whether `client` may call the server's handler `name` (`client.request`). */
+  request?: (client: ConnectedClient<P>, name: string) => boolean | Promise<boolean>;
+  /**
+   * Whether `from` may send request `name` to client `to` (`client.requestClient`, by id or by
+   * user); the target never sees a refused request.
+   */
+  address?: (
+    from: ConnectedClient<P>,
+    to: ConnectedClient<P>,
+    name: string,
+  ) => boolean | Promise<boolean>;
+}
 
 /** Options of `SocketServer`. */
 export interface SocketServerOptions<P = unknown> {
@@ -13,16 +38,13 @@ export interface SocketServerOptions<P = unknown> {
    */
   codec?: Codec;
   /**
-   * Whether a client may join a topic it asked for with `client.join(topic)`. A refusal answers
-   * the client with `UNAUTHORIZED`. Server-side `subscribe()` is not subject to it.
-   * @default allow every topic
+   * Authorization hooks, all in one place: who may join which topic, send which message type,
+   * call which handler, address which client. @default everything allowed
    */
+  access?: AccessHooks<P>;
+  /** The same as `access.join` (which wins when both are given). */
   canSubscribe?: (client: ConnectedClient<P>, topic: string) => boolean | Promise<boolean>;
-  /**
-   * Whether client `from` may send request `name` to client `to` (`client.requestClient`). A
-   * refusal answers the asking client with `UNAUTHORIZED`; the target never sees the request.
-   * @default allow every client-to-client request
-   */
+  /** The same as `access.address` (which wins when both are given). */
   canRequest?: (
     from: ConnectedClient<P>,
     to: ConnectedClient<P>,
@@ -66,10 +88,51 @@ export interface SocketServerOptions<P = unknown> {
    */
   handshakeTimeout?: number;
   /**
+   * Milliseconds a client whose strategy expects credentials in the first frame
+   * (`FirstFrameAuthorization`) has to send its `auth` frame; then 4408.
+   * @default 10000
+   */
+  authTimeout?: number;
+  /**
    * Frames a client may send while it is still being admitted; more close it with 1008.
    * @default 100
    */
   maxPendingFrames?: number;
+  /**
+   * Bytes of frames held for one client while it is being admitted (see `maxPayload` for how
+   * frames are measured); more close it with 1008. `maxPendingBytesTotal` bounds them all.
+   * @default `maxPayload`
+   */
+  maxPendingBytes?: number;
+  /**
+   * Bytes of frames held for all clients being admitted together; the client whose frame would
+   * pass it is closed with 1008. Bounds what many connections waiting on a slow authorization
+   * can hold. @default 16777216 (16 MiB)
+   */
+  maxPendingBytesTotal?: number;
+  /**
+   * Connections at once, admitted or being admitted; more are closed with 1013 ("try again
+   * later") as they arrive. @default 100000
+   */
+  maxConnections?: number;
+  /**
+   * Connections at once from one remote address; more are closed with 1013. Behind a proxy that
+   * hides client addresses every client shares one: raise it, or set `Infinity`. @default 1000
+   */
+  maxConnectionsPerAddress?: number;
+  /** Topics one client may be in; a `join` past it is answered with `LIMIT_EXCEEDED`. @default 1000 */
+  maxTopicsPerClient?: number;
+  /**
+   * The per-connection rate limit (see {@link RateLimitOptions}): a frame past it is not
+   * processed and gets `RATE_LIMITED`; a client that keeps at it is disconnected with 4429.
+   * `false` turns it off. @default 1000 frames and 16 MiB per second, burst 1000
+   */
+  rateLimit?: RateLimitOptions | false;
+  /**
+   * Throttling of failed authentications per remote address (see {@link AuthThrottleOptions}).
+   * `false` turns it off. @default delay after 5 failures a minute, refuse for 5 minutes after 20
+   */
+  authThrottle?: AuthThrottleOptions | false;
   /**
    * Makes client ids. Must return unique, non-empty strings.
    * @default 16 random base64url characters (96 bits)

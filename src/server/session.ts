@@ -2,6 +2,7 @@ import { PlugSocketError } from '../errors.js';
 import type { ServerConnection } from '../ports/abstract-socket-server.js';
 import type { AnyFrame, Handshake } from '../ports/types.js';
 import type { PendingRequests } from '../shared/pending-requests.js';
+import type { RateState } from './rate-limit.js';
 
 /** A client the server has admitted, as applications see it. */
 export interface ConnectedClient<P = unknown> {
@@ -42,6 +43,12 @@ export class Session<P = unknown> implements ConnectedClient<P> {
   pendingBytes = 0;
   /** Bounds admission; cleared when it settles or the connection goes. */
   admissionTimer: ReturnType<typeof setTimeout> | undefined;
+  /** True while admission waits for a first-frame `auth`. */
+  awaitingCredentials = false;
+  /** Closes the connection when its credentials expire; made when they have an expiry. */
+  expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The rate limit's buckets; made on the first frame. */
+  rate: RateState | undefined;
   /** Created on the first subscription. */
   topicSet: Set<string> | undefined;
   /** Values middleware and handlers stored; created on the first `set`. */
@@ -93,6 +100,8 @@ export class Session<P = unknown> implements ConnectedClient<P> {
     this.status = 'gone';
     if (this.admissionTimer !== undefined) clearTimeout(this.admissionTimer);
     this.admissionTimer = undefined;
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
     this.pending = undefined;
     this.queue = undefined;
     this.#gone?.abort();

@@ -22,7 +22,10 @@ import type {
   ServerMessages,
 } from '../schema.js';
 import { randomId } from '../shared/random-id.js';
+import { accessHooks } from './access.js';
 import { Admission, defaultPrincipalId } from './admission.js';
+import { AuthThrottle } from './auth-throttle.js';
+import { rateLimitSettings } from './rate-limit.js';
 import { BroadcastOperator, type BroadcastTarget } from './broadcast-operator.js';
 import type { ServerCore } from './core.js';
 import { ServerEvents } from './events.js';
@@ -76,6 +79,8 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
   readonly #events: ServerEvents<P>;
   #state: 'idle' | 'listening' | 'closing' | 'closed' = 'idle';
   #shutdown: Promise<void> | undefined;
+  /** Removes the revocation listener from the strategy. */
+  #unrevoke: (() => void) | undefined;
 
   constructor(adapter: AbstractSocketServer, options: SocketServerOptions<P> = {}) {
     super();
@@ -99,22 +104,48 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       logger,
       report: (clientId, error) => this.reportError(clientId, error),
     };
+    const access = options.access ?? {};
+    const canJoin = access.join ?? options.canSubscribe;
     this.#requests = new ServerRequests<P>(this.#core, this.#middleware, {
       timeout: positive(options.requestTimeout, 10_000, 'requestTimeout'),
       maxInFlight,
-      canRequest: options.canRequest,
+      canRequest: access.address ?? options.canRequest,
     });
+    const accessMiddleware = accessHooks(access);
+    if (accessMiddleware !== undefined) this.#middleware.add('', accessMiddleware);
+    const topics = topicGate(
+      this.#core,
+      canJoin,
+      positive(options.maxTopicsPerClient, 1000, 'maxTopicsPerClient'),
+    );
+    const authorization =
+      options.authorization ?? (new AllowAllAuthorization() as AuthorizationStrategy<P>);
     this.#events = new ServerEvents<P>(this.#core);
     this.#admission = new Admission<P>(
       this.#core,
       {
-        authorization:
-          options.authorization ?? (new AllowAllAuthorization() as AuthorizationStrategy<P>),
+        authorization,
         timeout: positive(options.handshakeTimeout, 10_000, 'handshakeTimeout'),
+        authTimeout: positive(options.authTimeout, 10_000, 'authTimeout'),
         maxPendingFrames: positive(options.maxPendingFrames, 100, 'maxPendingFrames'),
-        maxPendingBytes: maxPayload,
+        maxPendingBytes: positive(options.maxPendingBytes, maxPayload, 'maxPendingBytes'),
+        maxPendingBytesTotal: positive(
+          options.maxPendingBytesTotal,
+          16 * 1024 * 1024,
+          'maxPendingBytesTotal',
+        ),
+        maxConnections: positive(options.maxConnections, 100_000, 'maxConnections'),
+        maxConnectionsPerAddress: positive(
+          options.maxConnectionsPerAddress,
+          1000,
+          'maxConnectionsPerAddress',
+        ),
+        throttle:
+          options.authThrottle === false ? undefined : new AuthThrottle(options.authThrottle),
         generateId: options.generateId ?? randomId,
         principalId: options.principalId ?? defaultPrincipalId,
+        read: (frame) => reader.read(frame),
+        revalidateTopics: topics.revalidate,
       },
       this.#admitted,
     );
@@ -123,10 +154,13 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       reader,
       this.#middleware,
       this.#requests,
-      topicGate(this.#core, options.canSubscribe),
+      topics,
       this.#deliver,
       maxInFlight,
+      rateLimitSettings(options.rateLimit, maxPayload),
+      (session, envelope) => this.#admission.refresh(session, envelope),
     );
+    this.#unrevoke = authorization.onRevoke?.(this.#revoked);
     adapter.on('connection', this.#handleConnection);
     adapter.on('message', this.#handleFrame);
     adapter.on('disconnect', this.#handleDisconnect);
@@ -168,6 +202,8 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
         await adapter.close(CloseCodes.GOING_AWAY, 'server shutting down');
       } finally {
         this.#state = 'closed';
+        this.#unrevoke?.();
+        this.#unrevoke = undefined;
         adapter.off('connection', this.#handleConnection);
         adapter.off('message', this.#handleFrame);
         adapter.off('disconnect', this.#handleDisconnect);
@@ -408,8 +444,20 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     const wasOpen = session.status === 'open';
     session.dispose();
     this.#registry.remove(session);
+    this.#admission.release(session);
     if (!wasOpen) return;
     this.notifyGone(session.id, info);
+  };
+
+  /** The strategy revoked a principal's credentials: its connections close at once. */
+  readonly #revoked = (principalId: string): void => {
+    const sessions = this.#registry.byPrincipal.get(String(principalId));
+    if (sessions === undefined) return;
+    for (const session of [...sessions]) {
+      void session.connection
+        .close(CloseCodes.AUTHENTICATION_FAILED, 'credentials revoked')
+        .catch(() => undefined);
+    }
   };
 
   readonly #handleTransportError = (

@@ -79,6 +79,7 @@ describe('CompactCodec', () => {
       ERROR: 6,
       REQ: 7,
       CANCEL: 8,
+      AUTH: 9,
     });
     expect(Object.isFrozen(CompactKinds)).to.equal(true);
   });
@@ -183,6 +184,7 @@ describe('CompactCodec', () => {
         'server',
       ],
       ['a cancel', { k: 'cancel', id: 5 }, [8, 5], 'both'],
+      ['an auth', { k: 'auth', id: 6, credentials: { token: 't' } }, [9, 6, { token: 't' }], 'client'],
     ];
     for (const [name, envelope, shape, sender] of cases) {
       it(`encodes ${name} as ${JSON.stringify(shape)} and decodes it back`, () => {

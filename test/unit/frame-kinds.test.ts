@@ -9,7 +9,7 @@ import {
 } from '../../src/protocol/kinds.js';
 
 describe('frame kinds table', () => {
-  it('lists the nine kinds of protocol v1 with their compact numbers, in order', () => {
+  it('lists the ten kinds of protocol v1 with their compact numbers, in order', () => {
     expect(FRAME_KINDS.map((s) => [s.k, s.id])).to.deep.equal([
       ['msg', 0],
       ['join', 1],
@@ -20,6 +20,7 @@ describe('frame kinds table', () => {
       ['error', 6],
       ['req', 7],
       ['cancel', 8],
+      ['auth', 9],
     ]);
     expect(MSG_KIND.k).to.equal('msg');
   });
@@ -37,6 +38,7 @@ describe('frame kinds table', () => {
       error: ['error'],
       req: ['id', 'name', 'headers', 'to', 'from', 'payload'],
       cancel: ['id'],
+      auth: ['id', 'credentials'],
     });
   });
 
@@ -52,6 +54,7 @@ describe('frame kinds table', () => {
       error: 'server',
       req: 'both',
       cancel: 'both',
+      auth: 'client',
     });
     const oneSided = FRAME_KINDS.flatMap((s) =>
       s.fields.filter((f) => f.sentBy !== undefined).map((f) => `${s.k}.${f.name}:${f.sentBy}`),
@@ -63,11 +66,12 @@ describe('frame kinds table', () => {
     expect(join && mayBeSentBy(join, 'server')).to.equal(false);
   });
 
-  it('marks join, leave and req as requests (their id is the sender’s)', () => {
+  it('marks join, leave, req and auth as requests (their id is the sender’s)', () => {
     expect(FRAME_KINDS.filter((s) => s.request).map((s) => s.k)).to.deep.equal([
       'join',
       'leave',
       'req',
+      'auth',
     ]);
   });
 
@@ -96,7 +100,7 @@ describe('frame kinds table', () => {
     for (const k of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'MSG', '0', 0]) {
       expect(kindNamed(k), String(k)).to.equal(undefined);
     }
-    for (const id of ['0', -1, 0.5, 9, Number.NaN, null, 'msg', 'length']) {
+    for (const id of ['0', -1, 0.5, 10, Number.NaN, null, 'msg', 'length']) {
       expect(kindNumbered(id), String(id)).to.equal(undefined);
     }
   });
@@ -117,6 +121,7 @@ describe('frame kinds table', () => {
       ERROR: 6,
       REQ: 7,
       CANCEL: 8,
+      AUTH: 9,
     });
     expect(Object.isFrozen(CompactKinds)).to.equal(true);
   });
