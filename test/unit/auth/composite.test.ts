@@ -16,7 +16,10 @@ function handshake(parts: Partial<Handshake> = {}): Handshake {
 }
 
 /** A strategy that recognises handshakes with `query.via === name` and admits them as `name`. */
-function named(name: string, extra: Partial<AuthorizationStrategy<string>> = {}) {
+function named(
+  name: string,
+  extra: Omit<Partial<AuthorizationStrategy<string>>, 'authorize'> = {},
+) {
   return {
     applyAuthorization: (options: ConnectOptions): ConnectOptions => ({
       ...options,
@@ -64,7 +67,7 @@ describe('CompositeAuthorization', () => {
 
     it('returns the deciding strategy verdict as is, a denial included, without trying the next', async () => {
       const denial = { ok: false, code: 'UNAUTHORIZED', reason: 'no' } as const;
-      const first = named('a', { recognizes: () => true, authorize: () => denial });
+      const first = { ...named('a', { recognizes: () => true }), authorize: () => denial };
       const second = named('b', { recognizes: () => true });
       const composite = new CompositeAuthorization<string>([first, second]);
       expect(await composite.authorize(handshake())).to.equal(denial);
