@@ -131,6 +131,10 @@ function resolveJwk(jwk: JWK): ResolvedKey {
   );
 }
 
+function article(family: KeyFamily): string {
+  return family === 'HMAC' || family === 'RSA' || family === 'EC P-256' ? 'an' : 'a';
+}
+
 /** @internal Throws unless every algorithm can be verified with `key`, and no other. */
 export function checkKeyFitsAlgorithms(
   key: ResolvedKey,
@@ -140,7 +144,7 @@ export function checkKeyFitsAlgorithms(
     const { family, minBytes } = ALGORITHMS[alg];
     if (family !== key.family) {
       throw new TypeError(
-        `algorithms: ${alg} needs a ${family} key, and the key is ${key.family === 'HMAC' ? 'an' : 'a'} ${key.family} key; ` +
+        `algorithms: ${alg} needs ${article(family)} ${family} key, and the key is ${article(key.family)} ${key.family} key; ` +
           'one key never serves two algorithm families',
       );
     }

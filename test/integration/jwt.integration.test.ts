@@ -11,7 +11,7 @@ import {
   type CryptoKey,
   type JWTPayload,
 } from 'jose';
-import { PlugSocketError, SocketClient, SocketServer } from 'plugsocket';
+import { PlugSocketError, SocketClient, SocketServer, type AnySchema } from 'plugsocket';
 import { JwtAuthorization, type JwtPrincipal } from 'plugsocket/jwt';
 import sinon from 'sinon';
 import { TRANSPORTS } from './transports.js';
@@ -31,7 +31,7 @@ for (const transport of TRANSPORTS) {
     let issuer: { publicKey: CryptoKey; privateKey: CryptoKey };
     let stranger: { publicKey: CryptoKey; privateKey: CryptoKey };
     let publicPem: string;
-    let server: SocketServer<JwtPrincipal>;
+    let server: SocketServer<AnySchema, JwtPrincipal>;
     let url: string;
     let clock: sinon.SinonFakeTimers;
     const clients: SocketClient[] = [];
@@ -46,7 +46,7 @@ for (const transport of TRANSPORTS) {
 
     beforeEach(async () => {
       clock = sinon.useFakeTimers({ now: NOW * 1000, toFake: ['Date'] });
-      server = new SocketServer<JwtPrincipal>(transport.createServer(), {
+      server = new SocketServer<AnySchema, JwtPrincipal>(transport.createServer(), {
         authorization: new JwtAuthorization({
           algorithms: ['RS256'],
           key: issuer.publicKey,

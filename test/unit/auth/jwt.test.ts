@@ -322,7 +322,7 @@ describe('JwtAuthorization', () => {
       const { createPublicKey } = await import('node:crypto');
       expect(
         () => new JwtAuthorization({ algorithms: ['RS256', 'HS256'], key: rsa.publicKey }),
-      ).to.throw(TypeError, /HS256 needs a HMAC key/);
+      ).to.throw(TypeError, /HS256 needs an HMAC key/);
       expect(
         () => new JwtAuthorization({ algorithms: ['HS256'], key: createPublicKey(pem) }),
       ).to.throw(TypeError, /one key never serves two algorithm families/);
@@ -333,7 +333,7 @@ describe('JwtAuthorization', () => {
       expect(() => new JwtAuthorization({ algorithms: ['RS256'], key: pem })).to.throw(TypeError);
       expect(() => new JwtAuthorization({ algorithms: ['RS256'], key: SECRET })).to.throw(
         TypeError,
-        /RS256 needs a RSA key/,
+        /RS256 needs an RSA key/,
       );
     });
 
