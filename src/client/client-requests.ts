@@ -109,11 +109,11 @@ export class ClientRequests {
 
   /** A control request (join, leave, auth): not bounded by `maxRequestsInFlight`. */
   #control<T>(what: string, envelope: (id: number) => object): Promise<T> {
-    return this.#topicCalls.start({ timeout: this.timeout, what }, (id) => {
+    return this.#topicCalls.start<T>({ timeout: this.timeout, what }, (id) => {
       if (!this.wire.send(envelope(id))) {
         throw new PlugSocketError('NOT_CONNECTED', `cannot ${what}: not connected`);
       }
-    }) as Promise<T>;
+    });
   }
 
   /** The server's answer to one of this client's requests (or a join/leave). */

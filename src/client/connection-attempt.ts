@@ -110,9 +110,7 @@ export class ConnectionAttempt {
 }
 
 /** The credentials a first-frame strategy sends, checked to be a plain object. */
-async function firstCredentials(
-  strategy: AuthorizationStrategy,
-): Promise<Record<string, unknown>> {
+async function firstCredentials(strategy: AuthorizationStrategy): Promise<Record<string, unknown>> {
   if (typeof strategy.credentials !== 'function') {
     throw new TypeError('a strategy with firstFrame: true must have credentials()');
   }

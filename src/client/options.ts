@@ -46,6 +46,15 @@ export interface SocketClientOptions {
    * @default 4194304 (4 MiB)
    */
   maxPayload?: number;
+  /**
+   * Frames this client sends per second at most (messages, requests, joins, leaves, refreshes;
+   * not answers to the server's requests), with a burst of one second's worth. Past it, frames
+   * wait in order and go out as the rate allows — nothing is dropped while connected, and no
+   * busy loop runs. Set it to at most the server's `rateLimit.messages` per second to never meet
+   * `RATE_LIMITED`. Frames still waiting when the connection closes are dropped (the requests
+   * among them reject with `NOT_CONNECTED`). @default unlimited
+   */
+  maxRate?: number;
   /** Diagnostics. @default silent */
   logger?: Logger;
 }

@@ -40,6 +40,7 @@ import type { SocketClientOptions } from './options.js';
 
 export type { SocketClientOptions };
 import { ClientTopics } from './client-topics.js';
+import { SendThrottle } from './throttle.js';
 import { ConnectionAttempt } from './connection-attempt.js';
 import { ClientNotifications, type ClientState } from './client-notifications.js';
 
@@ -75,6 +76,8 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   #attempt: ConnectionAttempt | undefined;
   #userClose = false;
   readonly #topics: ClientTopics;
+  /** Holds frames back to `maxRate`; absent without one. */
+  readonly #throttle: SendThrottle | undefined;
 
   constructor(adapter: AbstractSocket, options: SocketClientOptions) {
     super();
@@ -101,6 +104,12 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       positive(options.maxRequestsInFlight, 256, 'maxRequestsInFlight'),
     );
     this.#topics = new ClientTopics(this.#requests, () => this.#state === 'open', this.report);
+    this.#throttle =
+      options.maxRate === undefined
+        ? undefined
+        : new SendThrottle(positive(options.maxRate, 0, 'maxRate'), (frame) =>
+            this.#adapter.send(frame),
+          );
   }
 
   /** The transport this client runs on. */
@@ -180,7 +189,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     const envelope = messageEnvelope(message);
     if (this.#state !== 'open')
       throw new PlugSocketError('NOT_CONNECTED', `cannot send while ${this.#state}`);
-    this.#adapter.send(this.#reader.codec.encode(envelope));
+    this.#write(this.#reader.codec.encode(envelope));
   }
 
   /** Shorthand for `send({ type, payload, headers })`. */
@@ -295,9 +304,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
    *   principal), `NOT_CONNECTED`, `TIMEOUT`.
    * @throws {TypeError} when there are no credentials to send, or they are not an object.
    */
-  async refreshAuthorization(
-    credentials?: Record<string, unknown>,
-  ): Promise<{ left: string[] }> {
+  async refreshAuthorization(credentials?: Record<string, unknown>): Promise<{ left: string[] }> {
     if (this.#state !== 'open') {
       throw new PlugSocketError('NOT_CONNECTED', `cannot refresh credentials while ${this.#state}`);
     }
@@ -346,7 +353,17 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
 
   #sendEnvelope(envelope: object): boolean {
     if (this.#state !== 'open') return false;
-    return this.#adapter.send(this.#reader.codec.encode(envelope));
+    const frame = this.#reader.codec.encode(envelope);
+    // Answers and cancels are never held back: the other side is waiting on them.
+    const k = (envelope as { k?: unknown }).k;
+    if (k === 'ack' || k === 'nack' || k === 'cancel') return this.#adapter.send(frame);
+    return this.#write(frame);
+  }
+
+  /** Sends a frame the application originated, within `maxRate` when it is set. */
+  #write(frame: AnyFrame): boolean {
+    const throttle = this.#throttle;
+    return throttle === undefined ? this.#adapter.send(frame) : throttle.send(frame);
   }
 
   async #connect(): Promise<void> {
@@ -457,6 +474,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   #finishClose(info: CloseInfo | undefined): void {
     const wasOpen = this.#state === 'open' || this.#state === 'closing';
     this.#detach();
+    this.#throttle?.clear();
     this.#requests.connectionLost();
     if (this.#userClose) this.#topics.forget();
     if (this.#state !== 'closed') this.#setState('closed');

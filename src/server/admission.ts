@@ -5,6 +5,7 @@ import type {
   AuthorizationStrategy,
 } from '../ports/authorization-strategy.js';
 import { CloseCodes } from '../ports/close.js';
+import { normalizeHandshake } from '../ports/handshake.js';
 import type { AnyFrame, Handshake } from '../ports/types.js';
 import type { AuthEnvelope, ClientEnvelope } from '../protocol/envelope.js';
 import { frameSize } from '../protocol/frame-size.js';
@@ -103,7 +104,8 @@ export class Admission<P> {
     }
     const session = new Session<P>(id, connection, handshake);
     this.core.registry.byConnection.set(connection, session);
-    if (address !== undefined) this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
+    if (address !== undefined)
+      this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
     if (this.#middleware.length === 0) {
       this.#authenticate(session);
       return;
@@ -222,7 +224,8 @@ export class Admission<P> {
       session.principal = result.principal;
       this.#armExpiry(session, result.expiresAt);
       const left = await this.settings.revalidateTopics(session);
-      if (session.status === 'open') this.core.router.toSession(session, { k: 'ack', id, result: { left } });
+      if (session.status === 'open')
+        this.core.router.toSession(session, { k: 'ack', id, result: { left } });
     };
     verify()
       .catch((error: unknown) => {
@@ -230,7 +233,12 @@ export class Admission<P> {
           session.id,
           new PlugSocketError('SERVER_ERROR', 'authorization strategy failed', { cause: error }),
         );
-        sendNack(this.core, session, id, new PlugSocketError('SERVER_ERROR', 'could not verify the credentials'));
+        sendNack(
+          this.core,
+          session,
+          id,
+          new PlugSocketError('SERVER_ERROR', 'could not verify the credentials'),
+        );
       })
       .finally(() => this.#refreshing.delete(session));
   }
@@ -283,8 +291,7 @@ export class Admission<P> {
   /** Authorizes, after the delay the throttle sets for the client's address. */
   #throttled(session: Session<P>, handshake: Handshake): void {
     const address = session.handshake.remoteAddress;
-    const delay =
-      address === undefined ? 0 : (this.settings.throttle?.delay(address) ?? 0);
+    const delay = address === undefined ? 0 : (this.settings.throttle?.delay(address) ?? 0);
     if (delay === 0) {
       this.#authorize(session, handshake);
       return;
@@ -352,6 +359,10 @@ export class Admission<P> {
         result.code === 'UNAUTHORIZED' ? CloseCodes.UNAUTHORIZED : CloseCodes.AUTHENTICATION_FAILED,
         String(result.reason ?? ''),
       );
+      return;
+    }
+    if (typeof result.expiresAt === 'number' && result.expiresAt <= Date.now()) {
+      this.#close(session, CloseCodes.TOKEN_EXPIRED, 'credentials expired');
       return;
     }
     if (session.admissionTimer !== undefined) clearTimeout(session.admissionTimer);
@@ -442,9 +453,12 @@ function isVerdict(result: unknown): result is AuthorizationResult<unknown> {
   );
 }
 
-/** The handshake with in-band credentials as its `auth` (frozen, like every handshake). */
+/**
+ * The handshake with in-band credentials as its `auth`, made safe the way a transport's are
+ * (prototype keys dropped, nesting bounded, frozen), whatever codec decoded them.
+ */
 function withCredentials(handshake: Handshake, credentials: Record<string, unknown>): Handshake {
-  return Object.freeze({ ...handshake, auth: Object.freeze({ ...credentials }) });
+  return normalizeHandshake({ ...handshake, auth: credentials });
 }
 
 /** Closes an admitted session's connection; the transport's disconnect then ends the session. */

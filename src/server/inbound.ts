@@ -153,9 +153,15 @@ export class Inbound<P> {
 
   /** An answer that arrived past the rate limit: handled as if it had not. */
   private frameAfterLimit(session: Session<P>, envelope: ClientEnvelope): void {
-    if (envelope.k === 'ack') this.requests.answered(session, envelope.id, undefined, envelope.result);
+    if (envelope.k === 'ack')
+      this.requests.answered(session, envelope.id, undefined, envelope.result);
     else if (envelope.k === 'nack')
-      this.requests.answered(session, envelope.id, PlugSocketError.fromWire(envelope.error), undefined);
+      this.requests.answered(
+        session,
+        envelope.id,
+        PlugSocketError.fromWire(envelope.error),
+        undefined,
+      );
     else if (envelope.k === 'cancel') this.requests.cancelled(session, envelope.id);
   }
 

@@ -96,7 +96,9 @@ export function rateLimitSettings(
 function positiveOr(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0) || value === Infinity) {
-    throw new RangeError(`rateLimit.${name} must be a positive finite number, got ${String(value)}`);
+    throw new RangeError(
+      `rateLimit.${name} must be a positive finite number, got ${String(value)}`,
+    );
   }
   return value;
 }

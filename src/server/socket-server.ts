@@ -145,7 +145,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
         generateId: options.generateId ?? randomId,
         principalId: options.principalId ?? defaultPrincipalId,
         read: (frame) => reader.read(frame),
-        revalidateTopics: topics.revalidate,
+        revalidateTopics: (session) => topics.revalidate(session),
       },
       this.#admitted,
     );

@@ -1,0 +1,78 @@
+import type { AnyFrame } from '../ports/types.js';
+
+/**
+ * @internal The client's `maxRate`: frames go out at most `rate` per second on average, with a
+ * burst of one second's worth after a quiet spell. Past it they wait in a queue, in order, and
+ * one timer sends them as tokens come back — no busy loop, nothing dropped while connected. A
+ * frame never overtakes one queued before it.
+ */
+export class SendThrottle {
+  #tokens: number;
+  #last = Date.now();
+  readonly #queue: AnyFrame[] = [];
+  #head = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly rate: number,
+    private readonly write: (frame: AnyFrame) => boolean,
+  ) {
+    this.#tokens = rate;
+  }
+
+  /** Frames waiting. */
+  get queued(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** Sends `frame` now if the rate allows and nothing waits, else queues it. */
+  send(frame: AnyFrame): boolean {
+    if (this.queued === 0) {
+      this.#refill();
+      if (this.#tokens >= 1) {
+        this.#tokens -= 1;
+        return this.write(frame);
+      }
+    }
+    this.#queue.push(frame);
+    this.#schedule();
+    return true;
+  }
+
+  /** Drops what waits (the connection it was for is gone). */
+  clear(): void {
+    this.#queue.length = 0;
+    this.#head = 0;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #refill(): void {
+    const now = Date.now();
+    if (now > this.#last) {
+      this.#tokens = Math.min(this.rate, this.#tokens + ((now - this.#last) * this.rate) / 1000);
+      this.#last = now;
+    }
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined) return;
+    const wait = Math.max(1, Math.ceil(((1 - this.#tokens) * 1000) / this.rate));
+    this.#timer = setTimeout(this.#drain, wait);
+  }
+
+  readonly #drain = (): void => {
+    this.#timer = undefined;
+    this.#refill();
+    while (this.queued > 0 && this.#tokens >= 1) {
+      this.#tokens -= 1;
+      const frame = this.#queue[this.#head];
+      this.#queue[this.#head++] = '';
+      this.write(frame);
+    }
+    if (this.queued === 0) {
+      this.#queue.length = 0;
+      this.#head = 0;
+    } else this.#schedule();
+  };
+}
