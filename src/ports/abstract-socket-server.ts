@@ -67,7 +67,14 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
   constructor(options: AbstractSocketServerOptions = {}) {
     super();
     this.#closeTimeout = options.closeTimeout ?? 5_000;
-    this.#maxBufferedAmount = options.maxBufferedAmount ?? 16 * 1024 * 1024;
+    const limit = options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
+    if (typeof limit !== 'number') {
+      throw new TypeError(`maxBufferedAmount must be a number, got ${typeof limit}`);
+    }
+    if (!(limit > 0)) {
+      throw new RangeError(`maxBufferedAmount must be a positive number or Infinity, got ${limit}`);
+    }
+    this.#maxBufferedAmount = limit;
   }
 
   /** Milliseconds a graceful close of one connection may take, for adapters' own timers. */
@@ -189,10 +196,12 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
     // is unless it lists a connection that is not open, or one twice.
     const mark = ++sendManyMarks;
     let open = connections;
+    // The backlog guard runs here, per recipient, so that it also covers adapters overriding
+    // `doSendMany` with a fan-out of their own.
     for (let i = 0; i < connections.length; i++) {
       const connection = connections[i];
-      if (connection._state !== 'open' || connection._mark === mark) {
-        open = distinctOpen(connections, i, mark);
+      if (connection._state !== 'open' || connection._mark === mark || this.#tooSlow(connection)) {
+        open = distinctOpen(connections, i, mark, this.#isTooSlow);
         break;
       }
       connection._mark = mark;
@@ -331,8 +340,13 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
   }
 
   /**
-   * Bytes queued for writing to one connection, for the `maxBufferedAmount` guard. The default,
-   * 0, means the transport keeps no backlog of its own or cannot tell.
+   * The memory one connection's send backlog holds, in bytes, for the `maxBufferedAmount` guard:
+   * the bytes queued and not yet handed to the OS (never a running total), **plus** an estimate
+   * of what each queued frame costs beyond its payload (the objects, small buffers and queue
+   * entries the transport keeps per frame, often 100–300 bytes). Counting payload bytes alone lets
+   * a stalled reader of small frames hold many times the limit. Called before every send, so keep
+   * it cheap: a few field reads, or work amortised over the frames queued. The default, 0, means
+   * the transport keeps no backlog of its own or cannot tell (the guard is then off).
    */
   protected doBufferedAmount(_native: N): number {
     return 0;
@@ -359,7 +373,6 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
     let sent = 0;
     for (let i = 0; i < connections.length; i++) {
       const connection = connections[i];
-      if (this.#tooSlow(connection)) continue;
       try {
         this.doSendPrepared(connection.native, data, frame);
         sent++;
@@ -448,6 +461,8 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
     }
   }
 
+  readonly #isTooSlow = (connection: ServerConnection<N>): boolean => this.#tooSlow(connection);
+
   /** Drops a connection whose backlog is over the limit; true when it did. */
   #tooSlow(connection: ServerConnection<N>): boolean {
     const queued = this.doBufferedAmount(connection.native);
@@ -457,7 +472,7 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
       connection,
       new PlugSocketError(
         'SLOW_CONSUMER',
-        `${queued} bytes queued for a connection (limit ${this.#maxBufferedAmount})`,
+        `about ${queued} bytes held for a connection's send backlog (limit ${this.#maxBufferedAmount})`,
       ),
     );
     this.terminateConnection(connection);
@@ -482,18 +497,26 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
 let sendManyMarks = 0;
 
 /**
- * The connections of `connections` that are open, each once, in order; those before `from` are
- * known to be open, distinct and marked with `mark`.
+ * Default of `AbstractSocketServerOptions.maxBufferedAmount`: 32 MiB of memory. (It was 16 MiB of
+ * payload bytes, which let a stalled reader of small frames hold over 100 MiB; counted as memory,
+ * a burst of 70,000 small frames, which every transport must accept, takes about 17 MiB.)
+ */
+const DEFAULT_MAX_BUFFERED_AMOUNT = 32 * 1024 * 1024;
+
+/**
+ * The connections of `connections` that are open and not dropped by `tooSlow`, each once, in
+ * order; those before `from` are known to be open, distinct, checked and marked with `mark`.
  */
 function distinctOpen<N>(
   connections: readonly ServerConnection<N>[],
   from: number,
   mark: number,
+  tooSlow: (connection: ServerConnection<N>) => boolean,
 ): ServerConnection<N>[] {
   const out = connections.slice(0, from);
   for (let i = from; i < connections.length; i++) {
     const connection = connections[i];
-    if (connection._state !== 'open' || connection._mark === mark) continue;
+    if (connection._state !== 'open' || connection._mark === mark || tooSlow(connection)) continue;
     connection._mark = mark;
     out.push(connection);
   }

@@ -108,11 +108,17 @@ export interface AbstractSocketServerOptions {
    */
   closeTimeout?: number;
   /**
-   * Bytes that may wait to be written to one connection. A send that finds more queued drops the
-   * connection (the client sees 1006) and reports `SLOW_CONSUMER`, so one stalled reader cannot
-   * grow the server's memory without bound. Applies where the adapter reports its backlog
-   * (`doBufferedAmount`). `Infinity` turns it off.
-   * @default 16777216 (16 MiB)
+   * Memory, in bytes, that the send backlog of one connection may hold. A send that finds more
+   * held drops the connection (the client sees 1006) and reports `SLOW_CONSUMER`, so one stalled
+   * reader cannot grow the server's memory without bound. The backlog is what the adapter reports
+   * with `doBufferedAmount`: the shipped adapters count the bytes queued in the process (not those
+   * already in the kernel's socket buffer) plus an estimate of each queued frame's own overhead, so
+   * a reader stalled on many small frames is dropped as early as one stalled on a few large ones.
+   * Checked before each send, so the backlog may pass the limit by at most one frame. A positive
+   * number; `Infinity` turns the guard off.
+   * @default 33554432 (32 MiB)
+   * @throws {TypeError} from the constructor when not a number.
+   * @throws {RangeError} from the constructor when not positive (or NaN).
    */
   maxBufferedAmount?: number;
 }
