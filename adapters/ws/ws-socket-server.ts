@@ -20,6 +20,8 @@ import {
 import { decodeAuthHeader, WS_AUTH_HEADER } from './auth-header.js';
 import { addressOf, answerPlainRequest, pathnameOf, rejectUpgrade } from './http-upgrade.js';
 import { fromWsError } from './ws-error.js';
+import { checkUpgradeTimeout, guardUpgrades, type UpgradeGuard } from './upgrade-timeout.js';
+import { wsBacklog } from './ws-backlog.js';
 import { ownBytes, toBuffer, toFrame } from './ws-frame.js';
 
 /** What the ws transport can do: everything the ports describe. */
@@ -81,6 +83,16 @@ export interface WsSocketServerBaseOptions extends AbstractSocketServerOptions {
    * @default false
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * Milliseconds a TCP connection has, from connecting, to complete its HTTP request or WebSocket
+   * upgrade (request line and headers); one that has not is destroyed, so peers that send their
+   * request slowly (a slow-loris) cannot hold sockets until Node's own `headersTimeout` (60 s,
+   * checked only every 30 s). Applies to every connection of the HTTP server, also one the
+   * application passes as `server`; once a connection's first request or upgrade is in, Node's
+   * `keepAliveTimeout` and `headersTimeout` govern it as before. `Infinity` turns it off.
+   * @default 10000 (10 s)
+   */
+  upgradeTimeout?: number;
   /**
    * Any other ws `ServerOptions` (e.g. `verifyClient`, `handleProtocols`, `skipUTF8Validation`),
    * passed through as they are.
@@ -164,10 +176,14 @@ export class WsSocketServer extends AbstractSocketServer<WebSocket> {
   readonly #path: string;
   #wss: WebSocketServer | undefined;
   #http: HttpServer | HttpsServer | undefined;
+  readonly #upgradeTimeout: number;
+  #guard: UpgradeGuard | undefined;
 
   /**
-   * @throws {TypeError} when `path` does not start with `/` or contains a query.
-   * @throws {RangeError} when `maxPayload` or `port` is out of range.
+   * @throws {TypeError} when `path` does not start with `/` or contains a query, or when
+   *   `maxBufferedAmount` or `upgradeTimeout` is not a number.
+   * @throws {RangeError} when `maxPayload`, `port`, `maxBufferedAmount` or `upgradeTimeout` is out
+   *   of range.
    */
   constructor(options: WsSocketServerOptions = {}) {
     super(options);
@@ -182,6 +198,7 @@ export class WsSocketServer extends AbstractSocketServer<WebSocket> {
     if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
       throw new RangeError(`port must be an integer in 0–65535, got ${port}`);
     }
+    this.#upgradeTimeout = checkUpgradeTimeout(options.upgradeTimeout);
     this.#options = options;
     this.#path = path;
   }
@@ -200,11 +217,13 @@ export class WsSocketServer extends AbstractSocketServer<WebSocket> {
       const server = options.server;
       this.#http = server;
       server.on('upgrade', this.#onUpgrade);
+      this.#guard = guardUpgrades(server, this.#upgradeTimeout);
       return server.listening ? addressOf(server, undefined, this.#path) : {};
     }
     const server = createServer(answerPlainRequest);
     this.#http = server;
     server.on('upgrade', this.#onUpgrade);
+    this.#guard = guardUpgrades(server, this.#upgradeTimeout);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(
@@ -225,8 +244,9 @@ export class WsSocketServer extends AbstractSocketServer<WebSocket> {
     ws.send(typeof frame === 'string' ? frame : ownBytes(frame));
   }
 
+  /** The memory the socket's backlog holds: queued bytes plus a per-chunk overhead (`wsBacklog`). */
   protected override doBufferedAmount(ws: WebSocket): number {
-    return ws.bufferedAmount;
+    return wsBacklog(ws);
   }
 
   protected override doPrepare(frame: Frame): Buffer {
@@ -253,6 +273,8 @@ export class WsSocketServer extends AbstractSocketServer<WebSocket> {
     const server = this.#http;
     this.#http = undefined;
     server?.off('upgrade', this.#onUpgrade);
+    this.#guard?.release();
+    this.#guard = undefined;
     // In noServer mode this only stops handshakes still in progress (they get 503).
     this.#wss?.close();
     this.#wss = undefined;
@@ -291,6 +313,8 @@ export class WsSocketServer extends AbstractSocketServer<WebSocket> {
     })(this);
 
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // Every upgrade of the server passes here, ours or not: its request is in, in time.
+    this.#guard?.arrived(socket);
     if (pathnameOf(req.url) !== this.#path) {
       // On a shared server the upgrade may belong to Socket.IO or another plugsocket server.
       if (this.#options.server === undefined) rejectUpgrade(socket, 404);
