@@ -38,6 +38,19 @@ export interface SocketIoOwnedIoOptions {
    * business serving the browser bundle from the application's server).
    */
   serverOptions?: Partial<Omit<ServerOptions, 'path'>>;
+  /**
+   * Milliseconds a TCP connection of the HTTP server has, from connecting, to complete its HTTP
+   * request or WebSocket upgrade (request line and headers); one that has not is destroyed, so
+   * peers that send their request slowly (a slow-loris) cannot hold sockets until Node's own
+   * `headersTimeout` (60 s, checked only every 30 s). Applies to every connection of the server,
+   * also the application's in attached mode. Long-polling is unaffected: each poll is a request
+   * that completes its headers at once (a kept-alive connection's later requests are left to
+   * Node's `keepAliveTimeout` and `headersTimeout`). Not Engine.IO's `serverOptions.upgradeTimeout`,
+   * which bounds the switch of a connected client from long-polling to WebSocket. `Infinity`
+   * turns it off. Not available with `io` (the application's server guards its own).
+   * @default 10000 (10 s)
+   */
+  upgradeTimeout?: number;
 }
 
 /** A {@link SocketIoServer} on an HTTP server of its own. */
@@ -95,6 +108,8 @@ export interface SocketIoSharedServerOptions extends SocketIoServerBaseOptions {
   path?: never;
   /** Not allowed: `io` has its options already. */
   serverOptions?: never;
+  /** Not allowed: the HTTP server under `io` is the application's to guard. */
+  upgradeTimeout?: never;
 }
 
 /** Options of {@link SocketIoServer}: one of its three modes. */

@@ -13,6 +13,8 @@ import {
   type TransportCapabilities,
 } from '../../src/index.js';
 import { attachReversibly } from './socket-io-attachment.js';
+import { socketIoBacklog } from './socket-io-backlog.js';
+import { checkUpgradeTimeout, guardUpgrades } from './socket-io-upgrade-timeout.js';
 import { SOCKET_IO_CAPABILITIES } from './socket-io-capabilities.js';
 import { closeInfoFor } from './socket-io-close-reasons.js';
 import {
@@ -87,12 +89,18 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
   #recoversState = false;
   /** When `close()` started: every step of it shares one `closeTimeout` from then. */
   #closeStarted: number | undefined;
+  readonly #upgradeTimeout: number;
+  /** Removes the `upgradeTimeout` listeners from the HTTP server. */
+  #unguard: (() => void) | undefined;
 
   /**
    * @param options one of three modes: a port of its own (`{ port, host }`, the default), attached
    *   to the application's HTTP server (`{ server }`), or a namespace of the application's
    *   Socket.IO server (`{ io, namespace }`). Nothing is opened before `listen()`.
-   * @throws {TypeError} when both `io` and `server` are given, or `namespace` lacks its leading `/`.
+   * @throws {TypeError} when both `io` and `server` are given, `namespace` lacks its leading `/`,
+   *   `upgradeTimeout` is given with `io`, or `maxBufferedAmount` or `upgradeTimeout` is not a
+   *   number.
+   * @throws {RangeError} when `maxBufferedAmount` or `upgradeTimeout` is out of range.
    */
   constructor(options: SocketIoServerOptions = {}) {
     super(options);
@@ -105,6 +113,13 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
         `SocketIoServer: namespace must start with '/', got ${String(namespace)}`,
       );
     }
+    const { upgradeTimeout } = options as { upgradeTimeout?: unknown };
+    if (options.io !== undefined && upgradeTimeout !== undefined) {
+      throw new TypeError(
+        'SocketIoServer: upgradeTimeout applies to an HTTP server plugsocket attaches to; with `io`, the application guards its own',
+      );
+    }
+    this.#upgradeTimeout = checkUpgradeTimeout(upgradeTimeout);
     this.#options = options;
     this.#namespaceName = namespace;
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
@@ -132,6 +147,7 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
       this.#io = io;
       if (options.server !== undefined) {
         this.#detach = attachReversibly(io, options.server);
+        this.#unguard = guardUpgrades(options.server, this.#upgradeTimeout).release;
         address = options.server.address();
       } else {
         address = await this.#listenOwn(io, options);
@@ -156,6 +172,15 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
       port: address.port,
       host,
     };
+  }
+
+  /**
+   * The memory the socket's send backlog holds: Engine.IO's queued packets and, over WebSocket,
+   * the bytes queued in the socket under it, each with an estimate of its overhead
+   * (`socketIoBacklog`). Checked before each send and, per recipient, before each broadcast.
+   */
+  protected override doBufferedAmount(socket: Socket): number {
+    return socketIoBacklog(socket);
   }
 
   protected doSend(socket: Socket, frame: AnyFrame): void {
@@ -291,6 +316,8 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
     );
     // Also drops engine connections that never joined our namespace.
     io.engine.close();
+    this.#unguard?.();
+    this.#unguard = undefined;
     if (this.#detach !== undefined) {
       this.#detach();
       this.#detach = undefined;
@@ -311,6 +338,7 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
     });
     this.#httpServer = http;
     io.attach(http);
+    this.#unguard = guardUpgrades(http, this.#upgradeTimeout).release;
     this.#httpSockets = new HttpSockets(http);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);

@@ -1,0 +1,84 @@
+// A copy of adapters/ws/upgrade-timeout.ts: an adapter never imports another adapter.
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+
+/**
+ * Default of the Socket.IO adapter's `upgradeTimeout`: 10 s for a TCP connection to complete its HTTP request or
+ * WebSocket upgrade (its request line and headers) before it is destroyed.
+ */
+export const DEFAULT_UPGRADE_TIMEOUT = 10_000;
+
+/**
+ * Checks an `upgradeTimeout` option: a positive integer of milliseconds (at most 2^31 - 1, the
+ * longest timer Node runs), or `Infinity` for none.
+ * @throws {TypeError} when not a number.
+ * @throws {RangeError} when out of range.
+ * @internal
+ */
+export function checkUpgradeTimeout(value: unknown): number {
+  if (value === undefined) return DEFAULT_UPGRADE_TIMEOUT;
+  if (typeof value !== 'number') {
+    throw new TypeError(`upgradeTimeout must be a number, got ${typeof value}`);
+  }
+  if (value !== Infinity && !(Number.isInteger(value) && value > 0 && value <= 2 ** 31 - 1)) {
+    throw new RangeError(
+      `upgradeTimeout must be a positive integer of milliseconds or Infinity, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** Where a TCP connection keeps its upgrade timer. */
+const TIMER = Symbol('plugsocket.upgradeTimer');
+type Timed = Duplex & { [TIMER]?: ReturnType<typeof setTimeout>; _parent?: Timed | null };
+
+/** The listeners {@link guardUpgrades} added, and how to tell it a request arrived. */
+export interface UpgradeGuard {
+  /** Stops the timer of the connection `socket` belongs to: its request or upgrade is in. */
+  readonly arrived: (socket: Duplex) => void;
+  /** Removes the listeners (timers already running still fire). */
+  readonly release: () => void;
+}
+
+/**
+ * Destroys every TCP connection of `server` that has not completed an HTTP request or upgrade
+ * within `timeout` ms of connecting: a peer that sends its request line and headers slowly (a
+ * slow-loris) otherwise holds a socket until Node's `headersTimeout` (60 s, checked every 30 s).
+ * The timer starts on the server's `connection` event and stops on its first `request` or
+ * upgrade (whoever handles it) or when the connection closes; later requests on a kept-alive
+ * connection are left to Node's own `keepAliveTimeout` and `headersTimeout`. Works on a server the
+ * application owns too: it only adds listeners (`connection`, `request`, `upgrade`), which
+ * `release()` removes; timers already running then still fire, which only ends connections still
+ * stuck in their request.
+ * @internal
+ */
+export function guardUpgrades(server: HttpServer | HttpsServer, timeout: number): UpgradeGuard {
+  if (timeout === Infinity) return { arrived: () => undefined, release: () => undefined };
+  const onConnection = (socket: Timed): void => {
+    const timer = setTimeout(() => socket.destroy(), timeout);
+    timer.unref();
+    socket[TIMER] = timer;
+    socket.once('close', () => clearTimeout(timer));
+  };
+  const arrived = (arriving: Duplex): void => {
+    // An https server reports the TCP socket on 'connection' and the TLS socket on the request.
+    const socket = arriving as Timed;
+    const owner = socket[TIMER] !== undefined ? socket : socket._parent;
+    if (owner == null || owner[TIMER] === undefined) return;
+    clearTimeout(owner[TIMER]);
+    owner[TIMER] = undefined;
+  };
+  const onRequest = (req: IncomingMessage): void => arrived(req.socket);
+  server.on('connection', onConnection);
+  server.on('request', onRequest);
+  server.on('upgrade', onRequest);
+  return {
+    arrived,
+    release: () => {
+      server.off('connection', onConnection);
+      server.off('request', onRequest);
+      server.off('upgrade', onRequest);
+    },
+  };
+}
