@@ -51,6 +51,15 @@ export class MemorySocketServer extends AbstractSocketServer<MemorySocket> {
     peer._receive(frame);
   }
 
+  /**
+   * The frames sent to `peer` that it has not been handed yet (delivery waits for the sender's
+   * call stack to end), with an estimate of their overhead: a loop that sends without yielding
+   * meets the `maxBufferedAmount` guard as a stalled network reader would.
+   */
+  protected override doBufferedAmount(peer: MemorySocket): number {
+    return peer._backlog;
+  }
+
   protected doCloseConnection(peer: MemorySocket, code: number, reason: string): void {
     peer._remoteClose(code, reason);
   }
