@@ -1,6 +1,6 @@
 // `npm run bench`: plugsocket against the raw libraries, in the same run.
 //
-//   npm run bench [-- --quick] [-- --only echo,request,throughput,fanout,memory] [-- --rounds N]
+//   npm run bench [-- --quick] [-- --only echo,request,throughput,fanout,memory,security] [-- --rounds N]
 //   npm run bench -- --wait-idle 120   (before each run, wait up to 120 s for the other processes
 //                                       on the machine to go quiet; see machineBusy())
 //   npm run bench -- --summarize .bench-results/<file>.jsonl      (tables of a finished run)
@@ -90,6 +90,17 @@ const PLAN: Record<string, Scenario> = {
     quick: { rounds: 1, args: { conns: 1_000, warm: 20 } },
     nodeFlags: ['--expose-gc'],
   },
+  security: {
+    script: 'security.ts',
+    // Inbound with the rate limiter off and on (interleaved batches in one run), then echo
+    // latency unloaded and under a flood (interleaved segments; server and echo client share
+    // CPU 0, the flooder runs on CPU 1).
+    groups: [['ws-off', 'ws-on'], ['sio-off', 'sio-on'], ['ws-echo'], ['sio-echo']],
+    rounds: 3,
+    pin: '0:1',
+    args: { n: 200_000, batches: 10, rt: 2_000, segments: 8 },
+    quick: { rounds: 2, args: { n: 50_000, batches: 5, rt: 800, segments: 4 } },
+  },
 };
 
 const RUN_TIMEOUT_MS = 60_000;
@@ -171,6 +182,16 @@ interface Rec {
   deliveriesPerSec?: number;
   allDeliveredMs?: number;
   serverSyncNsPerDelivery?: number;
+  // security (echo under flood)
+  p50FloodUs?: number;
+  p99FloodUs?: number;
+  segmentP50FloodUs?: number[];
+  floodSent?: number;
+  floodConnects?: number;
+  cutoffs?: number;
+  floodProcessedPerCutoffMedian?: number;
+  floodProcessedPerCutoffMax?: number;
+  floodProcessedTotal?: number;
   // memory
   conns?: number;
   serverPerConnBytes?: MemorySample;
@@ -249,6 +270,10 @@ function headline(rec: Record<string, unknown>): string {
       return `${fmt(r.deliveriesPerSec)} deliveries/s`;
     case 'memory':
       return `${fmt((r.serverPerConnBytes?.heapUsed ?? NaN) / 1024, 2)} KB heap/conn`;
+    case 'security':
+      return r.p50FloodUs !== undefined
+        ? `echo p50 ${fmt(r.p50us, 1)} µs unloaded, ${fmt(r.p50FloodUs, 1)} µs under flood; ${fmt(r.cutoffs)} cut-offs, median ${fmt(r.floodProcessedPerCutoffMedian)} flood frames processed before each`
+        : `${fmt(cpuPer(r.serverCpuMs, r.n) * 1e3, 2)} µs server CPU/msg, ${fmt(r.msgsPerSec)} msgs/s`;
     default:
       return 'ok';
   }
@@ -741,6 +766,128 @@ function summarize(
       vsSio,
       (m) => m <= 0.5,
     );
+  }
+
+  // security
+  if (of('security').length > 0) {
+    const inbound = of('security').filter((r) => r.p50FloodUs === undefined);
+    const echo = of('security').filter((r) => r.p50FloodUs !== undefined);
+    const onOff = (t: 'ws' | 'sio'): { rate: number[]; cpu: number[] } => ({
+      rate: perRound(
+        'security',
+        `${t}-on`,
+        `${t}-off`,
+        (r) => r.msgsPerSec ?? NaN,
+        'ratio',
+        (r) => r.segmentMsgsPerSec,
+      ),
+      cpu: perRound(
+        'security',
+        `${t}-on`,
+        `${t}-off`,
+        (r) => cpuPer(r.serverCpuMs, r.n),
+        'ratio',
+        (r) => r.segmentServerCpuUsPerMsg,
+      ),
+    });
+    if (inbound.length > 0) {
+      table(
+        `Inbound with the rate limiter off (rateLimit: false) and on (defaults, allowances never reached) (1 light client pipelining ${fmt(inbound[0].n)} messages in batches, interleaved; server CPU 0, client CPU 1)`,
+        ['impl', 'runs', 'msgs/s', 'server CPU µs/msg'],
+        ['ws-off', 'ws-on', 'sio-off', 'sio-on']
+          .filter((impl) => inbound.some((r) => r.impl === impl))
+          .map((impl) => {
+            const rs = inbound.filter((r) => r.impl === impl);
+            return [
+              impl,
+              String(rs.length),
+              stat(rs.map((r) => r.msgsPerSec)),
+              stat(
+                rs.map((r) => cpuPer(r.serverCpuMs, r.n) * 1e3),
+                2,
+              ),
+            ];
+          }),
+      );
+      const ws = onOff('ws');
+      const sio = onOff('sio');
+      ratioTable('Rate limiter cost (same run: median of the per-batch ratios)', [
+        ratioRow('msgs/s ws on ÷ off', ws.rate),
+        ratioRow('server CPU/msg ws on ÷ off', ws.cpu),
+        ratioRow('msgs/s sio on ÷ off', sio.rate),
+        ratioRow('server CPU/msg sio on ÷ off', sio.cpu),
+      ]);
+      verdict('inbound msgs/s with the limiter, ws on ÷ off', '≥ 0.95×', ws.rate, (m) => m >= 0.95);
+      verdict(
+        'inbound msgs/s with the limiter, sio on ÷ off',
+        '≥ 0.95×',
+        sio.rate,
+        (m) => m >= 0.95,
+      );
+    }
+    if (echo.length > 0) {
+      table(
+        `Echo round trip unloaded and while one client floods (default rate limit; ${fmt(echo[0].n)} round trips of each kind in interleaved segments; server and echo client CPU 0, flooder CPU 1; the flooder reconnects each time it is cut off)`,
+        [
+          'impl',
+          'runs',
+          'p50 µs unloaded',
+          'p50 µs flooded',
+          'p99 µs unloaded',
+          'p99 µs flooded',
+          'cut-offs (4429)',
+          'flood frames processed before a cut-off (median, max)',
+          'flood frames sent',
+        ],
+        ['ws-echo', 'sio-echo']
+          .filter((impl) => echo.some((r) => r.impl === impl))
+          .map((impl) => {
+            const rs = echo.filter((r) => r.impl === impl);
+            return [
+              impl,
+              String(rs.length),
+              stat(
+                rs.map((r) => r.p50us),
+                1,
+              ),
+              stat(
+                rs.map((r) => r.p50FloodUs),
+                1,
+              ),
+              stat(
+                rs.map((r) => r.p99us),
+                1,
+              ),
+              stat(
+                rs.map((r) => r.p99FloodUs),
+                1,
+              ),
+              stat(rs.map((r) => r.cutoffs)),
+              `${stat(rs.map((r) => r.floodProcessedPerCutoffMedian))}, ${stat(rs.map((r) => r.floodProcessedPerCutoffMax))}`,
+              stat(rs.map((r) => r.floodSent)),
+            ];
+          }),
+      );
+      const flooded = (impl: string): number[] =>
+        echo
+          .filter((r) => r.impl === impl)
+          .sort((a, b) => a.round - b.round)
+          .map((r) => {
+            const u = r.segmentP50us ?? [];
+            const f = r.segmentP50FloodUs ?? [];
+            return u.length > 0 && u.length === f.length
+              ? median(f.map((x, i) => x / u[i]))
+              : (r.p50FloodUs ?? NaN) / (r.p50us ?? NaN);
+          });
+      const wsFlood = flooded('ws-echo');
+      const sioFlood = flooded('sio-echo');
+      ratioTable('Echo under flood (same run: median of the per-segment-pair ratios)', [
+        ratioRow('p50 flooded ÷ unloaded, ws', wsFlood),
+        ratioRow('p50 flooded ÷ unloaded, sio', sioFlood),
+      ]);
+      verdict('echo p50 under flood ÷ unloaded, ws', '≤ 2×', wsFlood, (m) => m <= 2);
+      verdict('echo p50 under flood ÷ unloaded, sio', '≤ 2×', sioFlood, (m) => m <= 2);
+    }
   }
 
   if (verdicts.length > 0) {
