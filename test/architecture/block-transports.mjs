@@ -1,7 +1,8 @@
 // Module resolution hook for the entry-point tests ("importing X never loads Y"): resolving any
 // blocked library fails loudly, so a transitive import shows up as a failed import. The blocked
 // packages come from `register-block-transports.mjs` (the `PLUGSOCKET_BLOCK` variable); by
-// default every transport library and the container libraries (`inversify`, `reflect-metadata`).
+// default every transport library, the container libraries (`inversify`, `reflect-metadata`) and
+// `jose`.
 export const DEFAULT_BLOCKED = [
   'ws',
   'socket.io',
@@ -10,6 +11,7 @@ export const DEFAULT_BLOCKED = [
   'engine.io-client',
   'inversify',
   'reflect-metadata',
+  'jose',
 ];
 
 let blocked = pattern(DEFAULT_BLOCKED);
