@@ -246,7 +246,7 @@ for (const transport of TRANSPORTS) {
         expect(delivered).to.be.at.most(limit.messages + limit.messages * intervals + 10);
         expect(right).to.equal(200);
         expect(good.isConnected).to.equal(true);
-        expect(s.clientCount).to.equal(1);
+        await waitFor(() => s.clientCount === 1, 10_000, 'the server let the flooder go');
       });
 
       it('the default limits cut a flooder off', async () => {
@@ -524,8 +524,17 @@ for (const transport of TRANSPORTS) {
         s.handle('echo', (x: unknown) => x);
         const hostile = await openHostile(30);
         for (const p of hostile) p.send({ k: 'msg', type: 'fill', payload: 1 });
-        await waitFor(() => hostile.every((p) => p.closed !== undefined), 20_000, 'all closed');
-        expect(hostile.map((p) => p.closed!.code)).to.deep.equal(hostile.map(() => 4408));
+        // A peer whose transport handshake outlived the 300 ms (a very busy machine) may fail to
+        // open instead; every one that opened is closed with 4408.
+        await waitFor(
+          () => hostile.every((p) => p.closed !== undefined || p.connectError !== undefined),
+          20_000,
+          'all closed',
+        );
+        const opened = hostile.filter((p) => p.connectError === undefined);
+        expect(opened.length).to.be.greaterThan(0);
+        expect(opened.map((p) => p.closed!.code)).to.deep.equal(opened.map(() => 4408));
+        expect(s.clientCount).to.equal(0);
         const c = await connected();
         expect(await c.request('echo', 'after')).to.equal('after');
       });
