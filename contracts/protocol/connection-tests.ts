@@ -1,7 +1,13 @@
 // Connecting, the welcome, what every server frame looks like, authentication and closing.
 import { expect, show } from '../assert.js';
 import { delay } from '../helpers.js';
-import { AUTH_HEADER, expectAck, NO_SUCH_HANDLER, type ProtocolHarness } from './harness.js';
+import {
+  AUTH_HEADER,
+  expectAck,
+  expectError,
+  NO_SUCH_HANDLER,
+  type ProtocolHarness,
+} from './harness.js';
 import { objectOf } from './wire.js';
 
 export function describeConnectionTests(h: ProtocolHarness): void {
@@ -179,6 +185,67 @@ export function describeConnectionTests(h: ProtocolHarness): void {
           400,
         );
         expect(conn.opened, 'whether the WebSocket opened').to.equal(false);
+      },
+    );
+  });
+
+  h.group('refreshing credentials', () => {
+    h.test(
+      {
+        id: 'P-AUTH-07',
+        level: 'MUST',
+        title:
+          'an auth frame with valid credentials on an admitted connection is answered with an ack on its id whose result lists the topics left',
+        requires: 'credentials',
+      },
+      async () => {
+        const { conn } = await h.admitted();
+        conn.send({ k: 'auth', id: 71, credentials: h.options.credentials?.valid.auth ?? {} });
+        const answer = await conn.find(
+          (f) => (f.k === 'ack' || f.k === 'nack') && f.id === 71,
+          'the answer to an auth frame (id 71)',
+          h.wait,
+        );
+        expectAck(answer, 71, 'a refresh with valid credentials');
+        const left = (answer.result as { left?: unknown } | undefined)?.left;
+        expect(
+          Array.isArray(left) && left.every((t) => typeof t === 'string'),
+          `the result of ${JSON.stringify(answer)} is { left: [topic, …] }`,
+        ).to.equal(true);
+        expect(conn.isOpen, `the connection stays open (${conn.describe()})`).to.equal(true);
+      },
+    );
+
+    h.test(
+      {
+        id: 'P-AUTH-08',
+        level: 'MUST',
+        title:
+          'an auth frame with the invalid credentials (their auth object, when they have one) is answered with nack AUTHENTICATION_FAILED on its id, and the connection stays open and served',
+        requires: 'credentials',
+      },
+      async () => {
+        const invalid = h.options.credentials?.invalid.auth;
+        const { conn } = await h.admitted();
+        conn.send({ k: 'auth', id: 72, credentials: invalid ?? { token: '' } });
+        const answer = await conn.find(
+          (f) => (f.k === 'ack' || f.k === 'nack') && f.id === 72,
+          'the answer to an auth frame with invalid credentials (id 72)',
+          h.wait,
+        );
+        // Credentials the server reads from elsewhere (a header, the url) may still hold: an
+        // empty auth object then refreshes them, which is an ack.
+        if (invalid !== undefined) {
+          expectError(answer, 'nack', 72, 'AUTHENTICATION_FAILED', 'a refused refresh');
+        }
+        conn.send({ k: 'join', id: 73, topic: 'plugsocket-contract-after-refresh' });
+        const after = await conn.find(
+          (f) => (f.k === 'ack' || f.k === 'nack') && f.id === 73,
+          'the answer to a join after a refused refresh',
+          h.wait,
+        );
+        expect(after.id, 'a join after a refused refresh is answered').to.equal(73);
+        expect(conn.isOpen, `the connection stays open (${conn.describe()})`).to.equal(true);
       },
     );
   });

@@ -32,8 +32,8 @@ const EXPECTED: Record<
     caughtBy: ['P-WELCOME-02', 'P-CLOSE-02'],
   },
   'lenient-auth': {
-    flaw: 'invalid and missing credentials are admitted',
-    caughtBy: ['P-AUTH-02', 'P-AUTH-03', 'P-AUTH-04', 'P-AUTH-05'],
+    flaw: 'invalid and missing credentials are admitted, and invalid ones refresh',
+    caughtBy: ['P-AUTH-02', 'P-AUTH-03', 'P-AUTH-04', 'P-AUTH-05', 'P-AUTH-08'],
   },
   'answer-id-off-by-one': {
     flaw: "the server answers its handlers' requests with id + 1",
@@ -92,6 +92,10 @@ const EXPECTED: Record<
   'null-result-dropped': {
     flaw: 'a null result is sent without "result"',
     caughtBy: ['P-REQ-03'],
+  },
+  'refresh-ignored': {
+    flaw: 'an auth frame on an admitted connection is never answered',
+    caughtBy: ['P-AUTH-07', 'P-AUTH-08'],
   },
 };
 

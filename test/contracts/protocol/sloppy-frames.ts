@@ -21,6 +21,7 @@ export const FLAWS = [
   'relay-echo',
   'nack-duplicate-id',
   'null-result-dropped',
+  'refresh-ignored',
 ] as const;
 
 export type Flaw = (typeof FLAWS)[number];
@@ -62,7 +63,7 @@ function walk(value: unknown, depth: number, flaw: Flaw): string | undefined {
   return undefined;
 }
 
-const REQUEST_KINDS = new Set(['join', 'leave', 'req']);
+const REQUEST_KINDS = new Set(['join', 'leave', 'req', 'auth']);
 
 /** Validates a parsed client frame: the frame itself, or the refusal to send. */
 export function validate(value: unknown, flaw: Flaw): Frame | Refusal {
@@ -89,6 +90,10 @@ export function validate(value: unknown, flaw: Flaw): Frame | Refusal {
       if (value.headers !== undefined && !isObject(value.headers)) return refuse('bad headers');
       if (value.from !== undefined) return refuse('a client may not send "from"');
       if (value.to !== undefined && !isTarget(value.to)) return refuse('bad "to"');
+      return value;
+    case 'auth':
+      if (!isId(value.id)) return invalid('"id" must be a non-negative integer');
+      if (!isObject(value.credentials)) return refuse('"credentials" must be an object');
       return value;
     case 'ack':
     case 'cancel':

@@ -200,6 +200,17 @@ export async function startSloppyServer(
       case 'leave':
         send(client, { k: 'ack', id: frame.id });
         return;
+      case 'auth': {
+        if (flaw === 'refresh-ignored') return;
+        const token = (frame.credentials as { token?: unknown }).token;
+        if (token === SLOPPY.token || flaw === 'lenient-auth') {
+          send(client, { k: 'ack', id: frame.id, result: { left: [] } });
+        } else {
+          const error = { code: 'AUTHENTICATION_FAILED', message: 'invalid credentials' };
+          send(client, { k: 'nack', id: frame.id, error });
+        }
+        return;
+      }
       case 'req':
         onRequest(client, frame);
         return;
