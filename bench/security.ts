@@ -52,6 +52,7 @@ import {
   type CpuMs,
 } from './common.js';
 import type { LightKind } from './light-clients.js';
+import { UNREACHED_RATE_LIMIT } from './servers.js';
 
 const INBOUND = ['ws-off', 'ws-on', 'sio-off', 'sio-on'] as const;
 const ECHO = ['ws-echo', 'sio-echo'] as const;
@@ -77,7 +78,6 @@ const BURST = 64;
 const pin = pinSpec(args);
 
 /** Allowances no client of the benchmark reaches: the limiter runs, nothing is refused. */
-const UNREACHED = { messages: 1e9, bytes: 1e12 };
 const FLOOD_TYPE = 'flood';
 
 const transportOf = (impl: Impl): 'ws' | 'sio' => (impl.startsWith('ws') ? 'ws' : 'sio');
@@ -146,7 +146,7 @@ async function inboundServer(list: InboundImpl[]): Promise<void> {
         ? new WsSocketServer({ port: 0, host: '127.0.0.1' })
         : new SocketIoServer({ port: 0, host: '127.0.0.1' });
     const server = new SocketServer(adapter, {
-      rateLimit: impl.endsWith('-on') ? UNREACHED : false,
+      rateLimit: impl.endsWith('-on') ? UNREACHED_RATE_LIMIT : false,
     });
     server.onMessage(onMessage);
     const { port } = await server.listen();

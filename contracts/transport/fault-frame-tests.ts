@@ -250,7 +250,7 @@ export function describeFaultFrameTests(h: TransportHarness): void {
         const peer = await connectThrough(h, rig);
         const server = rig.listening.server;
         // Far more than loopback buffers hold while the proxy does not read (the server's own send
-        // buffer fills behind them), yet well below the 16 MiB backlog at which a server may drop
+        // buffer fills behind them), yet well below the 32 MiB backlog at which a server may drop
         // a slow consumer.
         const big = Array.from({ length: LARGE_FRAMES }, (_, i) =>
           largeFrame(`big ${i}`).repeat(Math.ceil(h.options.maxFrameSize / (256 * 1024))),

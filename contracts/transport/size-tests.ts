@@ -126,7 +126,7 @@ export function describeSizeTests(h: TransportHarness): void {
         id: 'T-FRAME-14',
         level: 'MUST',
         title:
-          'a client that keeps up receives 32 MiB in 256 frames of 128 KiB without being dropped as a slow consumer',
+          'a client that keeps up receives 64 MiB in 512 frames of 128 KiB without being dropped as a slow consumer',
       },
       async () => {
         const p = await h.pair();
@@ -134,8 +134,8 @@ export function describeSizeTests(h: TransportHarness): void {
           ? pseudoRandomBytes(128 * KIB, 1)
           : printableAscii(128 * KIB, 1);
         // Batches of 8, each awaited: the reader keeps up, so nothing waits long in any buffer,
-        // while the total written passes the default maxBufferedAmount (16 MiB) twice.
-        for (let batch = 0; batch < 32; batch++) {
+        // while the total written passes the default maxBufferedAmount (32 MiB) twice.
+        for (let batch = 0; batch < 64; batch++) {
           for (let i = 0; i < 8; i++) {
             expect(
               p.server.send(p.connection, frame),
@@ -153,7 +153,7 @@ export function describeSizeTests(h: TransportHarness): void {
           p.log.errors.map((e) => `${e.error.code}: ${e.error.message}`),
           'server error events (a reader that keeps up is no SLOW_CONSUMER)',
         ).to.deep.equal([]);
-        expect(p.events.messages.length, 'frames at the client').to.equal(256);
+        expect(p.events.messages.length, 'frames at the client').to.equal(512);
       },
     );
   });

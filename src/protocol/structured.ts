@@ -21,19 +21,26 @@ import { structuredSize } from './frame-size.js';
  *   `max`; a {@link RefusedRequestError} when the frame is a request with a valid id.
  */
 export function decodeStructured(f: readonly unknown[], max: number): unknown {
+  lastSize = -1;
   try {
+    stringUnits = 0;
     try {
-      checkPlainJson(f, 1, 0, max);
+      const bound = checkPlainJson(f, 1, 0, max);
+      // The bound counts six bytes per string character; its size counts one.
+      lastSize = bound - 5 * stringUnits;
     } catch (error) {
       if (error !== OVER_LIMIT) throw error;
       // The bound passed the limit: measure exactly, and finish validating if the frame fits.
-      if (structuredSize(f, max) > max) {
+      const exact = structuredSize(f, max);
+      if (exact > max) {
         throw new PlugSocketError('PAYLOAD_TOO_LARGE', `frame exceeds ${max} bytes`);
       }
       checkPlainJson(f, 1, 0, Infinity);
+      lastSize = exact;
     }
     return envelopeOf(f);
   } catch (error) {
+    lastSize = -1;
     throw refusal(error, f);
   }
 }
@@ -90,6 +97,23 @@ const OVER_LIMIT = new Error('structured frame over the size limit');
  * and an oversized frame is not walked to its end. The depth limit bounds the recursion, and ends
  * the walk of a cyclic value (which JSON cannot express).
  */
+/** String characters (values and keys) the current {@link checkPlainJson} walk passed. */
+let stringUnits = 0;
+/** The size of the structured frame last decoded, or -1 (see {@link takeStructuredSize}). */
+let lastSize = -1;
+
+/**
+ * The size of the structured frame {@link decodeStructured} decoded last — its JSON text's length
+ * with every string character counted once, as a text frame's length counts it — measured during
+ * the validating walk, so accounting (the rate limit) need not walk the frame again. Returns -1
+ * when no frame was decoded since the last call (another codec, or a refused frame).
+ */
+export function takeStructuredSize(): number {
+  const size = lastSize;
+  lastSize = -1;
+  return size;
+}
+
 function checkPlainJson(value: object, depth: number, bytes: number, limit: number): number {
   if (depth > MAX_NESTING_DEPTH) throw nestingTooDeep();
   if (Array.isArray(value)) {
@@ -99,6 +123,7 @@ function checkPlainJson(value: object, depth: number, bytes: number, limit: numb
       switch (typeof item) {
         case 'string':
           bytes += item.length * 6 + 2;
+          stringUnits += item.length;
           break;
         case 'object':
           bytes = item === null ? bytes + 4 : checkPlainJson(item, depth + 1, bytes, limit);
@@ -122,9 +147,11 @@ function checkPlainJson(value: object, depth: number, bytes: number, limit: numb
     if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
     const item = record[key];
     bytes += key.length * 6 + 4; // "":,
+    stringUnits += key.length;
     switch (typeof item) {
       case 'string':
         bytes += item.length * 6 + 2;
+        stringUnits += item.length;
         break;
       case 'object':
         if (item === null) bytes += 4;

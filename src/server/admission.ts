@@ -170,6 +170,16 @@ export class Admission<P> {
   }
 
   /**
+   * A client was cut off for abuse (it kept sending past its rate limit): its address is
+   * counted as if it had failed to authenticate, so reconnecting to flood again is slowed down
+   * and then refused like guessing is.
+   */
+  penalize(session: Session<P>): void {
+    const address = session.handshake.remoteAddress;
+    if (address !== undefined) this.settings.throttle?.failed(address);
+  }
+
+  /**
    * An admitted client's `auth` frame: its fresh credentials are verified by the strategy (as
    * `handshake.auth`); on success the principal and its expiry are replaced and the topics the
    * new principal may not hold are left, and listed in the `ack`. A refusal is a `nack`; the

@@ -9,6 +9,8 @@ import { isDone, runChain } from './middleware.js';
 import type { MiddlewareStack } from './middleware-stack.js';
 import { MessageContext } from './call.js';
 import type { ServerRequests } from './requests.js';
+import { frameSize } from '../protocol/frame-size.js';
+import { takeStructuredSize } from '../protocol/structured.js';
 import { RateVerdict, takeFrame, type RateLimitSettings } from './rate-limit.js';
 import type { Session } from './session.js';
 
@@ -31,8 +33,10 @@ export interface TopicGate<P> {
 
 /**
  * @internal The inbound pipeline of an admitted client: rate limit → size → decode → parse →
- * [middleware] → handler by kind. The rate limit comes first, so a flood is turned away before it
- * costs a decode. Control frames (`join`, `leave`, answers, `cancel`) go straight to their
+ * [middleware] → handler by kind. The rate limit comes first for text and binary frames, so a
+ * frame past it is not processed (it is decoded only to answer it, at most `maxViolations` times
+ * an interval before the client is cut off); a structured frame is limited right after its
+ * decoding walk, which measures it. Control frames (`join`, `leave`, answers, `cancel`) go straight to their
  * handler; messages and requests pass the application middleware first. With no middleware
  * registered a message costs one branch more than its delivery. While an asynchronous middleware
  * holds one of a client's messages, its later messages wait, so handlers see them in order.
@@ -52,22 +56,47 @@ export class Inbound<P> {
     private readonly rateLimit: RateLimitSettings | undefined,
     /** An admitted client's fresh credentials (`auth`). */
     private readonly refresh: (session: Session<P>, envelope: AuthEnvelope) => void,
+    /** A client cut off for flooding: counted against its address, as a failed login is. */
+    private readonly cutOff: (session: Session<P>) => void,
   ) {}
 
   /** One frame from an admitted client. */
   frame(session: Session<P>, frame: AnyFrame): void {
     const limit = this.rateLimit;
-    if (limit !== undefined) {
-      const verdict = takeFrame(limit, session, frame);
+    // Text and binary frames are measured and limited before they are decoded; a structured one
+    // after, with the size its decoding walk measured (no second walk).
+    const structured = limit !== undefined && typeof frame !== 'string' && Array.isArray(frame);
+    if (limit !== undefined && !structured) {
+      const size = typeof frame === 'string' ? frame.length : (frame as Uint8Array).byteLength;
+      const verdict = takeFrame(limit, session, size);
       if (verdict !== RateVerdict.Pass) {
-        this.#limited(session, frame, verdict);
+        const envelope =
+          verdict === RateVerdict.Disconnect ? undefined : this.#readOrUndefined(frame);
+        this.#limited(session, envelope, verdict);
         return;
       }
     }
     let envelope: ClientEnvelope;
     try {
       envelope = this.reader.read(frame);
+      if (structured) {
+        const measured = takeStructuredSize();
+        const size = measured >= 0 ? measured : frameSize(frame, limit.burstBytes);
+        const verdict = takeFrame(limit, session, size);
+        if (verdict !== RateVerdict.Pass) {
+          this.#limited(session, envelope, verdict);
+          return;
+        }
+      }
     } catch (error) {
+      // A structured frame that does not decode still counts (its size is unknown: nothing).
+      if (structured) {
+        const verdict = takeFrame(limit, session, 0);
+        if (verdict !== RateVerdict.Pass) {
+          this.#limited(session, undefined, verdict);
+          return;
+        }
+      }
       const e = PlugSocketError.from(error, 'INVALID_MESSAGE');
       const requestId = (error as { requestId?: unknown }).requestId;
       // A request the client waits on is answered with its id, not with a bare error frame.
@@ -116,38 +145,46 @@ export class Inbound<P> {
    * requests still count but are taken, since the server is waiting on them. Past
    * `maxViolations` refusals in one interval the client is disconnected with 4429.
    */
-  #limited(session: Session<P>, frame: AnyFrame, verdict: RateVerdict): void {
+  #limited(session: Session<P>, envelope: ClientEnvelope | undefined, verdict: RateVerdict): void {
     if (verdict === RateVerdict.Disconnect) {
       // Once: frames already on their way keep arriving until the transport closes.
       if (session.rate?.refused !== (this.rateLimit?.maxViolations ?? 0) + 1) return;
       const e = new PlugSocketError('RATE_LIMITED', 'rate limit exceeded: disconnected');
       this.core.report(session.id, e);
+      this.cutOff(session);
       void session.connection
         .close(CloseCodes.RATE_LIMITED, 'rate limit exceeded')
         .catch(() => undefined);
       return;
     }
-    let envelope: ClientEnvelope;
-    try {
-      envelope = this.reader.read(frame);
-    } catch {
-      envelope = { k: 'msg', type: '?' };
-    }
     const refused = new PlugSocketError('RATE_LIMITED', 'rate limit exceeded');
-    switch (envelope.k) {
+    switch (envelope?.k) {
       case 'ack':
       case 'nack':
       case 'cancel':
         this.frameAfterLimit(session, envelope);
         return;
-      case 'msg':
+      case 'req':
+      case 'join':
+      case 'leave':
+      case 'auth':
+        sendNack(this.core, session, envelope.id, refused);
+        return;
+      default:
+        // A message, or a frame that does not decode: told once per interval.
         if (verdict === RateVerdict.RefusedFirst) {
           sendError(this.core, session, refused);
           this.core.report(session.id, refused);
         }
-        return;
-      default:
-        sendNack(this.core, session, envelope.id, refused);
+    }
+  }
+
+  /** The envelope of a frame refused by the rate limit, to answer it; undefined if it does not decode. */
+  #readOrUndefined(frame: AnyFrame): ClientEnvelope | undefined {
+    try {
+      return this.reader.read(frame);
+    } catch {
+      return undefined;
     }
   }
 

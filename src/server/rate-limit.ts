@@ -1,6 +1,3 @@
-import type { AnyFrame } from '../ports/types.js';
-import { frameSize } from '../protocol/frame-size.js';
-
 /**
  * A per-connection rate limit: a token bucket for frames and one for bytes. Each refills
  * continuously at its allowance per `interval` and holds at most `burst` frames (`burstBytes`
@@ -13,8 +10,9 @@ export interface RateLimitOptions {
   /** Frames a client may send per interval: messages, requests, joins, leaves, refreshes. @default 1000 */
   messages?: number;
   /**
-   * Bytes a client may send per interval (the length of a text frame, the bytes of a binary one,
-   * the JSON text of a structured one). At least the server's `maxPayload`, so that a frame the
+   * Bytes a client may send per interval: the length of a text frame (in UTF-16 code units), the
+   * bytes of a binary one, and for a structured one the length of its JSON text as measured while
+   * it is decoded (string characters once each, numbers as 25). At least the server's `maxPayload`, so that a frame the
    * server accepts can pass. @default 16777216 (16 MiB)
    */
   bytes?: number;
@@ -104,14 +102,13 @@ function positiveOr(value: number | undefined, fallback: number, name: string): 
 }
 
 /**
- * @internal Takes one frame from a connection's buckets. Costs a clock read and a few
- * arithmetic operations per frame; a structured frame is measured only when the frame bucket let
- * it pass.
+ * @internal Takes one frame of `size` bytes from a connection's buckets. Costs a clock read and a
+ * few arithmetic operations.
  */
 export function takeFrame(
   settings: RateLimitSettings,
   holder: { rate: RateState | undefined },
-  frame: AnyFrame,
+  size: number,
 ): RateVerdict {
   const now = Date.now();
   let state = holder.rate;
@@ -135,18 +132,10 @@ export function takeFrame(
       state.bytes + (elapsed * settings.bytes) / settings.interval,
     );
   }
-  if (state.frames >= 1) {
-    const size =
-      typeof frame === 'string'
-        ? frame.length
-        : frame instanceof Uint8Array
-          ? frame.byteLength
-          : frameSize(frame, settings.burstBytes);
-    if (size <= state.bytes) {
-      state.frames -= 1;
-      state.bytes -= size;
-      return RateVerdict.Pass;
-    }
+  if (state.frames >= 1 && size <= state.bytes) {
+    state.frames -= 1;
+    state.bytes -= size;
+    return RateVerdict.Pass;
   }
   if (now - state.windowStart >= settings.interval) {
     state.windowStart = now;

@@ -159,6 +159,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       maxInFlight,
       rateLimitSettings(options.rateLimit, maxPayload),
       (session, envelope) => this.#admission.refresh(session, envelope),
+      (session) => this.#admission.penalize(session),
     );
     this.#unrevoke = authorization.onRevoke?.(this.#revoked);
     adapter.on('connection', this.#handleConnection);

@@ -105,6 +105,24 @@ describe('inbound security', () => {
       expect(server.clientCount).to.equal(0);
     });
 
+    it('counts a cut-off against the address: a flooder that keeps reconnecting is refused (4429) at connect', async () => {
+      const { url } = await startServer({
+        rateLimit: { messages: 5, maxViolations: 5 },
+        authThrottle: { delayAfter: 100, blockAfter: 2 },
+      });
+      for (let round = 0; round < 2; round++) {
+        const raw = await admittedRaw(url);
+        for (let i = 0; i < 50; i++) raw.sendJson({ k: 'msg', type: 't', payload: i });
+        await flush();
+        await flush();
+        expect(raw.closes.map((c) => c.code)).to.deep.equal([4429]);
+      }
+      const again = await new RawClient().open(url);
+      await flush();
+      expect(again.closes.map((c) => c.code)).to.deep.equal([4429]);
+      expect(again.ofKind('welcome')).to.deep.equal([]);
+    });
+
     it('counts bytes too: frames past the byte allowance are refused', async () => {
       clock = useFakeClock();
       const { server, url } = await startServer({
