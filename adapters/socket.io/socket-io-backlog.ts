@@ -30,15 +30,26 @@ interface WsInternals {
 interface EngineConnection {
   writeBuffer?: EnginePacket[];
   transport?: { name?: string; socket?: WsInternals | null } | null;
-  [SCAN]?: Scan;
 }
 
-/** Where an Engine.IO connection keeps what has been counted of its current `writeBuffer`. */
-const SCAN = Symbol('plugsocket.backlogScan');
+/**
+ * A `writeBuffer` this short is walked whole on each check; a longer one (a backlog building up)
+ * is walked incrementally, remembering what was counted in {@link SCANS}.
+ */
+const SHORT = 32;
 
-/** The packets of one `writeBuffer` array counted so far, and the memory they hold. */
+/**
+ * What has been counted of a long `writeBuffer`, by Engine.IO connection: kept aside, not on the
+ * connection, so that the many connections whose buffer never grows carry nothing for it.
+ */
+const SCANS = new WeakMap<EngineConnection, Scan>();
+
+/**
+ * The packets of one `writeBuffer` array counted so far, and the memory they hold. The array is
+ * recognised by its first packet, so that a flushed array (and what it held) is not kept alive.
+ */
 interface Scan {
-  buffer: EnginePacket[];
+  first: EnginePacket;
   counted: number;
   bytes: number;
 }
@@ -50,9 +61,9 @@ interface Scan {
  * each counted as its data's length plus {@link ENGINE_PACKET_OVERHEAD}; plus, over WebSocket, the
  * bytes queued in the `ws` socket under it with {@link WS_CHUNK_OVERHEAD} per queued chunk.
  *
- * Cheap per send: the `writeBuffer` is walked incrementally (each packet is counted once, and
- * the count restarts when Engine.IO swaps in a new array on flushing), and the rest is a few
- * field reads. Shared packets (a broadcast encodes once) are counted for every recipient, which
+ * Cheap per send: a short `writeBuffer` is walked whole, a long one incrementally (each packet
+ * is counted once, and the count restarts when Engine.IO swaps in a new array on flushing), and
+ * the rest is a few field reads. Shared packets (a broadcast encodes once) are counted for every recipient, which
  * errs on the side of the limit.
  * @internal
  */
@@ -61,33 +72,39 @@ export function socketIoBacklog(socket: Socket): number {
   let total = 0;
   const buffer = conn.writeBuffer;
   if (buffer !== undefined && buffer.length > 0) {
-    let scan = conn[SCAN];
-    if (scan === undefined) scan = conn[SCAN] = { buffer, counted: 0, bytes: 0 };
-    else if (scan.buffer !== buffer || scan.counted > buffer.length) {
-      scan.buffer = buffer;
-      scan.counted = 0;
-      scan.bytes = 0;
+    if (buffer.length <= SHORT) total = packetBytes(buffer, 0, 0);
+    else {
+      let scan = SCANS.get(conn);
+      // A flush swaps in a new array: its first packet differs from the one counted first.
+      if (scan === undefined || scan.first !== buffer[0] || scan.counted > buffer.length) {
+        scan = { first: buffer[0], counted: 0, bytes: 0 };
+        SCANS.set(conn, scan);
+      }
+      scan.bytes = packetBytes(buffer, scan.counted, scan.bytes);
+      scan.counted = buffer.length;
+      total = scan.bytes;
     }
-    let bytes = scan.bytes;
-    for (let i = scan.counted; i < buffer.length; i++) {
-      const data = buffer[i].data;
-      bytes +=
-        ENGINE_PACKET_OVERHEAD +
-        (typeof data === 'string'
-          ? data.length
-          : ArrayBuffer.isView(data) || data instanceof ArrayBuffer
-            ? data.byteLength
-            : 0);
-    }
-    scan.counted = buffer.length;
-    scan.bytes = bytes;
-    total = bytes;
   }
   const transport = conn.transport;
   if (transport?.name === 'websocket' && transport.socket != null) {
     total += wsBacklog(transport.socket);
   }
   return total;
+}
+
+/** `bytes` plus the memory of the packets of `buffer` from index `from` on. */
+function packetBytes(buffer: EnginePacket[], from: number, bytes: number): number {
+  for (let i = from; i < buffer.length; i++) {
+    const data = buffer[i].data;
+    bytes +=
+      ENGINE_PACKET_OVERHEAD +
+      (typeof data === 'string'
+        ? data.length
+        : ArrayBuffer.isView(data) || data instanceof ArrayBuffer
+          ? data.byteLength
+          : 0);
+  }
+  return bytes;
 }
 
 /** ws's queued bytes plus a per-chunk overhead; see `wsBacklog` in the ws adapter. */

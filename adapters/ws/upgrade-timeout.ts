@@ -28,9 +28,8 @@ export function checkUpgradeTimeout(value: unknown): number {
   return value;
 }
 
-/** Where a TCP connection keeps its upgrade timer. */
-const TIMER = Symbol('plugsocket.upgradeTimer');
-type Timed = Duplex & { [TIMER]?: ReturnType<typeof setTimeout>; _parent?: Timed | null };
+/** A TLS socket reports the TCP socket under it as `_parent`. */
+type Layered = Duplex & { _parent?: Duplex | null };
 
 /** The listeners {@link guardUpgrades} added, and how to tell it a request arrived. */
 export interface UpgradeGuard {
@@ -45,7 +44,8 @@ export interface UpgradeGuard {
  * within `timeout` ms of connecting: a peer that sends its request line and headers slowly (a
  * slow-loris) otherwise holds a socket until Node's `headersTimeout` (60 s, checked every 30 s).
  * The timer starts on the server's `connection` event and stops on its first `request` or
- * upgrade (whoever handles it) or when the connection closes; later requests on a kept-alive
+ * upgrade (whoever handles it); a connection that closes before either is forgotten when its
+ * timer fires (destroying it again does nothing); later requests on a kept-alive
  * connection are left to Node's own `keepAliveTimeout` and `headersTimeout`. Works on a server the
  * application owns too: it only adds listeners (`connection`, `request`), which
  * `release()` removes; timers already running then still fire, which only ends connections still
@@ -57,19 +57,30 @@ export interface UpgradeGuard {
  */
 export function guardUpgrades(server: HttpServer | HttpsServer, timeout: number): UpgradeGuard {
   if (timeout === Infinity) return { arrived: () => undefined, release: () => undefined };
-  const onConnection = (socket: Timed): void => {
-    const timer = setTimeout(() => socket.destroy(), timeout);
+  // Timers by connection, held only until the request arrives or the timer fires: nothing is
+  // added to the socket itself, and an upgraded connection keeps no trace of the guard.
+  const timers = new Map<Duplex, ReturnType<typeof setTimeout>>();
+  const onConnection = (socket: Duplex): void => {
+    const timer = setTimeout(() => {
+      timers.delete(socket);
+      socket.destroy();
+    }, timeout);
     timer.unref();
-    socket[TIMER] = timer;
-    socket.once('close', () => clearTimeout(timer));
+    timers.set(socket, timer);
   };
   const arrived = (arriving: Duplex): void => {
     // An https server reports the TCP socket on 'connection' and the TLS socket on the request.
-    const socket = arriving as Timed;
-    const owner = socket[TIMER] !== undefined ? socket : socket._parent;
-    if (owner == null || owner[TIMER] === undefined) return;
-    clearTimeout(owner[TIMER]);
-    owner[TIMER] = undefined;
+    let socket = arriving;
+    let timer = timers.get(socket);
+    if (timer === undefined) {
+      const parent = (arriving as Layered)._parent;
+      if (parent == null) return;
+      socket = parent;
+      timer = timers.get(socket);
+      if (timer === undefined) return;
+    }
+    clearTimeout(timer);
+    timers.delete(socket);
   };
   const onRequest = (req: IncomingMessage): void => arrived(req.socket);
   server.on('connection', onConnection);

@@ -18,7 +18,7 @@ import {
   type ConnectionContext,
   type ConnectionMiddleware,
 } from './middleware.js';
-import { Session } from './session.js';
+import { Session, type AdmissionState } from './session.js';
 
 /** Admission settings, as the facade resolved them. */
 export interface AdmissionSettings<P> {
@@ -139,19 +139,21 @@ export class Admission<P> {
 
   /** A frame from a connection still in admission: held, bounded, until it is admitted. */
   hold(session: Session<P>, frame: AnyFrame): void {
-    if (session.awaitingCredentials) {
-      this.#credentials(session, frame);
+    const state = session.admission;
+    if (state === undefined) return;
+    if (state.awaitingCredentials) {
+      this.#credentials(session, state, frame);
       return;
     }
-    const pending = session.pending;
+    const pending = state.pending;
     if (pending === undefined) return;
     const { maxPendingBytes, maxPendingBytesTotal, maxPendingFrames } = this.settings;
     const size = frameSize(frame, maxPendingBytes);
-    session.pendingBytes += size;
+    state.bytes += size;
     this.#pendingTotal += size;
     if (
       pending.length >= maxPendingFrames ||
-      session.pendingBytes > maxPendingBytes ||
+      state.bytes > maxPendingBytes ||
       this.#pendingTotal > maxPendingBytesTotal
     ) {
       this.#close(session, CloseCodes.POLICY_VIOLATION, 'too much data before authorization');
@@ -267,18 +269,20 @@ export class Admission<P> {
       this.#throttled(session, session.handshake);
       return;
     }
-    session.awaitingCredentials = true;
-    session.admissionTimer ??= setTimeout(() => {
+    const state = session.admission;
+    if (state === undefined) return;
+    state.awaitingCredentials = true;
+    state.timer ??= setTimeout(() => {
       if (session.status !== 'authorizing') return;
       this.#close(session, CloseCodes.HANDSHAKE_TIMEOUT, 'no credentials in time');
     }, this.settings.authTimeout);
   }
 
   /** The first frame of a client whose strategy expects credentials in it. */
-  #credentials(session: Session<P>, frame: AnyFrame): void {
-    session.awaitingCredentials = false;
-    if (session.admissionTimer !== undefined) clearTimeout(session.admissionTimer);
-    session.admissionTimer = undefined;
+  #credentials(session: Session<P>, state: AdmissionState, frame: AnyFrame): void {
+    state.awaitingCredentials = false;
+    if (state.timer !== undefined) clearTimeout(state.timer);
+    state.timer = undefined;
     const limit = this.settings.maxPendingBytes;
     if (frameSize(frame, limit) > limit) {
       this.#close(session, CloseCodes.POLICY_VIOLATION, 'credentials too large');
@@ -332,8 +336,10 @@ export class Admission<P> {
   }
 
   #startTimer(session: Session<P>): void {
-    session.pending ??= [];
-    session.admissionTimer ??= setTimeout(() => {
+    const state = session.admission;
+    if (state === undefined) return;
+    state.pending ??= [];
+    state.timer ??= setTimeout(() => {
       if (session.status !== 'authorizing') return;
       this.#close(session, CloseCodes.HANDSHAKE_TIMEOUT, 'authorization timed out');
     }, this.settings.timeout);
@@ -375,8 +381,9 @@ export class Admission<P> {
       this.#close(session, CloseCodes.TOKEN_EXPIRED, 'credentials expired');
       return;
     }
-    if (session.admissionTimer !== undefined) clearTimeout(session.admissionTimer);
-    session.admissionTimer = undefined;
+    const state = session.admission;
+    if (state?.timer !== undefined) clearTimeout(state.timer);
+    if (state !== undefined) state.timer = undefined;
     session.principal = result.principal;
     session.principalKey = this.settings.principalId(result.principal);
     session.status = 'open';
@@ -420,8 +427,10 @@ export class Admission<P> {
   }
 
   #releasePending(session: Session<P>): void {
-    this.#pendingTotal -= session.pendingBytes;
-    session.pendingBytes = 0;
+    const state = session.admission;
+    if (state === undefined) return;
+    this.#pendingTotal -= state.bytes;
+    state.bytes = 0;
   }
 
   /** Closes the connection with 4419 when its credentials expire (replacing an earlier timer). */

@@ -23,6 +23,19 @@ export interface ConnectedClient<P = unknown> {
 }
 
 const NO_TOPICS: ReadonlySet<string> = new Set<string>();
+const EPOCH = Date.now();
+
+/** @internal A session's state while it is being admitted. */
+export interface AdmissionState {
+  /** Frames received before admission, once a timer bounds it (else they are refused). */
+  pending: AnyFrame[] | undefined;
+  /** Size of the frames in `pending` (see `frameSize`), bounded by `maxPendingBytes`. */
+  bytes: number;
+  /** Bounds admission; cleared when it settles or the connection goes. */
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** True while admission waits for a first-frame `auth`. */
+  awaitingCredentials: boolean;
+}
 
 /**
  * @internal A client's identity and state: id, principal, per-connection data, topics, requests
@@ -31,20 +44,20 @@ const NO_TOPICS: ReadonlySet<string> = new Set<string>();
  * need are created on first use (memory per connection).
  */
 export class Session<P = unknown> implements ConnectedClient<P> {
-  readonly #connectedAt = Date.now();
+  /** Milliseconds since the module loaded: a small integer, not a boxed double, for weeks. */
+  readonly #connectedAt = Date.now() - EPOCH;
   principal = undefined as P;
   /** The principal's id (see `principalId`), for client-to-client requests by user. */
   principalKey: string | undefined;
-  /** `authorizing` until admitted; frames that arrive meanwhile wait in `pending`. */
+  /** `authorizing` until admitted; frames that arrive meanwhile wait in `admission.pending`. */
   status: 'authorizing' | 'open' | 'gone' = 'authorizing';
-  /** Frames received before admission. */
-  pending: AnyFrame[] | undefined;
-  /** Size of the frames in `pending` (see `frameSize`), bounded by `maxPayload`. */
-  pendingBytes = 0;
-  /** Bounds admission; cleared when it settles or the connection goes. */
-  admissionTimer: ReturnType<typeof setTimeout> | undefined;
-  /** True while admission waits for a first-frame `auth`. */
-  awaitingCredentials = false;
+  /** What admission keeps while it runs; dropped once the client is admitted or gone. */
+  admission: AdmissionState | undefined = {
+    pending: undefined,
+    bytes: 0,
+    timer: undefined,
+    awaitingCredentials: false,
+  };
   /** Closes the connection when its credentials expire; made when they have an expiry. */
   expiryTimer: ReturnType<typeof setTimeout> | undefined;
   /** The rate limit's buckets; made on the first frame. */
@@ -73,7 +86,7 @@ export class Session<P = unknown> implements ConnectedClient<P> {
   }
 
   get connectedAt(): Date {
-    return new Date(this.#connectedAt);
+    return new Date(EPOCH + this.#connectedAt);
   }
 
   get<T = unknown>(key: string): T | undefined {
@@ -98,11 +111,11 @@ export class Session<P = unknown> implements ConnectedClient<P> {
    */
   dispose(): void {
     this.status = 'gone';
-    if (this.admissionTimer !== undefined) clearTimeout(this.admissionTimer);
-    this.admissionTimer = undefined;
+    const admission = this.admission;
+    if (admission?.timer !== undefined) clearTimeout(admission.timer);
+    this.admission = undefined;
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
-    this.pending = undefined;
     this.queue = undefined;
     this.#gone?.abort();
     if (this.incoming !== undefined) {

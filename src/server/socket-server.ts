@@ -416,8 +416,8 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     this.#registry.admit(session);
     this.#core.router.toSession(session, { k: 'welcome', v: PROTOCOL_VERSION, id: session.id });
     this.notifyAdmitted(session);
-    const pending = session.pending;
-    session.pending = undefined;
+    const pending = session.admission?.pending;
+    session.admission = undefined;
     if (pending !== undefined)
       for (const frame of pending)
         if (session.status === 'open') this.#inbound.frame(session, frame);
@@ -443,9 +443,9 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     const session = this.#registry.byConnection.get(connection);
     if (session === undefined) return;
     const wasOpen = session.status === 'open';
+    this.#admission.release(session);
     session.dispose();
     this.#registry.remove(session);
-    this.#admission.release(session);
     if (!wasOpen) return;
     this.notifyGone(session.id, info);
   };
