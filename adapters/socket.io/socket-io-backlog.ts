@@ -1,4 +1,5 @@
 import type { Socket } from 'socket.io';
+import { wsBacklog } from '../shared/ws-backlog.js';
 
 /**
  * What one packet waiting in Engine.IO's `writeBuffer` costs beyond its data: the packet object,
@@ -9,27 +10,14 @@ import type { Socket } from 'socket.io';
  */
 export const ENGINE_PACKET_OVERHEAD = 224;
 
-/**
- * What one chunk queued in a Node socket's write queue costs beyond its payload bytes (queue
- * entry, `Buffer` object or string header, ws's pooled frame header): measured 120–192 bytes on
- * Node 20 with ws 8. ws queues every frame as two chunks.
- * @internal
- */
-export const WS_CHUNK_OVERHEAD = 192;
-
 /** Engine.IO internals the estimate reads; any may be missing. */
 interface EnginePacket {
   data?: unknown;
 }
-interface WsInternals {
-  _socket?: {
-    _writableState?: { length: number; buffered?: unknown[]; bufferedIndex?: number } | null;
-  } | null;
-  _sender?: { _bufferedBytes?: number; _queue?: unknown[] } | null;
-}
 interface EngineConnection {
   writeBuffer?: EnginePacket[];
-  transport?: { name?: string; socket?: WsInternals | null } | null;
+  /** Over WebSocket, `socket` is the `ws` socket under the Engine.IO connection. */
+  transport?: { name?: string; socket?: { readonly bufferedAmount?: number } | null } | null;
 }
 
 /**
@@ -59,7 +47,7 @@ interface Scan {
  * Engine.IO connection's `writeBuffer` (where they pile up while the transport is not writable:
  * a WebSocket whose previous write has not completed, or long-polling without a pending GET),
  * each counted as its data's length plus {@link ENGINE_PACKET_OVERHEAD}; plus, over WebSocket, the
- * bytes queued in the `ws` socket under it with {@link WS_CHUNK_OVERHEAD} per queued chunk.
+ * bytes queued in the `ws` socket under it with `WS_CHUNK_OVERHEAD` per queued chunk (`wsBacklog`).
  *
  * Cheap per send: a short `writeBuffer` is walked whole, a long one incrementally (each packet
  * is counted once, and the count restarts when Engine.IO swaps in a new array on flushing), and
@@ -105,17 +93,4 @@ function packetBytes(buffer: EnginePacket[], from: number, bytes: number): numbe
           : 0);
   }
   return bytes;
-}
-
-/** ws's queued bytes plus a per-chunk overhead; see `wsBacklog` in the ws adapter. */
-function wsBacklog(ws: WsInternals): number {
-  const state = ws._socket?._writableState;
-  if (state == null) return 0;
-  const sender = ws._sender;
-  let chunks = 0;
-  const buffered = state.buffered;
-  if (buffered !== undefined) chunks = buffered.length - (state.bufferedIndex ?? 0);
-  const queue = sender?._queue;
-  if (queue !== undefined) chunks += 2 * queue.length;
-  return state.length + (sender?._bufferedBytes ?? 0) + chunks * WS_CHUNK_OVERHEAD;
 }

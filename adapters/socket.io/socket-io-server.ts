@@ -14,7 +14,7 @@ import {
 } from '../../src/index.js';
 import { attachReversibly } from './socket-io-attachment.js';
 import { socketIoBacklog } from './socket-io-backlog.js';
-import { checkUpgradeTimeout, guardUpgrades } from './socket-io-upgrade-timeout.js';
+import { checkUpgradeTimeout, guardUpgrades } from '../shared/upgrade-timeout.js';
 import { SOCKET_IO_CAPABILITIES } from './socket-io-capabilities.js';
 import { closeInfoFor } from './socket-io-close-reasons.js';
 import {
@@ -147,7 +147,9 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
       this.#io = io;
       if (options.server !== undefined) {
         this.#detach = attachReversibly(io, options.server);
-        this.#unguard = guardUpgrades(options.server, this.#upgradeTimeout).release;
+        this.#unguard = guardUpgrades(options.server, this.#upgradeTimeout, {
+          listenToUpgrades: true,
+        }).release;
         address = options.server.address();
       } else {
         address = await this.#listenOwn(io, options);
@@ -338,7 +340,7 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
     });
     this.#httpServer = http;
     io.attach(http);
-    this.#unguard = guardUpgrades(http, this.#upgradeTimeout).release;
+    this.#unguard = guardUpgrades(http, this.#upgradeTimeout, { listenToUpgrades: true }).release;
     this.#httpSockets = new HttpSockets(http);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);

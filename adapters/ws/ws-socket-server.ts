@@ -20,8 +20,12 @@ import {
 import { decodeAuthHeader, WS_AUTH_HEADER } from './auth-header.js';
 import { addressOf, answerPlainRequest, pathnameOf, rejectUpgrade } from './http-upgrade.js';
 import { fromWsError } from './ws-error.js';
-import { checkUpgradeTimeout, guardUpgrades, type UpgradeGuard } from './upgrade-timeout.js';
-import { wsBacklog } from './ws-backlog.js';
+import {
+  checkUpgradeTimeout,
+  guardUpgrades,
+  type UpgradeGuard,
+} from '../shared/upgrade-timeout.js';
+import { wsBacklog } from '../shared/ws-backlog.js';
 import { ownBytes, toBuffer, toFrame } from './ws-frame.js';
 
 /** What the ws transport can do: everything the ports describe. */

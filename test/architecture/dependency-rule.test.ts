@@ -60,6 +60,18 @@ describe('the dependency rule', () => {
       expect(rules()).to.deep.equal(['adapters/ws/a.ts ../memory/index.js']);
     });
 
+    it('adapters/shared/ importing a transport library or an adapter (adapters may import it)', () => {
+      write('adapters/ws/a.ts', "import { guard } from '../shared/guard.js';\nexport { guard };\n");
+      write(
+        'adapters/shared/guard.ts',
+        "import type { Server } from 'node:http';\nimport { WebSocket } from 'ws';\nimport { M } from '../memory/index.js';\nimport { S } from '../../src/index.js';\nexport type { Server };\nexport { WebSocket, M, S };\n",
+      );
+      expect(rules()).to.have.members([
+        'adapters/shared/guard.ts ws',
+        'adapters/shared/guard.ts ../memory/index.js',
+      ]);
+    });
+
     it('contracts importing past the public API, or a test framework', () => {
       write(
         'contracts/a.ts',

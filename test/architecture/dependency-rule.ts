@@ -17,6 +17,11 @@ export interface Violation {
 const TRANSPORT_LIBRARIES =
   /^(ws|socket\.io(-client|-parser|-adapter)?|engine\.io(-client)?|ioredis|redis|uWebSockets\.js)(\/|$)/;
 const NODE_BUILTINS = new Set(builtinModules);
+/**
+ * `adapters/shared/`: support code any adapter may import (it is not an adapter: no entry point,
+ * no transport library), so that two adapters on the same platform need not copy it.
+ */
+const SHARED = 'shared';
 /** The container libraries: only src/di/ (the `plugsocket/di` entry) may import them. */
 const CONTAINER_LIBRARIES = /^(inversify|reflect-metadata|@inversifyjs\/.*)(\/|$)/;
 
@@ -87,7 +92,17 @@ export function checkDependencyRule(root: string): Violation[] {
               add('src/ does not import the package entry points');
             break;
           case 'adapter':
-            if (target?.layer === 'adapter' && target.adapter !== from.adapter)
+            if (from.adapter === SHARED) {
+              // Support code for adapters on Node (HTTP servers, ws sockets read by structure).
+              if (TRANSPORT_LIBRARIES.test(specifier))
+                add('adapters/shared/ imports no transport library');
+              else if (target !== undefined && target.layer !== 'src' && target.adapter !== SHARED)
+                add('adapters/shared/ imports only src/ and Node built-ins');
+            } else if (
+              target?.layer === 'adapter' &&
+              target.adapter !== from.adapter &&
+              target.adapter !== SHARED
+            )
               add('an adapter never imports another adapter');
             else if (target?.layer === 'contracts' || target?.layer === 'example')
               add('an adapter imports only src/ and its own library');

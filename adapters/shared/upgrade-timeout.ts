@@ -2,6 +2,8 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 
+// Support code shared by the adapters that run on a Node HTTP server (ws, Socket.IO).
+
 /**
  * Default of `upgradeTimeout`: 10 s for a TCP connection to complete its HTTP request or
  * WebSocket upgrade (its request line and headers) before it is destroyed.
@@ -47,15 +49,19 @@ export interface UpgradeGuard {
  * upgrade (whoever handles it); a connection that closes before either is forgotten when its
  * timer fires (destroying it again does nothing); later requests on a kept-alive
  * connection are left to Node's own `keepAliveTimeout` and `headersTimeout`. Works on a server the
- * application owns too: it only adds listeners (`connection`, `request`), which
+ * application owns too: it only adds listeners (`connection`, `request`, maybe `upgrade`), which
  * `release()` removes; timers already running then still fire, which only ends connections still
  * stuck in their request.
  *
- * It adds no `upgrade` listener: the caller's own one, which sees every upgrade of the server,
- * calls `arrived(socket)`.
+ * With `listenToUpgrades` it also listens to `upgrade`; without it, the caller's own `upgrade`
+ * listener, which sees every upgrade of the server, calls `arrived(socket)`.
  * @internal
  */
-export function guardUpgrades(server: HttpServer | HttpsServer, timeout: number): UpgradeGuard {
+export function guardUpgrades(
+  server: HttpServer | HttpsServer,
+  timeout: number,
+  options: { listenToUpgrades?: boolean } = {},
+): UpgradeGuard {
   if (timeout === Infinity) return { arrived: () => undefined, release: () => undefined };
   // Timers by connection, held only until the request arrives or the timer fires: nothing is
   // added to the socket itself, and an upgraded connection keeps no trace of the guard.
@@ -83,13 +89,16 @@ export function guardUpgrades(server: HttpServer | HttpsServer, timeout: number)
     timers.delete(socket);
   };
   const onRequest = (req: IncomingMessage): void => arrived(req.socket);
+  const upgrades = options.listenToUpgrades === true;
   server.on('connection', onConnection);
   server.on('request', onRequest);
+  if (upgrades) server.on('upgrade', onRequest);
   return {
     arrived,
     release: () => {
       server.off('connection', onConnection);
       server.off('request', onRequest);
+      if (upgrades) server.off('upgrade', onRequest);
     },
   };
 }

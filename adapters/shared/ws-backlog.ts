@@ -1,4 +1,5 @@
-import type { WebSocket } from 'ws';
+// Support code shared by the adapters whose connections sit on a `ws` socket (the ws adapter, and
+// Socket.IO over WebSocket): it reads structure, not types, so it imports no transport library.
 
 /**
  * What one chunk queued in a Node socket's write queue costs beyond its payload bytes: its queue
@@ -28,10 +29,10 @@ interface WsInternals {
  * internals are not where Node 20–24 keep them.
  * @internal
  */
-export function wsBacklog(ws: WebSocket): number {
-  const internals = ws as unknown as WsInternals;
+export function wsBacklog(ws: { readonly bufferedAmount?: number }): number {
+  const internals = ws as WsInternals & { readonly bufferedAmount?: number };
   const state = internals._socket?._writableState;
-  if (state == null) return ws.bufferedAmount;
+  if (state == null) return ws.bufferedAmount ?? 0;
   const sender = internals._sender;
   let chunks = 0;
   const buffered = state.buffered;
