@@ -93,3 +93,40 @@ export function openLight(
 export function netSocketOf(ws: WebSocket): { cork(): void; uncork(): void } {
   return (ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
 }
+
+/**
+ * Sends `count` frames made by `next(i)` as fast as the socket takes them: in corked bursts of
+ * `burst`, yielding (and calling `onPause`) while more than `highWaterMark` bytes wait to be
+ * written. Resolves once the last is handed to the socket.
+ */
+export function pumpFrames(
+  ws: WebSocket,
+  options: {
+    count: number;
+    burst: number;
+    highWaterMark: number;
+    next: (i: number) => string;
+    onPause?: () => void;
+  },
+): Promise<void> {
+  const { count, burst, highWaterMark, next, onPause } = options;
+  const net = netSocketOf(ws);
+  let sent = 0;
+  return new Promise<void>((resolve) => {
+    const pump = (): void => {
+      while (sent < count) {
+        if (ws.bufferedAmount > highWaterMark) {
+          onPause?.();
+          setImmediate(pump);
+          return;
+        }
+        net.cork();
+        const end = Math.min(count, sent + burst);
+        for (; sent < end; sent++) ws.send(next(sent));
+        net.uncork();
+      }
+      resolve();
+    };
+    pump();
+  });
+}

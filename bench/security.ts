@@ -199,7 +199,7 @@ async function inboundClient(): Promise<void> {
   hardTimeout(`security client ${impls.join(',')}`, 50_000);
   const list = impls as InboundImpl[];
   const mailbox = new Mailbox<InboundToClient>(process);
-  const { openLight, netSocketOf } = await import('./light-clients.js');
+  const { openLight, pumpFrames } = await import('./light-clients.js');
   const { ports } = await mailbox.next('ports');
   pinSelf(pin.client);
 
@@ -221,29 +221,17 @@ async function inboundClient(): Promise<void> {
     toParent({ type: 'batch', impl, measure });
     await mailbox.next('armed');
     const { ws, encode } = senders.get(impl)!;
-    const net = netSocketOf(ws);
     const done = mailbox.next('batch-done');
     const cpu0 = process.cpuUsage();
     const t0 = now();
-    let sent = 0;
-    await new Promise<void>((resolve) => {
-      const pump = (): void => {
-        while (sent < PER_BATCH) {
-          if (ws.bufferedAmount > HWM) {
-            setImmediate(pump);
-            return;
-          }
-          net.cork();
-          const end = Math.min(PER_BATCH, sent + BURST);
-          for (; sent < end; sent++) {
-            payload.seq = sent;
-            ws.send(encode());
-          }
-          net.uncork();
-        }
-        resolve();
-      };
-      pump();
+    await pumpFrames(ws, {
+      count: PER_BATCH,
+      burst: BURST,
+      highWaterMark: HWM,
+      next: (i) => {
+        payload.seq = i;
+        return encode();
+      },
     });
     const cpu = cpuSince(cpu0);
     const { t } = await done;

@@ -1,3 +1,5 @@
+import { tickNow } from '../shared/tick-clock.js';
+
 /**
  * A per-connection rate limit: a token bucket for frames and one for bytes. Each refills
  * continuously at its allowance per `interval` and holds at most `burst` frames (`burstBytes`
@@ -102,15 +104,15 @@ function positiveOr(value: number | undefined, fallback: number, name: string): 
 }
 
 /**
- * @internal Takes one frame of `size` bytes from a connection's buckets. Costs a clock read and a
- * few arithmetic operations.
+ * @internal Takes one frame of `size` bytes from a connection's buckets. Costs a few arithmetic
+ * operations, and a clock read once per turn of the event loop ({@link tickNow}).
  */
 export function takeFrame(
   settings: RateLimitSettings,
   holder: { rate: RateState | undefined },
   size: number,
 ): RateVerdict {
-  const now = Date.now();
+  const now = tickNow();
   let state = holder.rate;
   if (state === undefined) {
     state = holder.rate = {
