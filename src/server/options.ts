@@ -134,6 +134,19 @@ export interface SocketServerOptions<P = unknown> {
    */
   authThrottle?: AuthThrottleOptions | false;
   /**
+   * Milliseconds between two heartbeat pings of a client (a transport ping, on transports that
+   * declare `supports.ping`; the others are not pinged). One timer serves every client. `Infinity`
+   * turns heartbeats off. @default 25000
+   */
+  heartbeatInterval?: number;
+  /**
+   * Milliseconds a client has, after a ping, to show it is alive — its pong, or any frame. One
+   * that does not is reported on `onClientTimeout` and its connection is ended at once (no close
+   * handshake: the peer is presumed gone), so a frozen or vanished client is noticed within about
+   * `heartbeatInterval + heartbeatTimeout`. @default 20000
+   */
+  heartbeatTimeout?: number;
+  /**
    * Makes client ids. Must return unique, non-empty strings.
    * @default 16 random base64url characters (96 bits)
    */

@@ -41,6 +41,9 @@ export abstract class ServerNotifications<S extends Schema, P> {
   readonly #onMessage = new Listeners<
     (clientId: string, message: MessageOf<ClientMessages<S>>) => void
   >((e, [id]) => this.threw(id, e));
+  readonly #onClientTimeout = new Listeners<(clientId: string) => void>((e, [id]) =>
+    this.threw(id, e),
+  );
   readonly #onError = new Listeners<(clientId: string | undefined, error: PlugSocketError) => void>(
     (e) => this.logger.error('onError handler threw', { error: e }),
   );
@@ -52,6 +55,7 @@ export abstract class ServerNotifications<S extends Schema, P> {
   readonly #connection$ = new SafeSubject<ConnectedClient<P>>(this.#observerThrew);
   readonly #disconnection$ = new SafeSubject<DisconnectionEvent>(this.#observerThrew);
   readonly #message$ = new SafeSubject<ClientMessageEvent<ClientMessages<S>>>(this.#observerThrew);
+  readonly #timeout$ = new SafeSubject<string>(this.#observerThrew);
 
   /** @internal where diagnostics go. */
   protected abstract get logger(): Logger;
@@ -71,6 +75,15 @@ export abstract class ServerNotifications<S extends Schema, P> {
     handler: (clientId: string, message: MessageOf<ClientMessages<S>>) => void,
   ): Unsubscribe {
     return this.#onMessage.add(handler);
+  }
+
+  /**
+   * Called with the id of a client that stopped answering heartbeats (no pong and no frame within
+   * `heartbeatTimeout` of a ping), just before its connection is ended; `onDisconnection` follows
+   * with 1006.
+   */
+  onClientTimeout(handler: (clientId: string) => void): Unsubscribe {
+    return this.#onClientTimeout.add(handler);
   }
 
   /**
@@ -101,6 +114,17 @@ export abstract class ServerNotifications<S extends Schema, P> {
     return this.#message$.observable;
   }
 
+  /** Ids of clients that stopped answering heartbeats, as a stream. Completes on shutdown. */
+  get timeout$(): Observable<string> {
+    return this.#timeout$.observable;
+  }
+
+  /** @internal a client missed its heartbeat. */
+  protected notifyTimeout(clientId: string): void {
+    this.#onClientTimeout.call(clientId);
+    this.#timeout$.next(clientId);
+  }
+
   /** @internal a client was admitted. */
   protected notifyAdmitted(session: Session<P>): void {
     this.#onConnection.call(session);
@@ -125,6 +149,7 @@ export abstract class ServerNotifications<S extends Schema, P> {
     this.#connection$.complete();
     this.#disconnection$.complete();
     this.#message$.complete();
+    this.#timeout$.complete();
   }
 
   /** @internal reports on `onError`. */

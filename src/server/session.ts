@@ -2,6 +2,7 @@ import { PlugSocketError } from '../errors.js';
 import type { ServerConnection } from '../ports/abstract-socket-server.js';
 import type { AnyFrame, Handshake } from '../ports/types.js';
 import type { PendingRequests } from '../shared/pending-requests.js';
+import type { HeartbeatState } from './heartbeat.js';
 import type { RateState } from './rate-limit.js';
 
 /** A client the server has admitted, as applications see it. */
@@ -16,6 +17,11 @@ export interface ConnectedClient<P = unknown> {
   readonly topics: ReadonlySet<string>;
   /** When the client was admitted. */
   readonly connectedAt: Date;
+  /**
+   * The round trip of the last heartbeat ping, in milliseconds; undefined before the first pong
+   * (or with heartbeats off).
+   */
+  readonly latency: number | undefined;
   /** Reads a value stored on this client's connection (by middleware, handlers or you). */
   get<T = unknown>(key: string): T | undefined;
   /** Stores a value on this client's connection; it lives as long as the connection. */
@@ -62,6 +68,8 @@ export class Session<P = unknown> implements ConnectedClient<P> {
   expiryTimer: ReturnType<typeof setTimeout> | undefined;
   /** The rate limit's buckets; made on the first frame. */
   rate: RateState | undefined;
+  /** Heartbeat state; made at the first sweep after admission. */
+  heartbeat: HeartbeatState | undefined;
   /** Created on the first subscription. */
   topicSet: Set<string> | undefined;
   /** Values middleware and handlers stored; created on the first `set`. */
@@ -83,6 +91,11 @@ export class Session<P = unknown> implements ConnectedClient<P> {
 
   get topics(): ReadonlySet<string> {
     return this.topicSet ?? NO_TOPICS;
+  }
+
+  get latency(): number | undefined {
+    const rtt = this.heartbeat?.rtt;
+    return rtt === undefined || rtt < 0 ? undefined : rtt;
   }
 
   get connectedAt(): Date {

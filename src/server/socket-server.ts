@@ -25,6 +25,7 @@ import { randomId } from '../shared/random-id.js';
 import { accessHooks } from './access.js';
 import { Admission, defaultPrincipalId } from './admission.js';
 import { AuthThrottle } from './auth-throttle.js';
+import { Heartbeat } from './heartbeat.js';
 import { rateLimitSettings } from './rate-limit.js';
 import { BroadcastOperator, type BroadcastTarget } from './broadcast-operator.js';
 import type { ServerCore } from './core.js';
@@ -81,6 +82,8 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
   #shutdown: Promise<void> | undefined;
   /** Removes the revocation listener from the strategy. */
   #unrevoke: (() => void) | undefined;
+  /** Pings clients and ends those that stopped answering; absent when heartbeats are off. */
+  readonly #heartbeat: Heartbeat<P> | undefined;
 
   constructor(adapter: AbstractSocketServer, options: SocketServerOptions<P> = {}) {
     super();
@@ -162,10 +165,23 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       (session) => this.#admission.penalize(session),
     );
     this.#unrevoke = authorization.onRevoke?.(this.#revoked);
+    const heartbeatInterval = positive(options.heartbeatInterval, 25_000, 'heartbeatInterval');
+    this.#heartbeat =
+      heartbeatInterval === Infinity
+        ? undefined
+        : new Heartbeat<P>(
+            this.#core,
+            {
+              interval: heartbeatInterval,
+              timeout: positive(options.heartbeatTimeout, 20_000, 'heartbeatTimeout'),
+            },
+            (session) => this.notifyTimeout(session.id),
+          );
     adapter.on('connection', this.#handleConnection);
     adapter.on('message', this.#handleFrame);
     adapter.on('disconnect', this.#handleDisconnect);
     adapter.on('error', this.#handleTransportError);
+    adapter.on('pong', this.#handlePong);
   }
 
   /** @internal */
@@ -188,7 +204,9 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     if (this.#state !== 'idle')
       throw new PlugSocketError('INVALID_STATE', `listen() called while ${this.#state}`);
     this.#state = 'listening';
-    return this.#core.adapter.listen();
+    const address = await this.#core.adapter.listen();
+    this.#heartbeat?.start();
+    return address;
   }
 
   /**
@@ -203,12 +221,14 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
         await adapter.close(CloseCodes.GOING_AWAY, 'server shutting down');
       } finally {
         this.#state = 'closed';
+        this.#heartbeat?.stop();
         this.#unrevoke?.();
         this.#unrevoke = undefined;
         adapter.off('connection', this.#handleConnection);
         adapter.off('message', this.#handleFrame);
         adapter.off('disconnect', this.#handleDisconnect);
         adapter.off('error', this.#handleTransportError);
+        adapter.off('pong', this.#handlePong);
         this.completeStreams();
       }
     })();
@@ -435,8 +455,11 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
   readonly #handleFrame = (connection: ServerConnection, frame: AnyFrame): void => {
     const session = this.#registry.byConnection.get(connection);
     if (session === undefined) return;
-    if (session.status === 'open') this.#inbound.frame(session, frame);
-    else if (session.status === 'authorizing') this.#admission.hold(session, frame);
+    if (session.status === 'open') {
+      const heartbeat = session.heartbeat;
+      if (heartbeat !== undefined) heartbeat.seen = true;
+      this.#inbound.frame(session, frame);
+    } else if (session.status === 'authorizing') this.#admission.hold(session, frame);
   };
 
   readonly #handleDisconnect = (connection: ServerConnection, info: CloseInfo): void => {
@@ -448,6 +471,11 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     this.#registry.remove(session);
     if (!wasOpen) return;
     this.notifyGone(session.id, info);
+  };
+
+  readonly #handlePong = (connection: ServerConnection): void => {
+    const session = this.#registry.byConnection.get(connection);
+    if (session !== undefined) this.#heartbeat?.pong(session);
   };
 
   /** The strategy revoked a principal's credentials: its connections close at once. */

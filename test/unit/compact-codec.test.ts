@@ -184,7 +184,12 @@ describe('CompactCodec', () => {
         'server',
       ],
       ['a cancel', { k: 'cancel', id: 5 }, [8, 5], 'both'],
-      ['an auth', { k: 'auth', id: 6, credentials: { token: 't' } }, [9, 6, { token: 't' }], 'client'],
+      [
+        'an auth',
+        { k: 'auth', id: 6, credentials: { token: 't' } },
+        [9, 6, { token: 't' }],
+        'client',
+      ],
     ];
     for (const [name, envelope, shape, sender] of cases) {
       it(`encodes ${name} as ${JSON.stringify(shape)} and decodes it back`, () => {

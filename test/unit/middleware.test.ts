@@ -986,7 +986,8 @@ describe('SocketServer', () => {
 
     it('leaves no timer behind once an async middleware admitted the client', async () => {
       clock = useFakeClock();
-      const { server, url } = await startServer();
+      // Heartbeats off: their one sweep timer lives as long as the server.
+      const { server, url } = await startServer({ heartbeatInterval: Infinity });
       server.useConnection(async (_ctx, next) => {
         await Promise.resolve();
         await next();

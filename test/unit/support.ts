@@ -120,13 +120,8 @@ export async function startServer<P = unknown>(
   options: SocketServerOptions<P> = {},
 ): Promise<ServerFixture<P>> {
   const adapter = new MemorySocketServer({ name: uniqueName('server') });
-  const server = new SocketServer<AnySchema, P>(
-    adapter,
-    options,
-  );
-  servers.add(
-    server as unknown as SocketServer<AnySchema, never>,
-  );
+  const server = new SocketServer<AnySchema, P>(adapter, options);
+  servers.add(server as unknown as SocketServer<AnySchema, never>);
   const address = await server.listen();
   return { server, adapter, url: address.url ?? '' };
 }

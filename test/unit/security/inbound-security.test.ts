@@ -308,7 +308,8 @@ describe('inbound security', () => {
   describe('client maxRate', () => {
     it('queues past the rate, sends in order as tokens return, with one timer and nothing dropped', async () => {
       clock = useFakeClock();
-      const { server, url } = await startServer();
+      // Heartbeats off: their one sweep timer lives as long as the server.
+      const { server, url } = await startServer({ heartbeatInterval: Infinity });
       const got: number[] = [];
       server.onMessage((_id, m) => void got.push(m.payload as number));
       const client = await connectClient(url, { maxRate: 10 });
