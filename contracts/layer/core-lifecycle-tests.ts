@@ -207,7 +207,10 @@ export function describeCoreLifecycleTests(h: LayerHarness): void {
     },
     async () => {
       const { server, adapter, url } = await h.server();
-      const clients = await Promise.all([1, 2, 3].map(() => h.connected(url)));
+      // Not reconnecting: this checks what shutdown() leaves behind, not the clients' comeback.
+      const clients = await Promise.all(
+        [1, 2, 3].map(() => h.connected(url, { reconnect: false })),
+      );
       await clients[0].join('room');
       const closes: CloseInfo[] = [];
       for (const c of clients) c.onClose((info) => void closes.push(info));

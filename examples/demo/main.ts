@@ -114,11 +114,13 @@ async function main(): Promise<void> {
   const { url, port } = await server.listen();
   log('server', `listening on ${url} (port ${port})`);
 
+  const clients: SocketClient<Demo>[] = [];
   const connect = async (name: string) => {
     const client = new SocketClient<Demo>(new WsSocket(), {
       url: url!,
       authorization: new NameAuthorization(name),
     });
+    clients.push(client);
     client.subscribe('said', (p) => log(name, `#${p.topic} <${p.from}> ${p.text}`));
     client.subscribe('whispered', (p) => log(name, `whisper from ${p.from}: ${p.text}`));
     client.subscribe('announcement', (p) => log(name, `announcement: ${p.text}`));
@@ -131,6 +133,9 @@ async function main(): Promise<void> {
       return true;
     });
     client.onClose(({ code, reason }) => log(name, `closed (${code} ${reason})`));
+    client.onReconnecting((attempt, delay) =>
+      log(name, `reconnecting: attempt ${attempt} in ${delay} ms`),
+    );
     await client.connect();
     log(name, `connected as ${client.id!.slice(0, 8)}…`);
     return client;
@@ -219,6 +224,9 @@ async function main(): Promise<void> {
     'server',
     `shut down; ${server.clientCount} clients, ${server.getTopics().length} topics left`,
   );
+  // The clients took 1001 as "come back later" and reconnect by themselves; stop them.
+  await Promise.all(clients.map((c) => c.disconnect()));
+  log('demo', `clients stopped: ${clients.map((c) => c.state).join(', ')}`);
 }
 
 main().then(

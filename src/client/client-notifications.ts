@@ -14,7 +14,7 @@ import {
 } from './client-events.js';
 
 /** Life cycle of a `SocketClient`. */
-export type ClientState = 'idle' | 'connecting' | 'open' | 'closing' | 'closed';
+export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed';
 
 /**
  * What a client tells the application — open, close, messages by type, errors — as callbacks,
@@ -24,6 +24,13 @@ export type ClientState = 'idle' | 'connecting' | 'open' | 'closing' | 'closed';
 export abstract class ClientNotifications<S extends Schema> {
   readonly #onOpen = new Listeners<() => void>((e) => this.threw(e));
   readonly #onClose = new Listeners<(info: CloseInfo) => void>((e) => this.threw(e));
+  readonly #onReconnecting = new Listeners<(attempt: number, delay: number) => void>((e) =>
+    this.threw(e),
+  );
+  readonly #onReconnected = new Listeners<() => void>((e) => this.threw(e));
+  readonly #onReconnectFailed = new Listeners<(error: PlugSocketError) => void>((e) =>
+    this.threw(e),
+  );
   readonly #onMessage = new Listeners<(message: MessageOf<ServerMessages<S>>) => void>((e) =>
     this.threw(e),
   );
@@ -99,6 +106,43 @@ export abstract class ClientNotifications<S extends Schema> {
   }
 
   /** @internal starts new streams if `disconnect()` completed the old ones. */
+  /**
+   * Called when the client, having lost its connection, schedules attempt `attempt` (from 1) to
+   * reconnect in `delay` milliseconds.
+   */
+  onReconnecting(handler: (attempt: number, delay: number) => void): Unsubscribe {
+    return this.#onReconnecting.add(handler);
+  }
+
+  /** Called when a reconnect attempt succeeded (after `onOpen`), topics joined again. */
+  onReconnected(handler: () => void): Unsubscribe {
+    return this.#onReconnected.add(handler);
+  }
+
+  /**
+   * Called when the client gave up reconnecting: `retries` attempts failed, or one was refused
+   * for its credentials (`AUTHENTICATION_FAILED`, `UNAUTHORIZED`, `TOKEN_EXPIRED`). The state is
+   * then `closed`.
+   */
+  onReconnectFailed(handler: (error: PlugSocketError) => void): Unsubscribe {
+    return this.#onReconnectFailed.add(handler);
+  }
+
+  /** @internal */
+  protected notifyReconnecting(attempt: number, delay: number): void {
+    this.#onReconnecting.call(attempt, delay);
+  }
+
+  /** @internal */
+  protected notifyReconnected(): void {
+    this.#onReconnected.call();
+  }
+
+  /** @internal */
+  protected notifyReconnectFailed(error: PlugSocketError): void {
+    this.#onReconnectFailed.call(error);
+  }
+
   protected renewStreams(): void {
     if (this.#state$.closed) this.#state$ = new SafeSubject(this.#observerThrew, () => this.state);
     if (this.#message$.closed) this.#message$ = new SafeSubject(this.#observerThrew);

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { AuthorizationStrategy } from '../ports/authorization-strategy.js';
 import type { Codec } from '../ports/codec.js';
+import type { ReconnectOptions } from './reconnect.js';
 
 /** Options of `SocketClient`. */
 export interface SocketClientOptions {
@@ -55,6 +56,19 @@ export interface SocketClientOptions {
    * among them reject with `NOT_CONNECTED`). @default unlimited
    */
   maxRate?: number;
+  /**
+   * Reconnects by itself after a connection that was open is lost, with exponential backoff and
+   * full jitter (see {@link ReconnectOptions}); `state` is `reconnecting` meanwhile. It does not
+   * reconnect after `disconnect()`, after a close the server meant (1000), a policy violation
+   * (1008), refused or revoked credentials (4401, 4403) or another protocol version (4426), and it
+   * gives up when an attempt is refused for its credentials. Each attempt applies the
+   * authorization strategy afresh and joins the client's topics again; requests in flight when
+   * the connection was lost reject with `NOT_CONNECTED`. `false` turns it off.
+   * @default on, unlimited retries, 1 s doubling to at most 30 s
+   */
+  reconnect?: boolean | ReconnectOptions;
+  /** The same as `reconnect: { retries }` (which wins when both are given). */
+  maxReconnectAttempts?: number;
   /** Diagnostics. @default silent */
   logger?: Logger;
 }

@@ -41,6 +41,12 @@ import type { SocketClientOptions } from './options.js';
 export type { SocketClientOptions };
 import { ClientTopics } from './client-topics.js';
 import { SendThrottle } from './throttle.js';
+import {
+  backoffDelay,
+  mayReconnectAfter,
+  reconnectSettings,
+  type ReconnectSettings,
+} from './reconnect.js';
 import { ConnectionAttempt } from './connection-attempt.js';
 import { ClientNotifications, type ClientState } from './client-notifications.js';
 
@@ -78,6 +84,10 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   readonly #topics: ClientTopics;
   /** Holds frames back to `maxRate`; absent without one. */
   readonly #throttle: SendThrottle | undefined;
+  /** How to reconnect after a lost connection; absent when off. */
+  readonly #reconnect: ReconnectSettings | undefined;
+  /** The reconnect loop in progress: its attempt number and the timer before the next. */
+  #retry: { attempt: number; timer: ReturnType<typeof setTimeout> | undefined } | undefined;
 
   constructor(adapter: AbstractSocket, options: SocketClientOptions) {
     super();
@@ -104,6 +114,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       positive(options.maxRequestsInFlight, 256, 'maxRequestsInFlight'),
     );
     this.#topics = new ClientTopics(this.#requests, () => this.#state === 'open', this.report);
+    this.#reconnect = reconnectSettings(options.reconnect, options.maxReconnectAttempts);
     this.#throttle =
       options.maxRate === undefined
         ? undefined
@@ -171,6 +182,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   async disconnect(code: number = CloseCodes.NORMAL, reason = ''): Promise<void> {
     assertValidClose(code, reason);
     this.#userClose = true;
+    this.#cancelRetry();
     this.#attempt?.abort(
       new PlugSocketError('CONNECTION_FAILED', 'connect aborted by disconnect()'),
     );
@@ -368,8 +380,17 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
 
   async #connect(): Promise<void> {
     this.#userClose = false;
+    this.#cancelRetry();
     this.renewStreams();
     this.#setState('connecting');
+    await this.#open('closed');
+  }
+
+  /**
+   * One connect attempt. On failure it leaves the transport closed, sets `failedState` and
+   * throws; on success the client is open and its topics are being joined again.
+   */
+  async #open(failedState: ClientState): Promise<void> {
     const attempt = new ConnectionAttempt({
       adapter: this.#adapter,
       authorization: this.#auth,
@@ -388,7 +409,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       // at once otherwise, so a dead server cannot make connect() outlive its timeout.
       if (this.#userClose) await this.#adapter.disconnect().catch(() => undefined);
       else this.#adapter.terminate();
-      this.#setState('closed');
+      this.#setState(this.#userClose ? 'closed' : failedState);
       throw PlugSocketError.from(error, 'CONNECTION_FAILED');
     }
     this.#attempt = undefined;
@@ -398,6 +419,66 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     // The server may admit and close at once (e.g. kick on connect): report that close now.
     if (attempt.closedAfterWelcome !== undefined) this.#finishClose(attempt.closedAfterWelcome);
     else this.#topics.rejoin();
+  }
+
+  /** Schedules reconnect attempt `attempt` (from 0) after its backoff delay, or gives up. */
+  #scheduleReconnect(attempt: number): void {
+    const settings = this.#reconnect;
+    if (settings === undefined) return;
+    if (attempt >= settings.retries) {
+      this.#giveUp(
+        new PlugSocketError('CONNECTION_FAILED', `gave up after ${attempt} reconnect attempts`),
+      );
+      return;
+    }
+    const delay = backoffDelay(settings, attempt);
+    const retry: { attempt: number; timer: ReturnType<typeof setTimeout> | undefined } = {
+      attempt,
+      timer: undefined,
+    };
+    this.#retry = retry;
+    this.#setState('reconnecting');
+    this.notifyReconnecting(attempt + 1, delay);
+    if (this.#retry !== retry) return; // a handler called connect() or disconnect()
+    retry.timer = setTimeout(() => {
+      retry.timer = undefined;
+      void this.#reconnectNow(retry);
+    }, delay);
+  }
+
+  async #reconnectNow(retry: { attempt: number }): Promise<void> {
+    if (this.#retry !== retry || this.#userClose) return;
+    const run = this.#open('reconnecting');
+    this.#connecting = run.finally(() => (this.#connecting = undefined));
+    this.#connecting.catch(() => undefined);
+    try {
+      await run;
+    } catch (error) {
+      if (this.#retry !== retry || this.#userClose) return;
+      const e = PlugSocketError.from(error, 'CONNECTION_FAILED');
+      if (
+        e.code === 'AUTHENTICATION_FAILED' ||
+        e.code === 'UNAUTHORIZED' ||
+        e.code === 'TOKEN_EXPIRED'
+      ) {
+        this.#giveUp(e);
+      } else this.#scheduleReconnect(retry.attempt + 1);
+      return;
+    }
+    if (this.#retry === retry) this.#retry = undefined;
+    if (this.#state === 'open') this.notifyReconnected();
+  }
+
+  #giveUp(error: PlugSocketError): void {
+    this.#retry = undefined;
+    this.#setState('closed');
+    this.notifyReconnectFailed(error);
+  }
+
+  #cancelRetry(): void {
+    const retry = this.#retry;
+    if (retry?.timer !== undefined) clearTimeout(retry.timer);
+    this.#retry = undefined;
   }
 
   #connectOptions(): ConnectOptions {
@@ -477,10 +558,20 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     this.#throttle?.clear();
     this.#requests.connectionLost();
     if (this.#userClose) this.#topics.forget();
-    if (this.#state !== 'closed') this.#setState('closed');
+    const reconnect =
+      !this.#userClose &&
+      this.#state === 'open' &&
+      info !== undefined &&
+      this.#reconnect !== undefined &&
+      mayReconnectAfter(info.code);
+    if (this.#state !== 'closed') this.#setState(reconnect ? 'reconnecting' : 'closed');
     // `info` is undefined only when called from disconnect() after the transport's own close
     // event has already been handled (the port emits `close` exactly once).
     if (wasOpen && info !== undefined) this.notifyClose(info);
+    // Unless an onClose handler called connect() or disconnect() meanwhile.
+    if (reconnect && this.#state === 'reconnecting') {
+      this.#scheduleReconnect(0);
+    }
     if (this.#userClose) this.completeStreams();
   }
 

@@ -149,11 +149,13 @@ for (const transport of TRANSPORTS) {
       url = (await server.listen()).url!;
       return server;
     };
+    // Clients here do not reconnect: a flooder cut off with 4429 must stay gone for the counts.
     const client = (): SocketClient => {
       const c = new SocketClient(transport.createClient(), {
         url,
         connectTimeout: 10_000,
         requestTimeout: 10_000,
+        reconnect: false,
       });
       c.onError(() => undefined);
       clients.push(c);

@@ -76,7 +76,7 @@ describe('server heartbeats', () => {
       heartbeatInterval: 1000,
       heartbeatTimeout: 500,
     });
-    await connectClient(url);
+    await connectClient(url, { reconnect: false });
     const raw = await new RawClient().open(url);
     await flush();
     sinon.stub(adapter, 'ping').returns(true);

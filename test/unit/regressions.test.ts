@@ -140,7 +140,7 @@ describe('regressions', () => {
       void adapter.closeConnection(connection, 4000, 'bye');
     });
     const { url } = await adapter.listen();
-    const client = await connectClient(url!);
+    const client = await connectClient(url!, { reconnect: false });
     await client.join('room').catch(() => undefined);
     await flush();
     expect(client.state).to.equal('closed');

@@ -293,7 +293,7 @@ describe('SocketClient', () => {
     it('does not stay open when the server closes the connection right after its welcome', async () => {
       const { server, url } = await startServer();
       server.onConnection((c) => void server.disconnect(c.id, 4000, 'go away'));
-      const client = newClient(url);
+      const client = newClient(url, { reconnect: false });
       const closes: CloseInfo[] = [];
       client.onClose((info) => closes.push(info));
       const outcome = await client.connect().then(
@@ -384,7 +384,7 @@ describe('SocketClient', () => {
 
     it('can connect again after the server closed the connection, with a new id', async () => {
       const { server, url } = await startServer();
-      const client = newClient(url);
+      const client = newClient(url, { reconnect: false });
       await client.connect();
       const firstId = client.id;
       await server.disconnect(firstId ?? '', 4000, 'again');
@@ -613,7 +613,7 @@ describe('SocketClient', () => {
 
     it('onClose receives { code, reason } when the server closes', async () => {
       const { server, url } = await startServer();
-      const client = newClient(url);
+      const client = newClient(url, { reconnect: false });
       const closes: CloseInfo[] = [];
       client.onClose((info) => closes.push(info));
       await client.connect();
