@@ -31,6 +31,8 @@ export const ErrorCodes = {
   INVALID_MESSAGE: 'INVALID_MESSAGE',
   /** The socket is not open, so the frame was not sent. */
   NOT_CONNECTED: 'NOT_CONNECTED',
+  /** The client's offline queue is full (`messageQueueSize`), so the frame was not queued. */
+  QUEUE_FULL: 'QUEUE_FULL',
   /**
    * A peer read too slowly: more than `maxBufferedAmount` bytes waited to be written to it, so the
    * connection was dropped rather than letting its backlog grow without bound.

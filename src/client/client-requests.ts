@@ -116,6 +116,11 @@ export class ClientRequests {
     });
   }
 
+  /** True while request `id` waits for its answer (not timed out, aborted or answered). */
+  isWaiting(id: number): boolean {
+    return this.pending.has(id);
+  }
+
   /** The server's answer to one of this client's requests (or a join/leave). */
   answered(id: number, error: PlugSocketError | undefined, result: unknown): void {
     if (!this.pending.settle(id, error, result)) this.#topicCalls.settle(id, error, result);

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { AuthorizationStrategy } from '../ports/authorization-strategy.js';
 import type { Codec } from '../ports/codec.js';
+import type { QueueOverflow } from './outbox.js';
 import type { ReconnectOptions } from './reconnect.js';
 
 /** Options of `SocketClient`. */
@@ -69,6 +70,22 @@ export interface SocketClientOptions {
   reconnect?: boolean | ReconnectOptions;
   /** The same as `reconnect: { retries }` (which wins when both are given). */
   maxReconnectAttempts?: number;
+  /**
+   * Messages and requests made while the client is not open — before the first `connect()`,
+   * while connecting or reconnecting — wait in an offline queue, in order, and are sent first
+   * once it is open (a request's timeout counts from the call). This many at most; past it,
+   * `queueOverflow` decides. `0` turns the queue off: sending while not open then throws
+   * `NOT_CONNECTED`, as it always does after `disconnect()` or once reconnecting gave up (which
+   * also fail what is still queued with `NOT_CONNECTED`).
+   * @default 1000
+   */
+  messageQueueSize?: number;
+  /**
+   * What a full offline queue does with one more frame: `reject` throws (or rejects the request
+   * with) `QUEUE_FULL`; `drop-oldest` drops the oldest queued frame (a request among them rejects
+   * with `QUEUE_FULL`). @default 'reject'
+   */
+  queueOverflow?: QueueOverflow;
   /** Diagnostics. @default silent */
   logger?: Logger;
 }

@@ -41,6 +41,7 @@ import type { SocketClientOptions } from './options.js';
 export type { SocketClientOptions };
 import { ClientTopics } from './client-topics.js';
 import { SendThrottle } from './throttle.js';
+import { Outbox } from './outbox.js';
 import {
   backoffDelay,
   mayReconnectAfter,
@@ -84,6 +85,8 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   readonly #topics: ClientTopics;
   /** Holds frames back to `maxRate`; absent without one. */
   readonly #throttle: SendThrottle | undefined;
+  /** Frames made while not open, sent first once open; absent when `messageQueueSize` is 0. */
+  readonly #outbox: Outbox | undefined;
   /** How to reconnect after a lost connection; absent when off. */
   readonly #reconnect: ReconnectSettings | undefined;
   /** The reconnect loop in progress: its attempt number and the timer before the next. */
@@ -115,6 +118,22 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     );
     this.#topics = new ClientTopics(this.#requests, () => this.#state === 'open', this.report);
     this.#reconnect = reconnectSettings(options.reconnect, options.maxReconnectAttempts);
+    const queueSize = options.messageQueueSize ?? 1000;
+    if (typeof queueSize !== 'number' || !(queueSize >= 0)) {
+      throw new RangeError(`messageQueueSize must be a number ≥ 0, got ${String(queueSize)}`);
+    }
+    const overflow = options.queueOverflow ?? 'reject';
+    if (overflow !== 'reject' && overflow !== 'drop-oldest') {
+      throw new TypeError(
+        `queueOverflow must be 'reject' or 'drop-oldest', got ${String(overflow)}`,
+      );
+    }
+    this.#outbox =
+      queueSize === 0
+        ? undefined
+        : new Outbox(queueSize, overflow, (id, error) =>
+            this.#requests.answered(id, error, undefined),
+          );
     this.#throttle =
       options.maxRate === undefined
         ? undefined
@@ -193,15 +212,31 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   }
 
   /**
-   * Sends one message.
-   * @throws {PlugSocketError} `NOT_CONNECTED` when the client is not connected.
+   * Sends one message; while the client is not open (before `connect()`, connecting,
+   * reconnecting) it waits in the offline queue and is sent first once open.
+   * @throws {PlugSocketError} `NOT_CONNECTED` after `disconnect()` or once reconnecting gave up
+   *   (or while not open with `messageQueueSize: 0`); `QUEUE_FULL` when the offline queue is full
+   *   and `queueOverflow` is `reject`.
    * @throws {TypeError} for a bad type or headers.
    */
   send(message: MessageOf<ClientMessages<S>>): void {
     const envelope = messageEnvelope(message);
-    if (this.#state !== 'open')
+    if (this.#state === 'open') {
+      this.#write(this.#reader.codec.encode(envelope));
+      return;
+    }
+    if (!this.#queueing)
       throw new PlugSocketError('NOT_CONNECTED', `cannot send while ${this.#state}`);
-    this.#write(this.#reader.codec.encode(envelope));
+    this.#outbox?.push(this.#reader.codec.encode(envelope), undefined);
+  }
+
+  /** Frames made now wait in the offline queue: not open, but not closed for good either. */
+  get #queueing(): boolean {
+    const state = this.#state;
+    return (
+      this.#outbox !== undefined &&
+      (state === 'idle' || state === 'connecting' || state === 'reconnecting')
+    );
   }
 
   /** Shorthand for `send({ type, payload, headers })`. */
@@ -355,7 +390,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new TypeError(String(error)));
     }
-    if (this.#state !== 'open') {
+    if (this.#state !== 'open' && !this.#queueing) {
       return Promise.reject(
         new PlugSocketError('NOT_CONNECTED', `cannot request "${name}" while ${this.#state}`),
       );
@@ -364,10 +399,18 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   }
 
   #sendEnvelope(envelope: object): boolean {
-    if (this.#state !== 'open') return false;
+    const k = (envelope as { k?: unknown }).k;
+    if (this.#state !== 'open') {
+      // A request made offline waits in the queue; one given up before it went is taken out.
+      if (!this.#queueing) return false;
+      const id = (envelope as { id?: unknown }).id as number;
+      if (k === 'req') this.#outbox?.push(this.#reader.codec.encode(envelope), id);
+      else if (k === 'cancel') this.#outbox?.remove(id);
+      else return false;
+      return true;
+    }
     const frame = this.#reader.codec.encode(envelope);
     // Answers and cancels are never held back: the other side is waiting on them.
-    const k = (envelope as { k?: unknown }).k;
     if (k === 'ack' || k === 'nack' || k === 'cancel') return this.#adapter.send(frame);
     return this.#write(frame);
   }
@@ -410,15 +453,35 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       if (this.#userClose) await this.#adapter.disconnect().catch(() => undefined);
       else this.#adapter.terminate();
       this.#setState(this.#userClose ? 'closed' : failedState);
+      if (this.#state === 'closed') this.#dropOutbox();
       throw PlugSocketError.from(error, 'CONNECTION_FAILED');
     }
     this.#attempt = undefined;
     this.#id = attempt.id;
     this.#setState('open');
+    this.#flushOutbox();
     this.notifyOpen();
     // The server may admit and close at once (e.g. kick on connect): report that close now.
     if (attempt.closedAfterWelcome !== undefined) this.#finishClose(attempt.closedAfterWelcome);
     else this.#topics.rejoin();
+  }
+
+  /** Sends what waited in the offline queue, in order, before anything new. */
+  #flushOutbox(): void {
+    const outbox = this.#outbox;
+    if (outbox === undefined || outbox.size === 0) return;
+    for (const entry of outbox.take()) {
+      // A request that timed out or was aborted while it waited is not sent.
+      if (entry.id !== undefined && !this.#requests.isWaiting(entry.id)) continue;
+      this.#write(entry.frame);
+    }
+  }
+
+  /** The client closed for good: what waits in the offline queue will never be sent. */
+  #dropOutbox(): void {
+    this.#outbox?.clear(
+      new PlugSocketError('NOT_CONNECTED', 'the client closed before the frame could be sent'),
+    );
   }
 
   /** Schedules reconnect attempt `attempt` (from 0) after its backoff delay, or gives up. */
@@ -472,6 +535,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   #giveUp(error: PlugSocketError): void {
     this.#retry = undefined;
     this.#setState('closed');
+    this.#dropOutbox();
     this.notifyReconnectFailed(error);
   }
 
@@ -565,6 +629,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       this.#reconnect !== undefined &&
       mayReconnectAfter(info.code);
     if (this.#state !== 'closed') this.#setState(reconnect ? 'reconnecting' : 'closed');
+    if (this.#state === 'closed') this.#dropOutbox();
     // `info` is undefined only when called from disconnect() after the transport's own close
     // event has already been handled (the port emits `close` exactly once).
     if (wasOpen && info !== undefined) this.notifyClose(info);

@@ -143,6 +143,11 @@ export class PendingRequests {
     });
   }
 
+  /** True while call `id` waits. */
+  has(id: number): boolean {
+    return this.#calls.has(id);
+  }
+
   /**
    * Settles call `id` with an answer. @returns false when no such call is waiting (a late or
    * unknown answer, to be dropped).

@@ -339,15 +339,17 @@ describe('SocketServer', () => {
       expectCode(await rejectionOf(call), 'ABORTED');
     });
 
-    it('rejects with NOT_CONNECTED before connect() and after disconnect()', async () => {
+    it('queues a request made before connect() (sent once open), and rejects NOT_CONNECTED after disconnect()', async () => {
       const { server, url } = await startServer();
       server.handle('add', add);
       const client = newClient(url);
-      expectCode(await rejectionOf(client.request('add', { a: 1, b: 2 })), 'NOT_CONNECTED');
+      const early = client.request('add', { a: 1, b: 2 });
       await client.connect();
-      expect(await client.request('add', { a: 1, b: 2 })).to.equal(3);
+      expect(await early).to.equal(3);
       await client.disconnect();
       expectCode(await rejectionOf(client.request('add', { a: 1, b: 2 })), 'NOT_CONNECTED');
+      const unqueued = newClient(url, { messageQueueSize: 0 });
+      expectCode(await rejectionOf(unqueued.request('add', { a: 1, b: 2 })), 'NOT_CONNECTED');
     });
 
     it('rejects with NOT_CONNECTED when the connection is lost while waiting', async () => {

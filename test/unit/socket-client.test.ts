@@ -475,19 +475,24 @@ describe('SocketClient', () => {
       ]);
     });
 
-    it('throws NOT_CONNECTED before connect, while connecting and after disconnect', async () => {
-      const { url } = await startServer();
+    it('queues before connect and while connecting (sent in order once open), throws NOT_CONNECTED after disconnect', async () => {
+      const { server, url } = await startServer();
+      const got: unknown[] = [];
+      server.onMessage((_id, m) => void got.push(m.payload));
       const client = newClient(url);
-      expect(() => client.send({ type: 'x', payload: 1 }))
-        .to.throw(PlugSocketError)
-        .with.property('code', 'NOT_CONNECTED');
+      client.send({ type: 'x', payload: 1 });
       const connecting = client.connect();
-      expect(() => client.emit('x', 1))
-        .to.throw(PlugSocketError)
-        .with.property('code', 'NOT_CONNECTED');
+      client.emit('x', 2);
       await connecting;
+      client.emit('x', 3);
+      await flush();
+      expect(got).to.deep.equal([1, 2, 3]);
       await client.disconnect();
       expect(() => client.emit('x', 1))
+        .to.throw(PlugSocketError)
+        .with.property('code', 'NOT_CONNECTED');
+      const unqueued = newClient(url, { messageQueueSize: 0 });
+      expect(() => unqueued.emit('x', 1))
         .to.throw(PlugSocketError)
         .with.property('code', 'NOT_CONNECTED');
     });
