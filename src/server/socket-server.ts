@@ -25,6 +25,7 @@ import { randomId } from '../shared/random-id.js';
 import { accessHooks } from './access.js';
 import { Admission, defaultPrincipalId } from './admission.js';
 import { AuthThrottle } from './auth-throttle.js';
+import { Drain } from './drain.js';
 import { Heartbeat } from './heartbeat.js';
 import { rateLimitSettings } from './rate-limit.js';
 import { BroadcastOperator, type BroadcastTarget } from './broadcast-operator.js';
@@ -51,6 +52,16 @@ import { ServerEventApi } from './server-event-api.js';
 export interface BroadcastOptions {
   /** A client id, or ids, that must not receive the message. */
   except?: string | Iterable<string>;
+}
+
+/** Options of {@link SocketServer.shutdown}. */
+export interface ShutdownOptions {
+  /**
+   * Milliseconds the requests being handled get to finish before they are aborted and every
+   * client is closed anyway. `0` closes at once; `Infinity` waits as long as they take.
+   * @default 10000
+   */
+  timeout?: number;
 }
 
 /**
@@ -84,6 +95,9 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
   #unrevoke: (() => void) | undefined;
   /** Pings clients and ends those that stopped answering; absent when heartbeats are off. */
   readonly #heartbeat: Heartbeat<P> | undefined;
+  /** Refuses new work and waits for requests in flight once shutdown begins. */
+  readonly #drain: Drain<P>;
+  #draining = false;
 
   constructor(adapter: AbstractSocketServer, options: SocketServerOptions<P> = {}) {
     super();
@@ -164,6 +178,11 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       (session, envelope) => this.#admission.refresh(session, envelope),
       (session) => this.#admission.penalize(session),
     );
+    this.#drain = new Drain<P>(
+      this.#core,
+      (frame) => reader.read(frame),
+      (session, frame) => this.#inbound.frame(session, frame),
+    );
     this.#unrevoke = authorization.onRevoke?.(this.#revoked);
     const heartbeatInterval = positive(options.heartbeatInterval, 25_000, 'heartbeatInterval');
     this.#heartbeat =
@@ -210,29 +229,62 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
   }
 
   /**
-   * Closes every client with 1001 ("server shutting down"), stops the transport, completes the
-   * observables and releases every listener. Resolves when all clients are gone. Idempotent.
+   * Shuts the server down gracefully, in this order:
+   * 1. it stops accepting: a new connection is closed at once with 1001 ("server shutting down"),
+   *    and so is every connection still being admitted;
+   * 2. it drains: the requests clients made that are being handled run to completion and their
+   *    answers are sent, for up to `timeout` ms; meanwhile a new request or topic join is refused
+   *    with a `NOT_CONNECTED` nack and a new message is dropped (its sender gets one
+   *    `NOT_CONNECTED` error frame), while answers to the server's own requests, cancels,
+   *    leaves and credential refreshes are still handled;
+   * 3. at the timeout, what still runs is abandoned: its `ctx.signal` aborts and its answer is
+   *    never sent;
+   * 4. every client is closed with 1001 ("server shutting down"), which clients take as "come
+   *    back later", and the transport is closed; the observables complete and every listener
+   *    is released.
+   *
+   * Resolves when all is closed; with nothing in flight that is at once, with no timer. Calling
+   * it again returns the same promise (the first call's options apply). A server that shut down
+   * cannot listen again.
+   * @param options.timeout @default 10000
+   * @throws {RangeError} when `timeout` is not a number ≥ 0 (thrown, not rejected).
+   *
+   * @example
+   * ```ts
+   * process.once('SIGTERM', () => void server.shutdown({ timeout: 5_000 }));
+   * ```
    */
-  shutdown(): Promise<void> {
-    this.#shutdown ??= (async () => {
-      this.#state = 'closing';
-      const adapter = this.#core.adapter;
-      try {
-        await adapter.close(CloseCodes.GOING_AWAY, 'server shutting down');
-      } finally {
-        this.#state = 'closed';
-        this.#heartbeat?.stop();
-        this.#unrevoke?.();
-        this.#unrevoke = undefined;
-        adapter.off('connection', this.#handleConnection);
-        adapter.off('message', this.#handleFrame);
-        adapter.off('disconnect', this.#handleDisconnect);
-        adapter.off('error', this.#handleTransportError);
-        adapter.off('pong', this.#handlePong);
-        this.completeStreams();
-      }
-    })();
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const timeout = drainTimeout(options);
+    this.#shutdown ??= this.#shutDown(timeout);
     return this.#shutdown;
+  }
+
+  async #shutDown(timeout: number): Promise<void> {
+    const wasListening = this.#state === 'listening';
+    this.#state = 'closing';
+    const adapter = this.#core.adapter;
+    try {
+      if (wasListening) {
+        this.#draining = true;
+        for (const session of this.#registry.byConnection.values()) {
+          if (session.status === 'authorizing') refuseShuttingDown(session.connection);
+        }
+        await this.#drain.run(timeout);
+      }
+      await adapter.close(CloseCodes.GOING_AWAY, 'server shutting down');
+    } finally {
+      this.#state = 'closed';
+      this.#heartbeat?.stop();
+      this.#unrevoke?.();
+      this.#unrevoke = undefined;
+      adapter.off('connection', this.#handleConnection);
+      adapter.off('message', this.#handleFrame);
+      adapter.off('disconnect', this.#handleDisconnect);
+      adapter.off('error', this.#handleTransportError);
+      adapter.off('pong', this.#handlePong);
+      this.completeStreams();
+    }
   }
 
   // ---------------------------------------------------------------- clients
@@ -449,7 +501,9 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
   };
 
   readonly #handleConnection = (connection: ServerConnection, handshake: Handshake): void => {
-    this.#admission.accept(connection, handshake);
+    // The transport accepts until the drain ends; the server no longer admits anyone.
+    if (this.#shutdown !== undefined) refuseShuttingDown(connection);
+    else this.#admission.accept(connection, handshake);
   };
 
   readonly #handleFrame = (connection: ServerConnection, frame: AnyFrame): void => {
@@ -458,7 +512,8 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     if (session.status === 'open') {
       const heartbeat = session.heartbeat;
       if (heartbeat !== undefined) heartbeat.seen = true;
-      this.#inbound.frame(session, frame);
+      if (this.#draining) this.#drain.frame(session, frame);
+      else this.#inbound.frame(session, frame);
     } else if (session.status === 'authorizing') this.#admission.hold(session, frame);
   };
 
@@ -469,6 +524,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     this.#admission.release(session);
     session.dispose();
     this.#registry.remove(session);
+    if (this.#draining) this.#drain.gone(session);
     if (!wasOpen) return;
     this.notifyGone(session.id, info);
   };
@@ -497,6 +553,22 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       connection === undefined ? undefined : this.#registry.byConnection.get(connection);
     this.reportError(session?.id, error);
   };
+}
+
+/** The drain timeout of `shutdown`, checked. */
+function drainTimeout(options: ShutdownOptions): number {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('shutdown options must be an object');
+  }
+  const timeout = options.timeout === undefined ? 10_000 : options.timeout;
+  if (typeof timeout !== 'number' || !(timeout >= 0)) {
+    throw new RangeError(`shutdown timeout must be a number ≥ 0, got ${String(timeout)}`);
+  }
+  return timeout;
+}
+
+function refuseShuttingDown(connection: ServerConnection): void {
+  void connection.close(CloseCodes.GOING_AWAY, 'server shutting down').catch(() => undefined);
 }
 
 /** A server handler of schema `S` for `K`: typed payload in, typed result out. */
