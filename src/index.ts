@@ -100,9 +100,12 @@ export {
   type BroadcastOptions,
   type BroadcastReplies,
   type ServerHandler,
+  type ShutdownOptions,
 } from './server/socket-server.js';
 export type { ClientMessageEvent, DisconnectionEvent } from './server/server-notifications.js';
-export type { SocketServerOptions } from './server/options.js';
+export type { AccessHooks, SocketServerOptions } from './server/options.js';
+export type { RateLimitOptions } from './server/rate-limit.js';
+export type { AuthThrottleOptions } from './server/auth-throttle.js';
 export type {
   ConnectionContext,
   ConnectionMiddleware,
@@ -128,3 +131,5 @@ export type {
   ClientRequestOptions,
 } from './client/client-requests.js';
 export { ClientNamespace } from './client/client-namespace.js';
+export type { ReconnectOptions } from './client/reconnect.js';
+export type { QueueOverflow } from './client/outbox.js';

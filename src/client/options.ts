@@ -59,10 +59,11 @@ export interface SocketClientOptions {
   maxRate?: number;
   /**
    * Reconnects by itself after a connection that was open is lost, with exponential backoff and
-   * full jitter (see {@link ReconnectOptions}); `state` is `reconnecting` meanwhile. It does not
-   * reconnect after `disconnect()`, after a close the server meant (1000), a policy violation
-   * (1008), refused or revoked credentials (4401, 4403) or another protocol version (4426), and it
-   * gives up when an attempt is refused for its credentials. Each attempt applies the
+   * full jitter (see {@link ReconnectOptions}); `state` is `reconnecting` meanwhile. It
+   * reconnects after 1001 (going away), 1005, 1006 (dropped), 1011, 1012, 1013, 1014, 4408,
+   * 4419 (expired credentials, applied afresh) and 4429 (rate limited); not after
+   * `disconnect()`, nor after any close the server meant (1000, 1008, 4401, 4403, 4426, an
+   * application's own code), and it gives up when an attempt is refused for its credentials. Each attempt applies the
    * authorization strategy afresh and joins the client's topics again; requests in flight when
    * the connection was lost reject with `NOT_CONNECTED`. `false` turns it off.
    * @default on, unlimited retries, 1 s doubling to at most 30 s

@@ -84,17 +84,28 @@ export function backoffDelay(
 }
 
 /**
- * @internal Whether a lost connection is worth reconnecting to, by its close code. Not after a
- * normal close (the server meant it: `disconnect(clientId)`), a policy violation, refused or
- * revoked credentials, or another protocol version; after anything else (1001 "going away", a
- * dropped connection, 4419 expired credentials, which the next attempt refreshes), yes.
+ * Close codes after which the client reconnects: the server went away or will be back (1001,
+ * 1012 restart, 1013 try again later), the connection broke (1005 no code, 1006 dropped, 1011
+ * server error, 1014 bad gateway), admission timed out (4408), the credentials expired (4419:
+ * the next attempt applies the strategy afresh) or the client was cut off by the rate limit
+ * (4429: the backoff slows it down). Any other close the server meant: a normal close (1000,
+ * `server.disconnect(id)`), a policy violation (1008), refused or revoked credentials (4401,
+ * 4403), another protocol version (4426), or an application's own code (3000–4999).
  */
+const RECONNECT_AFTER: ReadonlySet<number> = new Set([
+  CloseCodes.GOING_AWAY,
+  1005,
+  CloseCodes.ABNORMAL,
+  CloseCodes.INTERNAL_ERROR,
+  1012,
+  CloseCodes.TRY_AGAIN_LATER,
+  1014,
+  CloseCodes.HANDSHAKE_TIMEOUT,
+  CloseCodes.TOKEN_EXPIRED,
+  CloseCodes.RATE_LIMITED,
+]);
+
+/** @internal Whether a lost connection is worth reconnecting to, by its close code. */
 export function mayReconnectAfter(code: number): boolean {
-  return !(
-    code === CloseCodes.NORMAL ||
-    code === CloseCodes.POLICY_VIOLATION ||
-    code === CloseCodes.AUTHENTICATION_FAILED ||
-    code === CloseCodes.UNAUTHORIZED ||
-    code === CloseCodes.PROTOCOL_VERSION
-  );
+  return RECONNECT_AFTER.has(code);
 }

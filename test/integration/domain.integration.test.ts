@@ -17,11 +17,13 @@ for (const transport of TRANSPORTS) {
     let url: string;
     const clients: SocketClient[] = [];
 
+    // Not reconnecting: these check what a lost connection leaves; reconnection has its own tests.
     const client = (): SocketClient => {
       const c = new SocketClient(transport.createClient(), {
         url,
         connectTimeout: 10_000,
         requestTimeout: 5_000,
+        reconnect: false,
       });
       clients.push(c);
       return c;
