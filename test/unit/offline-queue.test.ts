@@ -2,15 +2,10 @@
 // open; bounded, with its overflow policy; requests time out from the call.
 import { expect } from 'chai';
 import type sinon from 'sinon';
-import { type MemorySocketServer, type MemorySocket } from '../../adapters/memory/index.js';
-import {
-  PlugSocketError,
-  type SocketServer,
-  type AnySchema,
-  type ServerConnection,
-} from '../../src/index.js';
+import { PlugSocketError } from '../../src/index.js';
 import {
   cleanUp,
+  dropConnection,
   connectClient,
   expectCode,
   flush,
@@ -19,13 +14,6 @@ import {
   startServer,
   useFakeClock,
 } from './support.js';
-
-function drop(server: SocketServer<AnySchema, unknown>, clientId: string): void {
-  const session = server.getClient(clientId) as unknown as {
-    connection: ServerConnection<MemorySocket>;
-  };
-  (server.adapter as MemorySocketServer).terminateConnection(session.connection);
-}
 
 describe('client offline queue', () => {
   let clock: sinon.SinonFakeTimers | undefined;
@@ -45,7 +33,7 @@ describe('client offline queue', () => {
       return p;
     });
     const client = await connectClient(url);
-    drop(server, client.id ?? '');
+    dropConnection(server, client.id ?? '');
     await flush();
     expect(client.state).to.equal('reconnecting');
     client.emit('x', 1);

@@ -2,18 +2,18 @@
 // re-applies (credentials, topics), and when it does not reconnect.
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { MemorySocketServer, type MemorySocket } from '../../adapters/memory/index.js';
+import { MemorySocketServer } from '../../adapters/memory/index.js';
 import {
   type PlugSocketError,
   SocketServer,
   type AnySchema,
   type AuthorizationStrategy,
   type ClientState,
-  type ServerConnection,
 } from '../../src/index.js';
 import { backoffDelay, reconnectSettings } from '../../src/client/reconnect.js';
 import {
   cleanUp,
+  dropConnection,
   connectClient,
   expectCode,
   flush,
@@ -23,17 +23,6 @@ import {
   uniqueName,
   useFakeClock,
 } from './support.js';
-
-/** Ends the client's connection from the server side as a vanished network would (1006). */
-function drop(server: SocketServer<AnySchema, unknown>, clientId: string): void {
-  const adapter = server.adapter as MemorySocketServer;
-  // The session behind a ConnectedClient holds its transport connection (internal, test only).
-  const session = server.getClient(clientId) as unknown as {
-    connection: ServerConnection<MemorySocket>;
-  };
-  expect(session, `client ${clientId} on the server`).to.not.equal(undefined);
-  adapter.terminateConnection(session.connection);
-}
 
 describe('client reconnection', () => {
   let clock: sinon.SinonFakeTimers;
@@ -59,7 +48,7 @@ describe('client reconnection', () => {
       expect(delay).to.be.within(0, 999);
     });
     client.onReconnected(() => events.push('reconnected'));
-    drop(server, firstId ?? '');
+    dropConnection(server, firstId ?? '');
     await flush();
     expect(client.state).to.equal('reconnecting');
     await clock.tickAsync(1000);
@@ -156,7 +145,7 @@ describe('client reconnection', () => {
     await client.connect();
     expect(issued).to.equal(1);
     valid = 'token-2';
-    drop(server as SocketServer<AnySchema, unknown>, client.id ?? '');
+    dropConnection(server as SocketServer<AnySchema, unknown>, client.id ?? '');
     await clock.tickAsync(1000);
     await flush();
     expect(client.state, 'fresh credentials admitted').to.equal('open');
@@ -164,7 +153,7 @@ describe('client reconnection', () => {
     valid = 'nobody';
     const failed: PlugSocketError[] = [];
     client.onReconnectFailed((e) => failed.push(e));
-    drop(server as SocketServer<AnySchema, unknown>, client.id ?? '');
+    dropConnection(server as SocketServer<AnySchema, unknown>, client.id ?? '');
     await clock.tickAsync(60_000);
     await flush();
     expect(failed.map((e) => e.code)).to.deep.equal(['AUTHENTICATION_FAILED']);
@@ -178,20 +167,20 @@ describe('client reconnection', () => {
     const client = await connectClient(url);
     const pending = client.request('slow', null);
     await flush();
-    drop(server, client.id ?? '');
+    dropConnection(server, client.id ?? '');
     expectCode(await rejectionOf(pending), 'NOT_CONNECTED');
   });
 
   it('connect() while reconnecting tries at once; reconnect: false stays closed', async () => {
     const { server, url } = await startServer({ heartbeatInterval: Infinity });
     const client = await connectClient(url, { reconnect: { minDelay: 60_000 } });
-    drop(server, client.id ?? '');
+    dropConnection(server, client.id ?? '');
     await flush();
     expect(client.state).to.equal('reconnecting');
     await client.connect();
     expect(client.state).to.equal('open');
     const plain = await connectClient(url, { reconnect: false });
-    drop(server, plain.id ?? '');
+    dropConnection(server, plain.id ?? '');
     await flush();
     expect(plain.state).to.equal('closed');
     expect(client.state, 'the other client is untouched').to.equal('open');

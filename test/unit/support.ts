@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { MemorySocket, MemorySocketServer } from '../../adapters/memory/index.js';
+import type { ServerConnection } from '../../src/index.js';
 import {
   PlugSocketError,
   SocketClient,
@@ -189,4 +190,16 @@ export class RawClient {
   ofKind(kind: string): Record<string, unknown>[] {
     return this.messages.filter((m) => m.k === kind);
   }
+}
+
+/**
+ * Ends a client's connection from the server side as a vanished network would: no close
+ * handshake, 1006 on both sides. (The session behind a `ConnectedClient` holds its transport
+ * connection: internal, used by tests only.)
+ */
+export function dropConnection(server: SocketServer<AnySchema, unknown>, clientId: string): void {
+  const session = server.getClient(clientId) as unknown as
+    { connection: ServerConnection<MemorySocket> } | undefined;
+  expect(session, `client ${clientId} on the server`).to.not.equal(undefined);
+  (server.adapter as MemorySocketServer).terminateConnection(session!.connection);
 }
