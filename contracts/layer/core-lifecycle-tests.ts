@@ -207,10 +207,7 @@ export function describeCoreLifecycleTests(h: LayerHarness): void {
     },
     async () => {
       const { server, adapter, url } = await h.server();
-      // Not reconnecting: this checks what shutdown() leaves behind, not the clients' comeback.
-      const clients = await Promise.all(
-        [1, 2, 3].map(() => h.connected(url, { reconnect: false })),
-      );
+      const clients = await Promise.all([1, 2, 3].map(() => h.connected(url)));
       await clients[0].join('room');
       const closes: CloseInfo[] = [];
       for (const c of clients) c.onClose((info) => void closes.push(info));

@@ -62,12 +62,16 @@ export class LayerHarness {
     return { server, adapter, url: this.options.connectOptions(address).url };
   }
 
-  /** A `SocketClient` on a fresh transport client (not yet connected). */
+  /**
+   * A `SocketClient` on a fresh transport client (not yet connected). It does not reconnect by
+   * itself unless `options.reconnect` says so: the suites check what each close leaves behind.
+   */
   async client(url: string, options: Omit<SocketClientOptions, 'url'> = {}): Promise<SocketClient> {
     const adapter = await this.options.createClient();
     const client = new SocketClient(adapter, {
       connectTimeout: this.wait,
       requestTimeout: this.wait,
+      reconnect: false,
       ...options,
       url,
     });
