@@ -54,7 +54,8 @@ interface Peer {
 /**
  * The Socket.IO server transport. Frames travel as the reserved event `m` (text and binary) or `v`
  * (structured: the domain's envelopes, as JSON values Socket.IO serialises once), close codes as `c`
- * answered by the peer's disconnect, pings as `p` answered by `o` (see `SOCKET_IO_EVENTS`).
+ * answered by the peer's disconnect, pings as `p` answered by `o`, in both directions (see
+ * `SOCKET_IO_EVENTS`).
  * A disconnect without an announced code is mapped by `SOCKET_IO_DISCONNECT_CODES`. The native
  * object of each connection is the Socket.IO server `Socket`.
  *
@@ -428,6 +429,11 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
         }
         case SOCKET_IO_EVENTS.PONG:
           server.emitPong(connection);
+          break;
+        case SOCKET_IO_EVENTS.PING:
+          // A client's own liveness probe: answered here, below the domain, as a WebSocket
+          // server's stack answers a ping frame. It reaches no listener of the port.
+          this.emit(SOCKET_IO_EVENTS.PONG);
           break;
       }
     })(this);

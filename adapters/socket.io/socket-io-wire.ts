@@ -33,7 +33,10 @@ import {
  *   advertises the same with the query parameter {@link SOCKET_IO_ANSWERS_CLOSE_QUERY}`=1` of its
  *   handshake, which the server leaves out of the handshake's `query` and `url`, as Engine.IO's
  *   own parameters.
- * - `p` — ping from the server; the client answers with `o` (pong).
+ * - `p` — a ping, answered at once with `o` (pong), in either direction: the server pings a client
+ *   (`AbstractSocketServer.ping`) and the client adapter answers; a client adapter pings the server
+ *   (its own transport-level liveness check) and the server adapter answers. Neither the ping nor
+ *   the answer reaches the domain as a frame, so both stay free for the application's own events.
  */
 export const SOCKET_IO_EVENTS = Object.freeze({
   /** A text or binary frame, in both directions. */
@@ -46,9 +49,9 @@ export const SOCKET_IO_EVENTS = Object.freeze({
   CLOSE: 'c',
   /** The server answers {@link SOCKET_IO_EVENTS.CLOSE}: sent once, before any frame. */
   ANSWERS_CLOSE: 'a',
-  /** A liveness probe from the server. */
+  /** A liveness probe, from either side. */
   PING: 'p',
-  /** The client's answer to {@link SOCKET_IO_EVENTS.PING}. */
+  /** The answer to {@link SOCKET_IO_EVENTS.PING}, from the side that was pinged. */
   PONG: 'o',
 } as const);
 

@@ -457,6 +457,26 @@ describe('SocketIoServer', () => {
     });
   });
 
+  describe('pings', () => {
+    it("answers a client's ping p with o, and nothing of it reaches the port's listeners", async () => {
+      const server = fixture.server(new SocketIoServer({ port: 0, host: HOST }));
+      const log = recordServer(server);
+      const { url = '' } = await server.listen();
+      const socket = fixture.defer(await rawClient(url), (s) => s.disconnect());
+      await waitFor(() => log.connections.length === 1, 'the connection');
+      let pongs = 0;
+      socket.on('o', () => pongs++);
+      socket.emit('p');
+      socket.emit('p');
+      await waitFor(() => pongs === 2, 'two answers');
+      socket.emit('m', 'after');
+      await waitFor(() => log.messages.length === 1, 'the frame after the pings');
+      expect(log.messages.map((m) => m.frame)).to.deep.equal(['after']);
+      expect(log.pongs).to.have.length(0);
+      expect(log.errors).to.have.length(0);
+    });
+  });
+
   describe('structured frames', () => {
     it('carry arrays both ways as event arguments, while text and binary frames stay what they are', async () => {
       const { client, server, connection, log, events } = await fixture.pair(own());
