@@ -80,16 +80,19 @@ export class Admission<P> {
     const { settings } = this;
     // Counted before this connection is registered: the caps are on connections at once.
     if (this.core.registry.byConnection.size >= settings.maxConnections) {
+      this.core.metrics.refusedCapacity++;
       refuse(connection, CloseCodes.TRY_AGAIN_LATER, 'server full');
       return;
     }
     const address = handshake.remoteAddress;
     if (address !== undefined) {
       if ((this.#perAddress.get(address) ?? 0) >= settings.maxConnectionsPerAddress) {
+        this.core.metrics.refusedCapacity++;
         refuse(connection, CloseCodes.TRY_AGAIN_LATER, 'too many connections from this address');
         return;
       }
       if (settings.throttle?.blocked(address) === true) {
+        this.core.metrics.refusedAuth++;
         refuse(connection, CloseCodes.RATE_LIMITED, 'too many failed authentications');
         return;
       }
@@ -420,7 +423,13 @@ export class Admission<P> {
     this.#close(session, CloseCodes.INTERNAL_ERROR, 'authorization failed');
   }
 
+  /** Ends a connection admission refused, counting the refusal by its reason. */
   #close(session: Session<P>, code: number, reason: string): void {
+    // 1008 is only ever sent here for data over the admission bounds, 1011 for our own failures
+    // (counted as errors); every other refusal of admission is about credentials.
+    const metrics = this.core.metrics;
+    if (code === CloseCodes.POLICY_VIOLATION) metrics.refusedPayload++;
+    else if (code !== CloseCodes.INTERNAL_ERROR) metrics.refusedAuth++;
     this.#releasePending(session);
     session.dispose();
     void session.connection.close(code, truncateReason(reason)).catch(() => undefined);

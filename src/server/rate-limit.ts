@@ -1,3 +1,5 @@
+import type { ServerMetrics } from './metrics.js';
+
 import { tickNow } from '../shared/tick-clock.js';
 
 /**
@@ -36,6 +38,8 @@ export interface RateLimitSettings {
   readonly burst: number;
   readonly burstBytes: number;
   readonly maxViolations: number;
+  /** Where refused frames are counted (`refusals.rateLimit`). */
+  readonly metrics: ServerMetrics;
 }
 
 /** @internal One connection's buckets, made on its first frame. */
@@ -65,6 +69,7 @@ const OPTION_KEYS = new Set(['interval', 'messages', 'bytes', 'burst', 'maxViola
 export function rateLimitSettings(
   options: RateLimitOptions | false | undefined,
   maxPayload: number,
+  metrics: ServerMetrics,
 ): RateLimitSettings | undefined {
   if (options === false) return undefined;
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
@@ -90,6 +95,7 @@ export function rateLimitSettings(
     burst: Math.max(1, burst),
     burstBytes: bytes,
     maxViolations: positiveOr(o.maxViolations, messages, 'maxViolations'),
+    metrics,
   };
 }
 
@@ -144,6 +150,7 @@ export function takeFrame(
     state.refused = 0;
   }
   state.refused++;
+  settings.metrics.refusedRateLimit++;
   if (state.refused > settings.maxViolations) return RateVerdict.Disconnect;
   return state.refused === 1 ? RateVerdict.RefusedFirst : RateVerdict.Refused;
 }

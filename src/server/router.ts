@@ -3,6 +3,7 @@ import type { AbstractSocketServer, ServerConnection } from '../ports/abstract-s
 import type { Codec } from '../ports/codec.js';
 import type { AnyFrame } from '../ports/types.js';
 import { messageEnvelope } from '../protocol/envelope.js';
+import { countedSize, type ServerMetrics } from './metrics.js';
 import type { Session } from './session.js';
 import type { SessionRegistry } from './session-registry.js';
 
@@ -27,13 +28,15 @@ export interface RouteFlags {
  * to a selection of clients, and the protocol's own frames. It encodes a message once however
  * many recipients it has and is the only caller of the adapter's `send` / `sendMany`. This
  * router is local and in memory; it is the seam a multi-node backplane plugs into, so the counts
- * it returns are those of this node.
+ * it returns are those of this node. Being the one exit, it is also where `messagesOut` and
+ * `bytesOut` are counted: what the transport accepted, a frame handed to N connections N times.
  */
 export class Router<P> {
   constructor(
     private readonly adapter: AbstractSocketServer,
     private readonly codec: Codec,
     private readonly registry: SessionRegistry<P>,
+    private readonly metrics: ServerMetrics,
   ) {}
 
   /**
@@ -43,7 +46,7 @@ export class Router<P> {
   toClient(clientId: string, message: SocketMessage, flags?: RouteFlags): boolean {
     const session = this.registry.byId.get(clientId);
     if (session === undefined) return false;
-    return this.adapter.send(session.connection, this.encodeMessage(message, flags));
+    return this.#send(session.connection, this.encodeMessage(message, flags));
   }
 
   /**
@@ -53,7 +56,7 @@ export class Router<P> {
   broadcast(selection: Selection, message: SocketMessage, flags?: RouteFlags): number {
     const connections = this.#collect(selection, connectionOf);
     if (connections.length === 0) return 0;
-    return this.adapter.sendMany(connections, this.encodeMessage(message, flags));
+    return this.#sendMany(connections, this.encodeMessage(message, flags));
   }
 
   /** The admitted clients of a selection on this node, each once. */
@@ -94,7 +97,7 @@ export class Router<P> {
 
   /** Sends a protocol frame (welcome, ack, request, …) to one session. */
   toSession(session: Session<P>, envelope: object): boolean {
-    return this.adapter.send(session.connection, this.codec.encode(envelope));
+    return this.#send(session.connection, this.codec.encode(envelope));
   }
 
   /** Encodes a protocol frame once, for {@link sendFrame}. */
@@ -104,7 +107,25 @@ export class Router<P> {
 
   /** Sends one encoded frame to many connections. @returns how many it was handed to. */
   sendFrame(connections: readonly ServerConnection[], frame: AnyFrame): number {
-    return connections.length === 0 ? 0 : this.adapter.sendMany(connections, frame);
+    return connections.length === 0 ? 0 : this.#sendMany(connections, frame);
+  }
+
+  /** The adapter's `send`, counted when the transport takes the frame. */
+  #send(connection: ServerConnection, frame: AnyFrame): boolean {
+    if (!this.adapter.send(connection, frame)) return false;
+    const metrics = this.metrics;
+    metrics.messagesOut++;
+    metrics.bytesOut += countedSize(frame);
+    return true;
+  }
+
+  /** The adapter's `sendMany`, counted once per connection that took the frame. */
+  #sendMany(connections: readonly ServerConnection[], frame: AnyFrame): number {
+    const sent = this.adapter.sendMany(connections, frame);
+    const metrics = this.metrics;
+    metrics.messagesOut += sent;
+    metrics.bytesOut += countedSize(frame) * sent;
+    return sent;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { PlugSocketError } from '../errors.js';
-import { silentLogger, type Logger } from '../logger.js';
+import { debugLogger, type Logger } from '../logger.js';
 import type { MessageOf, SocketMessage } from '../message.js';
 import { namespacePrefix } from '../namespace-path.js';
 import type { AbstractSocketServer, ServerConnection } from '../ports/abstract-socket-server.js';
@@ -29,10 +29,11 @@ import { Drain } from './drain.js';
 import { Heartbeat } from './heartbeat.js';
 import { rateLimitSettings } from './rate-limit.js';
 import { BroadcastOperator, type BroadcastTarget } from './broadcast-operator.js';
-import type { ServerCore } from './core.js';
+import { coreFor, type ServerCore } from './core.js';
 import { ServerEvents } from './events.js';
 import { Inbound, topicGate } from './inbound.js';
 import type { ConnectionMiddleware, InboundContext, Middleware } from './middleware.js';
+import { ServerMetrics, countedSize, type ServerMetricsSnapshot } from './metrics.js';
 import { MiddlewareStack } from './middleware-stack.js';
 import type { SocketServerOptions } from './options.js';
 import { positive } from '../shared/options.js';
@@ -84,6 +85,8 @@ export interface ShutdownOptions {
 export class SocketServer<S extends Schema = AnySchema, P = unknown> extends ServerEventApi<S, P> {
   readonly #core: ServerCore<P>;
   readonly #registry = new SessionRegistry<P>();
+  /** The counters behind {@link getMetrics}; the same object as `#core.metrics`. */
+  readonly #metrics = new ServerMetrics();
   readonly #middleware = new MiddlewareStack<P>();
   readonly #admission: Admission<P>;
   readonly #inbound: Inbound<P>;
@@ -112,13 +115,15 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       maxPayload,
       owner: 'SocketServer',
     });
-    const logger = options.logger ?? silentLogger;
-    const router = new Router<P>(adapter, reader.codec, this.#registry);
+    const logger = options.logger ?? debugLogger('plugsocket:server');
+    const metrics = this.#metrics;
+    const router = new Router<P>(adapter, reader.codec, this.#registry, metrics);
     this.#core = {
       adapter,
       registry: this.#registry,
       router,
       logger,
+      metrics,
       report: (clientId, error) => this.reportError(clientId, error),
     };
     const access = options.access ?? {};
@@ -137,9 +142,9 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     );
     const authorization =
       options.authorization ?? (new AllowAllAuthorization() as AuthorizationStrategy<P>);
-    this.#events = new ServerEvents<P>(this.#core);
+    this.#events = new ServerEvents<P>(coreFor(this.#core, 'events'));
     this.#admission = new Admission<P>(
-      this.#core,
+      coreFor(this.#core, 'admission'),
       {
         authorization,
         timeout: positive(options.handshakeTimeout, 10_000, 'handshakeTimeout'),
@@ -174,7 +179,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       topics,
       this.#deliver,
       maxInFlight,
-      rateLimitSettings(options.rateLimit, maxPayload),
+      rateLimitSettings(options.rateLimit, maxPayload, metrics),
       (session, envelope) => this.#admission.refresh(session, envelope),
       (session) => this.#admission.penalize(session),
     );
@@ -189,12 +194,15 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       heartbeatInterval === Infinity
         ? undefined
         : new Heartbeat<P>(
-            this.#core,
+            coreFor(this.#core, 'heartbeat'),
             {
               interval: heartbeatInterval,
               timeout: positive(options.heartbeatTimeout, 20_000, 'heartbeatTimeout'),
             },
-            (session) => this.notifyTimeout(session.id),
+            (session) => {
+              metrics.timeouts++;
+              this.notifyTimeout(session.id);
+            },
           );
     adapter.on('connection', this.#handleConnection);
     adapter.on('message', this.#handleFrame);
@@ -223,6 +231,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     if (this.#state !== 'idle')
       throw new PlugSocketError('INVALID_STATE', `listen() called while ${this.#state}`);
     this.#state = 'listening';
+    this.#metrics.startedAt = Date.now();
     const address = await this.#core.adapter.listen();
     this.#heartbeat?.start();
     return address;
@@ -275,6 +284,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       await adapter.close(CloseCodes.GOING_AWAY, 'server shutting down');
     } finally {
       this.#state = 'closed';
+      if (this.#metrics.startedAt >= 0) this.#metrics.stoppedAt = Date.now();
       this.#heartbeat?.stop();
       this.#unrevoke?.();
       this.#unrevoke = undefined;
@@ -285,6 +295,24 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       adapter.off('pong', this.#handlePong);
       this.completeStreams();
     }
+  }
+
+  // ---------------------------------------------------------------- metrics
+
+  /**
+   * A frozen copy of the server's counters (messages and bytes each way, connections, errors,
+   * refusals by reason, heartbeat timeouts), with the subscribers of each topic and the uptime.
+   * The counters are kept as plain numbers on the hot path; the copy and the topic counts are
+   * made here, so call it when you need it (a scrape, a status page), not per message.
+   * See docs/observability.md for what each field counts.
+   *
+   * @example
+   * ```ts
+   * const { connections, messagesIn, refusals } = server.getMetrics();
+   * ```
+   */
+  getMetrics(): ServerMetricsSnapshot {
+    return this.#metrics.snapshot(this.#registry.byId.size, this.#registry.topics);
   }
 
   // ---------------------------------------------------------------- clients
@@ -485,6 +513,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
   };
 
   readonly #admitted = (session: Session<P>): void => {
+    this.#metrics.connectionsTotal++;
     this.#registry.admit(session);
     this.#core.router.toSession(session, { k: 'welcome', v: PROTOCOL_VERSION, id: session.id });
     this.notifyAdmitted(session);
@@ -509,6 +538,9 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
   readonly #handleFrame = (connection: ServerConnection, frame: AnyFrame): void => {
     const session = this.#registry.byConnection.get(connection);
     if (session === undefined) return;
+    const metrics = this.#metrics;
+    metrics.messagesIn++;
+    metrics.bytesIn += countedSize(frame);
     if (session.status === 'open') {
       const heartbeat = session.heartbeat;
       if (heartbeat !== undefined) heartbeat.seen = true;
@@ -544,6 +576,15 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
         .catch(() => undefined);
     }
   };
+
+  /** @internal counts what is reported on `onError`, then reports it. */
+  protected override reportError(clientId: string | undefined, error: PlugSocketError): void {
+    const metrics = this.#metrics;
+    metrics.errors++;
+    // The frame reader's size check (and the codec's, for structured frames) ends in a report.
+    if (error.code === 'PAYLOAD_TOO_LARGE') metrics.refusedPayload++;
+    super.reportError(clientId, error);
+  }
 
   readonly #handleTransportError = (
     connection: ServerConnection | undefined,
