@@ -10,7 +10,7 @@ export {
   type PlugSocketErrorOptions,
   type SerializedError,
 } from './errors.js';
-export { silentLogger, type Logger } from './logger.js';
+export { debugLogger, silentLogger, type Logger } from './logger.js';
 
 // ports
 export type {
@@ -40,6 +40,7 @@ export {
   type AbstractSocketServerOptions,
   type ConnectionState,
   type PreparedFrame,
+  type SendOptions,
   type ServerEvents,
   type ServerState,
 } from './ports/abstract-socket-server.js';
@@ -104,6 +105,7 @@ export {
 } from './server/socket-server.js';
 export type { ClientMessageEvent, DisconnectionEvent } from './server/server-notifications.js';
 export type { AccessHooks, SocketServerOptions } from './server/options.js';
+export type { ServerMetricsSnapshot, ServerRefusals } from './server/metrics.js';
 export type { RateLimitOptions } from './server/rate-limit.js';
 export type { AuthThrottleOptions } from './server/auth-throttle.js';
 export type {

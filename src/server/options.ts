@@ -151,6 +151,12 @@ export interface SocketServerOptions<P = unknown> {
    * @default 16 random base64url characters (96 bits)
    */
   generateId?: () => string;
-  /** Diagnostics. @default silent */
+  /**
+   * Where diagnostics go. A logger you pass (pino, winston, console…) receives everything, each
+   * call from a part of the server with that part (`'admission'`, `'heartbeat'`, `'events'`) in
+   * its context as `part`.
+   * @default `debugLogger('plugsocket:server')`: the `debug` package, silent unless `DEBUG`
+   *   enables `plugsocket:server*` (parts under `plugsocket:server:<part>`; see docs/observability.md).
+   */
   logger?: Logger;
 }
