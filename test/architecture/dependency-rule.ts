@@ -24,6 +24,13 @@ const NODE_BUILTINS = new Set(builtinModules);
 const SHARED = 'shared';
 /** The container libraries: only src/di/ (the `plugsocket/di` entry) may import them. */
 const CONTAINER_LIBRARIES = /^(inversify|reflect-metadata|@inversifyjs\/.*)(\/|$)/;
+/**
+ * The Prometheus client: only its exporter, `adapters/prometheus/` (the `plugsocket/prometheus`
+ * entry), imports it, so the core and every transport entry run without it installed. (It is not
+ * a transport, so that folder's "own library" has to be named here.)
+ */
+const METRICS_LIBRARIES = /^prom-client(\/|$)/;
+const METRICS_ADAPTER = 'prometheus';
 
 function isNodeBuiltin(specifier: string): boolean {
   return specifier.startsWith('node:') || NODE_BUILTINS.has(specifier.split('/')[0]);
@@ -83,7 +90,11 @@ export function checkDependencyRule(root: string): Violation[] {
         const add = (rule: string): void => void violations.push({ file: rel, specifier, rule });
         switch (from.layer) {
           case 'src':
+            // Other npm packages are allowed when they run wherever the domain does: rxjs, and
+            // debug (the default log sink, which has a browser build).
             if (TRANSPORT_LIBRARIES.test(specifier)) add('src/ imports no transport library');
+            else if (METRICS_LIBRARIES.test(specifier))
+              add('only adapters/prometheus/ imports prom-client');
             else if (isNodeBuiltin(specifier)) add('src/ imports no Node-only module');
             else if (CONTAINER_LIBRARIES.test(specifier) && !rel.startsWith(path.join('src', 'di')))
               add('only src/di/ imports the container library (inversify, reflect-metadata)');
@@ -92,7 +103,9 @@ export function checkDependencyRule(root: string): Violation[] {
               add('src/ does not import the package entry points');
             break;
           case 'adapter':
-            if (from.adapter === SHARED) {
+            if (METRICS_LIBRARIES.test(specifier) && from.adapter !== METRICS_ADAPTER)
+              add('only adapters/prometheus/ imports prom-client');
+            else if (from.adapter === SHARED) {
               // Support code for adapters on Node (HTTP servers, ws sockets read by structure).
               if (TRANSPORT_LIBRARIES.test(specifier))
                 add('adapters/shared/ imports no transport library');
@@ -106,7 +119,7 @@ export function checkDependencyRule(root: string): Violation[] {
               add('an adapter never imports another adapter');
             else if (target?.layer === 'contracts' || target?.layer === 'example')
               add('an adapter imports only src/ and its own library');
-            else if (/^plugsocket\/(ws|socket\.io|memory|contracts)/.test(specifier))
+            else if (/^plugsocket\/(ws|socket\.io|memory|prometheus|contracts)/.test(specifier))
               add('an adapter never imports another adapter');
             break;
           case 'contracts':
