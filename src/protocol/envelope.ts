@@ -129,6 +129,22 @@ export interface AuthEnvelope {
   credentials: Record<string, unknown>;
 }
 
+/**
+ * Either direction: a liveness probe, answered at once by `pong`. Sent by a side whose transport
+ * has no ping of its own (or whose adapter cannot send one); any frame from the peer also proves
+ * it alive.
+ */
+export interface PingEnvelope {
+  /** Frame kind. */
+  k: 'ping';
+}
+
+/** Either direction: the answer to `ping`. */
+export interface PongEnvelope {
+  /** Frame kind. */
+  k: 'pong';
+}
+
 /** Frames a client may send. */
 export type ClientEnvelope =
   | MessageEnvelope
@@ -138,7 +154,9 @@ export type ClientEnvelope =
   | RequestEnvelope
   | AckEnvelope
   | NackEnvelope
-  | CancelEnvelope;
+  | CancelEnvelope
+  | PingEnvelope
+  | PongEnvelope;
 /** Frames a server may send. */
 export type ServerEnvelope =
   | MessageEnvelope
@@ -147,4 +165,6 @@ export type ServerEnvelope =
   | NackEnvelope
   | ErrorEnvelope
   | RequestEnvelope
-  | CancelEnvelope;
+  | CancelEnvelope
+  | PingEnvelope
+  | PongEnvelope;

@@ -199,6 +199,8 @@ export const FRAME_KINDS = Object.freeze([
     ],
     true,
   ),
+  kind('ping', 10, 'both', []),
+  kind('pong', 11, 'both', []),
 ] as const);
 
 /** The kinds as a type, for {@link CompactKinds}. */
@@ -243,6 +245,8 @@ export function mayBeSentBy(kind: KindSpec, side: Side): boolean {
  * | `REQ`     | 7      | `[7, id, name, headers?, to?, from?, payload?]`           |
  * | `CANCEL`  | 8      | `[8, id]`                                                 |
  * | `AUTH`    | 9      | `[9, id, credentials]`                                    |
+ * | `PING`    | 10     | `[10]`                                                    |
+ * | `PONG`    | 11     | `[11]`                                                    |
  *
  * Trailing absent fields are left out; an absent field before a present one is `null`. See
  * docs/protocol.md, "Structured frames".

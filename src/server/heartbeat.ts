@@ -1,4 +1,5 @@
 import { PlugSocketError } from '../errors.js';
+import type { AnyFrame } from '../ports/types.js';
 import type { ServerCore } from './core.js';
 import type { Session } from './session.js';
 
@@ -12,9 +13,9 @@ export interface HeartbeatSettings {
 
 /** A session's heartbeat state: made on its first ping. */
 export interface HeartbeatState {
-  /** When the outstanding ping was sent (ms since the heartbeat started), or -1. */
+  /** When the outstanding ping was sent (`Date.now()`), or -1. */
   pingAt: number;
-  /** When the last ping was sent (ms since the heartbeat started). */
+  /** When the last ping was sent (`Date.now()`). */
   lastPing: number;
   /** Whether anything (a frame, a pong) came from the client since the outstanding ping. */
   seen: boolean;
@@ -23,15 +24,31 @@ export interface HeartbeatState {
 }
 
 /**
+ * @internal A pong from `session`, a transport's or the protocol's: alive, and the round trip of
+ * the outstanding ping.
+ */
+export function heartbeatPong(session: Session<unknown>): void {
+  const state = session.heartbeat;
+  if (state === undefined) return;
+  state.seen = true;
+  if (state.pingAt >= 0) {
+    state.rtt = Date.now() - state.pingAt;
+    state.pingAt = -1;
+  }
+}
+
+/**
  * @internal Server heartbeats: one timer for every client, not one per client. Each sweep pings
- * the clients whose last ping is `interval` old (a transport ping, answered by the transport's
- * pong), and ends, at once and without a close handshake, those that showed no sign of life
- * within `timeout` of their ping: no pong and no frame, which is what a frozen process, a
- * vanished host or a dropped route look like. A pong gives the round-trip time.
+ * the clients whose last ping is `interval` old, and ends, at once and without a close
+ * handshake, those that showed no sign of life within `timeout` of their ping: no pong and no
+ * frame, which is what a frozen process, a vanished host or a dropped route look like. The ping
+ * is the transport's where its manifest declares one (`supports.ping`), the protocol's `ping`
+ * frame otherwise; never both. A pong gives the round-trip time.
  */
 export class Heartbeat<P> {
-  readonly #start = Date.now();
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** The protocol's `ping` frame, encoded once; undefined when the transport pings. */
+  #pingFrame: AnyFrame | undefined;
 
   constructor(
     private readonly core: ServerCore<P>,
@@ -54,25 +71,18 @@ export class Heartbeat<P> {
     this.#timer = undefined;
   }
 
-  /** The transport's pong: alive, and the round trip of the outstanding ping. */
+  /** The transport's pong. */
   pong(session: Session<P>): void {
-    const state = session.heartbeat;
-    if (state === undefined) return;
-    state.seen = true;
-    if (state.pingAt >= 0) {
-      state.rtt = this.#now() - state.pingAt;
-      state.pingAt = -1;
-    }
-  }
-
-  #now(): number {
-    return Date.now() - this.#start;
+    heartbeatPong(session);
   }
 
   readonly #sweep = (): void => {
-    const now = this.#now();
+    const now = Date.now();
     const { interval, timeout } = this.settings;
     const adapter = this.core.adapter;
+    const router = this.core.router;
+    if (!adapter.supports.ping) this.#pingFrame ??= router.encodeEnvelope({ k: 'ping' });
+    const pingFrame = this.#pingFrame;
     for (const session of this.core.registry.byId.values()) {
       if (session.status !== 'open') continue;
       const state = session.heartbeat;
@@ -93,7 +103,11 @@ export class Heartbeat<P> {
       if (now - state.lastPing < interval) continue;
       state.seen = false;
       state.lastPing = now;
-      if (adapter.ping(session.connection)) state.pingAt = now;
+      const sent =
+        pingFrame === undefined
+          ? adapter.ping(session.connection)
+          : router.sendFrame([session.connection], pingFrame) === 1;
+      if (sent) state.pingAt = now;
     }
   };
 

@@ -13,6 +13,7 @@ import { frameSize } from '../protocol/frame-size.js';
 import { takeStructuredSize } from '../protocol/structured.js';
 import { RateVerdict, takeFrame, type RateLimitSettings } from './rate-limit.js';
 import type { Session } from './session.js';
+import { heartbeatPong } from './heartbeat.js';
 
 /** Reads one client frame: size check, decode and parse, throwing typed errors. */
 export interface ClientFrameReader {
@@ -42,6 +43,9 @@ export interface TopicGate<P> {
  * holds one of a client's messages, its later messages wait, so handlers see them in order.
  */
 export class Inbound<P> {
+  /** The protocol's `pong` frame, encoded on first use. */
+  #pong: AnyFrame | undefined;
+
   constructor(
     private readonly core: ServerCore<P>,
     private readonly reader: ClientFrameReader,
@@ -135,6 +139,13 @@ export class Inbound<P> {
       case 'auth':
         this.refresh(session, envelope);
         return;
+      case 'ping':
+        this.#pong ??= this.core.router.encodeEnvelope({ k: 'pong' });
+        this.core.router.sendFrame([session.connection], this.#pong);
+        return;
+      case 'pong':
+        heartbeatPong(session);
+        return;
     }
   }
 
@@ -163,6 +174,10 @@ export class Inbound<P> {
       case 'nack':
       case 'cancel':
         this.frameAfterLimit(session, envelope);
+        return;
+      case 'pong':
+        // The answer to the server's own ping: taken, like the answers to its requests.
+        heartbeatPong(session);
         return;
       case 'req':
       case 'join':

@@ -80,6 +80,8 @@ describe('CompactCodec', () => {
       REQ: 7,
       CANCEL: 8,
       AUTH: 9,
+      PING: 10,
+      PONG: 11,
     });
     expect(Object.isFrozen(CompactKinds)).to.equal(true);
   });
@@ -184,6 +186,8 @@ describe('CompactCodec', () => {
         'server',
       ],
       ['a cancel', { k: 'cancel', id: 5 }, [8, 5], 'both'],
+      ['a ping', { k: 'ping' }, [10], 'both'],
+      ['a pong', { k: 'pong' }, [11], 'both'],
       [
         'an auth',
         { k: 'auth', id: 6, credentials: { token: 't' } },

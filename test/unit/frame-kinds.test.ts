@@ -9,7 +9,7 @@ import {
 } from '../../src/protocol/kinds.js';
 
 describe('frame kinds table', () => {
-  it('lists the ten kinds of protocol v1 with their compact numbers, in order', () => {
+  it('lists the twelve kinds of protocol v1 with their compact numbers, in order', () => {
     expect(FRAME_KINDS.map((s) => [s.k, s.id])).to.deep.equal([
       ['msg', 0],
       ['join', 1],
@@ -21,6 +21,8 @@ describe('frame kinds table', () => {
       ['req', 7],
       ['cancel', 8],
       ['auth', 9],
+      ['ping', 10],
+      ['pong', 11],
     ]);
     expect(MSG_KIND.k).to.equal('msg');
   });
@@ -39,6 +41,8 @@ describe('frame kinds table', () => {
       req: ['id', 'name', 'headers', 'to', 'from', 'payload'],
       cancel: ['id'],
       auth: ['id', 'credentials'],
+      ping: [],
+      pong: [],
     });
   });
 
@@ -55,6 +59,8 @@ describe('frame kinds table', () => {
       req: 'both',
       cancel: 'both',
       auth: 'client',
+      ping: 'both',
+      pong: 'both',
     });
     const oneSided = FRAME_KINDS.flatMap((s) =>
       s.fields.filter((f) => f.sentBy !== undefined).map((f) => `${s.k}.${f.name}:${f.sentBy}`),
@@ -100,7 +106,7 @@ describe('frame kinds table', () => {
     for (const k of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'MSG', '0', 0]) {
       expect(kindNamed(k), String(k)).to.equal(undefined);
     }
-    for (const id of ['0', -1, 0.5, 10, Number.NaN, null, 'msg', 'length']) {
+    for (const id of ['0', -1, 0.5, 12, Number.NaN, null, 'msg', 'length']) {
       expect(kindNumbered(id), String(id)).to.equal(undefined);
     }
   });
@@ -122,6 +128,8 @@ describe('frame kinds table', () => {
       REQ: 7,
       CANCEL: 8,
       AUTH: 9,
+      PING: 10,
+      PONG: 11,
     });
     expect(Object.isFrozen(CompactKinds)).to.equal(true);
   });
