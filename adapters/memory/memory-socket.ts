@@ -51,6 +51,8 @@ export class MemorySocket extends AbstractSocket {
   #serverAttempt = 0;
   /** Bytes held by frames from the server still on their way (see {@link _backlog}). */
   #backlog = 0;
+  /** Bytes held by frames to the server still on their way (see `bufferedAmount`). */
+  #sent = 0;
 
   constructor(options: AbstractSocketOptions = {}) {
     super(options);
@@ -112,7 +114,31 @@ export class MemorySocket extends AbstractSocket {
     const connection = this.#connection;
     if (server === undefined || connection === undefined) return;
     const data = copy(frame);
-    deliverLater(() => server._message(connection, data));
+    const size = MEMORY_FRAME_OVERHEAD + (typeof data === 'string' ? data.length : data.byteLength);
+    this.#sent += size;
+    deliverLater(() => {
+      this.#sent -= size;
+      server._message(connection, data);
+    });
+  }
+
+  protected override doPing(): void {
+    const server = this.#server;
+    const connection = this.#connection;
+    if (server === undefined || connection === undefined) return;
+    const attempt = this.#attempt;
+    // There and back, like any frame: the server's side answers, then the answer arrives.
+    deliverLater(() => {
+      if (server.isClientConnected(connection))
+        deliverLater(() => {
+          if (attempt === this.#attempt) this.emitPong();
+        });
+    });
+  }
+
+  /** The frames sent that the server has not been handed yet, in bytes. */
+  protected override doBufferedAmount(): number {
+    return this.#sent;
   }
 
   protected doClose(code: number, reason: string): void {

@@ -217,6 +217,7 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
     const onPing = (): void => {
       socket.emit(SOCKET_IO_EVENTS.PONG);
     };
+    const onPong = (): void => this.emitPong();
     const onDisconnect = (reason: string): void => {
       const closing = this.#closing;
       this.#dispose();
@@ -237,6 +238,7 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
     socket.on(SOCKET_IO_EVENTS.STRUCTURED_LIST, onStructuredList);
     socket.on(SOCKET_IO_EVENTS.CLOSE, onClose);
     socket.on(SOCKET_IO_EVENTS.PING, onPing);
+    socket.on(SOCKET_IO_EVENTS.PONG, onPong);
     socket.on(SOCKET_IO_EVENTS.ANSWERS_CLOSE, onAnswersClose);
     this.#release = () => {
       socket.off('connect', onConnect);
@@ -247,6 +249,7 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
       socket.off(SOCKET_IO_EVENTS.STRUCTURED_LIST, onStructuredList);
       socket.off(SOCKET_IO_EVENTS.CLOSE, onClose);
       socket.off(SOCKET_IO_EVENTS.PING, onPing);
+      socket.off(SOCKET_IO_EVENTS.PONG, onPong);
       socket.off(SOCKET_IO_EVENTS.ANSWERS_CLOSE, onAnswersClose);
     };
     socket.connect();
@@ -254,6 +257,28 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
 
   protected doSend(frame: AnyFrame): void {
     if (this.#socket !== undefined) emitFrame(this.#socket, ownFrame(frame), true);
+  }
+
+  /** The reserved ping event; the server adapter answers it with the pong event. */
+  protected override doPing(): void {
+    this.#socket?.emit(SOCKET_IO_EVENTS.PING);
+  }
+
+  /**
+   * What Engine.IO holds for this client: the text and binary of the packets in its write
+   * buffer, plus what its WebSocket transport has not yet written.
+   */
+  protected override doBufferedAmount(): number {
+    const engine = (this.#socket as { io?: { engine?: EngineInternals } } | undefined)?.io?.engine;
+    if (engine === undefined) return 0;
+    let bytes = engine.transport?.ws?.bufferedAmount ?? 0;
+    for (const packet of engine.writeBuffer ?? []) {
+      const data = packet.data;
+      if (typeof data === 'string') bytes += data.length;
+      else if (typeof data === 'object' && data !== null && 'byteLength' in data)
+        bytes += (data as { byteLength: number }).byteLength;
+    }
+    return bytes;
   }
 
   /**
@@ -291,4 +316,10 @@ export class SocketIoSocket extends AbstractSocket<AnyFrame> {
     this.#socket = undefined;
     this.#closing = undefined;
   }
+}
+
+/** The parts of an Engine.IO client socket read for `bufferedAmount` (not in its typings). */
+interface EngineInternals {
+  writeBuffer?: { data?: unknown }[];
+  transport?: { ws?: { bufferedAmount?: number } };
 }

@@ -101,6 +101,7 @@ export class WsSocket extends AbstractSocket {
     ws.on('close', this.#onClose);
     ws.on('error', this.#onError);
     ws.on('unexpected-response', this.#onUnexpectedResponse);
+    ws.on('pong', this.#onPong);
   }
 
   protected doSend(frame: Frame): void {
@@ -109,6 +110,14 @@ export class WsSocket extends AbstractSocket {
     // ws infers text or binary from the type, so no options object is needed. Binary is copied:
     // with permessage-deflate, ws compresses the caller's bytes later, as they are by then.
     ws.send(typeof frame === 'string' ? frame : ownBytes(frame));
+  }
+
+  protected override doPing(): void {
+    this.#ws?.ping();
+  }
+
+  protected override doBufferedAmount(): number {
+    return this.#ws?.bufferedAmount ?? 0;
   }
 
   protected doClose(code: number, reason: string): void {
@@ -141,6 +150,8 @@ export class WsSocket extends AbstractSocket {
 
   readonly #onError = (error: Error): void => this.emitError(fromWsError(error));
 
+  readonly #onPong = (): void => this.emitPong();
+
   readonly #onUnexpectedResponse = (_req: ClientRequest, res: IncomingMessage): void => {
     // With this listener present ws leaves the request open; terminate() aborts it.
     this.doTerminate();
@@ -166,6 +177,7 @@ export class WsSocket extends AbstractSocket {
     ws.off('close', this.#onClose);
     ws.off('error', this.#onError);
     ws.off('unexpected-response', this.#onUnexpectedResponse);
+    ws.off('pong', this.#onPong);
     return ws;
   }
 }

@@ -28,6 +28,8 @@ export interface SocketEvents<F extends AnyFrame = Frame> {
   close: (info: CloseInfo) => void;
   /** Something went wrong that did not end the connection (e.g. `send` while not open). */
   error: (error: PlugSocketError) => void;
+  /** The server answered a transport-level {@link AbstractSocket.ping}. */
+  pong: () => void;
 }
 
 /** Options of the port's base class, passed up by adapters. */
@@ -163,6 +165,35 @@ export abstract class AbstractSocket<F extends AnyFrame = Frame> extends Emitter
   }
 
   /**
+   * Sends a transport-level ping to the server; its answer arrives as a `pong` event. The domain
+   * uses it for the client's heartbeat and falls back to the protocol's `ping` frame when it
+   * returns false.
+   * @returns false when the connection is not open, or the transport has no client-side ping
+   *   (`supports.ping` is false, or the adapter implements no `doPing`).
+   */
+  ping(): boolean {
+    if (!this.supports.ping || this.doPing === undefined || this.#state !== 'open') return false;
+    try {
+      this.doPing();
+      return true;
+    } catch (error) {
+      this.emit('error', PlugSocketError.from(error));
+      return false;
+    }
+  }
+
+  /**
+   * Bytes sent but not yet handed to the network, as far as the transport can tell (0 when it
+   * cannot, or when not open). A producer that finds it growing should wait instead of sending
+   * more; see `SocketClient.send` and `drained()`.
+   */
+  get bufferedAmount(): number {
+    if (this.#state !== 'open' && this.#state !== 'closing') return 0;
+    const amount = this.doBufferedAmount?.() ?? 0;
+    return amount > 0 ? amount : 0;
+  }
+
+  /**
    * Closes the connection with `code` and `reason`, and resolves once it is closed. Frames sent
    * before reach the server before it sees the close, and frames the server sent before it
    * learned of the close are still delivered meanwhile. Both sides report `{ code, reason }`.
@@ -247,7 +278,24 @@ export abstract class AbstractSocket<F extends AnyFrame = Frame> extends Emitter
    */
   protected abstract doTerminate(): void;
 
+  /**
+   * Optional: sends a transport-level ping, whose answer the adapter reports with
+   * {@link emitPong}. Implement it when `supports.ping` is declared; only called while open.
+   */
+  protected doPing?(): void;
+
+  /**
+   * Optional: the bytes the transport holds that are not yet on the network (WebSocket's
+   * `bufferedAmount`); read only while open or closing. Without it the socket reports 0.
+   */
+  protected doBufferedAmount?(): number;
+
   // ---------------------------------------------------------------- adapter reports
+
+  /** Reports the answer to a {@link doPing}. Ignored unless open or closing. */
+  protected emitPong(): void {
+    if (this.#state === 'open' || this.#state === 'closing') this.emit('pong');
+  }
 
   /** Reports that the handshake completed. Ignored unless a connect is in progress. */
   protected emitOpen(): void {
