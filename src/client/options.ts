@@ -89,4 +89,18 @@ export interface SocketClientOptions {
   queueOverflow?: QueueOverflow;
   /** Diagnostics. @default silent */
   logger?: Logger;
+  /**
+   * Milliseconds between two heartbeat pings of the server while connected: a transport ping
+   * where the adapter has one, the protocol's `ping` frame otherwise. Each pong gives the
+   * round-trip time (`getConnectionInfo().latency`). `Infinity` turns the client's heartbeat off
+   * (the server's own heartbeat is separate). @default 25000
+   */
+  heartbeatInterval?: number;
+  /**
+   * Milliseconds the server has, after a ping, to show it is alive — its pong, or any frame. A
+   * server that does not is presumed gone (frozen, unreachable, or behind a route that drops
+   * everything, none of which closes the connection): the client reports a `TIMEOUT` error, drops
+   * the connection (close 1006) and reconnects as after any lost connection. @default 20000
+   */
+  heartbeatTimeout?: number;
 }

@@ -50,6 +50,7 @@ import {
 } from './reconnect.js';
 import { ConnectionAttempt } from './connection-attempt.js';
 import { ClientNotifications, type ClientState } from './client-notifications.js';
+import { ClientHeartbeat } from './heartbeat.js';
 
 export type { ClientState };
 
@@ -91,6 +92,11 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   readonly #reconnect: ReconnectSettings | undefined;
   /** The reconnect loop in progress: its attempt number and the timer before the next. */
   #retry: { attempt: number; timer: ReturnType<typeof setTimeout> | undefined } | undefined;
+  /** Pings the server while open; absent with `heartbeatInterval: Infinity`. */
+  readonly #heartbeat: ClientHeartbeat | undefined;
+  /** The protocol's `ping` and `pong` frames, encoded on first use. */
+  #pingFrame: AnyFrame | undefined;
+  #pongFrame: AnyFrame | undefined;
 
   constructor(adapter: AbstractSocket, options: SocketClientOptions) {
     super();
@@ -133,6 +139,24 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
         ? undefined
         : new Outbox(queueSize, overflow, (id, error) =>
             this.#requests.answered(id, error, undefined),
+          );
+    const heartbeatInterval = positive(options.heartbeatInterval, 25_000, 'heartbeatInterval');
+    this.#heartbeat =
+      heartbeatInterval === Infinity
+        ? undefined
+        : new ClientHeartbeat(
+            {
+              transportPing: () => this.#adapter.ping(),
+              protocolPing: () =>
+                this.#adapter.send((this.#pingFrame ??= this.#reader.codec.encode({ k: 'ping' }))),
+              dead: (error) => {
+                this.report(error);
+                this.#logger.debug('server heartbeat timeout', { clientId: this.#id });
+                this.#adapter.terminate();
+              },
+            },
+            heartbeatInterval,
+            positive(options.heartbeatTimeout, 20_000, 'heartbeatTimeout'),
           );
     this.#throttle =
       options.maxRate === undefined
@@ -459,6 +483,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     this.#attempt = undefined;
     this.#id = attempt.id;
     this.#setState('open');
+    this.#heartbeat?.start();
     this.#flushOutbox();
     this.notifyOpen();
     // The server may admit and close at once (e.g. kick on connect): report that close now.
@@ -560,15 +585,22 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     this.#adapter.on('message', this.#handleFrame);
     this.#adapter.on('close', this.#handleClose);
     this.#adapter.on('error', this.report);
+    this.#adapter.on('pong', this.#handlePong);
   }
 
   #detach(): void {
     this.#adapter.off('message', this.#handleFrame);
     this.#adapter.off('close', this.#handleClose);
     this.#adapter.off('error', this.report);
+    this.#adapter.off('pong', this.#handlePong);
   }
 
+  readonly #handlePong = (): void => {
+    this.#heartbeat?.pong();
+  };
+
   readonly #handleFrame = (frame: AnyFrame): void => {
+    this.#heartbeat?.heard();
     let envelope: ServerEnvelope;
     try {
       envelope = this.#reader.read(frame);
@@ -607,6 +639,12 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       case 'error':
         this.report(PlugSocketError.fromWire(envelope.error));
         return;
+      case 'ping':
+        this.#adapter.send((this.#pongFrame ??= this.#reader.codec.encode({ k: 'pong' })));
+        return;
+      case 'pong':
+        this.#heartbeat?.pong();
+        return;
     }
   };
 
@@ -619,6 +657,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   #finishClose(info: CloseInfo | undefined): void {
     const wasOpen = this.#state === 'open' || this.#state === 'closing';
     this.#detach();
+    this.#heartbeat?.stop();
     this.#throttle?.clear();
     this.#requests.connectionLost();
     if (this.#userClose) this.#topics.forget();

@@ -127,9 +127,16 @@ export async function startServer<P = unknown>(
   return { server, adapter, url: address.url ?? '' };
 }
 
-/** A `SocketClient` over a fresh `MemorySocket`. */
+/**
+ * A `SocketClient` over a fresh `MemorySocket`. Its own heartbeat is off unless a test asks (the
+ * specs that count timers count the server's); `test/unit/client-heartbeat.test.ts` covers it.
+ */
 export function newClient(url: string, options: Partial<SocketClientOptions> = {}): SocketClient {
-  const client = new SocketClient(new MemorySocket(), { url, ...options });
+  const client = new SocketClient(new MemorySocket(), {
+    url,
+    heartbeatInterval: Infinity,
+    ...options,
+  });
   clients.add(client);
   return client;
 }
