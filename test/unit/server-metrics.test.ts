@@ -51,6 +51,11 @@ function moved(
   return out;
 }
 
+/** A server-side strategy deciding with `authorize` (nothing to add on the client side). */
+function strategy(authorize: AuthorizationStrategy['authorize']): AuthorizationStrategy {
+  return { authorize, applyAuthorization: (options) => options };
+}
+
 const frameLength = (frame: string | Uint8Array): number =>
   typeof frame === 'string' ? frame.length : frame.byteLength;
 
@@ -229,7 +234,7 @@ describe('SocketServer', () => {
 
       it('payload: frames past maxPendingFrames while the client is being authorized', async () => {
         const verdict = deferred<AuthorizationResult>();
-        const authorization: AuthorizationStrategy = { authorize: () => verdict.promise };
+        const authorization = strategy(() => verdict.promise);
         const { server, url } = await startServer({ authorization, maxPendingFrames: 1 });
         const raw = await new RawClient().open(url);
         raw.sendJson({ k: 'msg', type: 'a', payload: 1 });
@@ -251,14 +256,12 @@ describe('SocketServer', () => {
         try {
           const { server, url } = await startServer({
             handshakeTimeout: 1000,
-            authorization: {
-              authorize: (handshake) => {
-                if (handshake.query.who === 'slow') return new Promise(() => undefined);
-                return handshake.query.who === 'ok'
-                  ? { ok: true, principal: 'ok' }
-                  : { ok: false, reason: 'who are you', code: 'AUTHENTICATION_FAILED' };
-              },
-            },
+            authorization: strategy((handshake) => {
+              if (handshake.query.who === 'slow') return new Promise(() => undefined);
+              return handshake.query.who === 'ok'
+                ? { ok: true, principal: 'ok' }
+                : { ok: false, reason: 'who are you', code: 'AUTHENTICATION_FAILED' };
+            }),
           });
           server.useConnection((ctx, next) => {
             if (ctx.handshake.query.who === 'blocked')
@@ -288,9 +291,11 @@ describe('SocketServer', () => {
       it('auth: an address the auth throttle blocks is refused at accept', async () => {
         const { server, url } = await startServer({
           authThrottle: { blockAfter: 1, delayAfter: 100 },
-          authorization: {
-            authorize: () => ({ ok: false, reason: 'no', code: 'AUTHENTICATION_FAILED' }),
-          },
+          authorization: strategy(() => ({
+            ok: false,
+            reason: 'no',
+            code: 'AUTHENTICATION_FAILED',
+          })),
         });
         await new RawClient().open(url);
         await flush();
