@@ -23,8 +23,8 @@ export class ClientNamespace {
   }
 
   /** `client.emit(prefix + type, …)`. */
-  emit(type: string, payload: unknown, headers?: Record<string, unknown>): void {
-    this.client.emit(this.prefix + type, payload, headers);
+  emit(type: string, payload: unknown, headers?: Record<string, unknown>): boolean {
+    return this.client.emit(this.prefix + type, payload, headers);
   }
 
   /** `client.request(prefix + name, …)`. */

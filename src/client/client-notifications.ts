@@ -180,9 +180,13 @@ export abstract class ClientNotifications<S extends Schema> {
 
   /** @internal reports on `onError`. */
   protected readonly report = (error: PlugSocketError): void => {
+    this.errorsReported++;
     this.logger.debug('error', { code: error.code, message: error.message });
     this.#onError.call(error);
   };
+
+  /** @internal errors reported on `onError` so far. */
+  protected errorsReported = 0;
 
   /** @internal an application callback threw. */
   protected threw(error: unknown): void {

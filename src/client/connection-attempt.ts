@@ -25,6 +25,8 @@ export interface AttemptSettings {
 export class ConnectionAttempt {
   /** The client id from `welcome`, once welcomed. */
   id: string | undefined;
+  /** The principal id from `welcome`, when the server sent one. */
+  user: string | undefined;
   /** A close that arrived after `welcome` but before the attempt resolved. */
   closedAfterWelcome: CloseInfo | undefined;
   readonly #outcome: Promise<void>;
@@ -94,6 +96,7 @@ export class ConnectionAttempt {
       return;
     }
     this.id = envelope.id;
+    this.user = envelope.user;
     this.#resolve();
   }
 

@@ -103,4 +103,11 @@ export interface SocketClientOptions {
    * the connection (close 1006) and reconnects as after any lost connection. @default 20000
    */
   heartbeatTimeout?: number;
+  /**
+   * Bytes the transport may hold unsent before the client counts as saturated: `send()` and
+   * `emit()` then return false and `writable` is false until `drained()` resolves (at half of
+   * it). Nothing is dropped: it tells a producer to wait instead of buffering without limit.
+   * @default 1048576 (1 MiB)
+   */
+  highWaterMark?: number;
 }

@@ -51,8 +51,19 @@ import {
 import { ConnectionAttempt } from './connection-attempt.js';
 import { ClientNotifications, type ClientState } from './client-notifications.js';
 import { ClientHeartbeat } from './heartbeat.js';
+import {
+  ClientCounters,
+  frameBytes,
+  type ClientConnectionInfo,
+  type ClientMetricsSnapshot,
+} from './metrics.js';
+
+export type { ClientConnectionInfo, ClientMetricsSnapshot };
 
 export type { ClientState };
+
+/** Milliseconds between two checks of the transport's backlog while `drained()` waits. */
+const DRAIN_CHECK_INTERVAL = 10;
 
 /**
  * The client: connects to a `SocketServer` over any {@link AbstractSocket} transport; sends and
@@ -97,6 +108,14 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   /** The protocol's `ping` and `pong` frames, encoded on first use. */
   #pingFrame: AnyFrame | undefined;
   #pongFrame: AnyFrame | undefined;
+  readonly #counters = new ClientCounters();
+  /** The principal id from the last welcome. */
+  #user: string | undefined;
+  /** Bytes the transport may hold before `send()` says to wait. */
+  readonly #highWaterMark: number;
+  /** Producers waiting in `drained()`, and the timer that checks the transport for them. */
+  #drainWaiters: { resolve: () => void; reject: (error: PlugSocketError) => void }[] = [];
+  #drainTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(adapter: AbstractSocket, options: SocketClientOptions) {
     super();
@@ -148,7 +167,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
             {
               transportPing: () => this.#adapter.ping(),
               protocolPing: () =>
-                this.#adapter.send((this.#pingFrame ??= this.#reader.codec.encode({ k: 'ping' }))),
+                this.#transportSend((this.#pingFrame ??= this.#reader.codec.encode({ k: 'ping' }))),
               dead: (error) => {
                 this.report(error);
                 this.#logger.debug('server heartbeat timeout', { clientId: this.#id });
@@ -162,8 +181,9 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       options.maxRate === undefined
         ? undefined
         : new SendThrottle(positive(options.maxRate, 0, 'maxRate'), (frame) =>
-            this.#adapter.send(frame),
+            this.#transportSend(frame),
           );
+    this.#highWaterMark = positive(options.highWaterMark, 1024 * 1024, 'highWaterMark');
   }
 
   /** The transport this client runs on. */
@@ -243,15 +263,113 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
    *   and `queueOverflow` is `reject`.
    * @throws {TypeError} for a bad type or headers.
    */
-  send(message: MessageOf<ClientMessages<S>>): void {
+  send(message: MessageOf<ClientMessages<S>>): boolean {
     const envelope = messageEnvelope(message);
     if (this.#state === 'open') {
+      this.#counters.messagesSent++;
       this.#write(this.#reader.codec.encode(envelope));
-      return;
+      return this.writable;
     }
     if (!this.#queueing)
       throw new PlugSocketError('NOT_CONNECTED', `cannot send while ${this.#state}`);
     this.#outbox?.push(this.#reader.codec.encode(envelope), undefined);
+    return false;
+  }
+
+  /**
+   * True while a producer may send without waiting: the client is open and its transport holds
+   * at most `highWaterMark` bytes unsent, with nothing held back by `maxRate`.
+   */
+  get writable(): boolean {
+    return (
+      this.#state === 'open' &&
+      (this.#throttle === undefined || this.#throttle.queued === 0) &&
+      this.#adapter.bufferedAmount <= this.#highWaterMark
+    );
+  }
+
+  /**
+   * Resolves once a producer may send again: the client is open and its transport holds at most
+   * half of `highWaterMark` unsent (at once when it already does). While not open it waits for
+   * the connection, reconnects included.
+   * @throws {PlugSocketError} `NOT_CONNECTED` when the client closes for good first.
+   */
+  drained(): Promise<void> {
+    if (this.#isDrained()) return Promise.resolve();
+    if (this.#state === 'closed' || this.#state === 'closing' || this.#userClose) {
+      return Promise.reject(
+        new PlugSocketError('NOT_CONNECTED', `cannot wait for drain while ${this.#state}`),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#drainWaiters.push({ resolve, reject });
+      // The port has no drain event: one timer checks the transport while anyone waits.
+      this.#drainTimer ??= setInterval(this.#checkDrained, DRAIN_CHECK_INTERVAL);
+    });
+  }
+
+  #isDrained(): boolean {
+    return (
+      this.#state === 'open' &&
+      (this.#throttle === undefined || this.#throttle.queued === 0) &&
+      this.#adapter.bufferedAmount <= this.#highWaterMark / 2
+    );
+  }
+
+  readonly #checkDrained = (): void => {
+    if (!this.#isDrained()) return;
+    this.#settleDrain(undefined);
+  };
+
+  /** Settles every `drained()` waiting: resolved, or rejected with `error`. */
+  #settleDrain(error: PlugSocketError | undefined): void {
+    clearInterval(this.#drainTimer);
+    this.#drainTimer = undefined;
+    const waiters = this.#drainWaiters;
+    if (waiters.length === 0) return;
+    this.#drainWaiters = [];
+    for (const waiter of waiters) {
+      if (error === undefined) waiter.resolve();
+      else waiter.reject(error);
+    }
+  }
+
+  /** A snapshot of the connection: state, ids, heartbeat times and latency, reconnects. */
+  getConnectionInfo(): ClientConnectionInfo {
+    const heartbeat = this.#heartbeat;
+    const open = this.#counters.openedAt;
+    return Object.freeze({
+      state: this.#state,
+      id: this.#id,
+      user: this.#user,
+      connectedAt: open >= 0 ? open : undefined,
+      lastPing: heartbeat?.lastPing,
+      lastPong: heartbeat?.lastPong,
+      latency: heartbeat === undefined || heartbeat.rtt < 0 ? undefined : heartbeat.rtt,
+      reconnectAttempts: this.#state === 'reconnecting' ? (this.#retry?.attempt ?? 0) + 1 : 0,
+      bufferedAmount: this.#adapter.bufferedAmount,
+    });
+  }
+
+  /** The client's counters since it was made; see {@link ClientMetricsSnapshot}. */
+  getMetrics(): ClientMetricsSnapshot {
+    const c = this.#counters;
+    const heartbeat = this.#heartbeat;
+    return Object.freeze({
+      messagesSent: c.messagesSent,
+      messagesReceived: c.messagesReceived,
+      requestsSent: c.requestsSent,
+      bytesSent: c.bytesSent,
+      bytesReceived: c.bytesReceived,
+      averageLatency:
+        heartbeat === undefined || heartbeat.rttCount === 0
+          ? undefined
+          : heartbeat.rttSum / heartbeat.rttCount,
+      uptime: c.openedAt >= 0 && this.#state === 'open' ? Date.now() - c.openedAt : 0,
+      reconnectionCount: c.reconnectionCount,
+      errorCount: this.errorsReported,
+      queued: (this.#outbox?.size ?? 0) + (this.#throttle?.queued ?? 0),
+    });
   }
 
   /** Frames made now wait in the offline queue: not open, but not closed for good either. */
@@ -263,13 +381,13 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     );
   }
 
-  /** Shorthand for `send({ type, payload, headers })`. */
+  /** Shorthand for `send({ type, payload, headers })`; returns what `send` returns. */
   emit<K extends keyof ClientMessages<S> & string>(
     type: K,
     payload: ClientMessages<S>[K],
     headers?: Record<string, unknown>,
-  ): void {
-    this.send(headers === undefined ? { type, payload } : { type, payload, headers });
+  ): boolean {
+    return this.send(headers === undefined ? { type, payload } : { type, payload, headers });
   }
 
   /**
@@ -435,14 +553,21 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     }
     const frame = this.#reader.codec.encode(envelope);
     // Answers and cancels are never held back: the other side is waiting on them.
-    if (k === 'ack' || k === 'nack' || k === 'cancel') return this.#adapter.send(frame);
+    if (k === 'ack' || k === 'nack' || k === 'cancel') return this.#transportSend(frame);
+    if (k === 'req') this.#counters.requestsSent++;
     return this.#write(frame);
   }
 
   /** Sends a frame the application originated, within `maxRate` when it is set. */
   #write(frame: AnyFrame): boolean {
     const throttle = this.#throttle;
-    return throttle === undefined ? this.#adapter.send(frame) : throttle.send(frame);
+    return throttle === undefined ? this.#transportSend(frame) : throttle.send(frame);
+  }
+
+  /** Hands a frame to the transport, counted. */
+  #transportSend(frame: AnyFrame): boolean {
+    this.#counters.bytesSent += frameBytes(frame);
+    return this.#adapter.send(frame);
   }
 
   async #connect(): Promise<void> {
@@ -463,7 +588,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       authorization: this.#auth,
       timeout: this.#connectTimeout,
       base: () => this.#connectOptions(),
-      sendFirst: (envelope) => this.#adapter.send(this.#reader.codec.encode(envelope)),
+      sendFirst: (envelope) => this.#transportSend(this.#reader.codec.encode(envelope)),
     });
     this.#attempt = attempt;
     this.#attach();
@@ -482,6 +607,8 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     }
     this.#attempt = undefined;
     this.#id = attempt.id;
+    this.#user = attempt.user;
+    this.#counters.openedAt = Date.now();
     this.#setState('open');
     this.#heartbeat?.start();
     this.#flushOutbox();
@@ -498,12 +625,18 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     for (const entry of outbox.take()) {
       // A request that timed out or was aborted while it waited is not sent.
       if (entry.id !== undefined && !this.#requests.isWaiting(entry.id)) continue;
+      if (entry.id === undefined) this.#counters.messagesSent++;
+      else this.#counters.requestsSent++;
       this.#write(entry.frame);
     }
   }
 
   /** The client closed for good: what waits in the offline queue will never be sent. */
   #dropOutbox(): void {
+    if (this.#drainWaiters.length > 0)
+      this.#settleDrain(
+        new PlugSocketError('NOT_CONNECTED', 'the client closed before its transport drained'),
+      );
     this.#outbox?.clear(
       new PlugSocketError('NOT_CONNECTED', 'the client closed before the frame could be sent'),
     );
@@ -554,7 +687,10 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       return;
     }
     if (this.#retry === retry) this.#retry = undefined;
-    if (this.#state === 'open') this.notifyReconnected();
+    if (this.#state === 'open') {
+      this.#counters.reconnectionCount++;
+      this.notifyReconnected();
+    }
   }
 
   #giveUp(error: PlugSocketError): void {
@@ -601,6 +737,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
 
   readonly #handleFrame = (frame: AnyFrame): void => {
     this.#heartbeat?.heard();
+    this.#counters.bytesReceived += frameBytes(frame);
     let envelope: ServerEnvelope;
     try {
       envelope = this.#reader.read(frame);
@@ -614,6 +751,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     }
     switch (envelope.k) {
       case 'msg': {
+        this.#counters.messagesReceived++;
         const { type, payload, headers, from } = envelope;
         const message: SocketMessage = { type, payload };
         if (headers !== undefined) message.headers = headers;
@@ -640,7 +778,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
         this.report(PlugSocketError.fromWire(envelope.error));
         return;
       case 'ping':
-        this.#adapter.send((this.#pongFrame ??= this.#reader.codec.encode({ k: 'pong' })));
+        this.#transportSend((this.#pongFrame ??= this.#reader.codec.encode({ k: 'pong' })));
         return;
       case 'pong':
         this.#heartbeat?.pong();
@@ -658,6 +796,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     const wasOpen = this.#state === 'open' || this.#state === 'closing';
     this.#detach();
     this.#heartbeat?.stop();
+    this.#counters.openedAt = -1;
     this.#throttle?.clear();
     this.#requests.connectionLost();
     if (this.#userClose) this.#topics.forget();
@@ -668,7 +807,12 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       this.#reconnect !== undefined &&
       mayReconnectAfter(info.code);
     if (this.#state !== 'closed') this.#setState(reconnect ? 'reconnecting' : 'closed');
-    if (this.#state === 'closed') this.#dropOutbox();
+    if (this.#state === 'closed') {
+      this.#dropOutbox();
+      this.#settleDrain(
+        new PlugSocketError('NOT_CONNECTED', 'the client closed before its transport drained'),
+      );
+    }
     // `info` is undefined only when called from disconnect() after the transport's own close
     // event has already been handled (the port emits `close` exactly once).
     if (wasOpen && info !== undefined) this.notifyClose(info);

@@ -55,6 +55,8 @@ export interface WelcomeEnvelope {
   v: number;
   /** The client's server-assigned id. */
   id: string;
+  /** The principal id the connection was admitted as, when the server tells it. */
+  user?: string;
 }
 /** Either direction: the request `id` (a `join`, `leave` or `req`) succeeded. */
 export interface AckEnvelope {

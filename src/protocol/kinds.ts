@@ -179,6 +179,7 @@ export const FRAME_KINDS = Object.freeze([
   kind('welcome', 3, 'server', [
     field('v', { valid: (v) => typeof v === 'number', message: '"v" must be a number' }),
     name('id'),
+    name('user', { required: false }),
   ]),
   kind('ack', 4, 'both', [REQUEST_ID, any('result')]),
   kind('nack', 5, 'both', [REQUEST_ID, ERROR]),
@@ -238,7 +239,7 @@ export function mayBeSentBy(kind: KindSpec, side: Side): boolean {
  * | `MSG`     | 0      | `[0, type, headers?, from?, payload?]`                    |
  * | `JOIN`    | 1      | `[1, id, topic]`                                          |
  * | `LEAVE`   | 2      | `[2, id, topic]`                                          |
- * | `WELCOME` | 3      | `[3, version, clientId]`                                  |
+ * | `WELCOME` | 3      | `[3, version, clientId, user?]`                           |
  * | `ACK`     | 4      | `[4, id, result?]`                                        |
  * | `NACK`    | 5      | `[5, id, error]`                                          |
  * | `ERROR`   | 6      | `[6, error]`                                              |

@@ -142,6 +142,12 @@ describe('CompactCodec', () => {
       ['a join', { k: 'join', id: 7, topic: 'room' }, [1, 7, 'room'], 'client'],
       ['a leave', { k: 'leave', id: 8, topic: 'room' }, [2, 8, 'room'], 'client'],
       ['a welcome', { k: 'welcome', v: 1, id: 'client-1' }, [3, 1, 'client-1'], 'server'],
+      [
+        'a welcome naming the user',
+        { k: 'welcome', v: 1, id: 'client-1', user: 'ada' },
+        [3, 1, 'client-1', 'ada'],
+        'server',
+      ],
       ['an ack', { k: 'ack', id: 9 }, [4, 9], 'both'],
       ['an ack with a result', { k: 'ack', id: 9, result: { sum: 3 } }, [4, 9, { sum: 3 }], 'both'],
       ['an ack with a null result', { k: 'ack', id: 9, result: null }, [4, 9, null], 'both'],
@@ -552,7 +558,7 @@ describe('CompactCodec', () => {
       ['a leave of two elements', [2, 7]],
       ['a leave of four elements', [2, 7, 'room', 'x']],
       ['a welcome of two elements', [3, 1]],
-      ['a welcome of four elements', [3, 1, 'id', 'x']],
+      ['a welcome of five elements', [3, 1, 'id', 'u', 'x']],
       ['an ack of one element', [4]],
       ['an ack of four elements', [4, 1, 2, 3]],
       ['a nack of two elements', [5, 1]],
@@ -563,6 +569,8 @@ describe('CompactCodec', () => {
       ['a req of eight elements', [7, 1, 'n', null, null, null, 1, 2]],
       ['a cancel of one element', [8]],
       ['a cancel of three elements', [8, 1, 2]],
+      ['a ping of two elements', [10, 1]],
+      ['a pong of two elements', [11, 1]],
     ];
     for (const [name, frame] of wrongLengths) {
       it(`rejects ${name} (${JSON.stringify(frame)}) with INVALID_MESSAGE`, () => {

@@ -34,7 +34,7 @@ describe('frame kinds table', () => {
       msg: ['type', 'headers', 'from', 'payload'],
       join: ['id', 'topic'],
       leave: ['id', 'topic'],
-      welcome: ['v', 'id'],
+      welcome: ['v', 'id', 'user'],
       ack: ['id', 'result'],
       nack: ['id', 'error'],
       error: ['error'],

@@ -1,0 +1,74 @@
+import type { AnyFrame } from '../ports/types.js';
+import type { ClientState } from './client-notifications.js';
+
+/** A snapshot of a client's connection: `client.getConnectionInfo()`. */
+export interface ClientConnectionInfo {
+  /** The client's state. */
+  readonly state: ClientState;
+  /** The id the server assigned; undefined before the first welcome. */
+  readonly id: string | undefined;
+  /**
+   * The principal id the server admitted this connection as (`welcome`'s `user`); undefined
+   * before the first welcome, or when the server did not say.
+   */
+  readonly user: string | undefined;
+  /** When the current connection was admitted (`Date.now()`); undefined while not open. */
+  readonly connectedAt: number | undefined;
+  /** When the client's heartbeat last pinged the server; undefined before the first ping. */
+  readonly lastPing: number | undefined;
+  /** When the last pong arrived; undefined before the first. */
+  readonly lastPong: number | undefined;
+  /** The round trip of the last answered heartbeat ping, in ms; undefined before the first. */
+  readonly latency: number | undefined;
+  /** The attempt number of the reconnect in progress (from 1), or 0 when not reconnecting. */
+  readonly reconnectAttempts: number;
+  /** The bytes the transport holds that are not yet on the network. */
+  readonly bufferedAmount: number;
+}
+
+/** A client's counters since it was made: `client.getMetrics()`. */
+export interface ClientMetricsSnapshot {
+  /** Application messages sent (`send`, `emit`), counted when handed to the transport. */
+  readonly messagesSent: number;
+  /** Application messages received from the server. */
+  readonly messagesReceived: number;
+  /** Requests this client made (to the server or, through it, to other clients). */
+  readonly requestsSent: number;
+  /**
+   * Bytes of every frame handed to the transport, protocol frames included: text counted in
+   * UTF-16 code units (its length), binary in bytes. Structured frames (a transport with
+   * `supports.structured`) are not measured, as that would cost a walk of each one.
+   */
+  readonly bytesSent: number;
+  /** Bytes of every frame received, counted as {@link bytesSent} is. */
+  readonly bytesReceived: number;
+  /** Mean round trip of the heartbeat pings answered, in ms; undefined before the first. */
+  readonly averageLatency: number | undefined;
+  /** Milliseconds the current connection has been open; 0 while not open. */
+  readonly uptime: number;
+  /** Connections opened again after a lost one (successful reconnects). */
+  readonly reconnectionCount: number;
+  /** Errors reported on `onError`. */
+  readonly errorCount: number;
+  /** Frames waiting: in the offline queue, and held back by `maxRate`. */
+  readonly queued: number;
+}
+
+/** The size of a frame for the byte counters: text length, binary bytes, structured 0. */
+export function frameBytes(frame: AnyFrame): number {
+  if (typeof frame === 'string') return frame.length;
+  return Array.isArray(frame) ? 0 : (frame as Uint8Array).byteLength;
+}
+
+/** @internal The client's counters: plain fields, incremented on the hot path. */
+export class ClientCounters {
+  messagesSent = 0;
+  messagesReceived = 0;
+  requestsSent = 0;
+  bytesSent = 0;
+  bytesReceived = 0;
+  reconnectionCount = 0;
+  errorCount = 0;
+  /** When the current connection opened, or -1. */
+  openedAt = -1;
+}
