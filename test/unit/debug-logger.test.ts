@@ -4,7 +4,13 @@
 import { expect } from 'chai';
 import createDebug, { type Debugger } from 'debug';
 import { format } from 'node:util';
-import { PlugSocketError, debugLogger, silentLogger, type Logger } from '../../src/index.js';
+import {
+  PlugSocketError,
+  debugLogger,
+  silentLogger,
+  type AuthorizationStrategy,
+  type Logger,
+} from '../../src/index.js';
 import { partLogger } from '../../src/logger.js';
 import { RawClient, cleanUp, flush, startServer } from './support.js';
 
@@ -142,9 +148,9 @@ describe('debugLogger', () => {
   });
 
   describe('as the SocketServer default', () => {
-    const refusing = {
-      authorize: () => ({ ok: false as const, reason: 'no entry' }),
-      applyAuthorization: (o: object) => o,
+    const refusing: AuthorizationStrategy = {
+      authorize: () => ({ ok: false, reason: 'no entry' }),
+      applyAuthorization: (options) => options,
     };
 
     it('logs under plugsocket:server and plugsocket:server:<part> once DEBUG enables them', async () => {
