@@ -42,12 +42,9 @@ export type { SocketClientOptions };
 import { ClientTopics } from './client-topics.js';
 import { SendThrottle } from './throttle.js';
 import { Outbox } from './outbox.js';
-import {
-  backoffDelay,
-  mayReconnectAfter,
-  reconnectSettings,
-  type ReconnectSettings,
-} from './reconnect.js';
+import { reconnectSettings } from './reconnect.js';
+import { ReconnectLoop } from './connection-loop.js';
+import { DrainWatch } from './drain-watch.js';
 import { ConnectionAttempt } from './connection-attempt.js';
 import { ClientNotifications, type ClientState } from './client-notifications.js';
 import { ClientHeartbeat } from './heartbeat.js';
@@ -61,9 +58,6 @@ import {
 export type { ClientConnectionInfo, ClientMetricsSnapshot };
 
 export type { ClientState };
-
-/** Milliseconds between two checks of the transport's backlog while `drained()` waits. */
-const DRAIN_CHECK_INTERVAL = 10;
 
 /**
  * The client: connects to a `SocketServer` over any {@link AbstractSocket} transport; sends and
@@ -99,10 +93,8 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   readonly #throttle: SendThrottle | undefined;
   /** Frames made while not open, sent first once open; absent when `messageQueueSize` is 0. */
   readonly #outbox: Outbox | undefined;
-  /** How to reconnect after a lost connection; absent when off. */
-  readonly #reconnect: ReconnectSettings | undefined;
-  /** The reconnect loop in progress: its attempt number and the timer before the next. */
-  #retry: { attempt: number; timer: ReturnType<typeof setTimeout> | undefined } | undefined;
+  /** Reconnects after a lost connection (idle when `reconnect` is off). */
+  readonly #reconnect: ReconnectLoop;
   /** Pings the server while open; absent with `heartbeatInterval: Infinity`. */
   readonly #heartbeat: ClientHeartbeat | undefined;
   /** The protocol's `ping` and `pong` frames, encoded on first use. */
@@ -113,9 +105,8 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   #user: string | undefined;
   /** Bytes the transport may hold before `send()` says to wait. */
   readonly #highWaterMark: number;
-  /** Producers waiting in `drained()`, and the timer that checks the transport for them. */
-  #drainWaiters: { resolve: () => void; reject: (error: PlugSocketError) => void }[] = [];
-  #drainTimer: ReturnType<typeof setInterval> | undefined;
+  /** Producers waiting in `drained()`. */
+  readonly #drain = new DrainWatch(() => this.#isDrained());
 
   constructor(adapter: AbstractSocket, options: SocketClientOptions) {
     super();
@@ -142,7 +133,32 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       positive(options.maxRequestsInFlight, 256, 'maxRequestsInFlight'),
     );
     this.#topics = new ClientTopics(this.#requests, () => this.#state === 'open', this.report);
-    this.#reconnect = reconnectSettings(options.reconnect, options.maxReconnectAttempts);
+    this.#reconnect = new ReconnectLoop(
+      {
+        attempt: () => {
+          const run = this.#open('reconnecting');
+          this.#connecting = run.finally(() => (this.#connecting = undefined));
+          this.#connecting.catch(() => undefined);
+          return run;
+        },
+        userClosed: () => this.#userClose,
+        scheduled: (attempt, delay) => {
+          this.#setState('reconnecting');
+          this.notifyReconnecting(attempt, delay);
+        },
+        reconnected: () => {
+          if (this.#state !== 'open') return;
+          this.#counters.reconnectionCount++;
+          this.notifyReconnected();
+        },
+        gaveUp: (error) => {
+          this.#setState('closed');
+          this.#dropOutbox();
+          this.notifyReconnectFailed(error);
+        },
+      },
+      reconnectSettings(options.reconnect, options.maxReconnectAttempts),
+    );
     const queueSize = options.messageQueueSize ?? 1000;
     if (typeof queueSize !== 'number' || !(queueSize >= 0)) {
       throw new RangeError(`messageQueueSize must be a number ≥ 0, got ${String(queueSize)}`);
@@ -245,7 +261,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   async disconnect(code: number = CloseCodes.NORMAL, reason = ''): Promise<void> {
     assertValidClose(code, reason);
     this.#userClose = true;
-    this.#cancelRetry();
+    this.#reconnect.cancel();
     this.#attempt?.abort(
       new PlugSocketError('CONNECTION_FAILED', 'connect aborted by disconnect()'),
     );
@@ -301,11 +317,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
         new PlugSocketError('NOT_CONNECTED', `cannot wait for drain while ${this.#state}`),
       );
     }
-    return new Promise<void>((resolve, reject) => {
-      this.#drainWaiters.push({ resolve, reject });
-      // The port has no drain event: one timer checks the transport while anyone waits.
-      this.#drainTimer ??= setInterval(this.#checkDrained, DRAIN_CHECK_INTERVAL);
-    });
+    return this.#drain.wait();
   }
 
   #isDrained(): boolean {
@@ -314,24 +326,6 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       (this.#throttle === undefined || this.#throttle.queued === 0) &&
       this.#adapter.bufferedAmount <= this.#highWaterMark / 2
     );
-  }
-
-  readonly #checkDrained = (): void => {
-    if (!this.#isDrained()) return;
-    this.#settleDrain(undefined);
-  };
-
-  /** Settles every `drained()` waiting: resolved, or rejected with `error`. */
-  #settleDrain(error: PlugSocketError | undefined): void {
-    clearInterval(this.#drainTimer);
-    this.#drainTimer = undefined;
-    const waiters = this.#drainWaiters;
-    if (waiters.length === 0) return;
-    this.#drainWaiters = [];
-    for (const waiter of waiters) {
-      if (error === undefined) waiter.resolve();
-      else waiter.reject(error);
-    }
   }
 
   /** A snapshot of the connection: state, ids, heartbeat times and latency, reconnects. */
@@ -346,7 +340,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       lastPing: heartbeat?.lastPing,
       lastPong: heartbeat?.lastPong,
       latency: heartbeat === undefined || heartbeat.rtt < 0 ? undefined : heartbeat.rtt,
-      reconnectAttempts: this.#state === 'reconnecting' ? (this.#retry?.attempt ?? 0) + 1 : 0,
+      reconnectAttempts: this.#reconnect.attempt,
       bufferedAmount: this.#adapter.bufferedAmount,
     });
   }
@@ -572,7 +566,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
 
   async #connect(): Promise<void> {
     this.#userClose = false;
-    this.#cancelRetry();
+    this.#reconnect.cancel();
     this.renewStreams();
     this.#setState('connecting');
     await this.#open('closed');
@@ -633,77 +627,12 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
 
   /** The client closed for good: what waits in the offline queue will never be sent. */
   #dropOutbox(): void {
-    if (this.#drainWaiters.length > 0)
-      this.#settleDrain(
-        new PlugSocketError('NOT_CONNECTED', 'the client closed before its transport drained'),
-      );
+    this.#drain.fail(
+      new PlugSocketError('NOT_CONNECTED', 'the client closed before its transport drained'),
+    );
     this.#outbox?.clear(
       new PlugSocketError('NOT_CONNECTED', 'the client closed before the frame could be sent'),
     );
-  }
-
-  /** Schedules reconnect attempt `attempt` (from 0) after its backoff delay, or gives up. */
-  #scheduleReconnect(attempt: number): void {
-    const settings = this.#reconnect;
-    if (settings === undefined) return;
-    if (attempt >= settings.retries) {
-      this.#giveUp(
-        new PlugSocketError('CONNECTION_FAILED', `gave up after ${attempt} reconnect attempts`),
-      );
-      return;
-    }
-    const delay = backoffDelay(settings, attempt);
-    const retry: { attempt: number; timer: ReturnType<typeof setTimeout> | undefined } = {
-      attempt,
-      timer: undefined,
-    };
-    this.#retry = retry;
-    this.#setState('reconnecting');
-    this.notifyReconnecting(attempt + 1, delay);
-    if (this.#retry !== retry) return; // a handler called connect() or disconnect()
-    retry.timer = setTimeout(() => {
-      retry.timer = undefined;
-      void this.#reconnectNow(retry);
-    }, delay);
-  }
-
-  async #reconnectNow(retry: { attempt: number }): Promise<void> {
-    if (this.#retry !== retry || this.#userClose) return;
-    const run = this.#open('reconnecting');
-    this.#connecting = run.finally(() => (this.#connecting = undefined));
-    this.#connecting.catch(() => undefined);
-    try {
-      await run;
-    } catch (error) {
-      if (this.#retry !== retry || this.#userClose) return;
-      const e = PlugSocketError.from(error, 'CONNECTION_FAILED');
-      if (
-        e.code === 'AUTHENTICATION_FAILED' ||
-        e.code === 'UNAUTHORIZED' ||
-        e.code === 'TOKEN_EXPIRED'
-      ) {
-        this.#giveUp(e);
-      } else this.#scheduleReconnect(retry.attempt + 1);
-      return;
-    }
-    if (this.#retry === retry) this.#retry = undefined;
-    if (this.#state === 'open') {
-      this.#counters.reconnectionCount++;
-      this.notifyReconnected();
-    }
-  }
-
-  #giveUp(error: PlugSocketError): void {
-    this.#retry = undefined;
-    this.#setState('closed');
-    this.#dropOutbox();
-    this.notifyReconnectFailed(error);
-  }
-
-  #cancelRetry(): void {
-    const retry = this.#retry;
-    if (retry?.timer !== undefined) clearTimeout(retry.timer);
-    this.#retry = undefined;
   }
 
   #connectOptions(): ConnectOptions {
@@ -804,22 +733,14 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       !this.#userClose &&
       this.#state === 'open' &&
       info !== undefined &&
-      this.#reconnect !== undefined &&
-      mayReconnectAfter(info.code);
+      this.#reconnect.after(info.code);
     if (this.#state !== 'closed') this.#setState(reconnect ? 'reconnecting' : 'closed');
-    if (this.#state === 'closed') {
-      this.#dropOutbox();
-      this.#settleDrain(
-        new PlugSocketError('NOT_CONNECTED', 'the client closed before its transport drained'),
-      );
-    }
+    if (this.#state === 'closed') this.#dropOutbox();
     // `info` is undefined only when called from disconnect() after the transport's own close
     // event has already been handled (the port emits `close` exactly once).
     if (wasOpen && info !== undefined) this.notifyClose(info);
     // Unless an onClose handler called connect() or disconnect() meanwhile.
-    if (reconnect && this.#state === 'reconnecting') {
-      this.#scheduleReconnect(0);
-    }
+    if (reconnect && this.#state === 'reconnecting') this.#reconnect.schedule(0);
     if (this.#userClose) this.completeStreams();
   }
 
