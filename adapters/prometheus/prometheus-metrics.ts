@@ -142,7 +142,6 @@ export function registerPlugsocketMetrics(
     labelNames: string[],
     collect: (g: Gauge) => void,
   ): void => {
-    names.push(prefix + name);
     new Gauge({
       name: prefix + name,
       help,
@@ -152,6 +151,8 @@ export function registerPlugsocketMetrics(
         collect(this);
       },
     });
+    // Only once registered: a name taken by someone else is not ours to remove.
+    names.push(prefix + name);
   };
   const counter = (
     name: string,
@@ -159,7 +160,6 @@ export function registerPlugsocketMetrics(
     labelNames: string[],
     collect: (c: Counter) => void,
   ): void => {
-    names.push(prefix + name);
     new Counter({
       name: prefix + name,
       help,
@@ -171,6 +171,7 @@ export function registerPlugsocketMetrics(
         collect(this);
       },
     });
+    names.push(prefix + name);
   };
 
   try {
