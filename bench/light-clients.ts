@@ -7,11 +7,15 @@
 //              namespace connect (`40`), answers pings (`2` → `3`); ready on `40{sid}`.
 // - `ps-sio`:  the same, then waits for plugsocket's `welcome`, which arrives as the structured
 //              event `42["l",[3,1,"…"]]` (docs/protocol.md, "Structured frames"); messages arrive as
-//              `42["l",["chat",{…}]]`.
+//              `42["l",["chat",{…}]]`. Answers plugsocket's heartbeat ping `42["p"]` with its pong
+//              `42["o"]`, as the real client adapter does (a client that did not would be ended
+//              by the server's heartbeat after `heartbeatTimeout`).
 //
 // `onMessage` is called for every application message after the client is ready: `msg` frames
 // for the plugsocket servers, every `42` event for raw Socket.IO, every frame for raw ws. The
-// check reads single bytes; nothing is parsed.
+// check reads single bytes; nothing is parsed. `onPing`, when given, is called for every
+// heartbeat ping the client answers: a WebSocket ping (`ws`, `ps-ws`; ws answers it by itself), an
+// Engine.IO ping `2` (`sio`, `ps-sio`) or plugsocket's `42["p"]` (`ps-sio`).
 import { WebSocket, type RawData } from 'ws';
 
 export type LightKind = 'ws' | 'ps-ws' | 'sio' | 'ps-sio';
@@ -21,8 +25,15 @@ const CH = {
   two: 0x32, // '2' Engine.IO ping
   four: 0x34, // '4' Engine.IO message
   m: 0x6d, // 'm'
+  l: 0x6c, // 'l'
+  p: 0x70, // 'p'
   quote: 0x22, // '"'
 } as const;
+
+// Offset of the event name's first letter in `42["l",…]` and `42["p"]`.
+const SIO_EVENT_AT = 4;
+// plugsocket's heartbeat pong over Socket.IO (the `o` event, adapters/socket.io/socket-io-wire.ts).
+const PS_SIO_PONG = '42["o"]';
 
 // Offset of the first letter of the plugsocket kind in `{"k":"msg"`, and of the first element of
 // a structured frame in `42["l",["chat"` (a quote for a message, a digit for the others).
@@ -37,6 +48,7 @@ export function openLight(
   kind: LightKind,
   port: number,
   onMessage: () => void,
+  onPing?: () => void,
 ): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const isSio = kind === 'sio' || kind === 'ps-sio';
@@ -49,6 +61,7 @@ export function openLight(
       ready = true;
       resolve(ws);
     };
+    if (onPing !== undefined && !isSio) ws.on('ping', onPing);
     switch (kind) {
       case 'ws':
         ws.on('open', becomeReady);
@@ -73,15 +86,22 @@ export function openLight(
             if (d[1] === CH.two) {
               if (!ps) {
                 if (ready) onMessage();
-              } else if (d[PS_SIO_HEAD_AT] === CH.quote) {
-                if (ready) onMessage();
-              } else if (!ready && connected) becomeReady(); // the welcome
+              } else if (d[SIO_EVENT_AT] === CH.l) {
+                if (d[PS_SIO_HEAD_AT] === CH.quote) {
+                  if (ready) onMessage();
+                } else if (!ready && connected) becomeReady(); // the welcome
+              } else if (d[SIO_EVENT_AT] === CH.p) {
+                ws.send(PS_SIO_PONG);
+                onPing?.();
+              } // `a` (the server answers close) and other control events: nothing to do
             } else if (d[1] === CH.zero) {
               connected = true;
               if (!ps) becomeReady();
             }
-          } else if (c0 === CH.two) ws.send('3');
-          else if (c0 === CH.zero) ws.send('40');
+          } else if (c0 === CH.two) {
+            ws.send('3');
+            onPing?.();
+          } else if (c0 === CH.zero) ws.send('40');
         });
         return;
       }

@@ -1,6 +1,8 @@
 // `npm run bench`: plugsocket against the raw libraries, in the same run.
 //
 //   npm run bench [-- --quick] [-- --only echo,request,throughput,fanout,memory,security] [-- --rounds N]
+//   npm run bench -- --only scale      (10,000 connections with heartbeats, then broadcasts: about
+//                                       5 minutes, so not part of the default run; --quick: 2,000)
 //   npm run bench -- --wait-idle 120   (before each run, wait up to 120 s for the other processes
 //                                       on the machine to go quiet; see machineBusy())
 //   npm run bench -- --summarize .bench-results/<file>.jsonl      (tables of a finished run)
@@ -31,6 +33,10 @@ interface Scenario {
   args: Record<string, number | string>;
   quick: { rounds: number; args: Record<string, number | string> };
   nodeFlags?: string[];
+  /** The runner kills a run's processes after this long (default {@link RUN_TIMEOUT_MS}). */
+  timeoutMs?: number;
+  /** Runs only when named in `--only` (too long for the default run). */
+  optIn?: boolean;
 }
 
 const PLAN: Record<string, Scenario> = {
@@ -89,6 +95,50 @@ const PLAN: Record<string, Scenario> = {
     args: { conns: 5_000, warm: 20 },
     quick: { rounds: 1, args: { conns: 1_000, warm: 20 } },
     nodeFlags: ['--expose-gc'],
+  },
+  scale: {
+    script: 'scale.ts',
+    // 10,000 connections from two client processes, heartbeats every second over a 10 s idle
+    // window, then broadcasts. One implementation per server process (memory), each run twice:
+    // heartbeats on and off (the heartbeat's CPU is the difference), the two one after the other.
+    groups: [
+      ['ws-raw@on'],
+      ['ws-raw@off'],
+      ['ps-ws@on'],
+      ['ps-ws@off'],
+      ['sio-raw@on'],
+      ['sio-raw@off'],
+      ['ps-sio@on'],
+      ['ps-sio@off'],
+    ],
+    rounds: 1,
+    pin: '0:1',
+    args: {
+      conns: 10_000,
+      procs: 2,
+      warm: 20,
+      'hb-ms': 1_000,
+      'settle-ms': 3_000,
+      'window-ms': 10_000,
+      reps: 7,
+      timeout: 170_000,
+    },
+    quick: {
+      rounds: 1,
+      args: {
+        conns: 2_000,
+        procs: 2,
+        warm: 20,
+        'hb-ms': 1_000,
+        'settle-ms': 2_500,
+        'window-ms': 5_000,
+        reps: 5,
+        timeout: 100_000,
+      },
+    },
+    nodeFlags: ['--expose-gc'],
+    timeoutMs: 180_000,
+    optIn: true,
   },
   security: {
     script: 'security.ts',
@@ -192,6 +242,20 @@ interface Rec {
   floodProcessedPerCutoffMedian?: number;
   floodProcessedPerCutoffMax?: number;
   floodProcessedTotal?: number;
+  // scale (also conns, serverPerConnBytes)
+  hb?: 'on' | 'off';
+  procs?: number;
+  hbIntervalMs?: number | null;
+  connectMs?: number;
+  windowMs?: number;
+  windowCpuMs?: CpuMs;
+  pingsPerConn?: number;
+  connectedAfterWindow?: number;
+  loopDelayMs?: { max: number; p99: number; mean: number };
+  broadcastMs?: number[];
+  broadcastMedianMs?: number;
+  broadcastCallMs?: number[];
+  code?: { commit: string | null; dirty: string[] };
   // memory
   conns?: number;
   serverPerConnBytes?: MemorySample;
@@ -236,16 +300,17 @@ function runOne(
     });
     let out = '';
     let err = '';
+    const timeoutMs = scenario.timeoutMs ?? RUN_TIMEOUT_MS;
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const killer = setTimeout(() => {
-      err += `\n[run-all] killed after ${RUN_TIMEOUT_MS / 1000} s`;
+      err += `\n[run-all] killed after ${timeoutMs / 1000} s`;
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
         child.kill('SIGKILL');
       }
-    }, RUN_TIMEOUT_MS);
+    }, timeoutMs);
     child.on('exit', (code) => {
       clearTimeout(killer);
       const lines = out.split('\n').filter((l) => l.startsWith('RESULT '));
@@ -270,6 +335,8 @@ function headline(rec: Record<string, unknown>): string {
       return `${fmt(r.deliveriesPerSec)} deliveries/s`;
     case 'memory':
       return `${fmt((r.serverPerConnBytes?.heapUsed ?? NaN) / 1024, 2)} KB heap/conn`;
+    case 'scale':
+      return `heartbeats ${r.hb}: ${fmt(r.conns)} conns in ${fmt((r.connectMs ?? NaN) / 1000, 1)} s, ${fmt((r.serverPerConnBytes?.heapUsed ?? NaN) / 1024, 2)} KB heap/conn, ${fmt(cpuPer(r.windowCpuMs, 1), 0)} ms CPU in the ${fmt((r.windowMs ?? NaN) / 1000, 0)} s window (${fmt(r.pingsPerConn, 1)} pings/conn), broadcast median ${fmt(r.broadcastMedianMs, 1)} ms`;
     case 'security':
       return r.p50FloodUs !== undefined
         ? `echo p50 ${fmt(r.p50us, 1)} µs unloaded, ${fmt(r.p50FloodUs, 1)} µs under flood; ${fmt(r.cutoffs)} cut-offs, median ${fmt(r.floodProcessedPerCutoffMedian)} flood frames processed before each`
@@ -283,7 +350,9 @@ async function main(args: Record<string, string>): Promise<void> {
   const quick = args.quick === 'true';
   const waitSeconds = args['wait-idle'] === undefined ? 0 : Number(args['wait-idle']);
   const only =
-    args.only === undefined ? Object.keys(PLAN) : args.only.split(',').map((s) => s.trim());
+    args.only === undefined
+      ? Object.keys(PLAN).filter((name) => PLAN[name].optIn !== true)
+      : args.only.split(',').map((s) => s.trim());
   for (const name of only)
     if (PLAN[name] === undefined)
       throw new Error(`unknown scenario ${name}; known: ${Object.keys(PLAN).join(', ')}`);
@@ -888,6 +957,204 @@ function summarize(
       verdict('echo p50 under flood ÷ unloaded, ws', '≤ 2×', wsFlood, (m) => m <= 2);
       verdict('echo p50 under flood ÷ unloaded, sio', '≤ 2×', sioFlood, (m) => m <= 2);
     }
+  }
+
+  // scale
+  if (of('scale').length > 0) {
+    const sc = of('scale');
+    const conns = sc[0].conns ?? NaN;
+    const kb = (b: number | undefined): number => (b ?? NaN) / 1024;
+    const runsOf = (impl: string, hb: 'on' | 'off'): Rec[] =>
+      sc.filter((r) => r.impl === impl && r.hb === hb);
+    const rounds = [...new Set(sc.map((r) => r.round))].sort((x, y) => x - y);
+    const find = (round: number, impl: string, hb: 'on' | 'off'): Rec | undefined =>
+      sc.find((r) => r.round === round && r.impl === impl && r.hb === hb);
+    const cpuMsOf = (r: Rec): number => cpuPer(r.windowCpuMs, 1);
+    /**
+     * Per round, the heartbeat's CPU for one ping of every connection, in ms: the server's CPU
+     * over the window with heartbeats on minus the same with them off (per ms of window), times
+     * the window, divided by the pings each connection answered in it.
+     */
+    const sweepMs = (impl: string): number[] =>
+      rounds.flatMap((round) => {
+        const on = find(round, impl, 'on');
+        const off = find(round, impl, 'off');
+        if (on?.windowMs === undefined || off?.windowMs === undefined) return [];
+        const extra = (cpuMsOf(on) / on.windowMs - cpuMsOf(off) / off.windowMs) * on.windowMs;
+        return [extra / (on.pingsPerConn ?? NaN)];
+      });
+    const per10k = (impl: string): number[] => sweepMs(impl).map((ms) => (ms * 10_000) / conns);
+    const DEFAULT_INTERVAL_MS = 25_000;
+    const impls = ['ws-raw', 'ps-ws', 'sio-raw', 'ps-sio'].filter((impl) =>
+      sc.some((r) => r.impl === impl),
+    );
+    const on0 = sc.find((r) => r.hb === 'on');
+    table(
+      `Scale on one node (${fmt(conns)} connections from ${fmt(sc[0].procs)} client processes, heartbeats every ${fmt(on0?.hbIntervalMs ?? NaN)} ms over a ${fmt((on0?.windowMs ?? NaN) / 1000, 0)} s idle window, then broadcasts to all, each the median of its repetitions; server CPU 0, clients CPU 1; KB = 1,024 bytes)`,
+      [
+        'impl',
+        'runs (on/off)',
+        'heap KB/conn, hb on',
+        'RSS KB/conn, hb on',
+        'heap KB/conn, hb off',
+        'connect s',
+        'pings/conn in window',
+        'idle server CPU ms/s, hb on',
+        'idle server CPU ms/s, hb off',
+        'heartbeat CPU ms per ping of every conn',
+        'same, per 10k conns',
+        '% of one core at 25 s (extrapolated)',
+        'event-loop delay max ms, hb on',
+        'broadcast to all ms, hb on',
+        'broadcast to all ms, hb off',
+        'in the broadcast call ms, hb on',
+      ],
+      impls.map((impl) => {
+        const on = runsOf(impl, 'on');
+        const off = runsOf(impl, 'off');
+        const perSec = (r: Rec): number => (cpuMsOf(r) / (r.windowMs ?? NaN)) * 1000;
+        return [
+          impl,
+          `${on.length}/${off.length}`,
+          stat(
+            on.map((r) => kb(r.serverPerConnBytes?.heapUsed)),
+            2,
+          ),
+          stat(
+            on.map((r) => kb(r.serverPerConnBytes?.rss)),
+            2,
+          ),
+          stat(
+            off.map((r) => kb(r.serverPerConnBytes?.heapUsed)),
+            2,
+          ),
+          stat(
+            [...on, ...off].map((r) => (r.connectMs ?? NaN) / 1000),
+            1,
+          ),
+          stat(
+            on.map((r) => r.pingsPerConn),
+            1,
+          ),
+          stat(on.map(perSec), 1),
+          stat(off.map(perSec), 1),
+          stat(sweepMs(impl), 1),
+          stat(per10k(impl), 1),
+          stat(
+            per10k(impl).map((ms) => (ms / DEFAULT_INTERVAL_MS) * 100),
+            3,
+          ),
+          stat(
+            on.map((r) => r.loopDelayMs?.max),
+            0,
+          ),
+          stat(
+            on.map((r) => r.broadcastMedianMs),
+            1,
+          ),
+          stat(
+            off.map((r) => r.broadcastMedianMs),
+            1,
+          ),
+          stat(
+            on.map((r) => median(r.broadcastCallMs ?? [])),
+            1,
+          ),
+        ];
+      }),
+    );
+    /** Per round, a's figure against b's, both from the runs with heartbeats `hb`. */
+    const versus = (
+      a: string,
+      b: string,
+      hb: 'on' | 'off',
+      f: (r: Rec) => number,
+      op: 'ratio' | 'diff',
+    ): number[] =>
+      rounds.flatMap((round) => {
+        const ra = find(round, a, hb);
+        const rb = find(round, b, hb);
+        if (ra === undefined || rb === undefined) return [];
+        return [op === 'ratio' ? f(ra) / f(rb) : f(ra) - f(rb)];
+      });
+    const heap = (r: Rec): number => kb(r.serverPerConnBytes?.heapUsed);
+    const bcast = (r: Rec): number => r.broadcastMedianMs ?? NaN;
+    const psWsHeap = versus('ps-ws', 'ws-raw', 'on', heap, 'diff');
+    const psSioHeap = versus('ps-sio', 'sio-raw', 'on', heap, 'diff');
+    const psWsBcast = versus('ps-ws', 'sio-raw', 'on', bcast, 'ratio');
+    const psSioBcast = versus('ps-sio', 'sio-raw', 'on', bcast, 'ratio');
+    table(
+      'Scale comparisons (same round, separate server processes)',
+      ['comparison', 'median [min–max]', 'per round'],
+      [
+        ratioRow('heap KB/conn, hb on: ps-ws − ws-raw', psWsHeap),
+        ratioRow(
+          'heap KB/conn, hb on: sio-raw − ws-raw',
+          versus('sio-raw', 'ws-raw', 'on', heap, 'diff'),
+        ),
+        ratioRow(
+          'heap KB/conn, hb on: ps-sio − ws-raw',
+          versus('ps-sio', 'ws-raw', 'on', heap, 'diff'),
+        ),
+        ratioRow('heap KB/conn, hb on: ps-sio − sio-raw (its bare transport)', psSioHeap),
+        ratioRow(
+          'heap KB/conn, hb off: ps-ws − ws-raw',
+          versus('ps-ws', 'ws-raw', 'off', heap, 'diff'),
+        ),
+        ratioRow(
+          'heap KB/conn, hb off: ps-sio − sio-raw',
+          versus('ps-sio', 'sio-raw', 'off', heap, 'diff'),
+        ),
+        ratioRow(
+          'broadcast to all, hb on: ws-raw ÷ sio-raw',
+          versus('ws-raw', 'sio-raw', 'on', bcast, 'ratio'),
+        ),
+        ratioRow('broadcast to all, hb on: ps-ws ÷ sio-raw', psWsBcast),
+        ratioRow('broadcast to all, hb on: ps-sio ÷ sio-raw', psSioBcast),
+        ratioRow(
+          'broadcast to all, hb off: ps-ws ÷ sio-raw',
+          versus('ps-ws', 'sio-raw', 'off', bcast, 'ratio'),
+        ),
+        ratioRow(
+          'broadcast to all, hb off: ps-sio ÷ sio-raw',
+          versus('ps-sio', 'sio-raw', 'off', bcast, 'ratio'),
+        ),
+      ],
+    );
+    const codes = [...new Set(sc.map((r) => r.code?.commit ?? '?'))].join(', ');
+    const dirty = [...new Set(sc.flatMap((r) => r.code?.dirty ?? []))];
+    lines.push(
+      '',
+      `Targets: plugsocket's heap per connection ≤ raw ws + 1.5 KB with heartbeats on (ps-ws; ps-sio against raw Socket.IO, its bare transport, since Socket.IO alone holds several KB more than raw ws); a broadcast to every connection completes faster than raw Socket.IO's (\`io.emit\`). The heartbeat's share of a core at the default 25 s interval is extrapolated from the 1 s sweeps (CPU per ping of every connection ÷ 25 s), not measured. Code: ${codes}${dirty.length > 0 ? `, with uncommitted changes to ${dirty.join(', ')}` : ''}.`,
+    );
+    verdict(
+      'scale: heap/conn with heartbeats, ps-ws − ws-raw',
+      '≤ 1.5 KB',
+      psWsHeap,
+      (m) => m <= 1.5,
+      2,
+      ' KB',
+    );
+    verdict(
+      'scale: heap/conn with heartbeats, ps-sio − sio-raw',
+      '≤ 1.5 KB',
+      psSioHeap,
+      (m) => m <= 1.5,
+      2,
+      ' KB',
+    );
+    verdict(
+      `scale: broadcast to ${fmt(conns)}, ps-ws ÷ sio-raw`,
+      '< 1.00×',
+      psWsBcast,
+      (m) => m < 1,
+    );
+    verdict(
+      `scale: broadcast to ${fmt(conns)}, ps-sio ÷ sio-raw`,
+      '< 1.00×',
+      psSioBcast,
+      (m) => m < 1,
+    );
   }
 
   if (verdicts.length > 0) {

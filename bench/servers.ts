@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { SocketServer } from 'plugsocket';
 import { SocketIoServer } from 'plugsocket/socket.io';
 import { WsSocketServer } from 'plugsocket/ws';
-import { Server as IoServer } from 'socket.io';
+import { Server as IoServer, type ServerOptions } from 'socket.io';
 import { WebSocketServer } from 'ws';
 
 export interface RawWs {
@@ -40,9 +40,10 @@ export interface RawSio {
   close: () => void;
 }
 
-export async function startRawSio(): Promise<RawSio> {
+/** `options`: Socket.IO server options beyond its defaults (e.g. `pingInterval`, bench/scale.ts). */
+export async function startRawSio(options?: Partial<ServerOptions>): Promise<RawSio> {
   const http = createServer();
-  const io = new IoServer(http);
+  const io = new IoServer(http, options);
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
   return {
@@ -69,17 +70,35 @@ export interface Ps {
 /** The default limiter, with allowances no benchmark reaches. */
 export const UNREACHED_RATE_LIMIT = { messages: 1e9, bytes: 1e12 } as const;
 
-export async function startPs(transport: PsTransport): Promise<Ps> {
+/** What a scenario may set beyond the benchmarks' defaults (bench/scale.ts: heartbeats). */
+export interface PsOptions {
+  /** `SocketServer`'s `heartbeatInterval` (`Infinity`: off); its default when absent. */
+  heartbeatInterval?: number;
+  /** `SocketServer`'s `heartbeatTimeout`; its default when absent. */
+  heartbeatTimeout?: number;
+  /** Socket.IO server options of the Socket.IO adapter (e.g. Engine.IO's `pingInterval`). */
+  sioServerOptions?: Partial<Omit<ServerOptions, 'path'>>;
+}
+
+export async function startPs(transport: PsTransport, options: PsOptions = {}): Promise<Ps> {
   const adapter =
     transport === 'ws'
       ? new WsSocketServer({ port: 0, host: '127.0.0.1' })
-      : new SocketIoServer({ port: 0, host: '127.0.0.1' });
+      : new SocketIoServer({
+          port: 0,
+          host: '127.0.0.1',
+          ...(options.sioServerOptions && { serverOptions: options.sioServerOptions }),
+        });
   // The rate limiter runs, as it does by default, with allowances a benchmark's client never
   // reaches: its cost is part of every figure, and bench/security.ts measures it on and off. Every
   // benchmark client connects from 127.0.0.1, so the per-address cap (1,000) is lifted.
   const server = new SocketServer(adapter, {
     rateLimit: UNREACHED_RATE_LIMIT,
     maxConnectionsPerAddress: Infinity,
+    ...(options.heartbeatInterval !== undefined && {
+      heartbeatInterval: options.heartbeatInterval,
+    }),
+    ...(options.heartbeatTimeout !== undefined && { heartbeatTimeout: options.heartbeatTimeout }),
   });
   const { url, port } = await server.listen();
   if (url === undefined || port === undefined) throw new Error('the server reported no url');
