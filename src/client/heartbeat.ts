@@ -1,4 +1,5 @@
 import { PlugSocketError } from '../errors.js';
+import { positive } from '../shared/options.js';
 
 /** What the client's heartbeat needs from the client it watches. */
 export interface ClientHeartbeatHost {
@@ -100,4 +101,19 @@ export class ClientHeartbeat {
       this.lastPing = now;
     }
   };
+}
+
+/**
+ * @internal The heartbeat `heartbeatInterval` and `heartbeatTimeout` ask for (25 s and 20 s by
+ * default); undefined when the interval is `Infinity`.
+ * @throws {RangeError} / {TypeError} for a value that is not a positive number.
+ */
+export function createClientHeartbeat(
+  host: ClientHeartbeatHost,
+  interval: number | undefined,
+  timeout: number | undefined,
+): ClientHeartbeat | undefined {
+  const every = positive(interval, 25_000, 'heartbeatInterval');
+  const within = positive(timeout, 20_000, 'heartbeatTimeout');
+  return every === Infinity ? undefined : new ClientHeartbeat(host, every, within);
 }

@@ -1,5 +1,6 @@
 import type { AnyFrame } from '../ports/types.js';
 import type { ClientState } from './client-notifications.js';
+import type { ClientHeartbeat } from './heartbeat.js';
 
 /** A snapshot of a client's connection: `client.getConnectionInfo()`. */
 export interface ClientConnectionInfo {
@@ -71,4 +72,57 @@ export class ClientCounters {
   errorCount = 0;
   /** When the current connection opened, or -1. */
   openedAt = -1;
+}
+
+/** @internal What `getConnectionInfo()` reads. */
+export interface ConnectionFacts {
+  readonly state: ClientState;
+  readonly id: string | undefined;
+  readonly user: string | undefined;
+  readonly counters: ClientCounters;
+  readonly heartbeat: ClientHeartbeat | undefined;
+  readonly reconnectAttempts: number;
+  readonly bufferedAmount: number;
+}
+
+/** @internal The snapshot of `getConnectionInfo()`. */
+export function connectionInfo(facts: ConnectionFacts): ClientConnectionInfo {
+  const { heartbeat, counters } = facts;
+  return Object.freeze({
+    state: facts.state,
+    id: facts.id,
+    user: facts.user,
+    connectedAt: counters.openedAt >= 0 ? counters.openedAt : undefined,
+    lastPing: heartbeat?.lastPing,
+    lastPong: heartbeat?.lastPong,
+    latency: heartbeat === undefined || heartbeat.rtt < 0 ? undefined : heartbeat.rtt,
+    reconnectAttempts: facts.reconnectAttempts,
+    bufferedAmount: facts.bufferedAmount,
+  });
+}
+
+/** @internal The snapshot of `getMetrics()`. */
+export function metricsSnapshot(
+  counters: ClientCounters,
+  heartbeat: ClientHeartbeat | undefined,
+  open: boolean,
+  errorCount: number,
+  queued: number,
+): ClientMetricsSnapshot {
+  const c = counters;
+  return Object.freeze({
+    messagesSent: c.messagesSent,
+    messagesReceived: c.messagesReceived,
+    requestsSent: c.requestsSent,
+    bytesSent: c.bytesSent,
+    bytesReceived: c.bytesReceived,
+    averageLatency:
+      heartbeat === undefined || heartbeat.rttCount === 0
+        ? undefined
+        : heartbeat.rttSum / heartbeat.rttCount,
+    uptime: open && c.openedAt >= 0 ? Date.now() - c.openedAt : 0,
+    reconnectionCount: c.reconnectionCount,
+    errorCount,
+    queued,
+  });
 }

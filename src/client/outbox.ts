@@ -66,3 +66,25 @@ export class Outbox {
     for (const entry of this.take()) if (entry.id !== undefined) this.fail(entry.id, error);
   }
 }
+
+/**
+ * @internal The offline queue `messageQueueSize` and `queueOverflow` ask for; undefined when the
+ * size is 0 (no queue: sending while not open throws).
+ * @throws {RangeError} for a size that is not a number ≥ 0.
+ * @throws {TypeError} for an unknown overflow policy.
+ */
+export function createOutbox(
+  size: number | undefined,
+  overflow: QueueOverflow | undefined,
+  fail: (id: number, error: PlugSocketError) => void,
+): Outbox | undefined {
+  const limit = size ?? 1000;
+  if (typeof limit !== 'number' || !(limit >= 0)) {
+    throw new RangeError(`messageQueueSize must be a number ≥ 0, got ${String(limit)}`);
+  }
+  const policy = overflow ?? 'reject';
+  if (policy !== 'reject' && policy !== 'drop-oldest') {
+    throw new TypeError(`queueOverflow must be 'reject' or 'drop-oldest', got ${String(policy)}`);
+  }
+  return limit === 0 ? undefined : new Outbox(limit, policy, fail);
+}

@@ -41,16 +41,18 @@ import type { SocketClientOptions } from './options.js';
 export type { SocketClientOptions };
 import { ClientTopics } from './client-topics.js';
 import { SendThrottle } from './throttle.js';
-import { Outbox } from './outbox.js';
+import { createOutbox, type Outbox } from './outbox.js';
 import { reconnectSettings } from './reconnect.js';
 import { ReconnectLoop } from './connection-loop.js';
 import { DrainWatch } from './drain-watch.js';
 import { ConnectionAttempt } from './connection-attempt.js';
 import { ClientNotifications, type ClientState } from './client-notifications.js';
-import { ClientHeartbeat } from './heartbeat.js';
+import { createClientHeartbeat, type ClientHeartbeat } from './heartbeat.js';
 import {
   ClientCounters,
+  connectionInfo,
   frameBytes,
+  metricsSnapshot,
   type ClientConnectionInfo,
   type ClientMetricsSnapshot,
 } from './metrics.js';
@@ -159,40 +161,23 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       },
       reconnectSettings(options.reconnect, options.maxReconnectAttempts),
     );
-    const queueSize = options.messageQueueSize ?? 1000;
-    if (typeof queueSize !== 'number' || !(queueSize >= 0)) {
-      throw new RangeError(`messageQueueSize must be a number ≥ 0, got ${String(queueSize)}`);
-    }
-    const overflow = options.queueOverflow ?? 'reject';
-    if (overflow !== 'reject' && overflow !== 'drop-oldest') {
-      throw new TypeError(
-        `queueOverflow must be 'reject' or 'drop-oldest', got ${String(overflow)}`,
-      );
-    }
-    this.#outbox =
-      queueSize === 0
-        ? undefined
-        : new Outbox(queueSize, overflow, (id, error) =>
-            this.#requests.answered(id, error, undefined),
-          );
-    const heartbeatInterval = positive(options.heartbeatInterval, 25_000, 'heartbeatInterval');
-    this.#heartbeat =
-      heartbeatInterval === Infinity
-        ? undefined
-        : new ClientHeartbeat(
-            {
-              transportPing: () => this.#adapter.ping(),
-              protocolPing: () =>
-                this.#transportSend((this.#pingFrame ??= this.#reader.codec.encode({ k: 'ping' }))),
-              dead: (error) => {
-                this.report(error);
-                this.#logger.debug('server heartbeat timeout', { clientId: this.#id });
-                this.#adapter.terminate();
-              },
-            },
-            heartbeatInterval,
-            positive(options.heartbeatTimeout, 20_000, 'heartbeatTimeout'),
-          );
+    this.#outbox = createOutbox(options.messageQueueSize, options.queueOverflow, (id, error) =>
+      this.#requests.answered(id, error, undefined),
+    );
+    this.#heartbeat = createClientHeartbeat(
+      {
+        transportPing: () => this.#adapter.ping(),
+        protocolPing: () =>
+          this.#transportSend((this.#pingFrame ??= this.#reader.codec.encode({ k: 'ping' }))),
+        dead: (error) => {
+          this.report(error);
+          this.#logger.debug('server heartbeat timeout', { clientId: this.#id });
+          this.#adapter.terminate();
+        },
+      },
+      options.heartbeatInterval,
+      options.heartbeatTimeout,
+    );
     this.#throttle =
       options.maxRate === undefined
         ? undefined
@@ -330,16 +315,12 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
 
   /** A snapshot of the connection: state, ids, heartbeat times and latency, reconnects. */
   getConnectionInfo(): ClientConnectionInfo {
-    const heartbeat = this.#heartbeat;
-    const open = this.#counters.openedAt;
-    return Object.freeze({
+    return connectionInfo({
       state: this.#state,
       id: this.#id,
       user: this.#user,
-      connectedAt: open >= 0 ? open : undefined,
-      lastPing: heartbeat?.lastPing,
-      lastPong: heartbeat?.lastPong,
-      latency: heartbeat === undefined || heartbeat.rtt < 0 ? undefined : heartbeat.rtt,
+      counters: this.#counters,
+      heartbeat: this.#heartbeat,
       reconnectAttempts: this.#reconnect.attempt,
       bufferedAmount: this.#adapter.bufferedAmount,
     });
@@ -347,23 +328,13 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
 
   /** The client's counters since it was made; see {@link ClientMetricsSnapshot}. */
   getMetrics(): ClientMetricsSnapshot {
-    const c = this.#counters;
-    const heartbeat = this.#heartbeat;
-    return Object.freeze({
-      messagesSent: c.messagesSent,
-      messagesReceived: c.messagesReceived,
-      requestsSent: c.requestsSent,
-      bytesSent: c.bytesSent,
-      bytesReceived: c.bytesReceived,
-      averageLatency:
-        heartbeat === undefined || heartbeat.rttCount === 0
-          ? undefined
-          : heartbeat.rttSum / heartbeat.rttCount,
-      uptime: c.openedAt >= 0 && this.#state === 'open' ? Date.now() - c.openedAt : 0,
-      reconnectionCount: c.reconnectionCount,
-      errorCount: this.errorsReported,
-      queued: (this.#outbox?.size ?? 0) + (this.#throttle?.queued ?? 0),
-    });
+    return metricsSnapshot(
+      this.#counters,
+      this.#heartbeat,
+      this.#state === 'open',
+      this.errorsReported,
+      (this.#outbox?.size ?? 0) + (this.#throttle?.queued ?? 0),
+    );
   }
 
   /** Frames made now wait in the offline queue: not open, but not closed for good either. */
