@@ -1,4 +1,5 @@
 import { ContractAudit } from './audit.js';
+import { describeBackpressureTests } from './transport/backpressure-tests.js';
 import { describeBinaryTests } from './transport/binary-tests.js';
 import { describeCloseInfoTests } from './transport/close-info-tests.js';
 import { describeCloseOrderTests } from './transport/close-order-tests.js';
@@ -34,7 +35,7 @@ export type {
  * complete, in order and intact (text and binary), structured frames (JSON arrays) arriving as
  * equal arrays where the manifest declares them and refused with a `TypeError` where it does not,
  * close codes both ways, close events exactly once, idempotent and bounded closing,
- * `NOT_CONNECTED` after close, ping, the handshake, isolation between clients, reconnects without
+ * `NOT_CONNECTED` after close, backpressure (the backlog reported, volatile frames, drains), ping, the handshake, isolation between clients, reconnects without
  * leaks, and prepared frames. With `options.faults`, its fault tier (`T-FAULT-*`) also runs each
  * connection through a `FaultProxy` and checks cuts, stalls, latency and a server that never
  * answers (docs/fault-injection.md).
@@ -92,6 +93,7 @@ export function describeTransportContract(options: TransportContractOptions): vo
     describeCloseInfoTests(harness);
     describeCloseOrderTests(harness);
     describeLivenessTests(harness);
+    describeBackpressureTests(harness);
     describeHandshakeTests(harness);
     describeReconnectTests(harness);
     describeReconnectPathTests(harness);

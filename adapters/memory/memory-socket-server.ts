@@ -54,7 +54,8 @@ export class MemorySocketServer extends AbstractSocketServer<MemorySocket> {
   /**
    * The frames sent to `peer` that it has not been handed yet (delivery waits for the sender's
    * call stack to end), with an estimate of their overhead: a loop that sends without yielding
-   * meets the `maxBufferedAmount` guard as a stalled network reader would.
+   * meets the `maxBufferedAmount` guard as a stalled network reader would. The transport announces
+   * no drain: `whenDrained` finds one with the base class's poll.
    */
   protected override doBufferedAmount(peer: MemorySocket): number {
     return peer._backlog;

@@ -93,6 +93,8 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
   readonly #upgradeTimeout: number;
   /** Removes the `upgradeTimeout` listeners from the HTTP server. */
   #unguard: (() => void) | undefined;
+  /** Engine.IO connections with a `'drain'` listener of `doWatchDrain` pending: one each. */
+  readonly #watched = new WeakSet<object>();
 
   /**
    * @param options one of three modes: a port of its own (`{ port, host }`, the default), attached
@@ -184,6 +186,22 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
    */
   protected override doBufferedAmount(socket: Socket): number {
     return socketIoBacklog(socket);
+  }
+
+  /**
+   * Reports the next `'drain'` of the Engine.IO connection, which it emits each time it hands its
+   * write buffer to the transport. Over WebSocket the bytes may then wait in the socket under it;
+   * the base class's poll sees them go. Registered only while someone waits in `whenDrained`.
+   */
+  protected override doWatchDrain(socket: Socket): void {
+    const conn = socket.conn;
+    const connection = (socket as PeerSocket)[PEER]?.connection;
+    if (connection === undefined || this.#watched.has(conn)) return;
+    this.#watched.add(conn);
+    conn.once('drain', () => {
+      this.#watched.delete(conn);
+      this.emitDrain(connection);
+    });
   }
 
   protected doSend(socket: Socket, frame: AnyFrame): void {

@@ -182,6 +182,8 @@ export class WsSocketServer extends AbstractSocketServer<WebSocket> {
   #http: HttpServer | HttpsServer | undefined;
   readonly #upgradeTimeout: number;
   #guard: UpgradeGuard | undefined;
+  /** Sockets with a `'drain'` listener of `doWatchDrain` pending: at most one each. */
+  readonly #watched = new WeakSet<Duplex>();
 
   /**
    * @throws {TypeError} when `path` does not start with `/` or contains a query, or when
@@ -251,6 +253,22 @@ export class WsSocketServer extends AbstractSocketServer<WebSocket> {
   /** The memory the socket's backlog holds: queued bytes plus a per-chunk overhead (`wsBacklog`). */
   protected override doBufferedAmount(ws: WebSocket): number {
     return wsBacklog(ws);
+  }
+
+  /**
+   * Reports the next `'drain'` of the TCP socket under `ws`, which Node emits once its write queue,
+   * having passed the socket's own high-water mark, is empty again. Registered only while someone
+   * waits in `whenDrained`.
+   */
+  protected override doWatchDrain(ws: WebSocket): void {
+    const socket = (ws as unknown as { _socket?: Duplex | null })._socket;
+    const connection = (ws as HandledWebSocket)[CONNECTION];
+    if (socket == null || connection === undefined || this.#watched.has(socket)) return;
+    this.#watched.add(socket);
+    socket.once('drain', () => {
+      this.#watched.delete(socket);
+      this.emitDrain(connection);
+    });
   }
 
   protected override doPrepare(frame: Frame): Buffer {

@@ -7,6 +7,7 @@ import {
   ServerConnection,
   type AbstractSocketServerOptions,
   type PreparedFrame,
+  type SendOptions,
   type ServerEvents,
 } from './server-connection.js';
 import type { AnyFrame, CloseInfo, Frame, HandshakeInit, ListenAddress } from './types.js';
@@ -19,6 +20,7 @@ export {
   type AbstractSocketServerOptions,
   type ConnectionState,
   type PreparedFrame,
+  type SendOptions,
   type ServerEvents,
 } from './server-connection.js';
 
@@ -26,9 +28,10 @@ export {
  * The server side of a transport: the port every server adapter implements.
  *
  * Adapters implement `doListen`, `doSend`, `doCloseConnection`, `doTerminateConnection`,
- * `doClose` (and `doPing` when `supports.ping`), and report with `acceptConnection`,
- * `emitMessage`, `emitDisconnect`, `emitPong` and `emitError`. The base class guarantees, for every
- * adapter:
+ * `doClose` (and `doPing` when `supports.ping`, `doBufferedAmount` when the transport keeps a
+ * backlog, `doWatchDrain` when it tells when one shrank), and report with `acceptConnection`,
+ * `emitMessage`, `emitDisconnect`, `emitPong`, `emitDrain` and `emitError`. The base class
+ * guarantees, for every adapter:
  * - `send` to a closed connection never throws: it returns `false` and emits `NOT_CONNECTED`;
  * - `isClientConnected` is false from the moment a close starts;
  * - `disconnect` is emitted exactly once per accepted connection;
@@ -38,6 +41,10 @@ export {
  * - messages reported while a connection is closing are still delivered;
  * - `sendMany` hands `doSendMany` each open connection once, however often it is listed;
  * - `prepare` snapshots a binary frame, so a prepared frame never changes;
+ * - backpressure (docs/backpressure.md): a volatile send skips a connection whose backlog is above
+ *   `highWaterMark`; any send drops one whose backlog is above `maxBufferedAmount`
+ *   (`SLOW_CONSUMER`); `bufferedAmount`, `isWritable` and `whenDrained` tell producers when to
+ *   wait, on every transport (polling `doBufferedAmount` where the adapter reports no drain);
  * - `send`, `prepare` and `sendMany` throw a `TypeError` for a structured frame unless the adapter
  *   declares `supports.structured`, and for a binary frame unless it declares `supports.binary`,
  *   so its hooks only ever see the frames it can carry.
@@ -63,6 +70,13 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
   readonly #connections = new Set<ServerConnection<N>>();
   readonly #closeTimeout: number;
   readonly #maxBufferedAmount: number;
+  readonly #highWaterMark: number;
+  /** `highWaterMark / 2`: where a connection counts as drained (see {@link whenDrained}). */
+  readonly #lowWaterMark: number;
+  #volatileDropped = 0;
+  /** Connections someone waits on with {@link whenDrained}; polled while not empty. */
+  readonly #draining = new Set<ServerConnection<N>>();
+  #drainTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: AbstractSocketServerOptions = {}) {
     super();
@@ -75,6 +89,30 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
       throw new RangeError(`maxBufferedAmount must be a positive number or Infinity, got ${limit}`);
     }
     this.#maxBufferedAmount = limit;
+    const mark = options.highWaterMark ?? Math.min(DEFAULT_HIGH_WATER_MARK, limit);
+    if (typeof mark !== 'number') {
+      throw new TypeError(`highWaterMark must be a number, got ${typeof mark}`);
+    }
+    if (!(mark >= 0 && mark <= limit)) {
+      throw new RangeError(
+        `highWaterMark must be a number from 0 to maxBufferedAmount (${limit}), got ${mark}`,
+      );
+    }
+    this.#highWaterMark = mark;
+    this.#lowWaterMark = mark / 2;
+  }
+
+  /**
+   * Bytes of backlog above which a connection is not writable and volatile frames to it are
+   * dropped (see {@link AbstractSocketServerOptions.highWaterMark}).
+   */
+  get highWaterMark(): number {
+    return this.#highWaterMark;
+  }
+
+  /** Volatile frames skipped so far, over every connection, because their recipient was saturated. */
+  get volatileDropped(): number {
+    return this.#volatileDropped;
   }
 
   /** Milliseconds a graceful close of one connection may take, for adapters' own timers. */
@@ -134,15 +172,20 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
    * and emits a `NOT_CONNECTED` error for it instead. The bytes of a binary frame may be changed
    * or reused once it returned. Frames to one connection arrive in the order of the calls, whether
    * made with `send`, `sendMany` or `sendPrepared`.
+   *
+   * With `{ volatile: true }` the frame is skipped, returning `false` without an error event, when
+   * the connection's backlog is above `highWaterMark` (counted in `volatileDropped`).
    * @throws {TypeError} for a frame kind the transport does not declare (see `supports`).
    */
-  send(connection: ServerConnection<N>, frame: AnyFrame): boolean {
+  send(connection: ServerConnection<N>, frame: AnyFrame, options?: SendOptions): boolean {
     this.#checkFrame(frame);
     if (connection._state !== 'open') {
       this.#notConnected(connection);
       return false;
     }
-    if (this.#tooSlow(connection)) return false;
+    if (options !== undefined && options.volatile === true) {
+      if (this.#skipsVolatile(connection)) return false;
+    } else if (this.#tooSlow(connection)) return false;
     try {
       this.doSend(connection.native, frame as F);
       return true;
@@ -168,10 +211,18 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
 
   /**
    * Sends a prepared frame to one connection. Returns false, without an error event, when the
-   * connection is not open: a broadcast does not report recipients that left meanwhile.
+   * connection is not open (a broadcast does not report recipients that left meanwhile), or when
+   * the frame is volatile and the connection saturated (see {@link send}).
    */
-  sendPrepared(connection: ServerConnection<N>, prepared: PreparedFrame): boolean {
-    if (connection._state !== 'open' || this.#tooSlow(connection)) return false;
+  sendPrepared(
+    connection: ServerConnection<N>,
+    prepared: PreparedFrame,
+    options?: SendOptions,
+  ): boolean {
+    if (connection._state !== 'open') return false;
+    if (options !== undefined && options.volatile === true) {
+      if (this.#skipsVolatile(connection)) return false;
+    } else if (this.#tooSlow(connection)) return false;
     try {
       this.doSendPrepared(connection.native, prepared.data, prepared.frame as F);
       return true;
@@ -187,11 +238,25 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
    * connection listed more than once receives the frame once. The frame is prepared once;
    * adapters whose transport can fan out natively override `doSendMany`. The bytes of a binary
    * frame may be changed or reused once it returned.
+   *
+   * With `{ volatile: true }`, connections whose backlog is above `highWaterMark` are skipped too
+   * (counted in `volatileDropped`), while the others receive the frame.
    * @returns the number of distinct connections the frame was handed to.
    * @throws {TypeError} for a frame kind the transport does not declare (see `supports`).
    */
-  sendMany(connections: readonly ServerConnection<N>[], frame: AnyFrame): number {
+  sendMany(
+    connections: readonly ServerConnection<N>[],
+    frame: AnyFrame,
+    options?: SendOptions,
+  ): number {
     this.#checkFrame(frame);
+    // One branch for the ordinary broadcast: the volatile one has a path of its own.
+    if (options !== undefined && options.volatile === true) {
+      return this.#sendManyTo(
+        distinctOpen(connections, 0, ++sendManyMarks, this.#isSkipped),
+        frame,
+      );
+    }
     // Marks instead of a set: one field write per recipient, and the caller's array is used as it
     // is unless it lists a connection that is not open, or one twice.
     const mark = ++sendManyMarks;
@@ -206,6 +271,10 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
       }
       connection._mark = mark;
     }
+    return this.#sendManyTo(open, frame);
+  }
+
+  #sendManyTo(open: readonly ServerConnection<N>[], frame: AnyFrame): number {
     if (open.length === 0) return 0;
     try {
       return this.doSendMany(open, frame as F);
@@ -213,6 +282,55 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
       this.emit('error', undefined, PlugSocketError.from(error));
       return 0;
     }
+  }
+
+  // ---------------------------------------------------------------- backpressure
+
+  /**
+   * The memory, in bytes, that `connection`'s send backlog holds, as the adapter reports it (see
+   * `doBufferedAmount`): 0 for a transport that keeps no backlog or cannot tell, and 0 once the
+   * connection is closed (what it held is being released).
+   */
+  bufferedAmount(connection: ServerConnection<N>): number {
+    return connection._state === 'closed' ? 0 : this.doBufferedAmount(connection.native);
+  }
+
+  /**
+   * True while `connection` is open and its backlog is at most `highWaterMark`: a producer may
+   * send more now. When false, `await whenDrained(connection)` before sending more (frames sent
+   * meanwhile are still queued, up to `maxBufferedAmount`; volatile ones are dropped).
+   */
+  isWritable(connection: ServerConnection<N>): boolean {
+    return (
+      connection._state === 'open' &&
+      this.doBufferedAmount(connection.native) <= this.#highWaterMark
+    );
+  }
+
+  /**
+   * Resolves once `connection`'s backlog has fallen to half of `highWaterMark` or less (the low-water
+   * mark: a producer that resumes then has room before it is saturated again), or once the
+   * connection is no longer open, whichever comes first; at once when either holds already. Never
+   * rejects: check `isClientConnected` (or the result of the next send) after it.
+   *
+   * Works on every transport: the adapter reports drains it hears of (`emitDrain`), and while
+   * anyone waits one shared timer checks `doBufferedAmount` every 20 ms, for transports that
+   * cannot tell and drains a transport does not announce.
+   */
+  whenDrained(connection: ServerConnection<N>): Promise<void> {
+    if (
+      connection._state !== 'open' ||
+      this.doBufferedAmount(connection.native) <= this.#lowWaterMark
+    ) {
+      return Promise.resolve();
+    }
+    const waiting = connection._drain;
+    if (waiting !== undefined) return new Promise((resolve) => waiting.push(resolve));
+    const drained = new Promise<void>((resolve) => (connection._drain = [resolve]));
+    this.#draining.add(connection);
+    this.#watchDrain(connection);
+    this.#drainTimer ??= setInterval(this.#pollDrains, DRAIN_POLL_INTERVAL);
+    return drained;
   }
 
   /** True while `connection` is open (false from the moment a close starts). */
@@ -252,6 +370,8 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
     const done = new Promise<void>((resolve) => (connection._closeWaiters ??= []).push(resolve));
     if (connection._state === 'closing') return done;
     connection._state = 'closing';
+    // Nothing more may be sent: producers waiting to send are released now.
+    if (connection._drain !== undefined) this.#settleDrain(connection);
     connection._closeTimer = setTimeout(() => {
       this.#terminate(connection);
       this.emitDisconnect(connection, closeInfo(CloseCodes.ABNORMAL, 'close timed out'));
@@ -353,6 +473,19 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
   }
 
   /**
+   * Asks the transport to report, once, when `native`'s backlog next shrinks: the adapter then
+   * calls {@link emitDrain} for its connection (for a Node stream, on its next `'drain'`). The
+   * base class calls it only while someone waits in `whenDrained`, and again after each drain that
+   * was not enough, so no listener stays on connections nobody waits for; it may call it again
+   * while a report is still pending, so arrange at most one at a time. The default does nothing,
+   * for transports that cannot tell: a shared timer polls `doBufferedAmount` while anyone waits,
+   * which also covers a drain the transport never announces (a missed one costs latency only).
+   */
+  protected doWatchDrain(_native: N): void {
+    // The transport cannot tell: the poll alone finds the drain.
+  }
+
+  /**
    * Converts a frame once for many recipients. The default keeps the frame as it is. From
    * {@link prepare}, `frame` is already a snapshot nobody changes; from the default
    * {@link doSendMany} it is the caller's, whose bytes may change once `sendMany` returned.
@@ -424,6 +557,23 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
     if (connection._state !== 'closed') this.emit('message', connection, frame);
   }
 
+  /**
+   * Reports that the transport's backlog for a connection shrank (after {@link doWatchDrain} asked,
+   * or whenever the transport says so): producers waiting in `whenDrained` are released when the
+   * backlog is now at the low-water mark or below. Cheap and harmless when nobody waits.
+   */
+  protected emitDrain(connection: ServerConnection<N>): void {
+    if (connection._drain === undefined) return;
+    if (
+      connection._state !== 'open' ||
+      this.doBufferedAmount(connection.native) <= this.#lowWaterMark
+    ) {
+      this.#settleDrain(connection);
+    } else {
+      this.#watchDrain(connection);
+    }
+  }
+
   /** Reports that a connection ended. Later reports for the same connection are ignored. */
   protected emitDisconnect(connection: ServerConnection<N>, info: CloseInfo): void {
     if (connection._state === 'closed') return;
@@ -433,6 +583,7 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
     const waiters = connection._closeWaiters;
     connection._closeWaiters = undefined;
     if (waiters !== undefined) for (const resolve of waiters) resolve();
+    if (connection._drain !== undefined) this.#settleDrain(connection);
     this.emit('disconnect', connection, closeInfo(info.code, info.reason));
   }
 
@@ -462,11 +613,33 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
   }
 
   readonly #isTooSlow = (connection: ServerConnection<N>): boolean => this.#tooSlow(connection);
+  readonly #isSkipped = (connection: ServerConnection<N>): boolean =>
+    this.#skipsVolatile(connection);
 
   /** Drops a connection whose backlog is over the limit; true when it did. */
   #tooSlow(connection: ServerConnection<N>): boolean {
     const queued = this.doBufferedAmount(connection.native);
     if (queued <= this.#maxBufferedAmount) return false;
+    this.#dropSlow(connection, queued);
+    return true;
+  }
+
+  /**
+   * True when a volatile frame skips `connection`: its backlog is above the high-water mark (the
+   * frame is counted as dropped) or above the limit (the connection is dropped, as for any send).
+   */
+  #skipsVolatile(connection: ServerConnection<N>): boolean {
+    const queued = this.doBufferedAmount(connection.native);
+    if (queued <= this.#highWaterMark) return false;
+    if (queued > this.#maxBufferedAmount) this.#dropSlow(connection, queued);
+    else {
+      connection._volatileDropped++;
+      this.#volatileDropped++;
+    }
+    return true;
+  }
+
+  #dropSlow(connection: ServerConnection<N>, queued: number): void {
     this.emit(
       'error',
       connection,
@@ -476,8 +649,39 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
       ),
     );
     this.terminateConnection(connection);
-    return true;
   }
+
+  #watchDrain(connection: ServerConnection<N>): void {
+    try {
+      this.doWatchDrain(connection.native);
+    } catch (error) {
+      // The poll still covers this connection.
+      this.emit('error', connection, PlugSocketError.from(error));
+    }
+  }
+
+  /** Releases whoever waits in `whenDrained` for `connection`. */
+  #settleDrain(connection: ServerConnection<N>): void {
+    const waiters = connection._drain;
+    connection._drain = undefined;
+    this.#draining.delete(connection);
+    if (this.#draining.size === 0 && this.#drainTimer !== undefined) {
+      clearInterval(this.#drainTimer);
+      this.#drainTimer = undefined;
+    }
+    if (waiters !== undefined) for (const resolve of waiters) resolve();
+  }
+
+  readonly #pollDrains = (): void => {
+    for (const connection of this.#draining) {
+      if (
+        connection._state !== 'open' ||
+        this.doBufferedAmount(connection.native) <= this.#lowWaterMark
+      ) {
+        this.#settleDrain(connection);
+      }
+    }
+  };
 
   /** A frame of a kind the transport does not declare is a programming error. */
   #checkFrame(frame: AnyFrame): void {
@@ -504,8 +708,18 @@ let sendManyMarks = 0;
 const DEFAULT_MAX_BUFFERED_AMOUNT = 32 * 1024 * 1024;
 
 /**
- * The connections of `connections` that are open and not dropped by `tooSlow`, each once, in
- * order; those before `from` are known to be open, distinct, checked and marked with `mark`.
+ * Default of `AbstractSocketServerOptions.highWaterMark`: 1 MiB, a few hundred ms of a busy feed
+ * at LAN speeds, and well below the slow-consumer limit, so volatile frames stop long before a
+ * connection is dropped. (Smaller when `maxBufferedAmount` is: never above it.)
+ */
+const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
+
+/** Milliseconds between checks of the connections someone waits on in `whenDrained`. */
+const DRAIN_POLL_INTERVAL = 20;
+
+/**
+ * The connections of `connections` that are open and not refused by `tooSlow` (dropped, or
+ * skipped for a volatile frame), each once, in order; those before `from` are known to be open, distinct, checked and marked with `mark`.
  */
 function distinctOpen<N>(
   connections: readonly ServerConnection<N>[],
@@ -516,9 +730,10 @@ function distinctOpen<N>(
   const out = connections.slice(0, from);
   for (let i = from; i < connections.length; i++) {
     const connection = connections[i];
-    if (connection._state !== 'open' || connection._mark === mark || tooSlow(connection)) continue;
+    if (connection._state !== 'open' || connection._mark === mark) continue;
+    // Marked before the check, so a connection listed twice is checked (and counted) once.
     connection._mark = mark;
-    out.push(connection);
+    if (!tooSlow(connection)) out.push(connection);
   }
   return out;
 }

@@ -7,8 +7,23 @@ export type ConnectionState = 'open' | 'closing' | 'closed';
 
 /** What a {@link ServerConnection} needs of the server that made it. */
 interface ConnectionOwner<N> {
-  send(connection: ServerConnection<N>, frame: AnyFrame): boolean;
+  send(connection: ServerConnection<N>, frame: AnyFrame, options?: SendOptions): boolean;
   closeConnection(connection: ServerConnection<N>, code?: number, reason?: string): Promise<void>;
+  bufferedAmount(connection: ServerConnection<N>): number;
+  isWritable(connection: ServerConnection<N>): boolean;
+  whenDrained(connection: ServerConnection<N>): Promise<void>;
+}
+
+/** How one send travels; see `AbstractSocketServer.send`. */
+export interface SendOptions {
+  /**
+   * Skip this frame for a recipient whose backlog is above the server's `highWaterMark`, instead
+   * of queueing it (Socket.IO's `volatile`): for frames a newer one soon replaces, such as
+   * positions or tickers. Skipping is not an error: the send returns false (or the broadcast
+   * counts one recipient fewer) and `volatileDropped` grows.
+   * @default false
+   */
+  readonly volatile?: boolean;
 }
 
 /**
@@ -32,6 +47,10 @@ export class ServerConnection<N = any> {
   _closeWaiters: (() => void)[] | undefined;
   /** @internal the last `sendMany` that listed this connection (duplicates are sent once). */
   _mark = 0;
+  /** @internal volatile frames skipped because this connection was saturated. */
+  _volatileDropped = 0;
+  /** @internal who waits in `whenDrained`; undefined while nobody does. */
+  _drain: (() => void)[] | undefined;
   readonly #server: ConnectionOwner<N>;
 
   /** @internal created by `AbstractSocketServer` only. */
@@ -51,9 +70,29 @@ export class ServerConnection<N = any> {
     return this._state === 'open';
   }
 
-  /** Same as `server.send(this, frame)`. */
-  send(frame: AnyFrame): boolean {
-    return this.#server.send(this, frame);
+  /** Same as `server.send(this, frame, options)`. */
+  send(frame: AnyFrame, options?: SendOptions): boolean {
+    return this.#server.send(this, frame, options);
+  }
+
+  /** Same as `server.bufferedAmount(this)`: the bytes its send backlog holds. */
+  get bufferedAmount(): number {
+    return this.#server.bufferedAmount(this);
+  }
+
+  /** Same as `server.isWritable(this)`: open, with a backlog at most the high-water mark. */
+  get writable(): boolean {
+    return this.#server.isWritable(this);
+  }
+
+  /** Volatile frames skipped for this connection because it was saturated. */
+  get volatileDropped(): number {
+    return this._volatileDropped;
+  }
+
+  /** Same as `server.whenDrained(this)`. */
+  drained(): Promise<void> {
+    return this.#server.whenDrained(this);
   }
 
   /** Same as `server.closeConnection(this, code, reason)`. */
@@ -121,4 +160,14 @@ export interface AbstractSocketServerOptions {
    * @throws {RangeError} from the constructor when not positive (or NaN).
    */
   maxBufferedAmount?: number;
+  /**
+   * Backlog, in bytes of memory (as `maxBufferedAmount` counts it), above which a connection is
+   * saturated: volatile frames to it are dropped (`SendOptions.volatile`), `isWritable` is false,
+   * and `whenDrained` waits until the backlog is back to half of it. Ordinary frames are still
+   * queued up to `maxBufferedAmount`. See docs/backpressure.md.
+   * @default 1048576 (1 MiB), or `maxBufferedAmount` when that is smaller
+   * @throws {TypeError} from the constructor when not a number.
+   * @throws {RangeError} from the constructor when negative, NaN or above `maxBufferedAmount`.
+   */
+  highWaterMark?: number;
 }
