@@ -4,7 +4,7 @@
 //   node --conditions=plugsocket-source --import tsx --expose-gc bench/scale.ts \
 //     --impl ws-raw|ps-ws|sio-raw|ps-sio --hb on|off [--conns 10000] [--procs 2] [--warm 20] \
 //     [--hb-ms 1000] [--settle-ms 3000] [--window-ms 10000] [--reps 7] [--concurrency 50] \
-//     [--pin 0:1]
+//     [--pin 0:1] [--snapshot DIR]
 //
 // (`--impls ws-raw@on` is the same as `--impl ws-raw --hb on`: the form bench/run-all.ts passes.
 // Without --expose-gc the script starts itself again with it.) One run is one server process and
@@ -30,7 +30,10 @@
 //      --conns in all;
 //   3. --settle-ms for every connection to have been pinged; then an idle window of --window-ms:
 //      server CPU (process.cpuUsage), event-loop delay, and the pings the clients answered;
-//   4. full GCs; memory per connection = (sample − baseline) / (--conns − --warm);
+//   4. full GCs, the last in the same turn as the sample (a sweep's garbage would count
+//      otherwise); memory per connection = (sample − baseline) / (--conns − --warm); with
+//      --snapshot DIR, a heap snapshot DIR/scale-<impl>-<hb>.heapsnapshot (bench/heap-diff.ts
+//      compares two);
 //   5. one warm-up broadcast, then --reps broadcasts, one at a time: from just before the
 //      server's broadcast call until every client has received it (each client process reports
 //      the monotonic time of its last receipt; monotonic clocks are shared on one machine).
@@ -128,6 +131,17 @@ type ToClient =
   | { type: 'pings-start' }
   | { type: 'pings-end' }
   | { type: 'arm' };
+
+/**
+ * Full GCs, then one more and the sample in the same turn of the event loop: with heartbeats
+ * every second, what a sweep allocated between a GC and a later sample (pings, pongs, Socket.IO's
+ * packets) would otherwise count as memory per connection.
+ */
+async function settledSample(): Promise<MemorySample> {
+  await fullGc();
+  (globalThis as unknown as { gc: () => void }).gc();
+  return memorySample();
+}
 
 function perConnection(before: MemorySample, after: MemorySample, n: number): MemorySample {
   const out = { ...before };
@@ -282,13 +296,12 @@ async function server(): Promise<void> {
     10_000,
   );
   await sleep(300);
-  await fullGc();
-  const baseline = memorySample();
+  const baseline = await settledSample();
 
   // 2. the rest
   const tConnect = Date.now();
   toAll({ type: 'go' });
-  const ready = await within('the clients to connect', 120_000, fromAll('ready'));
+  const ready = await within('the clients to connect', HARD_MS, fromAll('ready'));
   await waitUntil(`${CONNS} connections on the server`, () => running.connected() >= CONNS, 30_000);
   const connectMs = Date.now() - tConnect;
   process.stderr.write(`  ${impl}@${mode}: ${CONNS} connections in ${connectMs} ms\n`);
@@ -312,8 +325,13 @@ async function server(): Promise<void> {
   const stillConnected = running.connected();
 
   // 4. memory
-  await fullGc();
-  const after = memorySample();
+  const after = await settledSample();
+  if (args.snapshot !== undefined) {
+    // For bench/heap-diff.ts: what the heap holds, by constructor, to compare two runs.
+    const { writeHeapSnapshot } = await import('node:v8');
+    const file = writeHeapSnapshot(`${args.snapshot}/scale-${impl}-${mode}.heapsnapshot`);
+    process.stderr.write(`  heap snapshot: ${file}\n`);
+  }
 
   // 5. broadcasts
   const broadcastMs: number[] = [];
