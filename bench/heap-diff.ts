@@ -10,8 +10,16 @@ import { readFileSync } from 'node:fs';
 import { numberArg, parseArgs } from './common.js';
 
 interface Snapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
+  snapshot: {
+    meta: {
+      node_fields: string[];
+      node_types: [string[], ...unknown[]];
+      edge_fields: string[];
+      edge_types: [string[], ...unknown[]];
+    };
+  };
   nodes: number[];
+  edges: number[];
   strings: string[];
 }
 
@@ -20,23 +28,41 @@ interface Tally {
   bytes: number;
 }
 
-/** Self size and count per "type:name" (names of strings and code are folded into their type). */
+/**
+ * Self size and count per "type:name" (names of strings and code are folded into their type);
+ * plain objects (`Object`) are told apart by their first property names, `Object{a,b,c}`.
+ */
 function tally(file: string): Map<string, Tally> {
   const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
-  const fields = snap.snapshot.meta.node_fields;
-  const types = snap.snapshot.meta.node_types[0];
+  const { meta } = snap.snapshot;
+  const fields = meta.node_fields;
+  const types = meta.node_types[0];
   const width = fields.length;
   const TYPE = fields.indexOf('type');
   const NAME = fields.indexOf('name');
   const SIZE = fields.indexOf('self_size');
+  const EDGES = fields.indexOf('edge_count');
+  const edgeWidth = meta.edge_fields.length;
+  const EDGE_TYPE = meta.edge_fields.indexOf('type');
+  const EDGE_NAME = meta.edge_fields.indexOf('name_or_index');
+  const PROPERTY = meta.edge_types[0].indexOf('property');
   const named = new Set(['object', 'closure', 'native']);
   const out = new Map<string, Tally>();
   const nodes = snap.nodes;
+  let edge = 0;
   for (let i = 0; i < nodes.length; i += width) {
     const type = types[nodes[i + TYPE]];
+    const firstEdge = edge;
+    edge += nodes[i + EDGES] * edgeWidth;
     let key = type;
     if (named.has(type)) key = `${type}:${snap.strings[nodes[i + NAME]]}`;
-    else if (type === 'hidden' || type === 'array' || type === 'object shape')
+    if (key === 'object:Object') {
+      const names: string[] = [];
+      for (let e = firstEdge; e < edge && names.length < 6; e += edgeWidth)
+        if (snap.edges[e + EDGE_TYPE] === PROPERTY)
+          names.push(snap.strings[snap.edges[e + EDGE_NAME]]);
+      key = `object:Object{${names.join(',')}}`;
+    } else if (type === 'hidden' || type === 'array' || type === 'object shape')
       key = `${type}:${snap.strings[nodes[i + NAME]].slice(0, 40)}`;
     const t = out.get(key) ?? { count: 0, bytes: 0 };
     t.count++;
