@@ -100,6 +100,7 @@ export {
   SocketServer,
   type BroadcastOptions,
   type BroadcastReplies,
+  type SendToClientOptions,
   type ServerHandler,
   type ShutdownOptions,
 } from './server/socket-server.js';

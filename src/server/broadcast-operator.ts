@@ -8,6 +8,7 @@ export interface BroadcastTarget {
     topics: readonly string[] | undefined,
     except: readonly string[] | undefined,
     message: SocketMessage,
+    volatile: boolean,
   ): number;
   requestMany(
     topics: readonly string[] | undefined,
@@ -21,9 +22,10 @@ export interface BroadcastTarget {
 /**
  * A broadcast being described, read as a sentence:
  * `server.to('room').except(clientId).emit('chat', payload)`, or, collecting answers,
- * `server.to('room').timeout(5000).request('vote', question)`.
+ * `server.to('room').timeout(5000).request('vote', question)`, or, for frames a newer one soon
+ * replaces, `server.to('room').volatile.emit('position', xy)`.
  *
- * Immutable: `to`, `except` and `timeout` return a new operator, so a prefix can be stored and
+ * Immutable: `to`, `except`, `timeout` and `volatile` return a new operator, so a prefix can be stored and
  * reused. Only `emit` and `request` send, with the frame encoded once for all recipients. A client
  * in several of the chosen topics receives it once.
  *
@@ -39,6 +41,7 @@ export class BroadcastOperator<
   readonly #except: readonly string[];
   readonly #timeout: number | undefined;
   readonly #prefix: string;
+  readonly #volatile: boolean;
 
   /** @internal created by `SocketServer.to()` / `SocketServer.except()` and namespaces. */
   constructor(
@@ -47,12 +50,14 @@ export class BroadcastOperator<
     except: readonly string[],
     timeout?: number,
     prefix = '',
+    volatile = false,
   ) {
     this.#target = target;
     this.#topics = topics;
     this.#except = except;
     this.#timeout = timeout;
     this.#prefix = prefix;
+    this.#volatile = volatile;
   }
 
   /** @internal where this operator ends, for namespaces that derive a prefixed one. */
@@ -83,8 +88,29 @@ export class BroadcastOperator<
   }
 
   /**
+   * The same broadcast, volatile (Socket.IO's `volatile`): a recipient whose send backlog is above
+   * the transport's `highWaterMark` (a slow or stalled reader) is skipped instead of having the
+   * message queued, while the others receive it. For messages a newer one soon replaces
+   * (positions, tickers, typing indicators); see docs/backpressure.md. Applies to {@link emit}:
+   * a {@link request} is never volatile, as a skipped one would only time out.
+   * @example server.to('game-7').volatile.emit('positions', frame)
+   */
+  get volatile(): BroadcastOperator<Out, H> {
+    if (this.#volatile) return this;
+    return new BroadcastOperator<Out, H>(
+      this.#target,
+      this.#topics,
+      this.#except,
+      this.#timeout,
+      this.#prefix,
+      true,
+    );
+  }
+
+  /**
    * Sends `{ type, payload, headers }` to the chosen clients.
-   * @returns the number of clients it was handed to.
+   * @returns the number of clients it was handed to (on a {@link volatile} operator, saturated
+   *   recipients that were skipped are not counted).
    */
   emit<K extends keyof Out & string>(
     type: K,
@@ -98,6 +124,7 @@ export class BroadcastOperator<
       this.#topics,
       this.#except.length === 0 ? undefined : this.#except,
       message,
+      this.#volatile,
     );
   }
 
@@ -124,6 +151,13 @@ export class BroadcastOperator<
     except: readonly string[],
     timeout: number | undefined,
   ): BroadcastOperator<Out, H> {
-    return new BroadcastOperator<Out, H>(this.#target, topics, except, timeout, this.#prefix);
+    return new BroadcastOperator<Out, H>(
+      this.#target,
+      topics,
+      except,
+      timeout,
+      this.#prefix,
+      this.#volatile,
+    );
   }
 }

@@ -7,7 +7,7 @@ import type { AnyClientEventListener, ClientEventListener, RelayOptions } from '
 import type { Middleware } from './middleware.js';
 import type { MiddlewareStack } from './middleware-stack.js';
 import type { RequestHandler, RequestOptions } from './requests.js';
-import type { SocketServer } from './socket-server.js';
+import type { SendToClientOptions, SocketServer } from './socket-server.js';
 
 /**
  * A server seen through a namespace: every name it takes or sends is prefixed (`chat/` for
@@ -100,14 +100,23 @@ export class ServerNamespace<P = unknown> {
     return this.server.relay(this.prefix + type, options);
   }
 
-  /** `server.sendToClient(clientId, { type: prefix + type, … })`. */
-  sendToClient(clientId: string, message: SocketMessage): boolean {
-    return this.server.sendToClient(clientId, { ...message, type: this.prefix + message.type });
+  /** `server.sendToClient(clientId, { type: prefix + type, … }, options)`. */
+  sendToClient(clientId: string, message: SocketMessage, options?: SendToClientOptions): boolean {
+    return this.server.sendToClient(
+      clientId,
+      { ...message, type: this.prefix + message.type },
+      options,
+    );
   }
 
   /** A fluent broadcast whose message types and request names get this namespace's prefix. */
   to(topic: string | readonly string[]): BroadcastOperator<AnyMessageMap, AnyHandlerMap> {
     return this.#operator().to(topic);
+  }
+
+  /** A fluent volatile broadcast, prefixed: see `BroadcastOperator.volatile`. */
+  get volatile(): BroadcastOperator<AnyMessageMap, AnyHandlerMap> {
+    return this.#operator().volatile;
   }
 
   /** A fluent broadcast to every client but `clientId`, prefixed. */

@@ -1,5 +1,9 @@
 import type { SocketMessage } from '../message.js';
-import type { AbstractSocketServer, ServerConnection } from '../ports/abstract-socket-server.js';
+import type {
+  AbstractSocketServer,
+  SendOptions,
+  ServerConnection,
+} from '../ports/abstract-socket-server.js';
 import type { Codec } from '../ports/codec.js';
 import type { AnyFrame } from '../ports/types.js';
 import { messageEnvelope } from '../protocol/envelope.js';
@@ -21,7 +25,15 @@ export interface Selection {
 export interface RouteFlags {
   /** Marks a relayed message with the id of the client it came from (`from` on the wire). */
   readonly from?: string | undefined;
+  /**
+   * Skips recipients whose backlog is above the transport's `highWaterMark` instead of queueing
+   * for them (the port's `SendOptions.volatile`; docs/backpressure.md).
+   */
+  readonly volatile?: boolean | undefined;
 }
+
+/** The port's options of a volatile send, shared: no object per message. */
+const VOLATILE: SendOptions = Object.freeze({ volatile: true });
 
 /**
  * @internal The one place outbound frames leave the domain: application messages to one client,
@@ -46,7 +58,8 @@ export class Router<P> {
   toClient(clientId: string, message: SocketMessage, flags?: RouteFlags): boolean {
     const session = this.registry.byId.get(clientId);
     if (session === undefined) return false;
-    return this.#send(session.connection, this.encodeMessage(message, flags));
+    const frame = this.encodeMessage(message, flags);
+    return this.#send(session.connection, frame, flags?.volatile === true ? VOLATILE : undefined);
   }
 
   /**
@@ -56,7 +69,8 @@ export class Router<P> {
   broadcast(selection: Selection, message: SocketMessage, flags?: RouteFlags): number {
     const connections = this.#collect(selection, connectionOf);
     if (connections.length === 0) return 0;
-    return this.#sendMany(connections, this.encodeMessage(message, flags));
+    const frame = this.encodeMessage(message, flags);
+    return this.#sendMany(connections, frame, flags?.volatile === true ? VOLATILE : undefined);
   }
 
   /** The admitted clients of a selection on this node, each once. */
@@ -111,8 +125,8 @@ export class Router<P> {
   }
 
   /** The adapter's `send`, counted when the transport takes the frame. */
-  #send(connection: ServerConnection, frame: AnyFrame): boolean {
-    if (!this.adapter.send(connection, frame)) return false;
+  #send(connection: ServerConnection, frame: AnyFrame, options?: SendOptions): boolean {
+    if (!this.adapter.send(connection, frame, options)) return false;
     const metrics = this.metrics;
     metrics.messagesOut++;
     metrics.bytesOut += countedSize(frame);
@@ -120,8 +134,12 @@ export class Router<P> {
   }
 
   /** The adapter's `sendMany`, counted once per connection that took the frame. */
-  #sendMany(connections: readonly ServerConnection[], frame: AnyFrame): number {
-    const sent = this.adapter.sendMany(connections, frame);
+  #sendMany(
+    connections: readonly ServerConnection[],
+    frame: AnyFrame,
+    options?: SendOptions,
+  ): number {
+    const sent = this.adapter.sendMany(connections, frame, options);
     const metrics = this.metrics;
     metrics.messagesOut += sent;
     metrics.bytesOut += countedSize(frame) * sent;

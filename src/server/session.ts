@@ -22,6 +22,29 @@ export interface ConnectedClient<P = unknown> {
    * (or with heartbeats off).
    */
   readonly latency: number | undefined;
+  /**
+   * Bytes of memory this client's send backlog holds on the server, as the transport reports it
+   * (0 where it cannot tell, and once the client is gone). See docs/backpressure.md.
+   */
+  readonly bufferedAmount: number;
+  /**
+   * False while the client is saturated: its backlog is above the transport's `highWaterMark`
+   * (volatile messages to it are being dropped), or it is gone. A producer that sends much should
+   * wait for {@link drained} then, rather than queue without limit until the client is dropped as
+   * a slow consumer:
+   * ```ts
+   * for (const row of rows) {
+   *   if (!client.writable) await client.drained();
+   *   if (!server.sendToClient(client.id, { type: 'row', payload: row })) break; // gone
+   * }
+   * ```
+   */
+  readonly writable: boolean;
+  /**
+   * Resolves when the client's backlog has fallen to half of the `highWaterMark` or below, or when
+   * it is disconnected (at once when either holds already). Never rejects.
+   */
+  drained(): Promise<void>;
   /** Reads a value stored on this client's connection (by middleware, handlers or you). */
   get<T = unknown>(key: string): T | undefined;
   /** Stores a value on this client's connection; it lives as long as the connection. */
@@ -100,6 +123,18 @@ export class Session<P = unknown> implements ConnectedClient<P> {
 
   get connectedAt(): Date {
     return new Date(EPOCH + this.#connectedAt);
+  }
+
+  get bufferedAmount(): number {
+    return this.connection.bufferedAmount;
+  }
+
+  get writable(): boolean {
+    return this.connection.writable;
+  }
+
+  drained(): Promise<void> {
+    return this.connection.drained();
   }
 
   get<T = unknown>(key: string): T | undefined {

@@ -53,7 +53,26 @@ import { ServerEventApi } from './server-event-api.js';
 export interface BroadcastOptions {
   /** A client id, or ids, that must not receive the message. */
   except?: string | Iterable<string>;
+  /**
+   * Skip clients whose send backlog is above the transport's `highWaterMark` instead of queueing
+   * the message for them (see `BroadcastOperator.volatile` and docs/backpressure.md).
+   * @default false
+   */
+  volatile?: boolean;
 }
+
+/** Options of {@link SocketServer.sendToClient}. */
+export interface SendToClientOptions {
+  /**
+   * Drop the message, returning false, when the client's send backlog is above the transport's
+   * `highWaterMark` (docs/backpressure.md).
+   * @default false
+   */
+  volatile?: boolean;
+}
+
+/** The router's flags of a volatile message, shared: no object per message. */
+const VOLATILE_ROUTE = Object.freeze({ volatile: true });
 
 /** Options of {@link SocketServer.shutdown}. */
 export interface ShutdownOptions {
@@ -332,9 +351,23 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     return this.#registry.byId.size;
   }
 
-  /** Sends a message to one client. @returns false when no such client is connected. */
-  sendToClient(clientId: string, message: MessageOf<ServerMessages<S>>): boolean {
-    return this.#core.router.toClient(clientId, message);
+  /**
+   * Sends a message to one client. To send much without queueing without limit, check the
+   * client's saturation first (docs/backpressure.md):
+   * `const c = server.getClient(id); if (c && !c.writable) await c.drained();`
+   * @returns false when no such client is connected, or when `options.volatile` is set and the
+   *   client is saturated (the message was dropped).
+   */
+  sendToClient(
+    clientId: string,
+    message: MessageOf<ServerMessages<S>>,
+    options?: SendToClientOptions,
+  ): boolean {
+    return this.#core.router.toClient(
+      clientId,
+      message,
+      options?.volatile === true ? VOLATILE_ROUTE : undefined,
+    );
   }
 
   /** Closes one client's connection. Resolves when it is gone (at once if it is unknown). */
@@ -345,9 +378,17 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
 
   // ---------------------------------------------------------------- broadcast and topics
 
-  /** Sends a message to every admitted client (but those in `except`), encoded once. @returns recipients */
+  /**
+   * Sends a message to every admitted client (but those in `except`), encoded once; with
+   * `volatile`, skipping saturated clients.
+   * @returns recipients
+   */
   broadcast(message: MessageOf<ServerMessages<S>>, options: BroadcastOptions = {}): number {
-    return this.#core.router.broadcast({ except: options.except }, message);
+    return this.#core.router.broadcast(
+      { except: options.except },
+      message,
+      options.volatile === true ? VOLATILE_ROUTE : undefined,
+    );
   }
 
   /** Subscribes a client to a topic. @returns false if the client is unknown or already in it. */
@@ -369,7 +410,11 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     message: MessageOf<ServerMessages<S>>,
     options: BroadcastOptions = {},
   ): number {
-    return this.#core.router.broadcast({ topics: [topic], except: options.except }, message);
+    return this.#core.router.broadcast(
+      { topics: [topic], except: options.except },
+      message,
+      options.volatile === true ? VOLATILE_ROUTE : undefined,
+    );
   }
 
   /** The topics that have at least one subscriber. */
@@ -393,6 +438,16 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       typeof topic === 'string' ? [topic] : [...topic],
       [],
     );
+  }
+
+  /**
+   * A fluent volatile broadcast to every admitted client (Socket.IO's `io.volatile.emit`): clients
+   * whose send backlog is above the transport's `highWaterMark` are skipped rather than queued
+   * for. Chain as usual: `server.volatile.to('prices').emit('tick', quote)`. See
+   * `BroadcastOperator.volatile` and docs/backpressure.md.
+   */
+  get volatile(): BroadcastOperator<ServerMessages<S>, ClientHandlers<S>> {
+    return new BroadcastOperator(this.#target, undefined, [], undefined, '', true);
   }
 
   /** A fluent broadcast to everyone but the given client(s). */
@@ -495,10 +550,11 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
   // ---------------------------------------------------------------- internals
 
   readonly #target: BroadcastTarget = {
-    deliver: (topics, except, message) =>
+    deliver: (topics, except, message, volatile) =>
       this.#core.router.broadcast(
         { topics, except: except?.length === 1 ? except[0] : except },
         message,
+        volatile ? VOLATILE_ROUTE : undefined,
       ),
     requestMany: (topics, except, name, payload, timeout) => {
       assertName(name, 'request name');

@@ -187,8 +187,8 @@ const EXPECTED: Record<
     exactly: true,
   },
   'bytes-written-as-backlog': {
-    flaw: 'bytes ever written are reported as the backlog, so a busy healthy client is dropped',
-    caughtBy: ['T-FRAME-14'],
+    flaw: 'bytes ever written are reported as the backlog, so a busy healthy client is dropped and a drained one never drains',
+    caughtBy: ['T-FRAME-14', 'T-BACKPRESSURE-04'],
     exactly: true,
   },
 
