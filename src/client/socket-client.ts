@@ -61,6 +61,12 @@ export type { ClientConnectionInfo, ClientMetricsSnapshot };
 
 export type { ClientState };
 
+/** What a frame handed to the transport counts as in the metrics. */
+type SentKind = 0 | 1 | 2;
+const SENT_OTHER = 0;
+const SENT_MESSAGE = 1;
+const SENT_REQUEST = 2;
+
 /**
  * The client: connects to a `SocketServer` over any {@link AbstractSocket} transport; sends and
  * receives typed messages, makes and answers requests (to and from the server, and to other
@@ -181,8 +187,8 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     this.#throttle =
       options.maxRate === undefined
         ? undefined
-        : new SendThrottle(positive(options.maxRate, 0, 'maxRate'), (frame) =>
-            this.#transportSend(frame),
+        : new SendThrottle(positive(options.maxRate, 0, 'maxRate'), (frame, tag) =>
+            this.#transportSend(frame, tag as SentKind),
           );
     this.#highWaterMark = positive(options.highWaterMark, 1024 * 1024, 'highWaterMark');
   }
@@ -251,6 +257,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       new PlugSocketError('CONNECTION_FAILED', 'connect aborted by disconnect()'),
     );
     if (this.#state === 'open') this.#setState('closing');
+    this.#counters.openedAt = -1;
     await this.#adapter.disconnect(code, reason);
     if (this.#connecting !== undefined) await this.#connecting.catch(() => undefined);
     this.#finishClose(undefined);
@@ -267,8 +274,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   send(message: MessageOf<ClientMessages<S>>): boolean {
     const envelope = messageEnvelope(message);
     if (this.#state === 'open') {
-      this.#counters.messagesSent++;
-      this.#write(this.#reader.codec.encode(envelope));
+      this.#write(this.#reader.codec.encode(envelope), SENT_MESSAGE);
       return this.writable;
     }
     if (!this.#queueing)
@@ -519,19 +525,21 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     const frame = this.#reader.codec.encode(envelope);
     // Answers and cancels are never held back: the other side is waiting on them.
     if (k === 'ack' || k === 'nack' || k === 'cancel') return this.#transportSend(frame);
-    if (k === 'req') this.#counters.requestsSent++;
-    return this.#write(frame);
+    return this.#write(frame, k === 'req' ? SENT_REQUEST : SENT_OTHER);
   }
 
   /** Sends a frame the application originated, within `maxRate` when it is set. */
-  #write(frame: AnyFrame): boolean {
+  #write(frame: AnyFrame, kind: SentKind): boolean {
     const throttle = this.#throttle;
-    return throttle === undefined ? this.#transportSend(frame) : throttle.send(frame);
+    return throttle === undefined ? this.#transportSend(frame, kind) : throttle.send(frame, kind);
   }
 
-  /** Hands a frame to the transport, counted. */
-  #transportSend(frame: AnyFrame): boolean {
-    this.#counters.bytesSent += frameBytes(frame);
+  /** Hands a frame to the transport, counted as `kind`. */
+  #transportSend(frame: AnyFrame, kind: SentKind = SENT_OTHER): boolean {
+    const counters = this.#counters;
+    counters.bytesSent += frameBytes(frame);
+    if (kind === SENT_MESSAGE) counters.messagesSent++;
+    else if (kind === SENT_REQUEST) counters.requestsSent++;
     return this.#adapter.send(frame);
   }
 
@@ -590,9 +598,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     for (const entry of outbox.take()) {
       // A request that timed out or was aborted while it waited is not sent.
       if (entry.id !== undefined && !this.#requests.isWaiting(entry.id)) continue;
-      if (entry.id === undefined) this.#counters.messagesSent++;
-      else this.#counters.requestsSent++;
-      this.#write(entry.frame);
+      this.#write(entry.frame, entry.id === undefined ? SENT_MESSAGE : SENT_REQUEST);
     }
   }
 

@@ -10,12 +10,14 @@ export class SendThrottle {
   #tokens: number;
   #last = Date.now();
   readonly #queue: AnyFrame[] = [];
+  /** The caller's tag of each queued frame, handed back with it. */
+  readonly #tags: number[] = [];
   #head = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly rate: number,
-    private readonly write: (frame: AnyFrame) => boolean,
+    private readonly write: (frame: AnyFrame, tag: number) => boolean,
   ) {
     this.#tokens = rate;
   }
@@ -25,16 +27,20 @@ export class SendThrottle {
     return this.#queue.length - this.#head;
   }
 
-  /** Sends `frame` now if the rate allows and nothing waits, else queues it. */
-  send(frame: AnyFrame): boolean {
+  /**
+   * Sends `frame` now if the rate allows and nothing waits, else queues it. `tag` is handed to
+   * `write` with the frame, whenever it goes.
+   */
+  send(frame: AnyFrame, tag: number): boolean {
     if (this.queued === 0) {
       this.#refill();
       if (this.#tokens >= 1) {
         this.#tokens -= 1;
-        return this.write(frame);
+        return this.write(frame, tag);
       }
     }
     this.#queue.push(frame);
+    this.#tags.push(tag);
     this.#schedule();
     return true;
   }
@@ -42,6 +48,7 @@ export class SendThrottle {
   /** Drops what waits (the connection it was for is gone). */
   clear(): void {
     this.#queue.length = 0;
+    this.#tags.length = 0;
     this.#head = 0;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -67,11 +74,13 @@ export class SendThrottle {
     while (this.queued > 0 && this.#tokens >= 1) {
       this.#tokens -= 1;
       const frame = this.#queue[this.#head];
+      const tag = this.#tags[this.#head];
       this.#queue[this.#head++] = '';
-      this.write(frame);
+      this.write(frame, tag);
     }
     if (this.queued === 0) {
       this.#queue.length = 0;
+      this.#tags.length = 0;
       this.#head = 0;
     } else this.#schedule();
   };
