@@ -19,7 +19,11 @@ export class DrainWatch {
     if (this.isDrained()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
-      this.#timer ??= setInterval(this.#check, CHECK_INTERVAL);
+      if (this.#timer === undefined) {
+        this.#timer = setInterval(this.#check, CHECK_INTERVAL);
+        // A wait alone does not keep the process alive (a client that never connects, say).
+        this.#timer.unref?.();
+      }
     });
   }
 

@@ -1,5 +1,6 @@
 import { PlugSocketError } from '../errors.js';
 import { positive } from '../shared/options.js';
+import { heartbeatPeriod } from '../shared/heartbeat-period.js';
 
 /** What the client's heartbeat needs from the client it watches. */
 export interface ClientHeartbeatHost {
@@ -49,7 +50,7 @@ export class ClientHeartbeat {
     this.#pingAt = -1;
     this.#heard = false;
     this.#lastPing = Date.now();
-    this.#timer = setInterval(this.#tick, Math.max(1, Math.min(this.interval, this.timeout)));
+    this.#timer = setInterval(this.#tick, heartbeatPeriod(this.interval, this.timeout));
     this.#timer.unref?.();
   }
 

@@ -1,6 +1,7 @@
 import { PlugSocketError } from '../errors.js';
 import type { AnyFrame } from '../ports/types.js';
 import type { ServerCore } from './core.js';
+import { heartbeatPeriod } from '../shared/heartbeat-period.js';
 import type { Session } from './session.js';
 
 /** Heartbeat settings, as the facade resolved them. */
@@ -60,8 +61,10 @@ export class Heartbeat<P> {
   /** Starts the sweep (on listen). Idempotent. */
   start(): void {
     if (this.#timer !== undefined) return;
-    const period = Math.max(1, Math.min(this.settings.interval, this.settings.timeout));
-    this.#timer = setInterval(this.#sweep, period);
+    this.#timer = setInterval(
+      this.#sweep,
+      heartbeatPeriod(this.settings.interval, this.settings.timeout),
+    );
     this.#timer.unref?.();
   }
 
