@@ -648,7 +648,10 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
         `about ${queued} bytes held for a connection's send backlog (limit ${this.#maxBufferedAmount})`,
       ),
     );
-    this.terminateConnection(connection);
+    if (connection._state === 'closed') return;
+    this.#terminate(connection);
+    // The reason says why on the server side (the client, which gets no close frame, sees 1006).
+    this.emitDisconnect(connection, closeInfo(CloseCodes.ABNORMAL, 'slow consumer'));
   }
 
   #watchDrain(connection: ServerConnection<N>): void {

@@ -148,7 +148,8 @@ export interface AbstractSocketServerOptions {
   closeTimeout?: number;
   /**
    * Memory, in bytes, that the send backlog of one connection may hold. A send that finds more
-   * held drops the connection (the client sees 1006) and reports `SLOW_CONSUMER`, so one stalled
+   * held drops the connection (the client sees 1006; the server's `disconnect` event has 1006 and
+   * the reason `'slow consumer'`) and reports `SLOW_CONSUMER`, so one stalled
    * reader cannot grow the server's memory without bound. The backlog is what the adapter reports
    * with `doBufferedAmount`: the shipped adapters count the bytes queued in the process (not those
    * already in the kernel's socket buffer) plus an estimate of each queued frame's own overhead, so

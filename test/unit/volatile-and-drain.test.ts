@@ -123,11 +123,14 @@ describe('AbstractSocketServer › backpressure (highWaterMark, volatile, whenDr
     });
 
     it('drop the connection with SLOW_CONSUMER above maxBufferedAmount, as any send does', () => {
+      const gone: string[] = [];
+      server.on('disconnect', (_c, info) => void gone.push(`${info.code} ${info.reason}`));
       server.backlog.set(sockets[0], 1001);
       expect(server.send(connections[0], 'v', { volatile: true })).to.equal(false);
       expect(errors.map((e) => e.code)).to.deep.equal(['SLOW_CONSUMER']);
       expect(server.isClientConnected(connections[0])).to.equal(false);
       expect(server.volatileDropped, 'a drop is no skip').to.equal(0);
+      expect(gone, 'the reason the server reports').to.deep.equal(['1006 slow consumer']);
     });
 
     it('sendMany() skips only the saturated recipients, each listed connection once', async () => {
