@@ -252,6 +252,7 @@ interface Rec {
   windowCpuMs?: CpuMs;
   pingsPerConn?: number;
   connectedAfterWindow?: number;
+  lost?: number;
   loopDelayMs?: { max: number; p99: number; mean: number };
   broadcastMs?: number[];
   broadcastMedianMs?: number;
@@ -337,7 +338,7 @@ function headline(rec: Record<string, unknown>): string {
     case 'memory':
       return `${fmt((r.serverPerConnBytes?.heapUsed ?? NaN) / 1024, 2)} KB heap/conn`;
     case 'scale':
-      return `heartbeats ${r.hb}: ${fmt(r.conns)} conns in ${fmt((r.connectMs ?? NaN) / 1000, 1)} s, ${fmt((r.serverPerConnBytes?.heapUsed ?? NaN) / 1024, 2)} KB heap/conn, ${fmt(cpuPer(r.windowCpuMs, 1), 0)} ms CPU in the ${fmt((r.windowMs ?? NaN) / 1000, 0)} s window (${fmt(r.pingsPerConn, 1)} pings/conn), broadcast median ${fmt(r.broadcastMedianMs, 1)} ms`;
+      return `heartbeats ${r.hb}: ${fmt(r.conns)} conns in ${fmt((r.connectMs ?? NaN) / 1000, 1)} s, ${fmt((r.serverPerConnBytes?.heapUsed ?? NaN) / 1024, 2)} KB heap/conn, ${fmt(cpuPer(r.windowCpuMs, 1), 0)} ms CPU in the ${fmt((r.windowMs ?? NaN) / 1000, 0)} s window (${fmt(r.pingsPerConn, 1)} pings/conn), broadcast median ${fmt(r.broadcastMedianMs, 1)} ms${r.lost ? `; ${fmt(r.lost)} connections ended by the server` : ''}`;
     case 'security':
       return r.p50FloodUs !== undefined
         ? `echo p50 ${fmt(r.p50us, 1)} µs unloaded, ${fmt(r.p50FloodUs, 1)} µs under flood; ${fmt(r.cutoffs)} cut-offs, median ${fmt(r.floodProcessedPerCutoffMedian)} flood frames processed before each`
@@ -1009,6 +1010,7 @@ function summarize(
         'broadcast to all ms, hb on',
         'broadcast to all ms, hb off',
         'in the broadcast call ms, hb on',
+        'conns ended by the server, hb on',
       ],
       impls.map((impl) => {
         const on = runsOf(impl, 'on');
@@ -1061,6 +1063,7 @@ function summarize(
             on.map((r) => median(r.broadcastCallMs ?? [])),
             1,
           ),
+          stat(on.map((r) => r.lost ?? 0)),
         ];
       }),
     );
