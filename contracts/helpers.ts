@@ -114,6 +114,8 @@ export interface ClientEvents {
   readonly closes: CloseInfo[];
   /** Every `error` event's error. */
   readonly errors: PlugSocketError[];
+  /** One entry (`Date.now()`) per `pong` event. */
+  readonly pongs: number[];
   /** Removes the collector's listeners. Idempotent. */
   stop(): void;
 }
@@ -131,13 +133,21 @@ export function collectClient(client: AbstractSocket): ClientEvents {
   const onMessage = (frame: AnyFrame): void => void messages.push(frame);
   const onClose = (info: CloseInfo): void => void closes.push(info);
   const onError = (error: PlugSocketError): void => void errors.push(error);
-  client.on('open', onOpen).on('message', onMessage).on('close', onClose).on('error', onError);
+  const pongs: number[] = [];
+  const onPong = (): void => void pongs.push(Date.now());
+  client
+    .on('open', onOpen)
+    .on('message', onMessage)
+    .on('close', onClose)
+    .on('error', onError)
+    .on('pong', onPong);
   let stopped = false;
   return {
     opens,
     messages,
     closes,
     errors,
+    pongs,
     stop() {
       if (stopped) return;
       stopped = true;
@@ -145,7 +155,8 @@ export function collectClient(client: AbstractSocket): ClientEvents {
         .off('open', onOpen)
         .off('message', onMessage)
         .off('close', onClose)
-        .off('error', onError);
+        .off('error', onError)
+        .off('pong', onPong);
     },
   };
 }

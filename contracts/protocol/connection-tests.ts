@@ -53,6 +53,25 @@ export function describeConnectionTests(h: ProtocolHarness): void {
 
     h.test(
       {
+        id: 'P-WELCOME-04',
+        level: 'MUST',
+        title: "the welcome's user, when present, is a principal id of 1–256 characters",
+      },
+      async () => {
+        const conn = await h.open();
+        const first = await conn.frameAt(0, 'the first frame', h.wait);
+        const welcome = objectOf(first);
+        if (welcome === undefined || !('user' in welcome)) return;
+        const user = welcome.user;
+        expect(
+          typeof user === 'string' && user.length >= 1 && user.length <= 256,
+          `the user of ${first.text} is a string of 1–256 characters`,
+        ).to.equal(true);
+      },
+    );
+
+    h.test(
+      {
         id: 'P-WELCOME-03',
         level: 'MUST',
         title: 'frames sent before the welcome arrives are answered after it, in the order sent',
@@ -185,6 +204,54 @@ export function describeConnectionTests(h: ProtocolHarness): void {
           400,
         );
         expect(conn.opened, 'whether the WebSocket opened').to.equal(false);
+      },
+    );
+  });
+
+  h.group('liveness', () => {
+    h.test(
+      {
+        id: 'P-PING-01',
+        level: 'MUST',
+        title: 'a ping frame is answered with exactly {"k":"pong"}, and the connection stays open',
+      },
+      async () => {
+        const { conn } = await h.admitted();
+        conn.send({ k: 'ping' });
+        const pong = await conn.find((f) => f.k === 'pong', 'the pong answering a ping', h.wait);
+        expect(pong, 'the answer to {"k":"ping"}').to.deep.equal({ k: 'pong' });
+        expect(conn.isOpen, `the connection stays open (${conn.describe()})`).to.equal(true);
+      },
+    );
+
+    h.test(
+      {
+        id: 'P-PING-02',
+        level: 'MUST',
+        title: 'pings between requests are each answered, in order with the other answers',
+      },
+      async () => {
+        const { conn } = await h.admitted();
+        conn.send({ k: 'join', id: 81, topic: 'plugsocket-contract-ping' });
+        conn.send({ k: 'ping' });
+        conn.send({ k: 'leave', id: 82, topic: 'plugsocket-contract-ping' });
+        conn.send({ k: 'ping' });
+        await conn.find((f) => f.k === 'ack' && f.id === 82, 'the answer to leave 82', h.wait);
+        await conn.find(
+          (f) => f.k === 'pong' && conn.frames.filter((x) => objectOf(x)?.k === 'pong').length >= 2,
+          'the second pong',
+          h.wait,
+        );
+        const order = conn.frames
+          .map((frame) => objectOf(frame))
+          .filter((f) => f?.k !== 'welcome')
+          .map((f) => (f?.k === 'pong' ? 'pong' : `${String(f?.k)} ${JSON.stringify(f?.id)}`));
+        expect(order, 'the answers, in the order of what they answer').to.deep.equal([
+          'ack 81',
+          'pong',
+          'ack 82',
+          'pong',
+        ]);
       },
     );
   });

@@ -165,6 +165,97 @@ export function describeLivenessTests(h: TransportHarness): void {
         );
         await delay(h.quiet);
         expect(p.log.pongs.length, 'pong events without a ping').to.equal(0);
+        expect(p.events.pongs.length, 'client pong events without a ping').to.equal(0);
+      },
+    );
+
+    h.test(
+      {
+        id: 'T-PING-06',
+        level: 'MUST',
+        title:
+          'client ping() returns true while open and a client pong event follows, and no frame',
+        requires: 'ping',
+      },
+      async () => {
+        const p = await h.pair();
+        expect(p.client.ping(), 'client ping() result').to.equal(true);
+        await waitFor(() => p.events.pongs.length >= 1, h.wait, 'a client pong event');
+        await delay(h.quiet);
+        expect(p.events.pongs.length, 'client pong events after one ping').to.equal(1);
+        expect(p.log.messagesFrom(p.connection), 'frames the server received').to.have.length(0);
+        expect(p.events.messages, 'frames the client received').to.have.length(0);
+        expect(p.log.pongs, 'server pong events').to.have.length(0);
+      },
+    );
+
+    h.test(
+      {
+        id: 'T-PING-07',
+        level: 'MUST',
+        title:
+          'client ping() returns false without throwing before connect, after close, and without ping in the manifest',
+      },
+      async () => {
+        const fresh = await h.options.createClient();
+        let before: boolean | undefined;
+        expect(() => (before = fresh.ping()), 'ping() before connect').not.to.throw();
+        expect(before, 'ping() result before connect').to.equal(false);
+        const p = await h.pair();
+        if (!h.options.supports.ping) {
+          expect(p.client.ping(), 'ping() result without support').to.equal(false);
+          await delay(h.quiet);
+          expect(p.events.pongs, 'pong events without support').to.have.length(0);
+        }
+        await withTimeout(p.client.disconnect(), h.wait, 'disconnect()');
+        let after: boolean | undefined;
+        expect(() => (after = p.client.ping()), 'ping() after close').not.to.throw();
+        expect(after, 'ping() result after close').to.equal(false);
+      },
+    );
+
+    h.test(
+      {
+        id: 'T-PING-08',
+        level: 'MUST',
+        title: 'a client pinging 5 times, each after the previous pong, gets 5 pongs',
+        requires: 'ping',
+      },
+      async () => {
+        const p = await h.pair();
+        for (let i = 1; i <= 5; i++) {
+          expect(p.client.ping(), `client ping() result, ping ${i}`).to.equal(true);
+          await waitFor(() => p.events.pongs.length >= i, h.wait, `client pong ${i} of 5`);
+        }
+        await delay(h.quiet);
+        expect(p.events.pongs.length, 'client pong events after 5 pings').to.equal(5);
+      },
+    );
+  });
+
+  h.group('client bufferedAmount', () => {
+    h.test(
+      {
+        id: 'T-BUF-01',
+        level: 'MUST',
+        title:
+          'client bufferedAmount is 0 before connect and after close, a number ≥ 0 while open, and back to 0 once the frames sent arrived',
+      },
+      async () => {
+        const fresh = await h.options.createClient();
+        expect(fresh.bufferedAmount, 'bufferedAmount before connect').to.equal(0);
+        const p = await h.pair();
+        const big = 'x'.repeat(64 * 1024);
+        for (let i = 0; i < 8; i++) p.client.send(big);
+        const amount = p.client.bufferedAmount;
+        expect(amount, 'bufferedAmount while open').to.be.a('number');
+        expect(Number.isFinite(amount) && amount >= 0, `bufferedAmount ${amount} ≥ 0`).to.equal(
+          true,
+        );
+        await waitFor(() => p.log.messagesFrom(p.connection).length >= 8, h.wait, 'the 8 frames');
+        await waitFor(() => p.client.bufferedAmount === 0, h.wait, 'bufferedAmount back to 0');
+        await withTimeout(p.client.disconnect(), h.wait, 'disconnect()');
+        expect(p.client.bufferedAmount, 'bufferedAmount after close').to.equal(0);
       },
     );
   });

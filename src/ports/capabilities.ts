@@ -8,7 +8,11 @@ export interface TransportCapabilities {
    * sending a `Uint8Array` throws a `TypeError`.
    */
   readonly binary: boolean;
-  /** Transport-level ping/pong: `server.ping(conn)` is answered by a `pong` event. */
+  /**
+   * Transport-level ping/pong, both ways: `server.ping(conn)` is answered by the server's `pong`
+   * event for that connection, and a client socket's `ping()` by its `pong` event. Without it the
+   * domain probes liveness with the protocol's `ping` frames instead.
+   */
   readonly ping: boolean;
   /** `ConnectOptions.headers` reach the server as `Handshake.headers`. */
   readonly handshakeHeaders: boolean;

@@ -97,6 +97,18 @@ const EXPECTED: Record<
     flaw: 'an auth frame on an admitted connection is never answered',
     caughtBy: ['P-AUTH-07', 'P-AUTH-08'],
   },
+  'ping-unanswered': {
+    flaw: 'a ping frame is never answered',
+    caughtBy: ['P-PING-01', 'P-PING-02'],
+  },
+  'pong-with-id': {
+    flaw: 'a ping is answered with a pong carrying a field the protocol does not define',
+    caughtBy: ['P-PING-01'],
+  },
+  'welcome-user-number': {
+    flaw: "the welcome's user is a number, not a string",
+    caughtBy: ['P-WELCOME-04'],
+  },
 };
 
 /** Runs the fixture for `flaw` in a child mocha with the JSON reporter; never rejects. */

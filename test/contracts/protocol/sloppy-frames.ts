@@ -22,6 +22,9 @@ export const FLAWS = [
   'nack-duplicate-id',
   'null-result-dropped',
   'refresh-ignored',
+  'ping-unanswered',
+  'pong-with-id',
+  'welcome-user-number',
 ] as const;
 
 export type Flaw = (typeof FLAWS)[number];
@@ -98,6 +101,9 @@ export function validate(value: unknown, flaw: Flaw): Frame | Refusal {
     case 'ack':
     case 'cancel':
       return isId(value.id) ? value : invalid('"id" must be a non-negative integer');
+    case 'ping':
+    case 'pong':
+      return value;
     case 'nack': {
       if (!isId(value.id)) return invalid('"id" must be a non-negative integer');
       const error = value.error;

@@ -221,6 +221,12 @@ export async function startSloppyServer(
       case 'cancel':
         onCancel(client, frame.id as number);
         return;
+      case 'ping':
+        if (flaw === 'ping-unanswered') return;
+        send(client, flaw === 'pong-with-id' ? { k: 'pong', id: 0 } : { k: 'pong' });
+        return;
+      case 'pong':
+        return;
     }
   };
 
@@ -256,7 +262,12 @@ export async function startSloppyServer(
       const id = flaw === 'shared-id' ? 'c-1' : `c-${nextClient++}`;
       const client: Client = { id, ws, asked: new Map() };
       clients.set(id, client);
-      send(client, { k: 'welcome', v: flaw === 'wrong-version' ? 2 : 1, id });
+      send(client, {
+        k: 'welcome',
+        v: flaw === 'wrong-version' ? 2 : 1,
+        id,
+        user: flaw === 'welcome-user-number' ? 7 : 'sloppy-user',
+      });
       ws.on('message', (data, isBinary) => onFrame(client, data, isBinary));
       ws.on('close', () => onClose(client));
     });
