@@ -101,9 +101,10 @@ export class SocketIoServer extends AbstractSocketServer<Socket, AnyFrame> {
    *   to the application's HTTP server (`{ server }`), or a namespace of the application's
    *   Socket.IO server (`{ io, namespace }`). Nothing is opened before `listen()`.
    * @throws {TypeError} when both `io` and `server` are given, `namespace` lacks its leading `/`,
-   *   `upgradeTimeout` is given with `io`, or `maxBufferedAmount` or `upgradeTimeout` is not a
-   *   number.
-   * @throws {RangeError} when `maxBufferedAmount` or `upgradeTimeout` is out of range.
+   *   `upgradeTimeout` is given with `io`, or `maxBufferedAmount`, `highWaterMark` or
+   *   `upgradeTimeout` is not a number.
+   * @throws {RangeError} when `maxBufferedAmount`, `highWaterMark` or `upgradeTimeout` is out of
+   *   range.
    */
   constructor(options: SocketIoServerOptions = {}) {
     super(options);

@@ -187,9 +187,9 @@ export class WsSocketServer extends AbstractSocketServer<WebSocket> {
 
   /**
    * @throws {TypeError} when `path` does not start with `/` or contains a query, or when
-   *   `maxBufferedAmount` or `upgradeTimeout` is not a number.
-   * @throws {RangeError} when `maxPayload`, `port`, `maxBufferedAmount` or `upgradeTimeout` is out
-   *   of range.
+   *   `maxBufferedAmount`, `highWaterMark` or `upgradeTimeout` is not a number.
+   * @throws {RangeError} when `maxPayload`, `port`, `maxBufferedAmount`, `highWaterMark` or
+   *   `upgradeTimeout` is out of range.
    */
   constructor(options: WsSocketServerOptions = {}) {
     super(options);
