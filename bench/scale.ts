@@ -3,7 +3,7 @@
 //
 //   node --conditions=plugsocket-source --import tsx --expose-gc bench/scale.ts \
 //     --impl ws-raw|ps-ws|sio-raw|ps-sio --hb on|off [--conns 10000] [--procs 2] [--warm 20] \
-//     [--hb-ms 1000] [--settle-ms 3000] [--window-ms 10000] [--reps 7] [--concurrency 100] \
+//     [--hb-ms 5000] [--settle-ms 11000] [--window-ms 20000] [--reps 7] [--concurrency 100] \
 //     [--pin 0:1] [--snapshot DIR]
 //
 // (`--impls ws-raw@on` is the same as `--impl ws-raw --hb on`: the form bench/run-all.ts passes.
@@ -12,7 +12,7 @@
 // process well under the fd limit of 20,000). The clients are light raw `ws` clients
 // (light-clients.ts), the same for every server; they answer heartbeat pings and count them.
 //
-// Heartbeats, --hb on: every --hb-ms (1 s, so that a 10 s window holds ten of them)
+// Heartbeats, --hb on: every --hb-ms (5 s, so that a 20 s window holds four of them)
 //   ws-raw   the ws README's sweep: one setInterval pings every client, and terminates one that
 //            did not answer the previous ping (`isAlive` flag set by a per-connection `pong`
 //            listener);
@@ -28,7 +28,8 @@
 //      the server's memory baseline;
 //   2. the clients open the rest, at most --concurrency handshakes in flight per process, up to
 //      --conns in all;
-//   3. --settle-ms for every connection to have been pinged; then an idle window of --window-ms:
+//   3. --settle-ms for every connection to have been pinged (plugsocket's first sweep makes a
+//      client's state, its second pings it: more than twice --hb-ms); then an idle window of --window-ms:
 //      server CPU (process.cpuUsage), event-loop delay, and the pings the clients answered;
 //   4. full GCs, the last in the same turn as the sample (a sweep's garbage would count
 //      otherwise); memory per connection = (sample − baseline) / (--conns − --warm); with
@@ -94,9 +95,9 @@ const { impl, mode } = target(args);
 const CONNS = numberArg(args, 'conns', 10_000);
 const PROCS = numberArg(args, 'procs', 2);
 const WARM = numberArg(args, 'warm', 20);
-const HB_MS = numberArg(args, 'hb-ms', 1_000);
-const SETTLE_MS = numberArg(args, 'settle-ms', 3_000);
-const WINDOW_MS = numberArg(args, 'window-ms', 10_000);
+const HB_MS = numberArg(args, 'hb-ms', 5_000);
+const SETTLE_MS = numberArg(args, 'settle-ms', 11_000);
+const WINDOW_MS = numberArg(args, 'window-ms', 20_000);
 const REPS = numberArg(args, 'reps', 7);
 const CONCURRENCY = numberArg(args, 'concurrency', 100);
 /** Every process of a run stops by itself after this long. */
