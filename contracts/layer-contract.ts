@@ -4,6 +4,7 @@ import { describeCoreLifecycleTests } from './layer/core-lifecycle-tests.js';
 import { describeCoreMessageTests } from './layer/core-message-tests.js';
 import { describeEventTests } from './layer/event-tests.js';
 import { LayerHarness } from './layer/layer-harness.js';
+import { describeLivenessTests } from './layer/liveness-tests.js';
 import { describeMiddlewareTests } from './layer/middleware-tests.js';
 import { describeRequestTests } from './layer/request-tests.js';
 import {
@@ -18,7 +19,8 @@ export type LayerContractOptions = TransportContractOptions;
  * Registers the layer contract: `SocketServer` and `SocketClient` end to end over the transport
  * under test — messages both ways, broadcasts with `except`, topics, `sendToClient`, auth,
  * disconnect callbacks, bad input and shutdown; requests in every direction (client-to-client too),
- * typed errors, timeouts, disconnects mid-request, middleware, relay and namespaces. Call it at the
+ * typed errors, timeouts, disconnects mid-request, middleware, relay and namespaces; heartbeats,
+ * reconnection, the offline queue, backpressure signals and metrics. Call it at the
  * top level of a test file of any supported runner (mocha, node:test, vitest, jest; see
  * `options.runner`):
  *
@@ -53,5 +55,6 @@ export function describeLayerContract(options: LayerContractOptions): void {
     describeClientRequestTests(h);
     describeMiddlewareTests(h);
     describeEventTests(h);
+    describeLivenessTests(h);
   });
 }
