@@ -22,9 +22,9 @@ export const FrameKind = {
   ACCEPT: 0x04,
   /** Either way: 2-byte big-endian close code, then the UTF-8 reason. */
   CLOSE: 0x05,
-  /** Server → client liveness probe; the body (any bytes) is echoed in the pong. */
+  /** Either way: a liveness probe; the body (any bytes) is echoed in the pong. */
   PING: 0x06,
-  /** Client → server answer to a ping. */
+  /** Either way: the answer to a ping. */
   PONG: 0x07,
 } as const;
 

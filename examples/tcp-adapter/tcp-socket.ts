@@ -138,6 +138,16 @@ export class TcpSocket extends AbstractSocket {
     socket.write(encodeMessage(frame));
   }
 
+  /** `supports.ping` means both ways: the client pings too, and the server echoes a pong. */
+  protected override doPing(): void {
+    this.#socket?.write(encodeFrame({ kind: 'ping', data: new Uint8Array(0) }));
+  }
+
+  /** What the kernel has not yet taken of this socket's writes. */
+  protected override doBufferedAmount(): number {
+    return this.#socket?.writableLength ?? 0;
+  }
+
   protected doClose(code: number, reason: string): void {
     const socket = this.#socket;
     if (socket === undefined) throw new PlugSocketError('NOT_CONNECTED', 'no TCP socket');
@@ -210,7 +220,7 @@ export class TcpSocket extends AbstractSocket {
         socket.write(encodeFrame({ kind: 'pong', data: frame.data }));
         return;
       case 'pong':
-        // The client API has no ping of its own; an unsolicited pong is harmless.
+        this.emitPong();
         return;
       case 'close': {
         if (this.#closing === undefined) {

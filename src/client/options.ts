@@ -87,7 +87,11 @@ export interface SocketClientOptions {
    * with `QUEUE_FULL`). @default 'reject'
    */
   queueOverflow?: QueueOverflow;
-  /** Diagnostics. @default silent */
+  /**
+   * Diagnostics. By default they go to the `debug` package under `plugsocket:client` (warnings
+   * and errors under `plugsocket:client:warn` / `:error`): silent unless `DEBUG=plugsocket:*`
+   * is set. See docs/observability.md. @default debugLogger('plugsocket:client')
+   */
   logger?: Logger;
   /**
    * Milliseconds between two heartbeat pings of the server while connected: a transport ping

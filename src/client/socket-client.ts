@@ -1,5 +1,5 @@
 import { PlugSocketError } from '../errors.js';
-import { silentLogger, type Logger } from '../logger.js';
+import { debugLogger, type Logger } from '../logger.js';
 import type { MessageOf, SocketMessage } from '../message.js';
 import { namespacePrefix } from '../namespace-path.js';
 import type { AbstractSocket } from '../ports/abstract-socket.js';
@@ -134,7 +134,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       maxPayload: positive(options.maxPayload, 4 * 1024 * 1024, 'maxPayload'),
       owner: 'SocketClient',
     });
-    this.#logger = options.logger ?? silentLogger;
+    this.#logger = options.logger ?? debugLogger('plugsocket:client');
     this.#requests = new ClientRequests(
       { send: (envelope) => this.#sendEnvelope(envelope), report: (error) => this.report(error) },
       positive(options.requestTimeout, 10_000, 'requestTimeout'),
