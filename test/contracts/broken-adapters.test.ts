@@ -84,6 +84,14 @@ const EXPECTED: Record<
     flaw: 'ping() is declared but no pong ever comes',
     caughtBy: ['T-PING-01'],
   },
+  'silent-client-ping': {
+    flaw: "the client socket's ping() reports a ping but none goes, so no pong comes",
+    caughtBy: ['T-PING-06', 'T-PING-08'],
+  },
+  'stuck-buffered-amount': {
+    flaw: 'the client socket reports every byte ever sent as still buffered',
+    caughtBy: ['T-BUF-01'],
+  },
   'manifest-mismatch': {
     flaw: 'the server declares another manifest than the one tested',
     caughtBy: ['T-MANIFEST-01'],

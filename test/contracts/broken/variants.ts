@@ -64,6 +64,8 @@ import { Seq16Socket } from './seq16-wrap.js';
 import { SevenBitSocket } from './seven-bit-binary.js';
 import { ShutdownCodeServer, ShutdownTerminatesServer } from './shutdown-close.js';
 import { SilentPingServer } from './silent-ping.js';
+import { SilentClientPingSocket } from './silent-client-ping.js';
+import { StuckBufferedAmountSocket } from './stuck-buffered-amount.js';
 import { SilentRemoteCloseSocket } from './silent-remote-close.js';
 import { StaleCloseSocket } from './stale-close-after-terminate.js';
 import { StickyConnectedServer } from './sticky-connected.js';
@@ -202,6 +204,8 @@ export const ADAPTER_VARIANTS = {
 
   // Liveness.
   'silent-ping': flawedServer((o) => new SilentPingServer(o)),
+  'silent-client-ping': flawedClient(() => new SilentClientPingSocket()),
+  'stuck-buffered-amount': flawedClient(() => new StuckBufferedAmountSocket()),
   'pong-last-pinged': flawedServer((o) => new LastPingedServer(o)),
   'pong-once': flawedServer((o) => new PongOnceServer(o)),
   'activity-as-pong': flawedServer((o) => new ActivityPongServer(o)),
