@@ -241,7 +241,7 @@ const EXPECTED: Record<
   },
   'broadcast-lane': {
     flaw: 'broadcasts are flushed on a timer, after direct sends made later',
-    caughtBy: ['T-FRAME-13'],
+    caughtBy: ['T-FRAME-13', 'T-BACKPRESSURE-02'],
     exactly: true,
   },
 
