@@ -24,6 +24,9 @@ export interface HeartbeatState {
   rtt: number;
 }
 
+/** Clients a sweep visits before it lets the event loop run. */
+const SLICE = 1000;
+
 /**
  * @internal A pong from `session`, a transport's or the protocol's: alive, and the round trip of
  * the outstanding ping.
@@ -50,6 +53,10 @@ export class Heartbeat<P> {
   #timer: ReturnType<typeof setInterval> | undefined;
   /** The protocol's `ping` frame, encoded once; undefined when the transport pings. */
   #pingFrame: AnyFrame | undefined;
+  /** The sweep in progress: where it is among the clients, and the time it started at. */
+  #cursor: Iterator<Session<P>> | undefined;
+  #sweepAt = 0;
+  #sliceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly core: ServerCore<P>,
@@ -71,7 +78,10 @@ export class Heartbeat<P> {
   /** Stops the sweep (on shutdown). */
   stop(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    if (this.#sliceTimer !== undefined) clearTimeout(this.#sliceTimer);
     this.#timer = undefined;
+    this.#sliceTimer = undefined;
+    this.#cursor = undefined;
   }
 
   /** The transport's pong. */
@@ -80,39 +90,63 @@ export class Heartbeat<P> {
   }
 
   readonly #sweep = (): void => {
-    const now = Date.now();
-    const { interval, timeout } = this.settings;
-    const adapter = this.core.adapter;
-    const router = this.core.router;
-    if (!adapter.supports.ping) this.#pingFrame ??= router.encodeEnvelope({ k: 'ping' });
-    const pingFrame = this.#pingFrame;
-    for (const session of this.core.registry.byId.values()) {
-      if (session.status !== 'open') continue;
-      const state = session.heartbeat;
-      if (state === undefined) {
-        // Admitted since the last sweep: its first ping comes an interval on.
-        session.heartbeat = { pingAt: -1, lastPing: now, seen: false, rtt: -1 };
-        continue;
-      }
-      if (state.pingAt >= 0) {
-        if (now - state.pingAt < timeout) continue;
-        if (!state.seen) {
-          this.#expire(session);
-          continue;
-        }
-        // Frames came, the pong did not (yet): alive, behind a backlog. Ping again.
-        state.pingAt = -1;
-      }
-      if (now - state.lastPing < interval) continue;
-      state.seen = false;
-      state.lastPing = now;
-      const sent =
-        pingFrame === undefined
-          ? adapter.ping(session.connection)
-          : router.sendFrame([session.connection], pingFrame) === 1;
-      if (sent) state.pingAt = now;
-    }
+    // A sweep still going through its slices is not started again.
+    if (this.#cursor !== undefined) return;
+    if (!this.core.adapter.supports.ping)
+      this.#pingFrame ??= this.core.router.encodeEnvelope({ k: 'ping' });
+    this.#sweepAt = Date.now();
+    this.#cursor = this.core.registry.byId.values();
+    this.#slice();
   };
+
+  /**
+   * Visits the next {@link SLICE} clients of the sweep, then yields to the event loop until the
+   * next slice: pinging 10,000 clients in one go would hold the loop for as long as their pings
+   * take to write. A Map iterator sees the clients admitted meanwhile and skips those gone.
+   */
+  readonly #slice = (): void => {
+    const cursor = this.#cursor;
+    if (cursor === undefined) return;
+    const now = this.#sweepAt;
+    for (let visited = 0; visited < SLICE; visited++) {
+      const next = cursor.next();
+      if (next.done === true) {
+        this.#cursor = undefined;
+        return;
+      }
+      this.#visit(next.value, now);
+    }
+    this.#sliceTimer = setTimeout(this.#slice, 0);
+  };
+
+  #visit(session: Session<P>, now: number): void {
+    if (session.status !== 'open') return;
+    const { interval, timeout } = this.settings;
+    const state = session.heartbeat;
+    if (state === undefined) {
+      // Admitted since the last sweep: its first ping comes an interval on.
+      session.heartbeat = { pingAt: -1, lastPing: now, seen: false, rtt: -1 };
+      return;
+    }
+    if (state.pingAt >= 0) {
+      if (now - state.pingAt < timeout) return;
+      if (!state.seen) {
+        this.#expire(session);
+        return;
+      }
+      // Frames came, the pong did not (yet): alive, behind a backlog. Ping again.
+      state.pingAt = -1;
+    }
+    if (now - state.lastPing < interval) return;
+    state.seen = false;
+    state.lastPing = now;
+    const pingFrame = this.#pingFrame;
+    const sent =
+      pingFrame === undefined
+        ? this.core.adapter.ping(session.connection)
+        : this.core.router.sendFrame([session.connection], pingFrame) === 1;
+    if (sent) state.pingAt = now;
+  }
 
   #expire(session: Session<P>): void {
     this.core.logger.debug('heartbeat timeout', { clientId: session.id });

@@ -59,3 +59,41 @@ describe('heartbeat cadence', () => {
     expect(ping.callCount, 'a ping every 25 s for 200 s').to.be.within(7, 8);
   });
 });
+
+describe('heartbeat sweep slices', () => {
+  let clock: sinon.SinonFakeTimers;
+  beforeEach(() => {
+    clock = useFakeClock();
+  });
+  afterEach(async () => {
+    clock.restore();
+    sinon.restore();
+    await cleanUp();
+  });
+
+  it('pings at most 1,000 clients per turn of the event loop, and reaches every client', async function () {
+    this.timeout(20_000);
+    const { adapter, url } = await startServer({
+      heartbeatInterval: 1000,
+      heartbeatTimeout: 1000,
+      maxConnectionsPerAddress: Infinity,
+    });
+    const clients = [];
+    for (let batch = 0; batch < 5; batch++) {
+      clients.push(...(await Promise.all(Array.from({ length: 500 }, () => connectClient(url)))));
+    }
+    const ping = sinon.spy(adapter, 'ping');
+    // The first sweep meets every client; the next one, an interval on, pings them.
+    await clock.tickAsync(1000);
+    expect(ping.callCount, 'pings at the first sweep').to.equal(0);
+    clock.tick(1000);
+    expect(ping.callCount, 'pings in the first slice of the second sweep').to.equal(1000);
+    clock.tick(1);
+    expect(ping.callCount, 'after the second slice').to.equal(2000);
+    clock.tick(1);
+    expect(ping.callCount, 'after the last slice').to.equal(2500);
+    clock.tick(1);
+    expect(ping.callCount, 'nothing more until the next sweep').to.equal(2500);
+    expect(clients.every((c) => c.isConnected)).to.equal(true);
+  });
+});
