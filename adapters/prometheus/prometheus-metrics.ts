@@ -63,6 +63,11 @@ const COUNTERS: readonly [
   ],
   ['errors_total', 'Errors reported on onError.', (m) => m.errors],
   ['heartbeat_timeouts_total', 'Clients ended for missing their heartbeat.', (m) => m.timeouts],
+  [
+    'volatile_dropped_total',
+    'Volatile messages skipped for a recipient over its high-water mark (one per recipient).',
+    (m) => m.volatileDropped,
+  ],
 ];
 
 /** The `reason` label of `refusals_total` for each field of `refusals`. */

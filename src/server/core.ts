@@ -20,6 +20,8 @@ export interface ServerCore<P> {
   readonly metrics: ServerMetrics;
   /** Reports an error on the server's `onError` channel. */
   report(clientId: string | undefined, error: PlugSocketError): void;
+  /** A pong from `session` (the protocol's `pong` frame): handed to the heartbeat, if on. */
+  pong(session: Session<P>): void;
 }
 
 /**

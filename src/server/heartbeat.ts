@@ -12,34 +12,8 @@ export interface HeartbeatSettings {
   readonly timeout: number;
 }
 
-/** A session's heartbeat state: made on its first ping. */
-export interface HeartbeatState {
-  /** When the outstanding ping was sent (`Date.now()`), or -1. */
-  pingAt: number;
-  /** When the last ping was sent (`Date.now()`). */
-  lastPing: number;
-  /** Whether anything (a frame, a pong) came from the client since the outstanding ping. */
-  seen: boolean;
-  /** The last measured round trip, in milliseconds, or -1. */
-  rtt: number;
-}
-
 /** Clients a sweep visits before it lets the event loop run. */
 const SLICE = 1000;
-
-/**
- * @internal A pong from `session`, a transport's or the protocol's: alive, and the round trip of
- * the outstanding ping.
- */
-export function heartbeatPong(session: Session<unknown>): void {
-  const state = session.heartbeat;
-  if (state === undefined) return;
-  state.seen = true;
-  if (state.pingAt >= 0) {
-    state.rtt = Date.now() - state.pingAt;
-    state.pingAt = -1;
-  }
-}
 
 /**
  * @internal Server heartbeats: one timer for every client, not one per client. Each sweep pings
@@ -50,6 +24,8 @@ export function heartbeatPong(session: Session<unknown>): void {
  * frame otherwise; never both. A pong gives the round-trip time.
  */
 export class Heartbeat<P> {
+  /** Times are kept as milliseconds since this, small enough to stay small integers. */
+  readonly #start = Date.now();
   #timer: ReturnType<typeof setInterval> | undefined;
   /** The protocol's `ping` frame, encoded once; undefined when the transport pings. */
   #pingFrame: AnyFrame | undefined;
@@ -84,9 +60,17 @@ export class Heartbeat<P> {
     this.#cursor = undefined;
   }
 
-  /** The transport's pong. */
+  /** A pong from `session`, the transport's or the protocol's: alive, and the round trip. */
   pong(session: Session<P>): void {
-    heartbeatPong(session);
+    session.hbSeen = true;
+    if (session.hbPingAt >= 0) {
+      session.hbRtt = this.#now() - session.hbPingAt;
+      session.hbPingAt = -1;
+    }
+  }
+
+  #now(): number {
+    return Date.now() - this.#start;
   }
 
   readonly #sweep = (): void => {
@@ -94,7 +78,7 @@ export class Heartbeat<P> {
     if (this.#cursor !== undefined) return;
     if (!this.core.adapter.supports.ping)
       this.#pingFrame ??= this.core.router.encodeEnvelope({ k: 'ping' });
-    this.#sweepAt = Date.now();
+    this.#sweepAt = this.#now();
     this.#cursor = this.core.registry.byId.values();
     this.#slice();
   };
@@ -122,30 +106,29 @@ export class Heartbeat<P> {
   #visit(session: Session<P>, now: number): void {
     if (session.status !== 'open') return;
     const { interval, timeout } = this.settings;
-    const state = session.heartbeat;
-    if (state === undefined) {
+    if (session.hbLastPing < 0) {
       // Admitted since the last sweep: its first ping comes an interval on.
-      session.heartbeat = { pingAt: -1, lastPing: now, seen: false, rtt: -1 };
+      session.hbLastPing = now;
       return;
     }
-    if (state.pingAt >= 0) {
-      if (now - state.pingAt < timeout) return;
-      if (!state.seen) {
+    if (session.hbPingAt >= 0) {
+      if (now - session.hbPingAt < timeout) return;
+      if (!session.hbSeen) {
         this.#expire(session);
         return;
       }
       // Frames came, the pong did not (yet): alive, behind a backlog. Ping again.
-      state.pingAt = -1;
+      session.hbPingAt = -1;
     }
-    if (now - state.lastPing < interval) return;
-    state.seen = false;
-    state.lastPing = now;
+    if (now - session.hbLastPing < interval) return;
+    session.hbSeen = false;
+    session.hbLastPing = now;
     const pingFrame = this.#pingFrame;
     const sent =
       pingFrame === undefined
         ? this.core.adapter.ping(session.connection)
         : this.core.router.sendFrame([session.connection], pingFrame) === 1;
-    if (sent) state.pingAt = now;
+    if (sent) session.hbPingAt = now;
   }
 
   #expire(session: Session<P>): void {

@@ -13,7 +13,6 @@ import { frameSize } from '../protocol/frame-size.js';
 import { takeStructuredSize } from '../protocol/structured.js';
 import { RateVerdict, takeFrame, type RateLimitSettings } from './rate-limit.js';
 import type { Session } from './session.js';
-import { heartbeatPong } from './heartbeat.js';
 
 /** Reads one client frame: size check, decode and parse, throwing typed errors. */
 export interface ClientFrameReader {
@@ -144,7 +143,7 @@ export class Inbound<P> {
         this.core.router.sendFrame([session.connection], this.#pong);
         return;
       case 'pong':
-        heartbeatPong(session);
+        this.core.pong(session);
         return;
     }
   }
@@ -177,7 +176,7 @@ export class Inbound<P> {
         return;
       case 'pong':
         // The answer to the server's own ping: taken, like the answers to its requests.
-        heartbeatPong(session);
+        this.core.pong(session);
         return;
       case 'req':
       case 'join':

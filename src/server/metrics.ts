@@ -75,6 +75,11 @@ export interface ServerMetricsSnapshot {
   /** Clients ended for missing their heartbeat (as `onClientTimeout` reports them). */
   readonly timeouts: number;
   /**
+   * Volatile messages skipped for a recipient whose backlog was over the transport's
+   * `highWaterMark` (one per recipient); see docs/backpressure.md.
+   */
+  readonly volatileDropped: number;
+  /**
    * Subscribers of each topic that has any, built from the server's topic index when the
    * snapshot is taken (never counted on the hot path). Every topic name, `__proto__` included,
    * is an own key.
@@ -111,6 +116,7 @@ export class ServerMetrics {
   snapshot(
     connections: number,
     topics: Iterable<readonly [string, { readonly size: number }]>,
+    volatileDropped: number,
   ): ServerMetricsSnapshot {
     const entries: [string, number][] = [];
     for (const [topic, members] of topics) entries.push([topic, members.size]);
@@ -130,6 +136,7 @@ export class ServerMetrics {
         capacity: this.refusedCapacity,
       }),
       timeouts: this.timeouts,
+      volatileDropped,
       // `fromEntries` defines own data properties, so a topic named `__proto__` is a key like any other.
       topics: Object.freeze(Object.fromEntries(entries)),
       uptime: this.startedAt < 0 ? 0 : end - this.startedAt,

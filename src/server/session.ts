@@ -2,7 +2,6 @@ import { PlugSocketError } from '../errors.js';
 import type { ServerConnection } from '../ports/abstract-socket-server.js';
 import type { AnyFrame, Handshake } from '../ports/types.js';
 import type { PendingRequests } from '../shared/pending-requests.js';
-import type { HeartbeatState } from './heartbeat.js';
 import type { RateState } from './rate-limit.js';
 
 /** A client the server has admitted, as applications see it. */
@@ -91,8 +90,16 @@ export class Session<P = unknown> implements ConnectedClient<P> {
   expiryTimer: ReturnType<typeof setTimeout> | undefined;
   /** The rate limit's buckets; made on the first frame. */
   rate: RateState | undefined;
-  /** Heartbeat state; made at the first sweep after admission. */
-  heartbeat: HeartbeatState | undefined;
+  /**
+   * Heartbeat state, in the fields of the session rather than an object of its own (the times
+   * are milliseconds since the heartbeat started, small integers): when the last ping went (-1
+   * until the first sweep met the client), when the outstanding one went (-1 when none), whether
+   * anything came since it, and the last round trip (-1 before the first pong).
+   */
+  hbLastPing = -1;
+  hbPingAt = -1;
+  hbSeen = false;
+  hbRtt = -1;
   /** Created on the first subscription. */
   topicSet: Set<string> | undefined;
   /** Values middleware and handlers stored; created on the first `set`. */
@@ -117,8 +124,8 @@ export class Session<P = unknown> implements ConnectedClient<P> {
   }
 
   get latency(): number | undefined {
-    const rtt = this.heartbeat?.rtt;
-    return rtt === undefined || rtt < 0 ? undefined : rtt;
+    const rtt = this.hbRtt;
+    return rtt < 0 ? undefined : rtt;
   }
 
   get connectedAt(): Date {

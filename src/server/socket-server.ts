@@ -11,6 +11,7 @@ import { CloseCodes } from '../ports/close.js';
 import type { AnyFrame, CloseInfo, Handshake, ListenAddress } from '../ports/types.js';
 import { PROTOCOL_VERSION, assertName } from '../protocol/envelope.js';
 import { createServerFrameReader } from '../protocol/frame-reader.js';
+import { isName } from '../protocol/kinds.js';
 import type {
   AnySchema,
   ClientHandlers,
@@ -144,6 +145,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       logger,
       metrics,
       report: (clientId, error) => this.reportError(clientId, error),
+      pong: (session) => this.#heartbeat?.pong(session),
     };
     const access = options.access ?? {};
     const canJoin = access.join ?? options.canSubscribe;
@@ -209,6 +211,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     );
     this.#unrevoke = authorization.onRevoke?.(this.#revoked);
     const heartbeatInterval = positive(options.heartbeatInterval, 25_000, 'heartbeatInterval');
+    const heartbeatTimeout = positive(options.heartbeatTimeout, 20_000, 'heartbeatTimeout');
     this.#heartbeat =
       heartbeatInterval === Infinity
         ? undefined
@@ -216,7 +219,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
             coreFor(this.#core, 'heartbeat'),
             {
               interval: heartbeatInterval,
-              timeout: positive(options.heartbeatTimeout, 20_000, 'heartbeatTimeout'),
+              timeout: heartbeatTimeout,
             },
             (session) => {
               metrics.timeouts++;
@@ -331,7 +334,11 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
    * ```
    */
   getMetrics(): ServerMetricsSnapshot {
-    return this.#metrics.snapshot(this.#registry.byId.size, this.#registry.topics);
+    return this.#metrics.snapshot(
+      this.#registry.byId.size,
+      this.#registry.topics,
+      this.#core.adapter.volatileDropped,
+    );
   }
 
   // ---------------------------------------------------------------- clients
@@ -571,7 +578,13 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
   readonly #admitted = (session: Session<P>): void => {
     this.#metrics.connectionsTotal++;
     this.#registry.admit(session);
-    this.#core.router.toSession(session, { k: 'welcome', v: PROTOCOL_VERSION, id: session.id });
+    const user = session.principalKey;
+    this.#core.router.toSession(
+      session,
+      user !== undefined && isName(user)
+        ? { k: 'welcome', v: PROTOCOL_VERSION, id: session.id, user }
+        : { k: 'welcome', v: PROTOCOL_VERSION, id: session.id },
+    );
     this.notifyAdmitted(session);
     const pending = session.admission?.pending;
     session.admission = undefined;
@@ -598,8 +611,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     metrics.messagesIn++;
     metrics.bytesIn += countedSize(frame);
     if (session.status === 'open') {
-      const heartbeat = session.heartbeat;
-      if (heartbeat !== undefined) heartbeat.seen = true;
+      session.hbSeen = true;
       if (this.#draining) this.#drain.frame(session, frame);
       else this.#inbound.frame(session, frame);
     } else if (session.status === 'authorizing') this.#admission.hold(session, frame);

@@ -23,6 +23,7 @@ function fakeServer(overrides: Partial<ServerMetricsSnapshot> = {}) {
     errors: 3,
     refusals: { auth: 1, rateLimit: 7, payload: 2, capacity: 4 },
     timeouts: 6,
+    volatileDropped: 8,
     topics: { lobby: 2, news: 1 },
     uptime: 12_500,
     ...overrides,
@@ -64,6 +65,7 @@ describe('registerPlugsocketMetrics (plugsocket/prometheus)', () => {
       ['plugsocket_refusals_total{reason="payload"}', 2],
       ['plugsocket_refusals_total{reason="capacity"}', 4],
       ['plugsocket_heartbeat_timeouts_total', 6],
+      ['plugsocket_volatile_dropped_total', 8],
       ['plugsocket_topics', 2],
       ['plugsocket_topic_subscribers{topic="lobby"}', 2],
       ['plugsocket_topic_subscribers{topic="news"}', 1],
@@ -130,20 +132,20 @@ describe('registerPlugsocketMetrics (plugsocket/prometheus)', () => {
   it('unregisters every metric it registered, once', () => {
     const registry = new Registry();
     const unregister = registerPlugsocketMetrics(fakeServer(), { registry });
-    expect(registry.getMetricsAsArray().length).to.equal(12);
+    expect(registry.getMetricsAsArray().length).to.equal(13);
     unregister();
     unregister();
     expect(registry.getMetricsAsArray()).to.deep.equal([]);
     // The names are free again.
     registerPlugsocketMetrics(fakeServer(), { registry });
-    expect(registry.getMetricsAsArray().length).to.equal(12);
+    expect(registry.getMetricsAsArray().length).to.equal(13);
   });
 
   it('refuses a second registration of the same names, leaving the first intact', () => {
     const registry = new Registry();
     registerPlugsocketMetrics(fakeServer(), { registry });
     expect(() => registerPlugsocketMetrics(fakeServer(), { registry })).to.throw(/already/);
-    expect(registry.getMetricsAsArray().length).to.equal(12);
+    expect(registry.getMetricsAsArray().length).to.equal(13);
   });
 
   it('checks its arguments', () => {

@@ -135,6 +135,10 @@ describe('SocketServer › backpressure', () => {
       await flush();
       expect(got).to.deep.equal([['tick:1', 'news:2'], ['news:2'], ['tick:1', 'news:2']]);
       expect(adapter.volatileDropped).to.equal(1);
+      expect(server.getMetrics().volatileDropped, 'getMetrics().volatileDropped').to.equal(1);
+      server.volatile.emit('tick', 2);
+      server.broadcast({ type: 'news', payload: 3 });
+      expect(server.getMetrics().volatileDropped, 'ordinary messages never count').to.equal(2);
     });
 
     it('server.to(topic).volatile.emit() and server.volatile.to(topic).except(id).emit() read as the flag says', async () => {
