@@ -14,6 +14,8 @@
 //            Client: SocketClient + WsSocket, subscribe(type) → the next emit(type, payload).
 //   sio-raw  raw Socket.IO: client emit('chat', payload) → server socket.emit('chat', payload).
 //   ps-sio   plugsocket on the Socket.IO adapter, same code as ps-ws.
+//   ps-ws-nohb  ps-ws with heartbeats off on both sides (`heartbeatInterval: Infinity`), so that
+//            the heartbeat's per-frame cost (a field write each side) is measured on and off.
 //
 // --mode request: the same message as the request's payload, and the handler answers with it.
 //   ws-raw   a hand-rolled RPC on raw ws (raw-rpc.ts): client {"id","name","payload"} → server
@@ -55,7 +57,7 @@ import {
   type CpuMs,
 } from './common.js';
 
-const IMPLS = ['ws-raw', 'ps-ws', 'sio-raw', 'ps-sio'] as const;
+const IMPLS = ['ws-raw', 'ps-ws', 'sio-raw', 'ps-sio', 'ps-ws-nohb'] as const;
 type Impl = (typeof IMPLS)[number];
 const MODES = ['echo', 'request'] as const;
 type Mode = (typeof MODES)[number];
@@ -143,8 +145,12 @@ async function server(): Promise<void> {
         break;
       }
       case 'ps-ws':
+      case 'ps-ws-nohb':
       case 'ps-sio': {
-        const s = await servers.startPs(impl === 'ps-ws' ? 'ws' : 'sio');
+        const s = await servers.startPs(
+          impl === 'ps-sio' ? 'sio' : 'ws',
+          impl === 'ps-ws-nohb' ? { heartbeatInterval: Infinity } : {},
+        );
         const ps = s.server;
         if (MODE === 'request') ps.handle(MESSAGE_TYPE, (payload: unknown) => payload);
         else
@@ -285,9 +291,11 @@ async function client(): Promise<void> {
         return { send: () => socket.emit(MESSAGE_TYPE, payload), close };
       }
       case 'ps-ws':
+      case 'ps-ws-nohb':
       case 'ps-sio': {
-        const ps = new SocketClient(impl === 'ps-ws' ? new WsSocket() : new SocketIoSocket(), {
+        const ps = new SocketClient(impl === 'ps-sio' ? new SocketIoSocket() : new WsSocket(), {
           url,
+          ...(impl === 'ps-ws-nohb' && { heartbeatInterval: Infinity }),
         });
         if (MODE === 'echo') ps.subscribe(MESSAGE_TYPE, onReply);
         await ps.connect();

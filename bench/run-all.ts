@@ -51,6 +51,15 @@ const PLAN: Record<string, Scenario> = {
     args: { n: 20_000, warmup: 2_000, segments: 10 },
     quick: { rounds: 2, args: { n: 5_000, warmup: 1_000, segments: 5 } },
   },
+  // The heartbeat's per-frame cost: plugsocket on ws with heartbeats on (the default) and off.
+  'echo-hb': {
+    script: 'echo.ts',
+    groups: [['ws-raw', 'ps-ws', 'ps-ws-nohb']],
+    rounds: 4,
+    pin: '0:0',
+    args: { n: 20_000, warmup: 2_000, segments: 10 },
+    quick: { rounds: 2, args: { n: 5_000, warmup: 1_000, segments: 5 } },
+  },
   request: {
     script: 'echo.ts',
     // Both targets of plugsocket on ws (against the hand-rolled RPC on raw ws and against
@@ -331,6 +340,7 @@ function headline(rec: Record<string, unknown>): string {
   if (r.error !== undefined) return `ERROR ${r.error}`;
   switch (r.scenario) {
     case 'echo':
+    case 'echo-hb':
     case 'request':
       return `p50 ${fmt(r.p50us, 1)} µs, ${fmt(r.rtPerSec)} RT/s`;
     case 'throughput':
@@ -622,6 +632,19 @@ function summarize(
     );
     verdict('echo p50, ps-ws ÷ ws-raw', '≤ 1.10×', psWs, (m) => m <= 1.1);
     verdict('echo p50, ps-sio ÷ sio-raw', '≤ 1.10×', psSio, (m) => m <= 1.1);
+  }
+
+  // echo with heartbeats on and off
+  if (of('echo-hb').length > 0) {
+    roundTripTable('echo-hb', 'Echo round trip, heartbeats on (ps-ws) and off (ps-ws-nohb)');
+    const on = perRound('echo-hb', 'ps-ws', 'ws-raw', p50, 'ratio', p50Segments);
+    const off = perRound('echo-hb', 'ps-ws-nohb', 'ws-raw', p50, 'ratio', p50Segments);
+    const onOff = perRound('echo-hb', 'ps-ws', 'ps-ws-nohb', p50, 'ratio', p50Segments);
+    ratioTable('Heartbeat cost per message (same run, median of the per-segment ratios)', [
+      ratioRow('p50 ps-ws (heartbeats on) ÷ ws-raw', on),
+      ratioRow('p50 ps-ws-nohb (heartbeats off) ÷ ws-raw', off),
+      ratioRow('p50 heartbeats on ÷ off', onOff),
+    ]);
   }
 
   // request
