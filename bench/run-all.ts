@@ -399,7 +399,7 @@ async function main(args: Record<string, string>): Promise<void> {
           ? `${(busyBefore * 100).toFixed(0).padStart(3)} % busy before`
           : '';
         for (const result of results) {
-          const rec = { runId, scenario: name, round, quick, ...result, busyBefore, wallMs };
+          const rec = { runId, round, quick, ...result, scenario: name, busyBefore, wallMs };
           appendFileSync(outFile, JSON.stringify(rec) + '\n');
           console.error(
             `${name} r${round + 1}/${rounds} ${String(result.impl).padEnd(17)} ${(wallMs / 1000).toFixed(1).padStart(5)} s  ${busy}  ${headline(rec)}`,
