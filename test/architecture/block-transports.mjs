@@ -1,8 +1,8 @@
 // Module resolution hook for the entry-point tests ("importing X never loads Y"): resolving any
 // blocked library fails loudly, so a transitive import shows up as a failed import. The blocked
 // packages come from `register-block-transports.mjs` (the `PLUGSOCKET_BLOCK` variable); by
-// default every transport library, the container libraries (`inversify`, `reflect-metadata`) and
-// `jose`.
+// default every transport library, the container libraries (`inversify`, `reflect-metadata`),
+// `jose` and `prom-client`.
 export const DEFAULT_BLOCKED = [
   'ws',
   'socket.io',
@@ -12,6 +12,7 @@ export const DEFAULT_BLOCKED = [
   'inversify',
   'reflect-metadata',
   'jose',
+  'prom-client',
 ];
 
 let blocked = pattern(DEFAULT_BLOCKED);

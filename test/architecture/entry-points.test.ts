@@ -92,8 +92,8 @@ describe('entry points', function () {
   before(() => planned.forEach((start) => start()));
 
   describe('`plugsocket` (the core)', () => {
-    const core = importing('plugsocket'); // the default list: every transport, the container, jose
-    it('loads no transport, no inversify, no reflect-metadata, no jose, and leaves Reflect alone', async () => {
+    const core = importing('plugsocket'); // the default list: transports, the container, jose, prom-client
+    it('loads no transport, no inversify, no reflect-metadata, no jose, no prom-client, and leaves Reflect alone', async () => {
       const run = await core();
       expectLoads(run);
       expect(run.getMetadata, 'typeof Reflect.getMetadata').to.equal('undefined');
@@ -136,6 +136,7 @@ describe('entry points', function () {
       ['plugsocket/socket.io/client', [...CONTAINER, ...SOCKET_IO_SERVER]],
       ['plugsocket/contracts', [...CONTAINER, ...WS, ...SOCKET_IO_SERVER, ...SOCKET_IO_CLIENT]],
       ['plugsocket/jwt', [...CONTAINER, ...WS, ...SOCKET_IO_SERVER, ...SOCKET_IO_CLIENT]],
+      ['plugsocket/prometheus', [...CONTAINER, ...WS, ...SOCKET_IO_SERVER, ...SOCKET_IO_CLIENT]],
     ];
     for (const [specifier, blocked] of cases) {
       const entry = importing(specifier, blocked);
