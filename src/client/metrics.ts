@@ -69,7 +69,6 @@ export class ClientCounters {
   bytesSent = 0;
   bytesReceived = 0;
   reconnectionCount = 0;
-  errorCount = 0;
   /** When the current connection opened, or -1. */
   openedAt = -1;
 }

@@ -174,6 +174,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       {
         transportPing: () => this.#adapter.ping(),
         protocolPing: () =>
+          this.#state === 'open' &&
           this.#transportSend((this.#pingFrame ??= this.#reader.codec.encode({ k: 'ping' }))),
         dead: (error) => {
           this.report(error);
@@ -257,6 +258,8 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       new PlugSocketError('CONNECTION_FAILED', 'connect aborted by disconnect()'),
     );
     if (this.#state === 'open') this.#setState('closing');
+    // No more probes: the close under way decides, within the transport's closeTimeout.
+    this.#heartbeat?.stop();
     this.#counters.openedAt = -1;
     await this.#adapter.disconnect(code, reason);
     if (this.#connecting !== undefined) await this.#connecting.catch(() => undefined);
@@ -270,6 +273,9 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
    *   (or while not open with `messageQueueSize: 0`); `QUEUE_FULL` when the offline queue is full
    *   and `queueOverflow` is `reject`.
    * @throws {TypeError} for a bad type or headers.
+   * @returns true when the message went to the transport and a producer may go on; false when it
+   *   should wait for {@link drained}: the transport holds more than `highWaterMark` unsent,
+   *   frames wait behind `maxRate`, or the message went to the offline queue. Nothing is dropped.
    */
   send(message: MessageOf<ClientMessages<S>>): boolean {
     const envelope = messageEnvelope(message);
@@ -536,11 +542,12 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
 
   /** Hands a frame to the transport, counted as `kind`. */
   #transportSend(frame: AnyFrame, kind: SentKind = SENT_OTHER): boolean {
+    if (!this.#adapter.send(frame)) return false;
     const counters = this.#counters;
     counters.bytesSent += frameBytes(frame);
     if (kind === SENT_MESSAGE) counters.messagesSent++;
     else if (kind === SENT_REQUEST) counters.requestsSent++;
-    return this.#adapter.send(frame);
+    return true;
   }
 
   async #connect(): Promise<void> {
@@ -684,7 +691,9 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
         this.report(PlugSocketError.fromWire(envelope.error));
         return;
       case 'ping':
-        this.#transportSend((this.#pongFrame ??= this.#reader.codec.encode({ k: 'pong' })));
+        // While closing the server's ping goes unanswered: the close is what it will hear next.
+        if (this.#state === 'open')
+          this.#transportSend((this.#pongFrame ??= this.#reader.codec.encode({ k: 'pong' })));
         return;
       case 'pong':
         this.#heartbeat?.pong();

@@ -337,7 +337,11 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
     const drained = new Promise<void>((resolve) => (connection._drain = [resolve]));
     this.#draining.add(connection);
     this.#watchDrain(connection);
-    this.#drainTimer ??= setInterval(this.#pollDrains, DRAIN_POLL_INTERVAL);
+    if (this.#drainTimer === undefined) {
+      this.#drainTimer = setInterval(this.#pollDrains, DRAIN_POLL_INTERVAL);
+      // A wait alone does not keep the process alive.
+      this.#drainTimer.unref?.();
+    }
     return drained;
   }
 

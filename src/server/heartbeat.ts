@@ -101,6 +101,7 @@ export class Heartbeat<P> {
       this.#visit(next.value, now);
     }
     this.#sliceTimer = setTimeout(this.#slice, 0);
+    this.#sliceTimer.unref?.();
   };
 
   #visit(session: Session<P>, now: number): void {

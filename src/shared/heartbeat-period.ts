@@ -8,10 +8,14 @@ export function heartbeatPeriod(interval: number, timeout: number): number {
   const shorter = Math.min(interval, timeout);
   const finest = Math.max(1, shorter / 10);
   const divisor = gcd(Math.round(interval), Math.round(timeout));
-  return Math.max(finest, Math.min(divisor, shorter));
+  // Timers take at most 2³¹−1 ms (about 24.8 days); a longer delay would fire every millisecond.
+  return Math.min(MAX_TIMER, Math.max(finest, Math.min(divisor, shorter)));
 }
 
+const MAX_TIMER = 2 ** 31 - 1;
+
 function gcd(a: number, b: number): number {
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return Number.isFinite(a) ? a : b;
   while (b > 0) [a, b] = [b, a % b];
   return a;
 }
