@@ -12,7 +12,7 @@ export interface ClientConnectionInfo {
    * The principal id the server admitted this connection as (`welcome`'s `user`); undefined
    * before the first welcome, or when the server did not say.
    */
-  readonly user: string | undefined;
+  readonly principal: string | undefined;
   /** When the current connection was admitted (`Date.now()`); undefined while not open. */
   readonly connectedAt: number | undefined;
   /** When the client's heartbeat last pinged the server; undefined before the first ping. */
@@ -77,7 +77,7 @@ export class ClientCounters {
 export interface ConnectionFacts {
   readonly state: ClientState;
   readonly id: string | undefined;
-  readonly user: string | undefined;
+  readonly principal: string | undefined;
   readonly counters: ClientCounters;
   readonly heartbeat: ClientHeartbeat | undefined;
   readonly reconnectAttempts: number;
@@ -90,7 +90,7 @@ export function connectionInfo(facts: ConnectionFacts): ClientConnectionInfo {
   return Object.freeze({
     state: facts.state,
     id: facts.id,
-    user: facts.user,
+    principal: facts.principal,
     connectedAt: counters.openedAt >= 0 ? counters.openedAt : undefined,
     lastPing: heartbeat?.lastPing,
     lastPong: heartbeat?.lastPong,

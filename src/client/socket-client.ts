@@ -330,7 +330,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     return connectionInfo({
       state: this.#state,
       id: this.#id,
-      user: this.#user,
+      principal: this.#user,
       counters: this.#counters,
       heartbeat: this.#heartbeat,
       reconnectAttempts: this.#reconnect.attempt,

@@ -459,7 +459,7 @@ describe('client metrics and connection info', () => {
       expect(info.id).to.be.a('string').and.equal(client.id);
       expect(info.connectedAt).to.equal(Date.now());
       expect(info.reconnectAttempts).to.equal(0);
-      expect(info.user === undefined || typeof info.user === 'string').to.equal(true);
+      expect(info.principal === undefined || typeof info.principal === 'string').to.equal(true);
       const firstId = info.id;
       const firstOpen = info.connectedAt;
 

@@ -22,7 +22,7 @@ describe('welcome user', () => {
   it('names the principal id in welcome, and the client exposes it', async () => {
     const { url } = await startServer({ authorization: byQuery() });
     const client = await connectClient(url, { query: { user: 'ada' } });
-    expect(client.getConnectionInfo().user).to.equal('ada');
+    expect(client.getConnectionInfo().principal).to.equal('ada');
   });
 
   it('leaves user out when the principal has no id', async () => {
@@ -33,14 +33,14 @@ describe('welcome user', () => {
     expect(welcome, 'the welcome').to.not.equal(undefined);
     expect('user' in welcome, JSON.stringify(welcome)).to.equal(false);
     const client = await connectClient(url);
-    expect(client.getConnectionInfo().user).to.equal(undefined);
+    expect(client.getConnectionInfo().principal).to.equal(undefined);
   });
 
   it('leaves out a principal id that is not a valid name (over 256 characters)', async () => {
     const { url } = await startServer({ authorization: byQuery() });
     const client = await connectClient(url, { query: { user: 'x'.repeat(257) } });
     expect(client.isConnected).to.equal(true);
-    expect(client.getConnectionInfo().user).to.equal(undefined);
+    expect(client.getConnectionInfo().principal).to.equal(undefined);
   });
 });
 
