@@ -7,6 +7,7 @@ import type { Schema, ServerMessages } from '../schema.js';
 import { EventListeners } from '../shared/event-listeners.js';
 import { Listeners } from '../shared/listeners.js';
 import { SafeObservable, SafeSubject } from '../shared/safe-observable.js';
+import type { ResumeOutcome } from './resume.js';
 import {
   ClientEvents,
   type AnyServerEventListener,
@@ -15,6 +16,16 @@ import {
 
 /** Life cycle of a `SocketClient`. */
 export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed';
+
+/**
+ * One change of a client's state, as `state$` emits it. On `open` it says what the connect did to
+ * the session: `resumed: true` when it continued the one before (nothing lost or doubled), else
+ * `resumed: false` with the reason — `initial` on a first connect; after a reconnect, the
+ * discontinuity signal: `expired`, `overflow`, `denied` or `disabled` (fetch again what you may
+ * have missed; docs/delivery-guarantees.md).
+ */
+export type ClientStateChange =
+  { readonly state: Exclude<ClientState, 'open'> } | ({ readonly state: 'open' } & ResumeOutcome);
 
 /**
  * What a client tells the application — open, close, messages by type, errors — as callbacks,
@@ -27,7 +38,7 @@ export abstract class ClientNotifications<S extends Schema> {
   readonly #onReconnecting = new Listeners<(attempt: number, delay: number) => void>((e) =>
     this.threw(e),
   );
-  readonly #onReconnected = new Listeners<() => void>((e) => this.threw(e));
+  readonly #onReconnected = new Listeners<(outcome: ResumeOutcome) => void>((e) => this.threw(e));
   readonly #onReconnectFailed = new Listeners<(error: PlugSocketError) => void>((e) =>
     this.threw(e),
   );
@@ -49,7 +60,9 @@ export abstract class ClientNotifications<S extends Schema> {
   );
   /** The messages this client receives, by type, with the `EventEmitter` surface. */
   readonly events = new ClientEvents<ServerMessages<S>>(this.#list);
-  #state$ = new SafeSubject<ClientState>(this.#observerThrew, () => this.state);
+  /** The last change `state$` emitted (replayed to a new observer). */
+  #change: ClientStateChange = { state: 'idle' };
+  #state$ = new SafeSubject<ClientStateChange>(this.#observerThrew, () => this.#change);
   #message$ = new SafeSubject<MessageOf<ServerMessages<S>>>(this.#observerThrew);
 
   /** The current state. */
@@ -58,8 +71,17 @@ export abstract class ClientNotifications<S extends Schema> {
   /** @internal where diagnostics go. */
   protected abstract get logger(): Logger;
 
-  /** The state, as a stream that replays the current value. Completes after `disconnect()`. */
-  get state$(): Observable<ClientState> {
+  /**
+   * The state's changes, as a stream that replays the latest. Each `open` says whether the
+   * session was resumed (see {@link ClientStateChange}):
+   * ```ts
+   * client.state$.subscribe((change) => {
+   *   if (change.state === 'open' && !change.resumed && change.reason !== 'initial') refetch();
+   * });
+   * ```
+   * Completes after `disconnect()`.
+   */
+  get state$(): Observable<ClientStateChange> {
     return this.#state$.observable;
   }
 
@@ -114,8 +136,13 @@ export abstract class ClientNotifications<S extends Schema> {
     return this.#onReconnecting.add(handler);
   }
 
-  /** Called when a reconnect attempt succeeded (after `onOpen`), topics joined again. */
-  onReconnected(handler: () => void): Unsubscribe {
+  /**
+   * Called when a reconnect attempt succeeded (after `onOpen`), with what it did to the session:
+   * `{ resumed: true }` when it continued it (topics kept, missed messages delivered, requests in
+   * flight still answered), else `{ resumed: false, reason }` — a new session whose topics were
+   * joined again, and the signal to fetch again what may have been missed.
+   */
+  onReconnected(handler: (outcome: ResumeOutcome) => void): Unsubscribe {
     return this.#onReconnected.add(handler);
   }
 
@@ -134,8 +161,8 @@ export abstract class ClientNotifications<S extends Schema> {
   }
 
   /** @internal */
-  protected notifyReconnected(): void {
-    this.#onReconnected.call();
+  protected notifyReconnected(outcome: ResumeOutcome): void {
+    this.#onReconnected.call(outcome);
   }
 
   /** @internal */
@@ -144,7 +171,8 @@ export abstract class ClientNotifications<S extends Schema> {
   }
 
   protected renewStreams(): void {
-    if (this.#state$.closed) this.#state$ = new SafeSubject(this.#observerThrew, () => this.state);
+    if (this.#state$.closed)
+      this.#state$ = new SafeSubject(this.#observerThrew, () => this.#change);
     if (this.#message$.closed) this.#message$ = new SafeSubject(this.#observerThrew);
   }
 
@@ -154,9 +182,15 @@ export abstract class ClientNotifications<S extends Schema> {
     this.#message$.complete();
   }
 
-  /** @internal the state changed. */
-  protected stateChanged(state: ClientState): void {
-    this.#state$.next(state);
+  /** @internal the state changed (to `open` with what happened to the session). */
+  protected stateChanged(state: ClientState, outcome?: ResumeOutcome): void {
+    const change = (
+      state === 'open'
+        ? { state, ...(outcome ?? { resumed: false, reason: 'initial' }) }
+        : { state }
+    ) as ClientStateChange;
+    this.#change = change;
+    this.#state$.next(change);
   }
 
   /** @internal the server admitted this client. */

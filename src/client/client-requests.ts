@@ -216,14 +216,18 @@ export class ClientRequests {
     abort.abort();
   }
 
-  /** The connection closed: fail what waits with `NOT_CONNECTED`, abort what runs. */
-  connectionLost(): void {
+  /**
+   * The connection closed (or the session it was in ended): fail what waits with
+   * `NOT_CONNECTED` — but the requests in `keep`, still in the offline queue — and abort what
+   * runs. No cancel is sent: the server side of those requests is gone.
+   */
+  connectionLost(keep?: ReadonlySet<number>): void {
     const lost = new PlugSocketError(
       'NOT_CONNECTED',
       'connection closed before the server answered',
     );
-    this.pending.failAll(lost);
-    this.#topicCalls.failAll(lost);
+    this.pending.failAll(lost, keep, true);
+    this.#topicCalls.failAll(lost, undefined, true);
     for (const abort of this.#running.values()) abort.abort();
     this.#running.clear();
   }

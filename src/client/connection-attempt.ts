@@ -27,6 +27,8 @@ export class ConnectionAttempt {
   id: string | undefined;
   /** The principal id from `welcome`, when the server sent one. */
   user: string | undefined;
+  /** The `welcome` itself, once welcomed. */
+  welcomeEnvelope: WelcomeEnvelope | undefined;
   /** A close that arrived after `welcome` but before the attempt resolved. */
   closedAfterWelcome: CloseInfo | undefined;
   readonly #outcome: Promise<void>;
@@ -97,6 +99,7 @@ export class ConnectionAttempt {
     }
     this.id = envelope.id;
     this.user = envelope.user;
+    this.welcomeEnvelope = envelope;
     this.#resolve();
   }
 

@@ -14,6 +14,15 @@ export interface SocketClientOptions {
   query?: Record<string, string>;
   /** Credentials sent with the handshake (strategies may add to them). */
   auth?: Record<string, unknown>;
+  /**
+   * Resume the session after a lost connection: the client presents its session on reconnect
+   * and, within the server's `resumeWindow`, nothing is lost or doubled either way — what it
+   * missed is delivered, what the server had not taken is sent again, requests in flight are
+   * still answered (docs/delivery-guarantees.md). `false` starts a new session on every connect.
+   * Needs a transport that carries the handshake query (`supports.handshakeQuery`).
+   * @default true
+   */
+  resume?: boolean;
   /** Adds credentials on every connect. @default none (`AllowAllAuthorization`) */
   authorization?: AuthorizationStrategy;
   /**

@@ -54,6 +54,13 @@ export class Outbox {
     return true;
   }
 
+  /** The ids of the requests waiting here. */
+  requestIds(): Set<number> {
+    const ids = new Set<number>();
+    for (const entry of this.#entries) if (entry.id !== undefined) ids.add(entry.id);
+    return ids;
+  }
+
   /** Takes every queued frame, in order, leaving the queue empty. */
   take(): Entry[] {
     const entries = this.#entries;

@@ -15,6 +15,7 @@ import {
   messageEnvelope,
   type RequestTarget,
   type ServerEnvelope,
+  type WelcomeEnvelope,
 } from '../protocol/envelope.js';
 import { createClientFrameReader, type FrameReader } from '../protocol/frame-reader.js';
 import type {
@@ -46,7 +47,13 @@ import { reconnectSettings } from './reconnect.js';
 import { ReconnectLoop } from './connection-loop.js';
 import { DrainWatch } from './drain-watch.js';
 import { ConnectionAttempt } from './connection-attempt.js';
-import { ClientNotifications, type ClientState } from './client-notifications.js';
+import {
+  ClientNotifications,
+  type ClientState,
+  type ClientStateChange,
+} from './client-notifications.js';
+import { ClientResume, type ResumeOutcome } from './resume.js';
+import { endsSession, isStreamKind } from '../protocol/resume.js';
 import { createClientHeartbeat, type ClientHeartbeat } from './heartbeat.js';
 import {
   ClientCounters,
@@ -59,13 +66,15 @@ import {
 
 export type { ClientConnectionInfo, ClientMetricsSnapshot };
 
-export type { ClientState };
+export type { ClientState, ClientStateChange, ResumeOutcome };
 
 /** What a frame handed to the transport counts as in the metrics. */
-type SentKind = 0 | 1 | 2;
+type SentKind = 0 | 1 | 2 | 3;
 const SENT_OTHER = 0;
 const SENT_MESSAGE = 1;
 const SENT_REQUEST = 2;
+/** A control frame (`ping`, `pong`, `got`, the first-frame `auth`): not part of the stream. */
+const SENT_CONTROL = 3;
 
 /**
  * The client: connects to a `SocketServer` over any {@link AbstractSocket} transport; sends and
@@ -115,6 +124,10 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   readonly #highWaterMark: number;
   /** Producers waiting in `drained()`. */
   readonly #drain = new DrainWatch(() => this.#isDrained());
+  /** The session's resume state; absent with `resume: false`. */
+  readonly #resume: ClientResume | undefined;
+  /** What the last connect did to the session. */
+  #outcome: ResumeOutcome | undefined;
 
   constructor(adapter: AbstractSocket, options: SocketClientOptions) {
     super();
@@ -157,10 +170,11 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
         reconnected: () => {
           if (this.#state !== 'open') return;
           this.#counters.reconnectionCount++;
-          this.notifyReconnected();
+          this.notifyReconnected(this.#outcome ?? { resumed: false, reason: 'disabled' });
         },
         gaveUp: (error) => {
           this.#setState('closed');
+          this.#sessionLost();
           this.#dropOutbox();
           this.notifyReconnectFailed(error);
         },
@@ -175,7 +189,10 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
         transportPing: () => this.#adapter.ping(),
         protocolPing: () =>
           this.#state === 'open' &&
-          this.#transportSend((this.#pingFrame ??= this.#reader.codec.encode({ k: 'ping' }))),
+          this.#transportSend(
+            (this.#pingFrame ??= this.#reader.codec.encode({ k: 'ping' })),
+            SENT_CONTROL,
+          ),
         dead: (error) => {
           this.report(error);
           this.#logger.debug('server heartbeat timeout', { clientId: this.#id });
@@ -192,6 +209,9 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
             this.#transportSend(frame, tag as SentKind),
           );
     this.#highWaterMark = positive(options.highWaterMark, 1024 * 1024, 'highWaterMark');
+    if (options.resume !== undefined && typeof options.resume !== 'boolean')
+      throw new TypeError('resume must be a boolean');
+    this.#resume = options.resume === false ? undefined : new ClientResume();
   }
 
   /** The transport this client runs on. */
@@ -520,13 +540,21 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   #sendEnvelope(envelope: object): boolean {
     const k = (envelope as { k?: unknown }).k;
     if (this.#state !== 'open') {
-      // A request made offline waits in the queue; one given up before it went is taken out.
-      if (!this.#queueing) return false;
       const id = (envelope as { id?: unknown }).id as number;
-      if (k === 'req') this.#outbox?.push(this.#reader.codec.encode(envelope), id);
-      else if (k === 'cancel') this.#outbox?.remove(id);
-      else return false;
-      return true;
+      // A request given up before it left the offline queue is taken out.
+      if (k === 'cancel' && this.#outbox?.remove(id) === true) return true;
+      if (this.#resume?.active === true && (k === 'ack' || k === 'nack' || k === 'cancel')) {
+        // An answer (or a cancel) in the session the client is resuming: sent on resume.
+        this.#resume.sent(this.#reader.codec.encode(envelope));
+        return true;
+      }
+      // A request made offline waits in the queue.
+      if (!this.#queueing) return false;
+      if (k === 'req') {
+        this.#outbox?.push(this.#reader.codec.encode(envelope), id);
+        return true;
+      }
+      return k === 'cancel';
     }
     const frame = this.#reader.codec.encode(envelope);
     // Answers and cancels are never held back: the other side is waiting on them.
@@ -540,9 +568,17 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     return throttle === undefined ? this.#transportSend(frame, kind) : throttle.send(frame, kind);
   }
 
-  /** Hands a frame to the transport, counted as `kind`. */
+  /**
+   * Hands a frame to the transport, counted as `kind`. With a resumable session a stream frame is
+   * also kept until the server acknowledges it: one the transport refuses (its connection is
+   * going) is sent on resume, and counts as taken.
+   */
   #transportSend(frame: AnyFrame, kind: SentKind = SENT_OTHER): boolean {
-    if (!this.#adapter.send(frame)) return false;
+    const resume = this.#resume;
+    if (kind !== SENT_CONTROL && resume?.active === true) {
+      resume.sent(frame);
+      if (this.#state !== 'open' || !this.#adapter.send(frame)) return true;
+    } else if (!this.#adapter.send(frame)) return false;
     const counters = this.#counters;
     counters.bytesSent += frameBytes(frame);
     if (kind === SENT_MESSAGE) counters.messagesSent++;
@@ -568,7 +604,8 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       authorization: this.#auth,
       timeout: this.#connectTimeout,
       base: () => this.#connectOptions(),
-      sendFirst: (envelope) => this.#transportSend(this.#reader.codec.encode(envelope)),
+      sendFirst: (envelope) =>
+        this.#transportSend(this.#reader.codec.encode(envelope), SENT_CONTROL),
     });
     this.#attempt = attempt;
     this.#attach();
@@ -589,13 +626,45 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     this.#id = attempt.id;
     this.#user = attempt.user;
     this.#counters.openedAt = Date.now();
-    this.#setState('open');
+    const { outcome, resend } = this.#welcomed(attempt.welcomeEnvelope!);
+    this.#outcome = outcome;
+    this.#setState('open', outcome);
     this.#heartbeat?.start();
+    // What the server had not taken goes first, in order, then what waited offline.
+    for (const frame of resend) this.#resend(frame);
+    if (!outcome.resumed) this.#sessionLost();
     this.#flushOutbox();
     this.notifyOpen();
     // The server may admit and close at once (e.g. kick on connect): report that close now.
     if (attempt.closedAfterWelcome !== undefined) this.#finishClose(attempt.closedAfterWelcome);
-    else this.#topics.rejoin();
+    else if (!outcome.resumed) this.#topics.rejoin();
+  }
+
+  /** What a welcome means for the session, and what to send again. */
+  #welcomed(welcome: WelcomeEnvelope): { outcome: ResumeOutcome; resend: AnyFrame[] } {
+    const resume = this.#resume;
+    if (resume !== undefined) return resume.welcomed(welcome);
+    const first = this.#outcome === undefined;
+    return {
+      outcome: { resumed: false, reason: first ? 'initial' : 'disabled' },
+      resend: [],
+    };
+  }
+
+  /** Sends a kept frame again on resume (it stays kept until acknowledged). */
+  #resend(frame: AnyFrame): void {
+    if (!this.#adapter.send(frame)) return;
+    this.#counters.bytesSent += frameBytes(frame);
+  }
+
+  /**
+   * The session the client was in is over (a new one began, or the client closed): what it
+   * waited for from the server fails with `NOT_CONNECTED` — but requests still in the offline
+   * queue, which the server never saw, go on.
+   */
+  #sessionLost(): void {
+    const queued = this.#outbox?.requestIds();
+    this.#requests.connectionLost(queued);
   }
 
   /** Sends what waited in the offline queue, in order, before anything new. */
@@ -621,11 +690,14 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
 
   #connectOptions(): ConnectOptions {
     const o = this.#options;
+    // Resuming needs a transport that carries the query; elsewhere every connect is a new session.
+    const resume = this.#adapter.supports.handshakeQuery ? this.#resume?.query() : undefined;
+    const query = resume === undefined ? o.query : { ...o.query, ...resume };
     return {
       url: o.url,
       timeout: this.#connectTimeout,
       ...(o.headers && { headers: { ...o.headers } }),
-      ...(o.query && { query: { ...o.query } }),
+      ...(query && { query: { ...query } }),
       ...(o.auth && { auth: { ...o.auth } }),
     };
   }
@@ -655,6 +727,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     try {
       envelope = this.#reader.read(frame);
     } catch (error) {
+      this.#took(undefined);
       const e = PlugSocketError.from(error, 'INVALID_MESSAGE');
       const requestId = (error as { requestId?: unknown }).requestId;
       if (typeof requestId === 'number')
@@ -662,6 +735,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       this.report(e);
       return;
     }
+    if (this.#resume?.active === true) this.#took(envelope.k);
     switch (envelope.k) {
       case 'msg': {
         this.#counters.messagesReceived++;
@@ -693,13 +767,34 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       case 'ping':
         // While closing the server's ping goes unanswered: the close is what it will hear next.
         if (this.#state === 'open')
-          this.#transportSend((this.#pongFrame ??= this.#reader.codec.encode({ k: 'pong' })));
+          this.#transportSend(
+            (this.#pongFrame ??= this.#reader.codec.encode({ k: 'pong' })),
+            SENT_CONTROL,
+          );
         return;
       case 'pong':
         this.#heartbeat?.pong();
         return;
+      case 'got':
+        // How many of this client's stream frames the server has: no longer kept to resend.
+        this.#resume?.acknowledged(envelope.n);
+        return;
     }
   };
+
+  /**
+   * Counts a frame from the server that takes a position in its stream (all but `welcome`,
+   * `ping`, `pong` and `got`; undefined for one that did not decode), acknowledging with `got`
+   * every 32.
+   */
+  #took(kind: string | undefined): void {
+    const resume = this.#resume;
+    if (resume === undefined || !resume.active) return;
+    if (!isStreamKind(kind)) return;
+    const n = resume.took();
+    if (n >= 0 && this.#state === 'open')
+      this.#transportSend(this.#reader.codec.encode({ k: 'got', n }), SENT_CONTROL);
+  }
 
   readonly #handleClose = (info: CloseInfo): void => {
     const attempt = this.#attempt;
@@ -712,14 +807,24 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     this.#detach();
     this.#heartbeat?.stop();
     this.#counters.openedAt = -1;
-    this.#throttle?.clear();
-    this.#requests.connectionLost();
-    if (this.#userClose) this.#topics.forget();
     const reconnect =
       !this.#userClose &&
       this.#state === 'open' &&
       info !== undefined &&
       this.#reconnect.after(info.code);
+    const resume = this.#resume;
+    // A close that ended the session on the server (a kick, a policy, credentials) leaves
+    // nothing to resume: what waited on it fails now, not after the reconnect.
+    if (reconnect && resume?.active === true && !endsSession(info.code)) {
+      // The session may resume: what waits on it stays; what maxRate held goes out on resume.
+      this.#throttle?.drainTo((frame) => resume.sent(frame));
+    } else {
+      this.#throttle?.clear();
+      this.#requests.connectionLost();
+      if (reconnect && resume?.active === true) resume.ended();
+      else if (!reconnect) resume?.forget();
+    }
+    if (this.#userClose) this.#topics.forget();
     if (this.#state !== 'closed') this.#setState(reconnect ? 'reconnecting' : 'closed');
     if (this.#state === 'closed') this.#dropOutbox();
     // `info` is undefined only when called from disconnect() after the transport's own close
@@ -730,9 +835,9 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     if (this.#userClose) this.completeStreams();
   }
 
-  #setState(state: ClientState): void {
+  #setState(state: ClientState, outcome?: ResumeOutcome): void {
     if (this.#state === state) return;
     this.#state = state;
-    this.stateChanged(state);
+    this.stateChanged(state, outcome);
   }
 }

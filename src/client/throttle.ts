@@ -46,6 +46,14 @@ export class SendThrottle {
   }
 
   /** Drops what waits (the connection it was for is gone). */
+  /** Takes every queued frame out, in order, handing each to `take` (with its tag). */
+  drainTo(take: (frame: AnyFrame, tag: number) => void): void {
+    const queue = this.#queue;
+    const tags = this.#tags;
+    for (let i = this.#head; i < queue.length; i++) take(queue[i], tags[i]);
+    this.clear();
+  }
+
   clear(): void {
     this.#queue.length = 0;
     this.#tags.length = 0;

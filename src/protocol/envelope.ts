@@ -57,6 +57,44 @@ export interface WelcomeEnvelope {
   id: string;
   /** The principal id the connection was admitted as, when the server tells it. */
   user?: string;
+  /**
+   * The token to present (as the `plugsocket-resume` query parameter) to resume this session on
+   * a later connection; absent when the server does not resume sessions. Single-use: each
+   * `welcome` brings a new one.
+   */
+  session?: string;
+  /**
+   * Set when the client asked to resume: true when this connection continues the session it
+   * named, false when it could not (then {@link reason} says why and this is a new session).
+   */
+  resumed?: boolean;
+  /**
+   * With `resumed: true`: how many stream frames of the client's the server has taken in this
+   * session. The client sends again those it sent from that position on.
+   */
+  received?: number;
+  /** With `resumed: false`: why the session could not be resumed (see {@link ResumeFailure}). */
+  reason?: string;
+}
+
+/**
+ * Why a session could not be resumed: `expired` (its resume window ended, or the server no longer
+ * knows it — a restart with an in-memory store), `overflow` (the server's log of what it sent had
+ * already dropped frames the client had not received), `denied` (the token or the principal did
+ * not match), `disabled` (the server does not resume sessions).
+ */
+export type ResumeFailure = 'expired' | 'overflow' | 'denied' | 'disabled';
+
+/**
+ * Either direction: "I have taken the first `n` stream frames you sent in this session" (every
+ * frame after `welcome` but `ping`, `pong` and `got`). The other side drops what it kept to
+ * resume up to there. Sent every 32 stream frames taken.
+ */
+export interface GotEnvelope {
+  /** Frame kind. */
+  k: 'got';
+  /** Stream frames taken so far in this session. */
+  n: number;
 }
 /** Either direction: the request `id` (a `join`, `leave` or `req`) succeeded. */
 export interface AckEnvelope {
@@ -158,7 +196,8 @@ export type ClientEnvelope =
   | NackEnvelope
   | CancelEnvelope
   | PingEnvelope
-  | PongEnvelope;
+  | PongEnvelope
+  | GotEnvelope;
 /** Frames a server may send. */
 export type ServerEnvelope =
   | MessageEnvelope
@@ -169,4 +208,5 @@ export type ServerEnvelope =
   | RequestEnvelope
   | CancelEnvelope
   | PingEnvelope
-  | PongEnvelope;
+  | PongEnvelope
+  | GotEnvelope;

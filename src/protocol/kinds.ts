@@ -180,6 +180,18 @@ export const FRAME_KINDS = Object.freeze([
     field('v', { valid: (v) => typeof v === 'number', message: '"v" must be a number' }),
     name('id'),
     name('user', { required: false }),
+    name('session', { required: false }),
+    field('resumed', {
+      required: false,
+      valid: (v) => typeof v === 'boolean',
+      message: '"resumed" must be a boolean',
+    }),
+    field('received', {
+      required: false,
+      valid: isRequestId,
+      message: '"received" must be a non-negative integer',
+    }),
+    name('reason', { required: false }),
   ]),
   kind('ack', 4, 'both', [REQUEST_ID, any('result')]),
   kind('nack', 5, 'both', [REQUEST_ID, ERROR]),
@@ -202,6 +214,9 @@ export const FRAME_KINDS = Object.freeze([
   ),
   kind('ping', 10, 'both', []),
   kind('pong', 11, 'both', []),
+  kind('got', 12, 'both', [
+    field('n', { valid: isRequestId, message: '"n" must be a non-negative integer' }),
+  ]),
 ] as const);
 
 /** The kinds as a type, for {@link CompactKinds}. */
@@ -239,7 +254,7 @@ export function mayBeSentBy(kind: KindSpec, side: Side): boolean {
  * | `MSG`     | 0      | `[0, type, headers?, from?, payload?]`                    |
  * | `JOIN`    | 1      | `[1, id, topic]`                                          |
  * | `LEAVE`   | 2      | `[2, id, topic]`                                          |
- * | `WELCOME` | 3      | `[3, version, clientId, user?]`                           |
+ * | `WELCOME` | 3      | `[3, version, clientId, user?, session?, resumed?, received?, reason?]` |
  * | `ACK`     | 4      | `[4, id, result?]`                                        |
  * | `NACK`    | 5      | `[5, id, error]`                                          |
  * | `ERROR`   | 6      | `[6, error]`                                              |
@@ -248,6 +263,7 @@ export function mayBeSentBy(kind: KindSpec, side: Side): boolean {
  * | `AUTH`    | 9      | `[9, id, credentials]`                                    |
  * | `PING`    | 10     | `[10]`                                                    |
  * | `PONG`    | 11     | `[11]`                                                    |
+ * | `GOT`     | 12     | `[12, n]`                                                 |
  *
  * Trailing absent fields are left out; an absent field before a present one is `null`. See
  * docs/protocol.md, "Structured frames".

@@ -18,6 +18,7 @@ import {
   type ConnectionContext,
   type ConnectionMiddleware,
 } from './middleware.js';
+import type { ResumeOutcome } from './resume.js';
 import { Session, type AdmissionState } from './session.js';
 
 /** Admission settings, as the facade resolved them. */
@@ -38,6 +39,16 @@ export interface AdmissionSettings<P> {
   read: (frame: AnyFrame) => ClientEnvelope;
   /** Asks `access.join` again for each of a session's topics; resolves with those it may not keep. */
   revalidateTopics: (session: Session<P>) => Promise<string[]>;
+  /**
+   * The resume step, with resume on: the session an admitted connection continues (when it asked
+   * to resume one and may) or its own, and what its welcome says about it.
+   */
+  resume:
+    | ((
+        session: Session<P>,
+        principalKey: string | undefined,
+      ) => ResumeOutcome<P> | Promise<ResumeOutcome<P>>)
+    | undefined;
 }
 
 /** The longest a timer may be set for; a later expiry is checked again when it fires. */
@@ -62,7 +73,7 @@ export class Admission<P> {
     private readonly core: ServerCore<P>,
     private readonly settings: AdmissionSettings<P>,
     /** Called with a session the strategy admitted; sends `welcome` and announces it. */
-    private readonly admitted: (session: Session<P>) => void,
+    private readonly admitted: (session: Session<P>, outcome: ResumeOutcome<P>) => void,
   ) {}
 
   use(fn: ConnectionMiddleware): void {
@@ -384,15 +395,60 @@ export class Admission<P> {
       this.#close(session, CloseCodes.TOKEN_EXPIRED, 'credentials expired');
       return;
     }
+    const principalKey = this.settings.principalId(result.principal);
+    const resume = this.settings.resume;
+    if (resume === undefined) {
+      this.#welcome(session, result, principalKey, { session });
+      return;
+    }
+    const outcome = resume(session, principalKey);
+    if (!isPromiseLike(outcome)) {
+      this.#welcome(session, result, principalKey, outcome);
+      return;
+    }
+    this.#startTimer(session);
+    outcome.then(
+      (settled) => {
+        if (session.status !== 'authorizing' || !session.connection.isOpen) return;
+        try {
+          this.#welcome(session, result, principalKey, settled);
+        } catch (error) {
+          this.core.report(session.id, PlugSocketError.from(error));
+          this.#close(session, CloseCodes.INTERNAL_ERROR, 'could not admit the client');
+        }
+      },
+      (error: unknown) => this.#strategyFailed(session, error),
+    );
+  }
+
+  /**
+   * Admission's last step: the connection joins its session — its own, or the one it resumed,
+   * which takes over its connection and the frames it sent meanwhile — and is welcomed.
+   */
+  #welcome(
+    session: Session<P>,
+    result: AuthorizationResult<P> & { ok: true },
+    principalKey: string | undefined,
+    outcome: ResumeOutcome<P>,
+  ): void {
     const state = session.admission;
     if (state?.timer !== undefined) clearTimeout(state.timer);
     if (state !== undefined) state.timer = undefined;
-    session.principal = result.principal;
-    session.principalKey = this.settings.principalId(result.principal);
-    session.status = 'open';
     this.#releasePending(session);
-    this.#armExpiry(session, result.expiresAt);
-    this.admitted(session);
+    let target = session;
+    if (outcome.session !== session) {
+      target = outcome.session;
+      target.attach(session.connection, session.handshake);
+      target.admission = state;
+      session.admission = undefined;
+      session.status = 'gone';
+      this.core.registry.byConnection.set(target.connection, target);
+    }
+    target.principal = result.principal;
+    target.principalKey = principalKey;
+    target.status = 'open';
+    this.#armExpiry(target, result.expiresAt);
+    this.admitted(target, outcome);
   }
 
   #refused(session: Session<P>, error: unknown): void {

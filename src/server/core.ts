@@ -38,8 +38,7 @@ export function sendError<P>(
   session: Session<P>,
   error: PlugSocketError,
 ): void {
-  if (session.status === 'open')
-    core.router.toSession(session, { k: 'error', error: error.toJSON() });
+  if (session.live) core.router.toSession(session, { k: 'error', error: error.toJSON() });
 }
 
 /** @internal Sends the protocol's `nack` for request `id`. */
@@ -49,6 +48,5 @@ export function sendNack<P>(
   id: number,
   error: PlugSocketError,
 ): void {
-  if (session.status === 'open')
-    core.router.toSession(session, { k: 'nack', id, error: error.toJSON() });
+  if (session.live) core.router.toSession(session, { k: 'nack', id, error: error.toJSON() });
 }

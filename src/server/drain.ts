@@ -3,6 +3,7 @@ import type { AnyFrame } from '../ports/types.js';
 import type { ClientEnvelope } from '../protocol/envelope.js';
 import { takeStructuredSize } from '../protocol/structured.js';
 import { sendError, sendNack, type ServerCore } from './core.js';
+import { countTaken } from './resume.js';
 import type { Session } from './session.js';
 
 /** The longest a timer may be set for; a longer drain timeout waits without one. */
@@ -90,6 +91,8 @@ export class Drain<P> {
       this.pass(session, frame);
       return;
     }
+    const k = envelope.k;
+    if (k === 'req' || k === 'join' || k === 'msg') countTaken(this.core, session, k);
     switch (envelope.k) {
       case 'req':
         // A nack for an id in flight would settle that request on the client: refused as the

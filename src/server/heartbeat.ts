@@ -128,7 +128,7 @@ export class Heartbeat<P> {
     const sent =
       pingFrame === undefined
         ? this.core.adapter.ping(session.connection)
-        : this.core.router.sendFrame([session.connection], pingFrame) === 1;
+        : this.core.router.control(session, pingFrame);
     if (sent) session.hbPingAt = now;
   }
 

@@ -12,6 +12,7 @@ import type { ServerRequests } from './requests.js';
 import { frameSize } from '../protocol/frame-size.js';
 import { takeStructuredSize } from '../protocol/structured.js';
 import { RateVerdict, takeFrame, type RateLimitSettings } from './rate-limit.js';
+import { countTaken } from './resume.js';
 import type { Session } from './session.js';
 
 /** Reads one client frame: size check, decode and parse, throwing typed errors. */
@@ -100,6 +101,7 @@ export class Inbound<P> {
           return;
         }
       }
+      countTaken(this.core, session, undefined);
       const e = PlugSocketError.from(error, 'INVALID_MESSAGE');
       const requestId = (error as { requestId?: unknown }).requestId;
       // A request the client waits on is answered with its id, not with a bare error frame.
@@ -108,6 +110,7 @@ export class Inbound<P> {
       this.core.report(session.id, e);
       return;
     }
+    if (session.resume !== undefined) countTaken(this.core, session, envelope.k);
     switch (envelope.k) {
       case 'msg':
         this.message(session, envelope);
@@ -140,10 +143,21 @@ export class Inbound<P> {
         return;
       case 'ping':
         this.#pong ??= this.core.router.encodeEnvelope({ k: 'pong' });
-        this.core.router.sendFrame([session.connection], this.#pong);
+        this.core.router.control(session, this.#pong);
         return;
       case 'pong':
         this.core.pong(session);
+        return;
+      case 'got':
+        // How many of the server's stream frames the client has: the log drops them.
+        if (session.resume?.acknowledge(envelope.n) === false) {
+          const e = new PlugSocketError(
+            'INVALID_MESSAGE',
+            `"got" counts ${envelope.n} frames, more than were sent`,
+          );
+          sendError(this.core, session, e);
+          this.core.report(session.id, e);
+        }
         return;
     }
   }
@@ -167,6 +181,7 @@ export class Inbound<P> {
         .catch(() => undefined);
       return;
     }
+    countTaken(this.core, session, envelope?.k);
     const refused = new PlugSocketError('RATE_LIMITED', 'rate limit exceeded');
     switch (envelope?.k) {
       case 'ack':
@@ -262,7 +277,7 @@ export class Inbound<P> {
   #drain(session: Session<P>): void {
     const queue = session.queue;
     session.queue = undefined;
-    if (queue === undefined || session.status !== 'open') return;
+    if (queue === undefined || !session.live) return;
     for (let i = 0; i < queue.length; i++) {
       this.message(session, queue[i] as MessageEnvelope);
       const held = session.queue as unknown[] | undefined;
@@ -305,7 +320,7 @@ export function topicGate<P>(
   maxTopics: number,
 ): TopicGate<P> {
   const ack = (session: Session<P>, id: number): void => {
-    if (session.status === 'open') core.router.toSession(session, { k: 'ack', id });
+    if (session.live) core.router.toSession(session, { k: 'ack', id });
   };
   const full = (session: Session<P>, topic: string): boolean =>
     session.topics.size >= maxTopics && !session.topics.has(topic);
@@ -322,7 +337,7 @@ export function topicGate<P>(
         return;
       }
       const answer = (allowed: boolean): void => {
-        if (session.status !== 'open') return;
+        if (!session.live) return;
         if (!allowed) {
           sendNack(
             core,

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { AuthorizationStrategy } from '../ports/authorization-strategy.js';
 import type { Codec } from '../ports/codec.js';
+import type { SessionStore } from '../ports/session-store.js';
 import type { AuthThrottleOptions } from './auth-throttle.js';
 import type { RateLimitOptions } from './rate-limit.js';
 import type { ConnectedClient } from './session.js';
@@ -146,6 +147,29 @@ export interface SocketServerOptions<P = unknown> {
    * `heartbeatInterval + heartbeatTimeout`. @default 20000
    */
   heartbeatTimeout?: number;
+  /**
+   * Milliseconds a client's session outlives a lost connection: a client that reconnects within
+   * it resumes the session — same id, principal, topics and data, what it missed replayed, what
+   * it sent counted once — and is told `resumed: true`; later it gets a new session and
+   * `resumed: false` (docs/delivery-guarantees.md). A close either side meant (1000, a kick, a
+   * policy or credentials close) ends the session at once. `0` turns resume off: no log, no
+   * counting. @default 120000
+   */
+  resumeWindow?: number;
+  /**
+   * What each session keeps of what it sent, for a resume: at most `maxMessages` frames and
+   * `maxBytes` bytes (a broadcast frame is kept once in memory and counted in every session it
+   * went to). Frames the client acknowledged are dropped (it does every 32); past a limit the
+   * oldest go, and a client that had not received them gets `resumed: false`, `overflow`.
+   * @default { maxMessages: 1000, maxBytes: 1048576 }
+   */
+  resumeLog?: { maxMessages?: number; maxBytes?: number };
+  /**
+   * Where sessions go when the server shuts down, for the next server (or another node) to
+   * resume. @default a `MemorySessionStore` of this server's own: sessions do not outlive the
+   * process (pass one instance to servers you restart in one process)
+   */
+  sessionStore?: SessionStore;
   /**
    * Makes client ids. Must return unique, non-empty strings.
    * @default 16 random base64url characters (96 bits)

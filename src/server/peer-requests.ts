@@ -20,8 +20,11 @@ export async function forwardRequest<P>(
 ): Promise<void> {
   const from = call.session;
   const target =
-    typeof to === 'string' ? core.registry.byId.get(to) : core.registry.latestOf(to.user);
-  if (target === undefined || target.status !== 'open') {
+    typeof to === 'string'
+      ? (core.registry.byId.get(to) ?? core.registry.parked.get(to))
+      : core.registry.latestOf(to.user);
+  // A parked target (its connection lost, within its resume window) gets the request on resume.
+  if (target === undefined || !target.live) {
     call.fail(
       new PlugSocketError(
         'TARGET_OFFLINE',

@@ -188,7 +188,7 @@ export class ServerRequests<P> implements AnswerSink<P> {
     const { session, id } = call;
     if (session.incoming?.get(id) !== call) return;
     session.incoming.delete(id);
-    if (call.aborted || session.status !== 'open') return;
+    if (call.aborted || !session.live) return;
     if (error !== undefined) {
       sendNack(this.core, session, id, error);
       return;
@@ -233,8 +233,9 @@ export class ServerRequests<P> implements AnswerSink<P> {
     from?: string,
     headers?: Record<string, unknown>,
   ): Promise<unknown> {
-    // A session that went meanwhile (e.g. while canRequest decided) would never answer.
-    if (session.status !== 'open') {
+    // A session that went meanwhile (e.g. while canRequest decided) would never answer; a parked
+    // one gets the request in its resume log.
+    if (!session.live) {
       return Promise.reject(
         new PlugSocketError('NOT_CONNECTED', `client ${session.id} is not connected`),
       );
@@ -276,7 +277,7 @@ export class ServerRequests<P> implements AnswerSink<P> {
       payload === undefined ? { k: 'req', id, name } : { k: 'req', id, name, payload },
     );
     const waits: Promise<void>[] = [];
-    const targets: Session<P>['connection'][] = [];
+    const targets: Session<P>[] = [];
     for (const session of sessions) {
       const outgoing = (session.outgoing ??= new PendingRequests(
         this.settings.maxInFlight,
@@ -291,7 +292,7 @@ export class ServerRequests<P> implements AnswerSink<P> {
               onGiveUp: (callId) => this.#cancel(session, callId),
             },
             // Called only for a call that took a slot: a client refused TOO_MANY_REQUESTS is not sent the frame.
-            () => void targets.push(session.connection),
+            () => void targets.push(session),
             id,
           )
           .then(
@@ -303,7 +304,7 @@ export class ServerRequests<P> implements AnswerSink<P> {
           ),
       );
     }
-    this.core.router.sendFrame(targets, frame);
+    this.core.router.toSessions(targets, frame);
     await Promise.all(waits);
     return replies;
   }
@@ -319,6 +320,6 @@ export class ServerRequests<P> implements AnswerSink<P> {
   }
 
   #cancel(session: Session<P>, id: number): void {
-    if (session.status === 'open') this.core.router.toSession(session, { k: 'cancel', id });
+    if (session.live) this.core.router.toSession(session, { k: 'cancel', id });
   }
 }

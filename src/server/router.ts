@@ -8,6 +8,7 @@ import type { Codec } from '../ports/codec.js';
 import type { AnyFrame } from '../ports/types.js';
 import { messageEnvelope } from '../protocol/envelope.js';
 import { countedSize, type ServerMetrics } from './metrics.js';
+import { logSize } from './resume-log.js';
 import type { Session } from './session.js';
 import type { SessionRegistry } from './session-registry.js';
 
@@ -42,6 +43,10 @@ const VOLATILE: SendOptions = Object.freeze({ volatile: true });
  * router is local and in memory; it is the seam a multi-node backplane plugs into, so the counts
  * it returns are those of this node. Being the one exit, it is also where `messagesOut` and
  * `bytesOut` are counted: what the transport accepted, a frame handed to N connections N times.
+ *
+ * With session resume on, every stream frame (all but `welcome`, `ping`, `pong` and `got`) is
+ * also kept in each recipient's resume log, by reference — a broadcast is still encoded once —
+ * and a parked session (connection lost, may resume) gets its frames in the log alone.
  */
 export class Router<P> {
   constructor(
@@ -49,37 +54,72 @@ export class Router<P> {
     private readonly codec: Codec,
     private readonly registry: SessionRegistry<P>,
     private readonly metrics: ServerMetrics,
+    /** The resume log's byte limit, to measure frames with; undefined with resume off. */
+    private readonly logLimit: number | undefined = undefined,
   ) {}
 
   /**
-   * Sends an application message to one admitted client.
-   * @returns false when no such client is connected here.
+   * Sends an application message to one admitted client (or parked one, whose resume log keeps
+   * it).
+   * @returns false when no such client is here (or a volatile message was skipped).
    */
   toClient(clientId: string, message: SocketMessage, flags?: RouteFlags): boolean {
-    const session = this.registry.byId.get(clientId);
+    const session = this.registry.byId.get(clientId) ?? this.registry.parked.get(clientId);
     if (session === undefined) return false;
     const frame = this.encodeMessage(message, flags);
-    return this.#send(session.connection, frame, flags?.volatile === true ? VOLATILE : undefined);
+    return this.#stream(session, frame, flags?.volatile === true);
   }
 
   /**
    * Sends an application message to a selection of clients, encoded once.
-   * @returns the number of clients it was handed to.
+   * @returns the number of clients it was handed to (parked ones included: their logs keep it).
    */
   broadcast(selection: Selection, message: SocketMessage, flags?: RouteFlags): number {
-    const connections = this.#collect(selection, connectionOf);
-    if (connections.length === 0) return 0;
-    const frame = this.encodeMessage(message, flags);
-    return this.#sendMany(connections, frame, flags?.volatile === true ? VOLATILE : undefined);
+    const volatile = flags?.volatile === true;
+    if (this.logLimit === undefined) {
+      const connections = this.#collect(selection, connectionOf);
+      if (connections.length === 0) return 0;
+      const frame = this.encodeMessage(message, flags);
+      return this.#sendMany(connections, frame, volatile ? VOLATILE : undefined);
+    }
+    const sessions = this.#collect(selection, self);
+    if (sessions.length === 0) return 0;
+    return this.#fanOut(sessions, this.encodeMessage(message, flags), volatile);
   }
 
-  /** The admitted clients of a selection on this node, each once. */
+  /** Sends one encoded stream frame (e.g. a request) to many sessions. @returns how many took it. */
+  toSessions(sessions: readonly Session<P>[], frame: AnyFrame): number {
+    if (sessions.length === 0) return 0;
+    if (this.logLimit !== undefined) return this.#fanOut(sessions, frame, false);
+    const connections: ServerConnection[] = [];
+    for (const session of sessions) connections.push(session.connection);
+    return this.#sendMany(connections, frame);
+  }
+
+  /** The admitted clients of a selection on this node, each once (parked ones too). */
   select(selection: Selection): Session<P>[] {
-    return this.#collect(selection, (session) => session);
+    return this.#collect(selection, self);
   }
 
-  /** `pick` of each admitted client of a selection, each once: one array, one pass. */
+  /**
+   * `pick` of each admitted client of a selection, each once: one array, one pass. Parked
+   * sessions are picked too (with resume on there may be some): their logs keep the frame.
+   */
   #collect<T>(selection: Selection, pick: (session: Session<P>) => T): T[] {
+    const out: T[] = [];
+    this.#gather(selection, pick, this.registry.byId, this.registry.topics, out);
+    const parked = this.registry.parked;
+    if (parked.size > 0) this.#gather(selection, pick, parked, this.registry.parkedTopics, out);
+    return out;
+  }
+
+  #gather<T>(
+    selection: Selection,
+    pick: (session: Session<P>) => T,
+    all: Map<string, Session<P>>,
+    byTopic: Map<string, Set<Session<P>>>,
+    out: T[],
+  ): void {
     const { topics, except, filter } = selection;
     const single = typeof except === 'string' ? except : undefined;
     const excluded =
@@ -87,41 +127,98 @@ export class Router<P> {
         ? undefined
         : new Set(except as Iterable<string>);
     let candidates: Iterable<Session<P>>;
-    if (topics === undefined) candidates = this.registry.byId.values();
+    if (topics === undefined) candidates = all.values();
     else if (topics.length === 1) {
-      const members = this.registry.topics.get(topics[0]);
-      if (members === undefined) return [];
+      const members = byTopic.get(topics[0]);
+      if (members === undefined) return;
       candidates = members;
     } else {
       const union = new Set<Session<P>>();
       for (const topic of topics) {
-        const members = this.registry.topics.get(topic);
+        const members = byTopic.get(topic);
         if (members !== undefined) for (const session of members) union.add(session);
       }
       candidates = union;
     }
-    const out: T[] = [];
     for (const session of candidates) {
       if (session.id === single || (excluded !== undefined && excluded.has(session.id))) continue;
       if (filter !== undefined && !filter(session as Session<never>)) continue;
       out.push(pick(session));
     }
-    return out;
   }
 
-  /** Sends a protocol frame (welcome, ack, request, …) to one session. */
+  /**
+   * Sends a protocol stream frame (an answer, an error, a request, a cancel) to one session; kept
+   * in its resume log with resume on, so a parked session gets it on resume.
+   */
   toSession(session: Session<P>, envelope: object): boolean {
-    return this.#send(session.connection, this.codec.encode(envelope));
+    return this.#stream(session, this.codec.encode(envelope), false);
   }
 
-  /** Encodes a protocol frame once, for {@link sendFrame}. */
+  /**
+   * Sends a control frame (`welcome`, `ping`, `pong`, `got`): to the connection only, never
+   * logged, nothing for a parked session.
+   */
+  control(session: Session<P>, frame: AnyFrame): boolean {
+    return session.status !== 'parked' && this.#send(session.connection, frame);
+  }
+
+  /** Encodes a protocol frame once (for {@link control} or {@link toSessions}). */
   encodeEnvelope(envelope: object): AnyFrame {
     return this.codec.encode(envelope);
   }
 
-  /** Sends one encoded frame to many connections. @returns how many it was handed to. */
-  sendFrame(connections: readonly ServerConnection[], frame: AnyFrame): number {
-    return connections.length === 0 ? 0 : this.#sendMany(connections, frame);
+  /** One stream frame to one session: logged with resume on, sent if it is connected. */
+  #stream(session: Session<P>, frame: AnyFrame, volatile: boolean): boolean {
+    const log = session.resume;
+    if (log === undefined)
+      return this.#send(session.connection, frame, volatile ? VOLATILE : undefined);
+    if (session.status === 'parked') {
+      if (volatile) return false;
+      log.push(frame, logSize(frame, this.logLimit ?? Infinity));
+      return true;
+    }
+    // A saturated recipient: the transport skips the frame (or drops a slow consumer), unlogged.
+    if (volatile && !this.adapter.isWritable(session.connection))
+      return this.#send(session.connection, frame, VOLATILE);
+    log.push(frame, logSize(frame, this.logLimit ?? Infinity));
+    // Logged: a frame the transport refuses now (its connection is going) is sent on resume.
+    this.#send(session.connection, frame);
+    return true;
+  }
+
+  /**
+   * One stream frame to many sessions, resume on: logged in each (measured once), sent to those
+   * connected. A volatile frame skips parked recipients and those the transport skips, unlogged:
+   * a skipped frame takes no position, so both sides keep counting alike.
+   */
+  #fanOut(sessions: readonly Session<P>[], frame: AnyFrame, volatile: boolean): number {
+    const size = logSize(frame, this.logLimit ?? Infinity);
+    const connections: ServerConnection[] = [];
+    let parked = 0;
+    let skippedSent = 0;
+    for (const session of sessions) {
+      const log = session.resume;
+      if (session.status === 'parked') {
+        if (volatile || log === undefined) continue;
+        log.push(frame, size);
+        parked++;
+        continue;
+      }
+      if (volatile && !this.adapter.isWritable(session.connection)) {
+        // The transport skips it (counting it) or drops a slow consumer; either way unlogged.
+        if (this.#send(session.connection, frame, VOLATILE)) {
+          log?.push(frame, size);
+          skippedSent++;
+        }
+        continue;
+      }
+      log?.push(frame, size);
+      connections.push(session.connection);
+    }
+    return (
+      (connections.length === 0 ? 0 : this.#sendMany(connections, frame)) + parked + skippedSent
+    );
   }
 
   /** The adapter's `send`, counted when the transport takes the frame. */
@@ -157,4 +254,8 @@ export class Router<P> {
 
 function connectionOf(session: Session<unknown>): ServerConnection {
   return session.connection;
+}
+
+function self<S>(session: S): S {
+  return session;
 }

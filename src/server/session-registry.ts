@@ -14,6 +14,13 @@ export class SessionRegistry<P> {
   readonly topics = new Map<string, Set<Session<P>>>();
   /** Admitted sessions by principal id, most recently admitted last. */
   readonly byPrincipal = new Map<string, Set<Session<P>>>();
+  /**
+   * Parked sessions (connection lost, resumable) by id. They are in none of the indexes above —
+   * not listed, not counted — but still in their topics' {@link parkedTopics}, so what is sent to
+   * those topics meanwhile reaches their resume logs.
+   */
+  readonly parked = new Map<string, Session<P>>();
+  readonly parkedTopics = new Map<string, Set<Session<P>>>();
 
   /** Makes an admitted session reachable by id and by principal. */
   admit(session: Session<P>): void {
@@ -37,35 +44,69 @@ export class SessionRegistry<P> {
   subscribe(session: Session<P>, topic: string): boolean {
     const own = (session.topicSet ??= new Set());
     if (own.has(topic)) return false;
-    let members = this.topics.get(topic);
-    if (members === undefined) this.topics.set(topic, (members = new Set()));
-    members.add(session);
+    join(session.status === 'parked' ? this.parkedTopics : this.topics, session, topic);
     own.add(topic);
     return true;
   }
 
   unsubscribe(session: Session<P>, topic: string): boolean {
     if (session.topicSet?.delete(topic) !== true) return false;
-    this.#leave(session, topic);
+    leave(session.status === 'parked' ? this.parkedTopics : this.topics, session, topic);
     return true;
   }
 
+  /**
+   * A session whose connection was lost and that may be resumed: out of every index but
+   * {@link parked} and, for its topics, {@link parkedTopics}. Call before `session.park()`.
+   */
+  park(session: Session<P>): void {
+    this.#unindex(session);
+    for (const topic of session.topics) {
+      leave(this.topics, session, topic);
+      join(this.parkedTopics, session, topic);
+    }
+    this.parked.set(session.id, session);
+  }
+
+  /** A parked session resumed: back in every index, on its new connection. */
+  unpark(session: Session<P>): void {
+    if (this.parked.get(session.id) === session) this.parked.delete(session.id);
+    for (const topic of session.topics) {
+      leave(this.parkedTopics, session, topic);
+      join(this.topics, session, topic);
+    }
+    this.byConnection.set(session.connection, session);
+  }
+
   remove(session: Session<P>): void {
-    for (const topic of session.topics) this.#leave(session, topic);
+    const topics = session.status === 'parked' ? this.parkedTopics : this.topics;
+    for (const topic of session.topics) leave(topics, session, topic);
     session.topicSet = undefined;
+    if (this.parked.get(session.id) === session) this.parked.delete(session.id);
+    this.#unindex(session);
+  }
+
+  #unindex(session: Session<P>): void {
     if (this.byId.get(session.id) === session) this.byId.delete(session.id);
-    this.byConnection.delete(session.connection);
+    if (this.byConnection.get(session.connection) === session)
+      this.byConnection.delete(session.connection);
     const key = session.principalKey;
     if (key !== undefined) {
       const set = this.byPrincipal.get(key);
       if (set !== undefined && set.delete(session) && set.size === 0) this.byPrincipal.delete(key);
     }
   }
+}
 
-  #leave(session: Session<P>, topic: string): void {
-    const members = this.topics.get(topic);
-    if (members === undefined) return;
-    members.delete(session);
-    if (members.size === 0) this.topics.delete(topic);
-  }
+function join<P>(index: Map<string, Set<Session<P>>>, session: Session<P>, topic: string): void {
+  let members = index.get(topic);
+  if (members === undefined) index.set(topic, (members = new Set()));
+  members.add(session);
+}
+
+function leave<P>(index: Map<string, Set<Session<P>>>, session: Session<P>, topic: string): void {
+  const members = index.get(topic);
+  if (members === undefined) return;
+  members.delete(session);
+  if (members.size === 0) index.delete(topic);
 }

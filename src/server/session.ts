@@ -1,8 +1,9 @@
 import { PlugSocketError } from '../errors.js';
-import type { ServerConnection } from '../ports/abstract-socket-server.js';
+import { ServerConnection } from '../ports/server-connection.js';
 import type { AnyFrame, Handshake } from '../ports/types.js';
 import type { PendingRequests } from '../shared/pending-requests.js';
 import type { RateState } from './rate-limit.js';
+import type { ResumeLog } from './resume-log.js';
 
 /** A client the server has admitted, as applications see it. */
 export interface ConnectedClient<P = unknown> {
@@ -14,8 +15,14 @@ export interface ConnectedClient<P = unknown> {
   readonly principal: P;
   /** The topics the client is subscribed to. */
   readonly topics: ReadonlySet<string>;
-  /** When the client was admitted. */
+  /** When the client was admitted (on its current connection). */
   readonly connectedAt: Date;
+  /**
+   * True when the current connection resumed the client's session after a lost one: same id,
+   * principal, topics and data, and what was sent meanwhile delivered (docs/delivery-guarantees.md).
+   * `onConnection` is called again for it; check this to skip what a client needs only once.
+   */
+  readonly resumed: boolean;
   /**
    * The round trip of the last heartbeat ping, in milliseconds; undefined before the first pong
    * (or with heartbeats off).
@@ -53,6 +60,29 @@ export interface ConnectedClient<P = unknown> {
 const NO_TOPICS: ReadonlySet<string> = new Set<string>();
 const EPOCH = Date.now();
 
+/**
+ * The connection of a parked session (its client lost the connection and may resume): closed,
+ * sending nothing, holding nothing of the transport's.
+ */
+const PARKED: ServerConnection = (() => {
+  const none = {
+    send: () => false,
+    closeConnection: () => Promise.resolve(),
+    bufferedAmount: () => 0,
+    isWritable: () => false,
+    whenDrained: () => Promise.resolve(),
+  };
+  const handshake = Object.freeze({
+    url: '',
+    headers: Object.freeze({}),
+    query: Object.freeze({}),
+    auth: Object.freeze({}),
+  });
+  const connection = new ServerConnection(none, undefined, handshake);
+  connection._state = 'closed';
+  return connection;
+})();
+
 /** @internal A session's state while it is being admitted. */
 export interface AdmissionState {
   /** Frames received before admission, once a timer bounds it (else they are refused). */
@@ -73,12 +103,23 @@ export interface AdmissionState {
  */
 export class Session<P = unknown> implements ConnectedClient<P> {
   /** Milliseconds since the module loaded: a small integer, not a boxed double, for weeks. */
-  readonly #connectedAt = Date.now() - EPOCH;
+  #connectedAt = Date.now() - EPOCH;
   principal = undefined as P;
+  /** True when the current connection resumed this session. */
+  resumed = false;
+  /** The resume protocol's state (log, counters, token); undefined with resume off. */
+  resume: ResumeLog | undefined;
+  /** Ends a parked session when its resume window is over. */
+  parkTimer: ReturnType<typeof setTimeout> | undefined;
+  /** While parked: when the resume window ends (ms since the epoch). */
+  parkedUntil = 0;
   /** The principal's id (see `principalId`), for client-to-client requests by user. */
   principalKey: string | undefined;
-  /** `authorizing` until admitted; frames that arrive meanwhile wait in `admission.pending`. */
-  status: 'authorizing' | 'open' | 'gone' = 'authorizing';
+  /**
+   * `authorizing` until admitted (frames that arrive meanwhile wait in `admission.pending`);
+   * `parked` while its connection is lost and it may be resumed; `gone` once it ended.
+   */
+  status: 'authorizing' | 'open' | 'parked' | 'gone' = 'authorizing';
   /** What admission keeps while it runs; dropped once the client is admitted or gone. */
   admission: AdmissionState | undefined = {
     pending: undefined,
@@ -115,9 +156,47 @@ export class Session<P = unknown> implements ConnectedClient<P> {
 
   constructor(
     readonly id: string,
-    readonly connection: ServerConnection,
-    readonly handshake: Handshake,
+    /** The connection the session is on; a closed stand-in while parked. */
+    public connection: ServerConnection,
+    /** What the client presented on its current (or last) connection. */
+    public handshake: Handshake,
   ) {}
+
+  /** Open or parked: what is sent to it is delivered now or on resume. */
+  get live(): boolean {
+    const status = this.status;
+    return status === 'open' || status === 'parked';
+  }
+
+  /**
+   * The connection is lost but the session may be resumed: what belonged to the connection
+   * (admission, credential expiry, heartbeat and rate state) is released; the rest — topics,
+   * data, requests either way, the resume log — stays.
+   */
+  park(): void {
+    this.status = 'parked';
+    const admission = this.admission;
+    if (admission?.timer !== undefined) clearTimeout(admission.timer);
+    this.admission = undefined;
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.rate = undefined;
+    this.hbLastPing = -1;
+    this.hbPingAt = -1;
+    this.hbSeen = false;
+    this.connection = PARKED;
+  }
+
+  /** A resuming connection takes the session over. */
+  attach(connection: ServerConnection, handshake: Handshake): void {
+    if (this.parkTimer !== undefined) clearTimeout(this.parkTimer);
+    this.parkTimer = undefined;
+    this.connection = connection;
+    this.handshake = handshake;
+    this.#connectedAt = Date.now() - EPOCH;
+    this.resumed = true;
+    this.hbRtt = -1;
+  }
 
   get topics(): ReadonlySet<string> {
     return this.topicSet ?? NO_TOPICS;
@@ -166,6 +245,9 @@ export class Session<P = unknown> implements ConnectedClient<P> {
    */
   dispose(): void {
     this.status = 'gone';
+    if (this.parkTimer !== undefined) clearTimeout(this.parkTimer);
+    this.parkTimer = undefined;
+    this.resume?.clear();
     const admission = this.admission;
     if (admission?.timer !== undefined) clearTimeout(admission.timer);
     this.admission = undefined;

@@ -39,6 +39,8 @@ import { MiddlewareStack } from './middleware-stack.js';
 import type { SocketServerOptions } from './options.js';
 import { positive } from '../shared/options.js';
 import { Router } from './router.js';
+import { RESUME_PARAM, SessionResume, type ResumeOutcome } from './resume.js';
+import { MemorySessionStore } from '../ports/session-store.js';
 import {
   ServerRequests,
   type BroadcastReplies,
@@ -121,6 +123,8 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
   /** Refuses new work and waits for requests in flight once shutdown begins. */
   readonly #drain: Drain<P>;
   #draining = false;
+  /** Session resume; absent with `resumeWindow: 0`. */
+  readonly #resume: SessionResume<P> | undefined;
 
   constructor(adapter: AbstractSocketServer, options: SocketServerOptions<P> = {}) {
     super();
@@ -137,7 +141,19 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     });
     const logger = options.logger ?? debugLogger('plugsocket:server');
     const metrics = this.#metrics;
-    const router = new Router<P>(adapter, reader.codec, this.#registry, metrics);
+    const resumeWindow =
+      options.resumeWindow === 0 ? 0 : positive(options.resumeWindow, 120_000, 'resumeWindow');
+    const resumeLimits = {
+      maxMessages: positive(options.resumeLog?.maxMessages, 1000, 'resumeLog.maxMessages'),
+      maxBytes: positive(options.resumeLog?.maxBytes, 1024 * 1024, 'resumeLog.maxBytes'),
+    };
+    const router = new Router<P>(
+      adapter,
+      reader.codec,
+      this.#registry,
+      metrics,
+      resumeWindow === 0 ? undefined : resumeLimits.maxBytes,
+    );
     this.#core = {
       adapter,
       registry: this.#registry,
@@ -147,6 +163,19 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       report: (clientId, error) => this.reportError(clientId, error),
       pong: (session) => this.#heartbeat?.pong(session),
     };
+    this.#resume =
+      resumeWindow === 0
+        ? undefined
+        : new SessionResume<P>(
+            this.#core,
+            {
+              window: resumeWindow,
+              limits: resumeLimits,
+              store: options.sessionStore ?? new MemorySessionStore(),
+              shared: options.sessionStore !== undefined,
+            },
+            this.#replaced,
+          );
     const access = options.access ?? {};
     const canJoin = access.join ?? options.canSubscribe;
     this.#requests = new ServerRequests<P>(this.#core, this.#middleware, {
@@ -189,6 +218,10 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
         principalId: options.principalId ?? defaultPrincipalId,
         read: (frame) => reader.read(frame),
         revalidateTopics: (session) => topics.revalidate(session),
+        resume:
+          this.#resume === undefined
+            ? undefined
+            : (session, principalKey) => this.#resume!.claim(session, principalKey),
       },
       this.#admitted,
     );
@@ -306,6 +339,9 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       await adapter.close(CloseCodes.GOING_AWAY, 'server shutting down');
     } finally {
       this.#state = 'closed';
+      // Sessions go to the store for the next server, and end here.
+      const registry = this.#registry;
+      this.#resume?.persist([...registry.byId.values(), ...registry.parked.values()]);
       if (this.#metrics.startedAt >= 0) this.#metrics.stoppedAt = Date.now();
       this.#heartbeat?.stop();
       this.#unrevoke?.();
@@ -521,8 +557,9 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     options?: RequestOptions,
   ): Promise<ResultOf<ClientHandlers<S>, K>> {
     assertName(name, 'request name');
-    const session = this.#registry.byId.get(clientId);
-    if (session === undefined || session.status !== 'open') {
+    // A parked client (connection lost, may resume) gets the request in its resume log.
+    const session = this.#registry.byId.get(clientId) ?? this.#registry.parked.get(clientId);
+    if (session === undefined || !session.live) {
       return Promise.reject(
         new PlugSocketError('NOT_CONNECTED', `client ${clientId} is not connected`),
       );
@@ -575,16 +612,31 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     },
   };
 
-  readonly #admitted = (session: Session<P>): void => {
+  readonly #admitted = (session: Session<P>, outcome: ResumeOutcome<P>): void => {
     this.#metrics.connectionsTotal++;
+    const resumed = outcome.resumed === true;
+    if (resumed) this.#registry.unpark(session);
     this.#registry.admit(session);
+    const welcome: Record<string, unknown> = { k: 'welcome', v: PROTOCOL_VERSION, id: session.id };
     const user = session.principalKey;
-    this.#core.router.toSession(
-      session,
-      user !== undefined && isName(user)
-        ? { k: 'welcome', v: PROTOCOL_VERSION, id: session.id, user }
-        : { k: 'welcome', v: PROTOCOL_VERSION, id: session.id },
-    );
+    if (user !== undefined && isName(user)) welcome.user = user;
+    const resume = this.#resume;
+    if (resume !== undefined) {
+      if (session.resume === undefined) resume.start(session);
+      welcome.session = resume.renewToken(session);
+    }
+    if (outcome.resumed !== undefined) {
+      welcome.resumed = outcome.resumed;
+      if (resumed) welcome.received = session.resume!.received;
+      else welcome.reason = resume === undefined ? 'disabled' : outcome.reason;
+    } else if (resume === undefined && hasResumeRequest(session)) {
+      welcome.resumed = false;
+      welcome.reason = 'disabled';
+    }
+    const router = this.#core.router;
+    router.control(session, router.encodeEnvelope(welcome));
+    if (resumed && outcome.replay !== undefined)
+      for (const frame of outcome.replay) router.control(session, frame);
     this.notifyAdmitted(session);
     const pending = session.admission?.pending;
     session.admission = undefined;
@@ -622,11 +674,38 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     if (session === undefined) return;
     const wasOpen = session.status === 'open';
     this.#admission.release(session);
+    const resume = this.#resume;
+    if (wasOpen && resume?.parks(session, info) === true) {
+      resume.park(session, this.#sessionEnded);
+      if (this.#draining) this.#drain.gone(session);
+      this.notifyGone(session.id, info);
+      return;
+    }
     session.dispose();
     this.#registry.remove(session);
     if (this.#draining) this.#drain.gone(session);
     if (!wasOpen) return;
     this.notifyGone(session.id, info);
+  };
+
+  /** A parked session's window ended: it is gone for good. */
+  readonly #sessionEnded = (session: Session<P>): void => {
+    this.#resume?.end(session);
+  };
+
+  /**
+   * A client resumed its session on a new connection while the server still held the old one
+   * open (half-open): the old connection is dropped and reported gone, as if it had been lost.
+   */
+  readonly #replaced = (session: Session<P>): void => {
+    const connection = session.connection;
+    this.#admission.release(session);
+    this.#resume!.park(session, this.#sessionEnded);
+    this.notifyGone(session.id, {
+      code: CloseCodes.ABNORMAL,
+      reason: 'replaced by a resumed connection',
+    });
+    this.#core.adapter.terminateConnection(connection);
   };
 
   readonly #handlePong = (connection: ServerConnection): void => {
@@ -674,6 +753,11 @@ function drainTimeout(options: ShutdownOptions): number {
     throw new RangeError(`shutdown timeout must be a number ≥ 0, got ${String(timeout)}`);
   }
   return timeout;
+}
+
+/** True when a client asked to resume a session (a server with resume off says `disabled`). */
+function hasResumeRequest(session: Session<unknown>): boolean {
+  return session.handshake.query[RESUME_PARAM] !== undefined;
 }
 
 function refuseShuttingDown(connection: ServerConnection): void {

@@ -160,9 +160,17 @@ export class PendingRequests {
     return true;
   }
 
-  /** Fails every call in flight with `error` (the connection went), and stops the timer. */
-  failAll(error: PlugSocketError): void {
-    for (const id of [...this.#calls.keys()]) this.#giveUp(id, error);
+  /**
+   * Fails every call in flight with `error` (the connection went) but those in `keep`, and stops
+   * the timer when none is left. `quiet` skips `onGiveUp`: there is nobody left to tell.
+   */
+  failAll(error: PlugSocketError, keep?: ReadonlySet<number>, quiet = false): void {
+    for (const id of [...this.#calls.keys()]) {
+      if (keep?.has(id) === true) continue;
+      if (quiet) this.#end(id)?.reject(error);
+      else this.#giveUp(id, error);
+    }
+    if (this.#calls.size > 0) return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Infinity;

@@ -50,7 +50,7 @@ for (const transport of TRANSPORTS.filter((t) => t.name !== 'memory')) {
       const closes: number[] = [];
       client.onClose((info) => closes.push(info.code));
       const states: ClientState[] = [];
-      client.state$.subscribe((s) => states.push(s));
+      client.state$.subscribe((s) => states.push(s.state));
       const attempts: number[] = [];
       client.onReconnecting((attempt) => attempts.push(attempt));
       const failed: PlugSocketError[] = [];

@@ -168,7 +168,7 @@ describe('client heartbeats', () => {
     const closes: number[] = [];
     client.onClose((info) => closes.push(info.code));
     const states: ClientState[] = [];
-    client.state$.subscribe((s) => states.push(s));
+    client.state$.subscribe((s) => states.push(s.state));
     const reconnected = sinon.spy();
     client.onReconnected(reconnected);
     const gone: number[] = [];
@@ -193,7 +193,9 @@ describe('client heartbeats', () => {
     await flush();
     expect(client.state).to.equal('open');
     expect(reconnected.callCount).to.equal(1);
-    expect(client.id).to.not.equal(firstId);
+    // The session resumed: same id, the old one parked no longer.
+    expect(reconnected.firstCall.args).to.deep.equal([{ resumed: true }]);
+    expect(client.id).to.equal(firstId);
     expect(server.clientCount).to.equal(1);
     // The heartbeat runs again on the new connection, and its pongs keep it.
     const ping = sinon.spy(client.adapter, 'ping');

@@ -82,6 +82,7 @@ describe('CompactCodec', () => {
       AUTH: 9,
       PING: 10,
       PONG: 11,
+      GOT: 12,
     });
     expect(Object.isFrozen(CompactKinds)).to.equal(true);
   });
@@ -194,6 +195,7 @@ describe('CompactCodec', () => {
       ['a cancel', { k: 'cancel', id: 5 }, [8, 5], 'both'],
       ['a ping', { k: 'ping' }, [10], 'both'],
       ['a pong', { k: 'pong' }, [11], 'both'],
+      ['a got', { k: 'got', n: 57 }, [12, 57], 'both'],
       [
         'an auth',
         { k: 'auth', id: 6, credentials: { token: 't' } },
@@ -558,7 +560,9 @@ describe('CompactCodec', () => {
       ['a leave of two elements', [2, 7]],
       ['a leave of four elements', [2, 7, 'room', 'x']],
       ['a welcome of two elements', [3, 1]],
-      ['a welcome of five elements', [3, 1, 'id', 'u', 'x']],
+      ['a welcome of nine elements', [3, 1, 'id', 'u', 'id.s', true, 0, 'expired', 'x']],
+      ['a got without a count', [12]],
+      ['a got of three elements', [12, 1, 2]],
       ['an ack of one element', [4]],
       ['an ack of four elements', [4, 1, 2, 3]],
       ['a nack of two elements', [5, 1]],

@@ -195,7 +195,7 @@ describe('dependency injection', () => {
       await client.connect();
       const states: ClientState[] = [];
       let completed = false;
-      client.state$.subscribe({ next: (s) => states.push(s), complete: () => (completed = true) });
+      client.state$.subscribe({ next: (s) => states.push(s.state), complete: () => (completed = true) });
       const other = new SocketClient(new MemorySocket(), { url });
       await other.connect();
       const otherCloses: CloseInfo[] = [];

@@ -9,7 +9,7 @@ import {
 } from '../../src/protocol/kinds.js';
 
 describe('frame kinds table', () => {
-  it('lists the twelve kinds of protocol v1 with their compact numbers, in order', () => {
+  it('lists the thirteen kinds of protocol v1 with their compact numbers, in order', () => {
     expect(FRAME_KINDS.map((s) => [s.k, s.id])).to.deep.equal([
       ['msg', 0],
       ['join', 1],
@@ -23,6 +23,7 @@ describe('frame kinds table', () => {
       ['auth', 9],
       ['ping', 10],
       ['pong', 11],
+      ['got', 12],
     ]);
     expect(MSG_KIND.k).to.equal('msg');
   });
@@ -34,7 +35,7 @@ describe('frame kinds table', () => {
       msg: ['type', 'headers', 'from', 'payload'],
       join: ['id', 'topic'],
       leave: ['id', 'topic'],
-      welcome: ['v', 'id', 'user'],
+      welcome: ['v', 'id', 'user', 'session', 'resumed', 'received', 'reason'],
       ack: ['id', 'result'],
       nack: ['id', 'error'],
       error: ['error'],
@@ -43,6 +44,7 @@ describe('frame kinds table', () => {
       auth: ['id', 'credentials'],
       ping: [],
       pong: [],
+      got: ['n'],
     });
   });
 
@@ -61,6 +63,7 @@ describe('frame kinds table', () => {
       auth: 'client',
       ping: 'both',
       pong: 'both',
+      got: 'both',
     });
     const oneSided = FRAME_KINDS.flatMap((s) =>
       s.fields.filter((f) => f.sentBy !== undefined).map((f) => `${s.k}.${f.name}:${f.sentBy}`),
@@ -106,7 +109,7 @@ describe('frame kinds table', () => {
     for (const k of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'MSG', '0', 0]) {
       expect(kindNamed(k), String(k)).to.equal(undefined);
     }
-    for (const id of ['0', -1, 0.5, 12, Number.NaN, null, 'msg', 'length']) {
+    for (const id of ['0', -1, 0.5, 13, Number.NaN, null, 'msg', 'length']) {
       expect(kindNumbered(id), String(id)).to.equal(undefined);
     }
   });
@@ -130,6 +133,7 @@ describe('frame kinds table', () => {
       AUTH: 9,
       PING: 10,
       PONG: 11,
+      GOT: 12,
     });
     expect(Object.isFrozen(CompactKinds)).to.equal(true);
   });

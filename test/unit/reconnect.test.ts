@@ -35,13 +35,13 @@ describe('client reconnection', () => {
     await cleanUp();
   });
 
-  it('reconnects after a lost connection: states, events, a new id, topics joined again', async () => {
+  it('reconnects after a lost connection without resume: states, events, a new id, topics joined again', async () => {
     const { server, url } = await startServer({ heartbeatInterval: Infinity });
-    const client = await connectClient(url);
+    const client = await connectClient(url, { resume: false });
     await client.join('room');
     const firstId = client.id;
     const states: ClientState[] = [];
-    client.state$.subscribe((s) => states.push(s));
+    client.state$.subscribe((s) => states.push(s.state));
     const events: string[] = [];
     client.onReconnecting((attempt, delay) => {
       events.push(`reconnecting ${attempt}`);
@@ -161,10 +161,10 @@ describe('client reconnection', () => {
     expect(client.state).to.equal('closed');
   });
 
-  it('fails requests in flight with NOT_CONNECTED when the connection is lost', async () => {
+  it('fails requests in flight with NOT_CONNECTED when the connection is lost (resume off)', async () => {
     const { server, url } = await startServer({ heartbeatInterval: Infinity });
     server.handle('slow', () => new Promise(() => undefined));
-    const client = await connectClient(url);
+    const client = await connectClient(url, { resume: false });
     const pending = client.request('slow', null);
     await flush();
     dropConnection(server, client.id ?? '');

@@ -104,7 +104,7 @@ async function protocolServer(
 function watchState(client: SocketClient): { states: ClientState[]; completed: () => boolean } {
   const states: ClientState[] = [];
   let done = false;
-  client.state$.subscribe({ next: (s) => states.push(s), complete: () => (done = true) });
+  client.state$.subscribe({ next: (s) => states.push(s.state), complete: () => (done = true) });
   return { states, completed: () => done };
 }
 

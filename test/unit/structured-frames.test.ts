@@ -405,7 +405,7 @@ describe('structured frames', () => {
       await server.shutdown();
     });
 
-    async function start(options: { maxPayload?: number; codec?: Codec } = {}): Promise<void> {
+    async function start(options: { maxPayload?: number; codec?: Codec; resumeWindow?: number } = {}): Promise<void> {
       adapter = new FakeServer(true);
       server = new SocketServer(adapter, { generateId: () => 'client-1', ...options });
       await server.listen();
@@ -420,11 +420,21 @@ describe('structured frames', () => {
       const [native, frame] = adapter.hooks.doSend.firstCall.args;
       expect(native).to.equal(connection.native);
       expect(Array.isArray(frame)).to.equal(true);
-      expect(frame).to.deep.equal([3, 1, 'client-1']);
+      // [3, version, id, user (absent: null), session token]
+      const [kind, version, id, user, token, ...rest] = frame as unknown[];
+      expect([kind, version, id, user, rest]).to.deep.equal([3, 1, 'client-1', null, []]);
+      expect(token).to.match(/^client-1\.[A-Za-z0-9_-]{32}$/);
+    });
+
+    it('welcomes with [3, 1, id] when resume is off', async () => {
+      await start({ resumeWindow: 0 });
+      adapter.accept('a');
+      await flush();
+      expect(adapter.hooks.doSend.firstCall.args[1]).to.deep.equal([3, 1, 'client-1']);
     });
 
     it('welcomes with JSON text when given JsonCodec on the same transport', async () => {
-      await start({ codec: new JsonCodec() });
+      await start({ codec: new JsonCodec(), resumeWindow: 0 });
       adapter.accept('a');
       await flush();
       expect(adapter.hooks.doSend.firstCall.args[1]).to.equal(
@@ -434,7 +444,7 @@ describe('structured frames', () => {
 
     it('welcomes with JSON text on a transport without supports.structured', async () => {
       adapter = new FakeServer(false);
-      server = new SocketServer(adapter, { generateId: () => 'client-1' });
+      server = new SocketServer(adapter, { generateId: () => 'client-1', resumeWindow: 0 });
       await server.listen();
       adapter.accept('a');
       await flush();

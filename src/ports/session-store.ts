@@ -1,0 +1,92 @@
+import type { AnyFrame, Handshake } from './types.js';
+
+/**
+ * A session as a server hands it over: everything another server (the next process, or another
+ * node) needs to resume it. Written when the server that held it shuts down; read once, by the
+ * server the client resumes on. The values are plain data but for `principal`, which is whatever
+ * the `AuthorizationStrategy` returned (a store that serializes must be able to encode it, or
+ * leave it out: the resuming server verifies the client's credentials again and uses the fresh
+ * principal, checking only that `principalKey` matches).
+ */
+export interface SessionRecord {
+  /** The client id, kept across the resume. */
+  readonly id: string;
+  /** The secret half of the resume token; only a client presenting it may resume. */
+  readonly secret: string;
+  /** The principal the session was admitted as. */
+  readonly principal: unknown;
+  /** The principal's id (see the server's `principalId`), or undefined for anonymous clients. */
+  readonly principalKey: string | undefined;
+  /** The handshake of the connection the session was last on. */
+  readonly handshake: Handshake;
+  /** The topics the client was in. */
+  readonly topics: readonly string[];
+  /** What middleware and handlers stored with `client.set`. */
+  readonly data: readonly (readonly [string, unknown])[];
+  /** Stream frames the server took from the client in this session. */
+  readonly received: number;
+  /** Stream position of `log[0]`; `log.length` more make what the server sent. */
+  readonly logStart: number;
+  /** What the server sent and the client had not acknowledged, oldest first, as encoded. */
+  readonly log: readonly AnyFrame[];
+  /** When the resume window ends, in ms since the epoch. */
+  readonly expiresAt: number;
+}
+
+/**
+ * The port where sessions wait to be resumed by another server than the one that held them: the
+ * next process after a restart, or (with a shared store) another node. A server keeps the
+ * sessions of its own lost connections in memory and resumes them there; it writes to the store
+ * when it shuts down, and reads from it when a client presents a session it does not hold.
+ *
+ * Both calls may return a promise. `take` must be atomic: of two servers taking the same id at
+ * once, at most one gets the record. A record past `ttl` must not be returned.
+ */
+export interface SessionStore {
+  /** Keeps `record` for `ttl` milliseconds (replacing one with the same id). */
+  save(record: SessionRecord, ttl: number): void | Promise<void>;
+  /** Removes and returns the record of session `id`; undefined when none (or expired). */
+  take(id: string): SessionRecord | undefined | Promise<SessionRecord | undefined>;
+}
+
+/**
+ * The default {@link SessionStore}: records in a `Map`, each dropped when its time is up. It
+ * lives as long as the object: one made per server loses its sessions with the process, and a
+ * client of a restarted process is told `resumed: false` (`expired`). Give the same instance to a
+ * server you stop and start again in one process to resume across the restart.
+ */
+export class MemorySessionStore implements SessionStore {
+  readonly #records = new Map<
+    string,
+    { record: SessionRecord; timer: ReturnType<typeof setTimeout> }
+  >();
+
+  /** Records held now. */
+  get size(): number {
+    return this.#records.size;
+  }
+
+  save(record: SessionRecord, ttl: number): void {
+    if (typeof record?.id !== 'string') throw new TypeError('a session record needs a string id');
+    if (typeof ttl !== 'number' || !(ttl > 0)) return;
+    this.#drop(record.id);
+    const timer = setTimeout(() => this.#drop(record.id), Math.min(ttl, 2 ** 31 - 1));
+    // A waiting record must not keep a process alive.
+    (timer as { unref?: () => void }).unref?.();
+    this.#records.set(record.id, { record, timer });
+  }
+
+  take(id: string): SessionRecord | undefined {
+    const entry = this.#records.get(id);
+    if (entry === undefined) return undefined;
+    this.#drop(id);
+    return entry.record.expiresAt > Date.now() ? entry.record : undefined;
+  }
+
+  #drop(id: string): void {
+    const entry = this.#records.get(id);
+    if (entry === undefined) return;
+    clearTimeout(entry.timer);
+    this.#records.delete(id);
+  }
+}

@@ -1,0 +1,137 @@
+import type { AnyFrame } from '../ports/types.js';
+import { frameSize } from '../protocol/frame-size.js';
+
+/** How much a session keeps of what it sent, for a resume. */
+export interface ResumeLogLimits {
+  /** Frames kept at most. @default 1000 */
+  readonly maxMessages: number;
+  /** Bytes of frames kept at most (a broadcast counts in each session it went to). @default 1 MiB */
+  readonly maxBytes: number;
+}
+
+/**
+ * @internal One session's side of the resume protocol: what it sent (the stream frames, by
+ * position, kept until the client acknowledges them with `got` or the limits push the oldest
+ * out) and how many stream frames it took from the client. A broadcast frame is the same object
+ * in every recipient's log: a log holds references, its bytes are counted, not copied.
+ *
+ * The log is an array read from `#head`, compacted once the dead front is large, so dropping the
+ * oldest is O(1) amortized.
+ */
+export class ResumeLog {
+  /** Stream frames taken from the client. */
+  received = 0;
+  /** `received` when the last `got` went out. */
+  gotSent = 0;
+  /** Stream position of the first frame kept. */
+  start = 0;
+  /** Frames kept, from `#head`; created on the first one. */
+  #frames: AnyFrame[] | undefined;
+  /** Their sizes, in step with `#frames`. */
+  #sizes: number[] | undefined;
+  #head = 0;
+  #bytes = 0;
+  /** The frames sent in this session: the position the next one takes. */
+  sent = 0;
+
+  constructor(
+    /** The secret of the resume token the client presents next. */
+    public secret: string,
+    private readonly limits: ResumeLogLimits,
+  ) {}
+
+  /** Frames kept now. */
+  get length(): number {
+    return this.sent - this.start;
+  }
+
+  /** Bytes kept now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Keeps a stream frame sent (or to be sent) to the client: it takes the next position. `size`
+   * is the frame's {@link logSize}, measured once for all the logs a broadcast goes to.
+   */
+  push(frame: AnyFrame, size: number): void {
+    const frames = (this.#frames ??= []);
+    const sizes = (this.#sizes ??= []);
+    frames.push(frame);
+    sizes.push(size);
+    this.sent++;
+    this.#bytes += size;
+    const { maxMessages, maxBytes } = this.limits;
+    while (this.sent - this.start > maxMessages || (this.#bytes > maxBytes && this.length > 0)) {
+      this.#dropFirst();
+    }
+  }
+
+  /**
+   * The client took the first `n` frames: those before `n` are dropped.
+   * @returns false when `n` is beyond what was sent (a peer that does not count right).
+   */
+  acknowledge(n: number): boolean {
+    if (n > this.sent) return false;
+    while (this.start < n) this.#dropFirst();
+    return true;
+  }
+
+  /**
+   * The frames from position `n` on, for a client that has received `n`: undefined when some of
+   * them were dropped (the log overflowed) or `n` is beyond what was sent.
+   */
+  from(n: number): AnyFrame[] | undefined {
+    if (n < this.start || n > this.sent) return undefined;
+    const frames = this.#frames;
+    if (frames === undefined) return [];
+    return frames.slice(this.#head + (n - this.start));
+  }
+
+  /** Every frame kept, oldest first (for a record). */
+  kept(): AnyFrame[] {
+    return this.#frames === undefined ? [] : this.#frames.slice(this.#head);
+  }
+
+  /** Refills the log from a record: `frames` are positions `start`, `start + 1`, … */
+  restore(start: number, frames: readonly AnyFrame[], received: number): void {
+    this.start = start;
+    this.sent = start;
+    this.received = received;
+    this.gotSent = received;
+    for (const frame of frames) this.push(frame, logSize(frame, this.limits.maxBytes));
+  }
+
+  /** Frees what is kept. */
+  clear(): void {
+    this.start = this.sent;
+    this.#frames = undefined;
+    this.#sizes = undefined;
+    this.#head = 0;
+    this.#bytes = 0;
+  }
+
+  #dropFirst(): void {
+    const frames = this.#frames!;
+    const sizes = this.#sizes!;
+    this.#bytes -= sizes[this.#head];
+    frames[this.#head] = undefined as unknown as AnyFrame;
+    this.#head++;
+    this.start++;
+    if (this.#head === frames.length) {
+      frames.length = 0;
+      sizes.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 64 && this.#head * 2 >= frames.length) {
+      frames.splice(0, this.#head);
+      sizes.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+}
+
+/** A frame's size as a log counts it: text and binary by length, a structured frame by its JSON. */
+export function logSize(frame: AnyFrame, limit: number): number {
+  if (typeof frame === 'string') return frame.length;
+  return frameSize(frame, limit);
+}

@@ -1,0 +1,275 @@
+import type { AnyFrame, CloseInfo, Handshake } from '../ports/types.js';
+import type { SessionRecord, SessionStore } from '../ports/session-store.js';
+import type { ResumeFailure } from '../protocol/envelope.js';
+import { isPromiseLike } from '../shared/is-promise-like.js';
+import { randomId } from '../shared/random-id.js';
+import type { ServerCore } from './core.js';
+import {
+  GOT_EVERY,
+  RECEIVED_PARAM,
+  RESUME_PARAM,
+  endsSession,
+  isStreamKind,
+} from '../protocol/resume.js';
+import { ResumeLog, type ResumeLogLimits } from './resume-log.js';
+import { Session } from './session.js';
+
+export { RESUME_PARAM };
+
+/** Session resume settings, as the facade resolved them. */
+export interface ResumeSettings {
+  /** How long a session whose connection was lost may be resumed, in ms. */
+  readonly window: number;
+  readonly limits: ResumeLogLimits;
+  readonly store: SessionStore;
+  /**
+   * False when the store is the server's own default: nobody could read what a shut-down server
+   * saved there, so nothing is saved.
+   */
+  readonly shared: boolean;
+}
+
+/**
+ * How admission ends for a connection: the session to welcome (a new one, or the one it
+ * resumed) and what the welcome says about resuming.
+ */
+export interface ResumeOutcome<P> {
+  readonly session: Session<P>;
+  /** Absent when the client did not ask to resume. */
+  readonly resumed?: boolean;
+  readonly reason?: ResumeFailure;
+  /** With `resumed`: the frames the client missed, in order. */
+  readonly replay?: readonly AnyFrame[];
+}
+
+/** A resume request read from a handshake. */
+interface ResumeRequest {
+  readonly id: string;
+  readonly secret: string;
+  readonly received: number;
+}
+
+/**
+ * @internal Session resume on the server: which lost connections park their session, parked
+ * sessions and their window, a client's claim on a session (by token, here or in the
+ * {@link SessionStore}), and handing sessions to the store on shutdown.
+ */
+export class SessionResume<P> {
+  constructor(
+    private readonly core: ServerCore<P>,
+    private readonly settings: ResumeSettings,
+    /**
+     * Detaches an open session from its connection (a half-open one a resuming client replaces):
+     * parks it and tells the application its connection is gone.
+     */
+    private readonly replaced: (session: Session<P>) => void,
+  ) {}
+
+  /** A newly admitted session starts counting (its log is empty until something is sent). */
+  start(session: Session<P>): void {
+    session.resume = new ResumeLog(secret(), this.settings.limits);
+  }
+
+  /** The token a welcome gives, renewed each time: the id, a dot, a fresh secret. */
+  renewToken(session: Session<P>): string {
+    const log = session.resume!;
+    log.secret = secret();
+    return `${session.id}.${log.secret}`;
+  }
+
+  /** True when a session that lost its connection with `info` waits to be resumed. */
+  parks(session: Session<P>, info: CloseInfo): boolean {
+    return session.resume !== undefined && !endsSession(info.code);
+  }
+
+  /** Parks a session for the resume window; it ends if nobody resumes it by then. */
+  park(session: Session<P>, ended: (session: Session<P>) => void): void {
+    this.core.registry.park(session);
+    session.park();
+    const window = this.settings.window;
+    session.parkedUntil = Date.now() + window;
+    const timer = setTimeout(
+      () => {
+        if (session.status === 'parked') ended(session);
+      },
+      Math.min(window, 2 ** 31 - 1),
+    );
+    (timer as { unref?: () => void }).unref?.();
+    session.parkTimer = timer;
+  }
+
+  /**
+   * Admission's resume step, for a connection whose credentials were accepted as `principalKey`:
+   * the session it resumes when it asked and may, else `session` (new) with why not.
+   */
+  claim(
+    session: Session<P>,
+    principalKey: string | undefined,
+  ): ResumeOutcome<P> | Promise<ResumeOutcome<P>> {
+    const request = readRequest(session.handshake);
+    if (request === undefined) return { session };
+    if (request === null) return { session, resumed: false, reason: 'denied' };
+    const registry = this.core.registry;
+    const local = registry.parked.get(request.id) ?? registry.byId.get(request.id);
+    if (local !== undefined) return this.#claimLocal(session, local, request, principalKey);
+    let record: SessionRecord | undefined | Promise<SessionRecord | undefined>;
+    try {
+      record = this.settings.store.take(request.id);
+    } catch (error) {
+      return this.#storeFailed(session, error);
+    }
+    if (!isPromiseLike(record)) return this.#fromRecord(session, record, request, principalKey);
+    return Promise.resolve(record).then(
+      (taken) => this.#fromRecord(session, taken, request, principalKey),
+      (error: unknown) => this.#storeFailed(session, error),
+    );
+  }
+
+  #claimLocal(
+    session: Session<P>,
+    local: Session<P>,
+    request: ResumeRequest,
+    principalKey: string | undefined,
+  ): ResumeOutcome<P> {
+    const log = local.resume;
+    if (log === undefined || !sameSecret(log.secret, request.secret)) {
+      return { session, resumed: false, reason: 'denied' };
+    }
+    if (local.principalKey !== principalKey) return { session, resumed: false, reason: 'denied' };
+    const replay = log.from(request.received);
+    if (replay === undefined) {
+      // What the client missed is gone: its session cannot continue, and waits no longer.
+      if (local.status === 'open') this.replaced(local);
+      this.end(local);
+      return { session, resumed: false, reason: 'overflow' };
+    }
+    // Half-open: the server had not noticed the old connection go. The new one replaces it.
+    if (local.status === 'open') this.replaced(local);
+    return { session: local, resumed: true, replay };
+  }
+
+  #fromRecord(
+    session: Session<P>,
+    record: SessionRecord | undefined,
+    request: ResumeRequest,
+    principalKey: string | undefined,
+  ): ResumeOutcome<P> {
+    if (record === undefined || record.expiresAt <= Date.now()) {
+      return { session, resumed: false, reason: 'expired' };
+    }
+    if (!sameSecret(record.secret, request.secret) || record.principalKey !== principalKey) {
+      // Not this client's to take: put back for the one who holds the token.
+      this.#save(record);
+      return { session, resumed: false, reason: 'denied' };
+    }
+    const restored = new Session<P>(record.id, session.connection, session.handshake);
+    restored.status = 'parked';
+    const log = new ResumeLog(record.secret, this.settings.limits);
+    log.restore(record.logStart, record.log, record.received);
+    restored.resume = log;
+    restored.principalKey = record.principalKey;
+    for (const [key, value] of record.data) restored.set(key, value);
+    for (const topic of record.topics) this.core.registry.subscribe(restored, topic);
+    const replay = log.from(request.received);
+    if (replay === undefined) {
+      this.core.registry.remove(restored);
+      restored.dispose();
+      return { session, resumed: false, reason: 'overflow' };
+    }
+    return { session: restored, resumed: true, replay };
+  }
+
+  #storeFailed(session: Session<P>, error: unknown): ResumeOutcome<P> {
+    this.core.logger.warn('session store failed', { error });
+    return { session, resumed: false, reason: 'expired' };
+  }
+
+  /** Ends a parked (or replaced) session for good. */
+  end(session: Session<P>): void {
+    this.core.registry.remove(session);
+    session.dispose();
+  }
+
+  /**
+   * The server is shutting down: every session still here (open or parked) goes to the store
+   * with the time left in its window, then ends here.
+   */
+  persist(sessions: Iterable<Session<P>>): void {
+    const now = Date.now();
+    for (const session of [...sessions]) {
+      const log = session.resume;
+      if (log !== undefined && session.status !== 'gone' && this.settings.shared) {
+        const expiresAt =
+          session.status === 'parked' ? session.parkedUntil : now + this.settings.window;
+        if (expiresAt > now) {
+          this.#save({
+            id: session.id,
+            secret: log.secret,
+            principal: session.principal,
+            principalKey: session.principalKey,
+            handshake: session.handshake,
+            topics: [...session.topics],
+            data: session.data === undefined ? [] : [...session.data],
+            received: log.received,
+            logStart: log.start,
+            log: log.kept(),
+            expiresAt,
+          });
+        }
+      }
+      this.end(session);
+    }
+  }
+
+  #save(record: SessionRecord): void {
+    const ttl = record.expiresAt - Date.now();
+    if (ttl <= 0) return;
+    try {
+      const saved = this.settings.store.save(record, ttl);
+      if (isPromiseLike(saved)) {
+        Promise.resolve(saved).catch((error: unknown) =>
+          this.core.logger.warn('session store failed', { error }),
+        );
+      }
+    } catch (error) {
+      this.core.logger.warn('session store failed', { error });
+    }
+  }
+}
+
+/**
+ * Counts a frame an admitted client sent: every kind but `ping`, `pong` and `got` (undefined for
+ * one that did not decode) takes a position in its stream. Every {@link GOT_EVERY} the client is
+ * told how many the server has taken, so it can drop what it kept to resend.
+ */
+export function countTaken<P>(core: ServerCore<P>, session: Session<P>, kind: unknown): void {
+  const log = session.resume;
+  if (log === undefined || !isStreamKind(kind)) return;
+  const received = ++log.received;
+  if (received - log.gotSent < GOT_EVERY) return;
+  log.gotSent = received;
+  core.router.control(session, core.router.encodeEnvelope({ k: 'got', n: received }));
+}
+
+/** The resume request in a handshake: undefined when none, null when malformed. */
+function readRequest(handshake: Handshake): ResumeRequest | undefined | null {
+  const token = handshake.query[RESUME_PARAM];
+  if (token === undefined) return undefined;
+  const received = handshake.query[RECEIVED_PARAM] ?? '0';
+  const dot = token.lastIndexOf('.');
+  if (dot <= 0 || dot === token.length - 1 || !/^\d{1,15}$/.test(received)) return null;
+  return { id: token.slice(0, dot), secret: token.slice(dot + 1), received: Number(received) };
+}
+
+/** 192 random bits, base64url. */
+function secret(): string {
+  return randomId() + randomId();
+}
+
+/** Compares two secrets in time that does not depend on where they differ. */
+function sameSecret(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
