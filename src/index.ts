@@ -51,6 +51,12 @@ export {
   type AuthorizationStrategy,
 } from './ports/authorization-strategy.js';
 export type { Codec } from './ports/codec.js';
+export {
+  MemorySessionStore,
+  type SessionRecord,
+  type SessionStore,
+} from './ports/session-store.js';
+export type { ResumeFailure } from './protocol/envelope.js';
 
 // authentication strategies
 export * from './auth/index.js';
@@ -121,6 +127,8 @@ export { ServerNamespace } from './server/namespace.js';
 export {
   SocketClient,
   type ClientState,
+  type ClientStateChange,
+  type ResumeOutcome,
   type SocketClientOptions,
 } from './client/socket-client.js';
 export {

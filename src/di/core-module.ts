@@ -3,6 +3,7 @@ import type { AbstractSocket } from '../ports/abstract-socket.js';
 import type { AbstractSocketServer } from '../ports/abstract-socket-server.js';
 import type { AuthorizationStrategy } from '../ports/authorization-strategy.js';
 import type { Codec } from '../ports/codec.js';
+import type { SessionStore } from '../ports/session-store.js';
 import { SocketClient, type SocketClientOptions } from '../client/socket-client.js';
 import { SocketServer } from '../server/socket-server.js';
 import type { SocketServerOptions } from '../server/options.js';
@@ -15,8 +16,8 @@ import { TOKENS } from './tokens.js';
  *
  * Reads `TOKENS.ServerTransport` / `TOKENS.ClientTransport` (from a transport module),
  * `TOKENS.ServerOptions` (optional) / `TOKENS.ClientOptions` (required for the client), and the
- * optional `TOKENS.AuthorizationStrategy` and `TOKENS.Codec`, which override the same fields of
- * the options. On `container.unbindAllAsync()` (or an async unbind), the server is shut down and the client
+ * optional `TOKENS.AuthorizationStrategy`, `TOKENS.Codec` and (server only) `TOKENS.SessionStore`,
+ * which override the same fields of the options. On `container.unbindAllAsync()` (or an async unbind), the server is shut down and the client
  * disconnected.
  *
  * @example
@@ -36,17 +37,20 @@ export function plugsocketCoreModule(): ContainerModule {
           options: SocketServerOptions | undefined,
           authorization: AuthorizationStrategy | undefined,
           codec: Codec | undefined,
+          sessionStore: SessionStore | undefined,
         ) =>
           new SocketServer(adapter, {
             ...options,
             ...(authorization && { authorization }),
             ...(codec && { codec }),
+            ...(sessionStore && { sessionStore }),
           }),
         [
           TOKENS.ServerTransport,
           { serviceIdentifier: TOKENS.ServerOptions, optional: true },
           { serviceIdentifier: TOKENS.AuthorizationStrategy, optional: true },
           { serviceIdentifier: TOKENS.Codec, optional: true },
+          { serviceIdentifier: TOKENS.SessionStore, optional: true },
         ],
       )
       .inSingletonScope()

@@ -19,4 +19,6 @@ export const TOKENS = {
   AuthorizationStrategy: Symbol.for('plugsocket:AuthorizationStrategy'),
   /** A `Codec` (optional; when unbound, chosen by the transport's `supports.structured`). */
   Codec: Symbol.for('plugsocket:Codec'),
+  /** A `SessionStore` for session resume (optional; a `MemorySessionStore` per server when unbound). */
+  SessionStore: Symbol.for('plugsocket:SessionStore'),
 } as const;

@@ -18,7 +18,7 @@ import {
   type ConnectionContext,
   type ConnectionMiddleware,
 } from './middleware.js';
-import type { ResumeOutcome } from './resume.js';
+import type { ResumeClaim } from './resume.js';
 import { Session, type AdmissionState } from './session.js';
 
 /** Admission settings, as the facade resolved them. */
@@ -47,7 +47,7 @@ export interface AdmissionSettings<P> {
     | ((
         session: Session<P>,
         principalKey: string | undefined,
-      ) => ResumeOutcome<P> | Promise<ResumeOutcome<P>>)
+      ) => ResumeClaim<P> | Promise<ResumeClaim<P>>)
     | undefined;
 }
 
@@ -73,7 +73,7 @@ export class Admission<P> {
     private readonly core: ServerCore<P>,
     private readonly settings: AdmissionSettings<P>,
     /** Called with a session the strategy admitted; sends `welcome` and announces it. */
-    private readonly admitted: (session: Session<P>, outcome: ResumeOutcome<P>) => void,
+    private readonly admitted: (session: Session<P>, outcome: ResumeClaim<P>) => void,
   ) {}
 
   use(fn: ConnectionMiddleware): void {
@@ -429,7 +429,7 @@ export class Admission<P> {
     session: Session<P>,
     result: AuthorizationResult<P> & { ok: true },
     principalKey: string | undefined,
-    outcome: ResumeOutcome<P>,
+    outcome: ResumeClaim<P>,
   ): void {
     const state = session.admission;
     if (state?.timer !== undefined) clearTimeout(state.timer);

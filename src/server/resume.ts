@@ -33,7 +33,7 @@ export interface ResumeSettings {
  * How admission ends for a connection: the session to welcome (a new one, or the one it
  * resumed) and what the welcome says about resuming.
  */
-export interface ResumeOutcome<P> {
+export interface ResumeClaim<P> {
   readonly session: Session<P>;
   /** Absent when the client did not ask to resume. */
   readonly resumed?: boolean;
@@ -105,7 +105,7 @@ export class SessionResume<P> {
   claim(
     session: Session<P>,
     principalKey: string | undefined,
-  ): ResumeOutcome<P> | Promise<ResumeOutcome<P>> {
+  ): ResumeClaim<P> | Promise<ResumeClaim<P>> {
     const request = readRequest(session.handshake);
     if (request === undefined) return { session };
     if (request === null) return { session, resumed: false, reason: 'denied' };
@@ -130,7 +130,7 @@ export class SessionResume<P> {
     local: Session<P>,
     request: ResumeRequest,
     principalKey: string | undefined,
-  ): ResumeOutcome<P> {
+  ): ResumeClaim<P> {
     const log = local.resume;
     if (log === undefined || !sameSecret(log.secret, request.secret)) {
       return { session, resumed: false, reason: 'denied' };
@@ -153,7 +153,7 @@ export class SessionResume<P> {
     record: SessionRecord | undefined,
     request: ResumeRequest,
     principalKey: string | undefined,
-  ): ResumeOutcome<P> {
+  ): ResumeClaim<P> {
     if (record === undefined || record.expiresAt <= Date.now()) {
       return { session, resumed: false, reason: 'expired' };
     }
@@ -179,7 +179,7 @@ export class SessionResume<P> {
     return { session: restored, resumed: true, replay };
   }
 
-  #storeFailed(session: Session<P>, error: unknown): ResumeOutcome<P> {
+  #storeFailed(session: Session<P>, error: unknown): ResumeClaim<P> {
     this.core.logger.warn('session store failed', { error });
     return { session, resumed: false, reason: 'expired' };
   }

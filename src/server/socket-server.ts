@@ -39,7 +39,7 @@ import { MiddlewareStack } from './middleware-stack.js';
 import type { SocketServerOptions } from './options.js';
 import { positive } from '../shared/options.js';
 import { Router } from './router.js';
-import { RESUME_PARAM, SessionResume, type ResumeOutcome } from './resume.js';
+import { RESUME_PARAM, SessionResume, type ResumeClaim } from './resume.js';
 import { MemorySessionStore } from '../ports/session-store.js';
 import {
   ServerRequests,
@@ -612,7 +612,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     },
   };
 
-  readonly #admitted = (session: Session<P>, outcome: ResumeOutcome<P>): void => {
+  readonly #admitted = (session: Session<P>, outcome: ResumeClaim<P>): void => {
     this.#metrics.connectionsTotal++;
     const resumed = outcome.resumed === true;
     if (resumed) this.#registry.unpark(session);
