@@ -1,3 +1,4 @@
+import type { ResumeOutcome } from './resume.js';
 import type { AnyFrame } from '../ports/types.js';
 import type { ClientState } from './client-notifications.js';
 import type { ClientHeartbeat } from './heartbeat.js';
@@ -25,6 +26,13 @@ export interface ClientConnectionInfo {
   readonly reconnectAttempts: number;
   /** The bytes the transport holds that are not yet on the network. */
   readonly bufferedAmount: number;
+  /**
+   * What the last connect did to the session: `{ resumed: true }`, or `{ resumed: false, reason }`
+   * (see `ResumeOutcome`); undefined before the first welcome.
+   */
+  readonly session: ResumeOutcome | undefined;
+  /** Frames this client sent that the server has not yet acknowledged, kept to send again on resume. */
+  readonly unacknowledged: number;
 }
 
 /** A client's counters since it was made: `client.getMetrics()`. */
@@ -82,6 +90,8 @@ export interface ConnectionFacts {
   readonly heartbeat: ClientHeartbeat | undefined;
   readonly reconnectAttempts: number;
   readonly bufferedAmount: number;
+  readonly session: ResumeOutcome | undefined;
+  readonly unacknowledged: number;
 }
 
 /** @internal The snapshot of `getConnectionInfo()`. */
@@ -97,6 +107,8 @@ export function connectionInfo(facts: ConnectionFacts): ClientConnectionInfo {
     latency: heartbeat === undefined || heartbeat.rtt < 0 ? undefined : heartbeat.rtt,
     reconnectAttempts: facts.reconnectAttempts,
     bufferedAmount: facts.bufferedAmount,
+    session: facts.session,
+    unacknowledged: facts.unacknowledged,
   });
 }
 

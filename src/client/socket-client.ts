@@ -355,6 +355,8 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       heartbeat: this.#heartbeat,
       reconnectAttempts: this.#reconnect.attempt,
       bufferedAmount: this.#adapter.bufferedAmount,
+      session: this.#outcome,
+      unacknowledged: this.#resume?.kept ?? 0,
     });
   }
 

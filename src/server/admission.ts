@@ -44,10 +44,14 @@ export interface AdmissionSettings<P> {
    * to resume one and may) or its own, and what its welcome says about it.
    */
   resume:
-    | ((
-        session: Session<P>,
-        principalKey: string | undefined,
-      ) => ResumeClaim<P> | Promise<ResumeClaim<P>>)
+    | {
+        claim: (
+          session: Session<P>,
+          principalKey: string | undefined,
+        ) => ResumeClaim<P> | Promise<ResumeClaim<P>>;
+        /** The connection went while an asynchronous claim was answered: the session waits again. */
+        abandon: (claim: ResumeClaim<P>, session: Session<P>) => void;
+      }
     | undefined;
 }
 
@@ -401,7 +405,7 @@ export class Admission<P> {
       this.#welcome(session, result, principalKey, { session });
       return;
     }
-    const outcome = resume(session, principalKey);
+    const outcome = resume.claim(session, principalKey);
     if (!isPromiseLike(outcome)) {
       this.#welcome(session, result, principalKey, outcome);
       return;
@@ -409,7 +413,10 @@ export class Admission<P> {
     this.#startTimer(session);
     outcome.then(
       (settled) => {
-        if (session.status !== 'authorizing' || !session.connection.isOpen) return;
+        if (session.status !== 'authorizing' || !session.connection.isOpen) {
+          resume.abandon(settled, session);
+          return;
+        }
         try {
           this.#welcome(session, result, principalKey, settled);
         } catch (error) {

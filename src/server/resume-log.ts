@@ -88,6 +88,11 @@ export class ResumeLog {
     return frames.slice(this.#head + (n - this.start));
   }
 
+  /** True when the frames from position `n` on are all kept (a client that has `n` may resume). */
+  has(n: number): boolean {
+    return n >= this.start && n <= this.sent;
+  }
+
   /** Every frame kept, oldest first (for a record). */
   kept(): AnyFrame[] {
     return this.#frames === undefined ? [] : this.#frames.slice(this.#head);

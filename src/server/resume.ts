@@ -1,3 +1,4 @@
+import { PlugSocketError } from '../errors.js';
 import type { AnyFrame, CloseInfo, Handshake } from '../ports/types.js';
 import type { SessionRecord, SessionStore } from '../ports/session-store.js';
 import type { ResumeFailure } from '../protocol/envelope.js';
@@ -38,8 +39,8 @@ export interface ResumeClaim<P> {
   /** Absent when the client did not ask to resume. */
   readonly resumed?: boolean;
   readonly reason?: ResumeFailure;
-  /** With `resumed`: the frames the client missed, in order. */
-  readonly replay?: readonly AnyFrame[];
+  /** With `resumed`: how many of the session's frames the client has; the rest is replayed. */
+  readonly from?: number;
 }
 
 /** A resume request read from a handshake. */
@@ -136,8 +137,7 @@ export class SessionResume<P> {
       return { session, resumed: false, reason: 'denied' };
     }
     if (local.principalKey !== principalKey) return { session, resumed: false, reason: 'denied' };
-    const replay = log.from(request.received);
-    if (replay === undefined) {
+    if (!log.has(request.received)) {
       // What the client missed is gone: its session cannot continue, and waits no longer.
       if (local.status === 'open') this.replaced(local);
       this.end(local);
@@ -145,7 +145,7 @@ export class SessionResume<P> {
     }
     // Half-open: the server had not noticed the old connection go. The new one replaces it.
     if (local.status === 'open') this.replaced(local);
-    return { session: local, resumed: true, replay };
+    return { session: local, resumed: true, from: request.received };
   }
 
   #fromRecord(
@@ -168,15 +168,53 @@ export class SessionResume<P> {
     log.restore(record.logStart, record.log, record.received);
     restored.resume = log;
     restored.principalKey = record.principalKey;
+    restored.parkedUntil = record.expiresAt;
     for (const [key, value] of record.data) restored.set(key, value);
     for (const topic of record.topics) this.core.registry.subscribe(restored, topic);
-    const replay = log.from(request.received);
-    if (replay === undefined) {
+    if (!log.has(request.received)) {
       this.core.registry.remove(restored);
       restored.dispose();
       return { session, resumed: false, reason: 'overflow' };
     }
-    return { session: restored, resumed: true, replay };
+    return { session: restored, resumed: true, from: request.received };
+  }
+
+  /**
+   * The frames a resumed client missed, as its welcome goes out. Undefined only when the log
+   * overflowed after the claim (frames sent while an asynchronous store answered): reported,
+   * since the client was already told it resumed.
+   */
+  replay(session: Session<P>, from: number): readonly AnyFrame[] {
+    const frames = session.resume?.from(from);
+    if (frames !== undefined) return frames;
+    this.core.report(
+      session.id,
+      new PlugSocketError('SERVER_ERROR', 'the resume log overflowed while the session resumed'),
+    );
+    return session.resume?.kept() ?? [];
+  }
+
+  /**
+   * Admission gave up on a connection after claiming a session for it (it closed while an
+   * asynchronous store answered): the session waits again, for the rest of its window.
+   */
+  abandon(claim: ResumeClaim<P>, connectionSession: Session<P>): void {
+    const session = claim.session;
+    if (session === connectionSession || session.status !== 'parked') return;
+    const left = session.parkedUntil - Date.now();
+    if (left <= 0) {
+      this.end(session);
+      return;
+    }
+    this.core.registry.parked.set(session.id, session);
+    const timer = setTimeout(
+      () => {
+        if (session.status === 'parked') this.end(session);
+      },
+      Math.min(left, 2 ** 31 - 1),
+    );
+    (timer as { unref?: () => void }).unref?.();
+    session.parkTimer = timer;
   }
 
   #storeFailed(session: Session<P>, error: unknown): ResumeClaim<P> {

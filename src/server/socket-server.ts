@@ -221,7 +221,10 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
         resume:
           this.#resume === undefined
             ? undefined
-            : (session, principalKey) => this.#resume!.claim(session, principalKey),
+            : {
+                claim: (session, principalKey) => this.#resume!.claim(session, principalKey),
+                abandon: (claim, session) => this.#resume!.abandon(claim, session),
+              },
       },
       this.#admitted,
     );
@@ -635,8 +638,8 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     }
     const router = this.#core.router;
     router.control(session, router.encodeEnvelope(welcome));
-    if (resumed && outcome.replay !== undefined)
-      for (const frame of outcome.replay) router.control(session, frame);
+    if (resumed && resume !== undefined)
+      for (const frame of resume.replay(session, outcome.from ?? 0)) router.control(session, frame);
     this.notifyAdmitted(session);
     const pending = session.admission?.pending;
     session.admission = undefined;
@@ -676,8 +679,8 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     this.#admission.release(session);
     const resume = this.#resume;
     if (wasOpen && resume?.parks(session, info) === true) {
+      // A shutdown's drain still waits for its requests: their answers go to its log.
       resume.park(session, this.#sessionEnded);
-      if (this.#draining) this.#drain.gone(session);
       this.notifyGone(session.id, info);
       return;
     }

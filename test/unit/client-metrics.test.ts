@@ -389,6 +389,27 @@ describe('client metrics and connection info', () => {
       expect(client.getMetrics().averageLatency).to.equal(0);
     });
 
+    it('says what the last connect did to the session, and how many frames wait for the server’s acknowledgement', async () => {
+      const { server, url } = await startServer({ heartbeatInterval: Infinity });
+      const client = newClient(url);
+      expect(client.getConnectionInfo().session).to.equal(undefined);
+      await client.connect();
+      expect(client.getConnectionInfo().session).to.deep.equal({
+        resumed: false,
+        reason: 'initial',
+      });
+      let taken = 0;
+      server.onMessage(() => void taken++);
+      for (let i = 0; i < 31; i++) client.emit('a', i);
+      await flush();
+      expect(taken).to.equal(31);
+      // The server acknowledges every 32 frames: 31 are still kept to send again on resume.
+      expect(client.getConnectionInfo().unacknowledged).to.equal(31);
+      client.emit('a', 31);
+      await flush();
+      expect(client.getConnectionInfo().unacknowledged).to.equal(0);
+    });
+
     it('is a frozen snapshot: later activity does not change one already taken', async () => {
       const { url } = await startServer({ heartbeatInterval: Infinity });
       const client = await connectClient(url);
