@@ -7,6 +7,7 @@ import { LayerHarness } from './layer/layer-harness.js';
 import { describeLivenessTests } from './layer/liveness-tests.js';
 import { describeMiddlewareTests } from './layer/middleware-tests.js';
 import { describeRequestTests } from './layer/request-tests.js';
+import { describeResumeTests } from './layer/resume-tests.js';
 import {
   resolveTransportContractOptions,
   type TransportContractOptions,
@@ -20,7 +21,7 @@ export type LayerContractOptions = TransportContractOptions;
  * under test — messages both ways, broadcasts with `except`, topics, `sendToClient`, auth,
  * disconnect callbacks, bad input and shutdown; requests in every direction (client-to-client too),
  * typed errors, timeouts, disconnects mid-request, middleware, relay and namespaces; heartbeats,
- * reconnection, the offline queue, backpressure signals and metrics. Call it at the
+ * reconnection, the offline queue, backpressure signals and metrics; session resume. Call it at the
  * top level of a test file of any supported runner (mocha, node:test, vitest, jest; see
  * `options.runner`):
  *
@@ -56,5 +57,6 @@ export function describeLayerContract(options: LayerContractOptions): void {
     describeMiddlewareTests(h);
     describeEventTests(h);
     describeLivenessTests(h);
+    describeResumeTests(h);
   });
 }
