@@ -1,5 +1,6 @@
 import { ContractAudit } from './audit.js';
 import { describeConnectionTests } from './protocol/connection-tests.js';
+import { describeResumeTests } from './protocol/resume-tests.js';
 import { describeErrorTests } from './protocol/error-tests.js';
 import { ProtocolHarness } from './protocol/harness.js';
 import { resolveProtocolOptions, type ProtocolConformanceOptions } from './protocol/options.js';
@@ -58,6 +59,7 @@ export function describeProtocolConformance(options: ProtocolConformanceOptions)
     audit.afterEach(() => harness.cleanup());
 
     describeConnectionTests(harness);
+    describeResumeTests(harness);
     describeTopicTests(harness);
     describeRequestTests(harness);
     describePeerTests(harness);

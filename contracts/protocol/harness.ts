@@ -37,6 +37,8 @@ export interface OpenOptions {
   credentials?: HandshakeCredentials | null;
   /** Extra raw headers, sent as they are. */
   headers?: Record<string, string>;
+  /** Extra query parameters (e.g. a session to resume). */
+  query?: Record<string, string>;
 }
 
 /**
@@ -75,7 +77,7 @@ export class ProtocolHarness {
         ? undefined
         : (options.credentials ?? this.options.credentials?.valid);
     const url = new URL(await this.options.url());
-    for (const [key, value] of Object.entries(credentials?.query ?? {})) {
+    for (const [key, value] of Object.entries({ ...credentials?.query, ...options.query })) {
       url.searchParams.set(key, value);
     }
     const headers: Record<string, string> = { ...credentials?.headers, ...options.headers };
