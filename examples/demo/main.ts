@@ -1,6 +1,8 @@
 // `npm run demo`: a real plugsocket server on the ws transport, on a free loopback port, with
 // three clients that authenticate, join topics, exchange messages and broadcasts, make requests
-// of the server and of each other, relay events through middleware, and a clean shutdown. Exits 0 by itself within seconds (and 1 if anything goes wrong).
+// of the server and of each other, relay events through middleware, resume a session after a
+// dropped connection without losing what was sent meanwhile, and a clean shutdown. Exits 0 by
+// itself within seconds (and 1 if anything goes wrong).
 import {
   PlugSocketError,
   SocketClient,
@@ -84,7 +86,10 @@ async function main(): Promise<void> {
   const names = new Map<string, string>();
   server.onConnection((client) => {
     names.set(client.id, client.principal);
-    log('server', `${client.principal} connected from ${client.handshake.remoteAddress ?? '?'}`);
+    log(
+      'server',
+      `${client.principal} ${client.resumed ? 'resumed its session' : 'connected'} from ${client.handshake.remoteAddress ?? '?'}`,
+    );
   });
   server.onDisconnection((id, { code, reason }) =>
     log('server', `${names.get(id)} left (${code} ${reason})`),
@@ -119,6 +124,7 @@ async function main(): Promise<void> {
     const client = new SocketClient<Demo>(new WsSocket(), {
       url: url!,
       authorization: new NameAuthorization(name),
+      reconnect: { minDelay: 50, maxDelay: 200 },
     });
     clients.push(client);
     client.subscribe('said', (p) => log(name, `#${p.topic} <${p.from}> ${p.text}`));
@@ -201,6 +207,24 @@ async function main(): Promise<void> {
     log('bob', `gave up on a request: ${error.code}`);
   }
   log('server', `alice sent ${server.getClient(alice.id!)?.get<number>('frames')} frames so far`);
+
+  // A dropped connection (1012 here; a network cut is the same): carol's session waits for her,
+  // what is sent to her meanwhile is kept, and her reconnect resumes it — same id, nothing lost.
+  const carolId = carol.id!;
+  const back = new Promise<void>((resolve) =>
+    carol.onReconnected((outcome) => {
+      log(
+        'carol',
+        `reconnected: ${outcome.resumed ? 'session resumed' : `new session (${outcome.reason})`}`,
+      );
+      resolve();
+    }),
+  );
+  const missed = delivered(carol, 'whispered');
+  await server.disconnect(carolId, 1012, 'network blip');
+  alice.emit('whisper', { to: 'carol', text: 'sent while you were away' });
+  await Promise.all([back, missed]);
+  log('carol', `same id after the resume: ${carol.id === carolId}`);
 
   const all = [alice, bob, carol].map((c) => delivered(c, 'announcement'));
   const n = server.broadcast({
