@@ -136,7 +136,10 @@ export class SessionResume<P> {
     if (log === undefined || !sameSecret(log.secret, request.secret)) {
       return { session, resumed: false, reason: 'denied' };
     }
-    if (local.principalKey !== principalKey) return { session, resumed: false, reason: 'denied' };
+    // A client that claims frames it was never sent does not count right: no resume for it.
+    if (local.principalKey !== principalKey || request.received > log.sent) {
+      return { session, resumed: false, reason: 'denied' };
+    }
     if (!log.has(request.received)) {
       // What the client missed is gone: its session cannot continue, and waits no longer.
       if (local.status === 'open') this.replaced(local);
@@ -157,7 +160,11 @@ export class SessionResume<P> {
     if (record === undefined || record.expiresAt <= Date.now()) {
       return { session, resumed: false, reason: 'expired' };
     }
-    if (!sameSecret(record.secret, request.secret) || record.principalKey !== principalKey) {
+    if (
+      !sameSecret(record.secret, request.secret) ||
+      record.principalKey !== principalKey ||
+      request.received > record.logStart + record.log.length
+    ) {
       // Not this client's to take: put back for the one who holds the token.
       this.#save(record);
       return { session, resumed: false, reason: 'denied' };
