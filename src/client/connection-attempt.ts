@@ -27,8 +27,6 @@ export class ConnectionAttempt {
   id: string | undefined;
   /** The principal id from `welcome`, when the server sent one. */
   user: string | undefined;
-  /** The `welcome` itself, once welcomed. */
-  welcomeEnvelope: WelcomeEnvelope | undefined;
   /** A close that arrived after `welcome` but before the attempt resolved. */
   closedAfterWelcome: CloseInfo | undefined;
   readonly #outcome: Promise<void>;
@@ -83,8 +81,9 @@ export class ConnectionAttempt {
   }
 
   /** The server's `welcome`. */
-  welcome(envelope: WelcomeEnvelope): void {
-    if (this.welcomed) return;
+  /** @returns true when the welcome admitted this attempt (a first one, of this protocol version). */
+  welcome(envelope: WelcomeEnvelope): boolean {
+    if (this.welcomed) return false;
     if (envelope.v !== PROTOCOL_VERSION) {
       this.abort(
         new PlugSocketError(
@@ -95,12 +94,12 @@ export class ConnectionAttempt {
       void this.settings.adapter
         .disconnect(CloseCodes.PROTOCOL_VERSION, 'unsupported protocol version')
         .catch(() => undefined);
-      return;
+      return false;
     }
     this.id = envelope.id;
     this.user = envelope.user;
-    this.welcomeEnvelope = envelope;
     this.#resolve();
+    return true;
   }
 
   /** The transport closed during the attempt. */

@@ -128,6 +128,12 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
   readonly #resume: ClientResume | undefined;
   /** What the last connect did to the session. */
   #outcome: ResumeOutcome | undefined;
+  /**
+   * True from an accepted welcome until the transport closes: frames of the session go on the
+   * wire. Set as the welcome is read — before the connect promise settles — so that frames
+   * arriving with the welcome already count in the session it opened.
+   */
+  #live = false;
 
   constructor(adapter: AbstractSocket, options: SocketClientOptions) {
     super();
@@ -541,6 +547,10 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
 
   #sendEnvelope(envelope: object): boolean {
     const k = (envelope as { k?: unknown }).k;
+    // Answers and cancels of a welcomed connection go at once, even before `open` is announced.
+    if (this.#live && (k === 'ack' || k === 'nack' || k === 'cancel')) {
+      return this.#transportSend(this.#reader.codec.encode(envelope));
+    }
     if (this.#state !== 'open') {
       const id = (envelope as { id?: unknown }).id as number;
       // A request given up before it left the offline queue is taken out.
@@ -579,7 +589,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     const resume = this.#resume;
     if (kind !== SENT_CONTROL && resume?.active === true) {
       resume.sent(frame);
-      if (this.#state !== 'open' || !this.#adapter.send(frame)) return true;
+      if (!this.#live || !this.#adapter.send(frame)) return true;
     } else if (!this.#adapter.send(frame)) return false;
     const counters = this.#counters;
     counters.bytesSent += frameBytes(frame);
@@ -590,6 +600,8 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
 
   async #connect(): Promise<void> {
     this.#userClose = false;
+    // A connect the application makes starts a new session (or resumes one, while reconnecting).
+    if (this.#state !== 'reconnecting') this.#outcome = undefined;
     this.#reconnect.cancel();
     this.renewStreams();
     this.#setState('connecting');
@@ -615,6 +627,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       await attempt.run();
     } catch (error) {
       this.#attempt = undefined;
+      this.#live = false;
       this.#detach();
       // Leave the transport closed: gracefully when the user asked (disconnect() is closing it),
       // at once otherwise, so a dead server cannot make connect() outlive its timeout.
@@ -628,12 +641,9 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     this.#id = attempt.id;
     this.#user = attempt.user;
     this.#counters.openedAt = Date.now();
-    const { outcome, resend } = this.#welcomed(attempt.welcomeEnvelope!);
-    this.#outcome = outcome;
+    const outcome = this.#outcome ?? { resumed: false, reason: 'initial' };
     this.#setState('open', outcome);
     this.#heartbeat?.start();
-    // What the server had not taken goes first, in order, then what waited offline.
-    for (const frame of resend) this.#resend(frame);
     if (!outcome.resumed) this.#sessionLost();
     this.#flushOutbox();
     this.notifyOpen();
@@ -748,9 +758,16 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
         this.deliver(message);
         return;
       }
-      case 'welcome':
-        this.#attempt?.welcome(envelope);
+      case 'welcome': {
+        if (this.#attempt?.welcome(envelope) !== true) return;
+        // The session switches now, before frames that came with the welcome are read; what
+        // the server had not taken goes again at once, ahead of anything new.
+        const { outcome, resend } = this.#welcomed(envelope);
+        this.#outcome = outcome;
+        this.#live = true;
+        for (const frame of resend) this.#resend(frame);
         return;
+      }
       case 'ack':
         this.#requests.answered(envelope.id, undefined, envelope.result);
         return;
@@ -794,7 +811,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     if (resume === undefined || !resume.active) return;
     if (!isStreamKind(kind)) return;
     const n = resume.took();
-    if (n >= 0 && this.#state === 'open')
+    if (n >= 0 && this.#live)
       this.#transportSend(this.#reader.codec.encode({ k: 'got', n }), SENT_CONTROL);
   }
 
@@ -806,6 +823,7 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
 
   #finishClose(info: CloseInfo | undefined): void {
     const wasOpen = this.#state === 'open' || this.#state === 'closing';
+    this.#live = false;
     this.#detach();
     this.#heartbeat?.stop();
     this.#counters.openedAt = -1;

@@ -1,0 +1,80 @@
+// Frames that arrive together with the welcome belong to the session that welcome opened: they
+// are counted in it, so a later resume neither replays nor loses them.
+import { expect } from 'chai';
+import {
+  cleanUp,
+  connectClient,
+  dropConnection,
+  flush,
+  startServer,
+  useFakeClock,
+} from './support.js';
+import type sinon from 'sinon';
+
+describe('session resume: frames that come with the welcome', () => {
+  let clock: sinon.SinonFakeTimers | undefined;
+  afterEach(async () => {
+    clock?.restore();
+    clock = undefined;
+    await cleanUp();
+  });
+
+  it('counts what the server sends from onConnection, so a resume replays none of it twice', async () => {
+    clock = useFakeClock();
+    const { server, url } = await startServer({ heartbeatInterval: Infinity });
+    server.onConnection((client) => {
+      if (client.resumed) return;
+      for (let i = 0; i < 3; i++) server.sendToClient(client.id, { type: 'hello', payload: i });
+    });
+    const client = await connectClient(url, { reconnect: { minDelay: 10, maxDelay: 10 } });
+    const got: unknown[] = [];
+    client.onMessage((m) => got.push(m.payload));
+    await flush();
+    // Frames may have been read before connect() resolved: count them from the server's side.
+    const before = got.length;
+    dropConnection(server, client.id ?? '');
+    await flush();
+    server.sendToClient(client.id ?? '', { type: 'hello', payload: 3 });
+    await clock.tickAsync(20);
+    await flush();
+    expect(client.getConnectionInfo().session).to.deep.equal({ resumed: true });
+    expect(got.slice(before)).to.deep.equal([3]);
+  });
+
+  it('counts what comes with the welcome of a new session after a failed resume', async () => {
+    clock = useFakeClock();
+    const { server, url } = await startServer({
+      heartbeatInterval: Infinity,
+      resumeLog: { maxMessages: 2 },
+    });
+    server.onConnection((client) => {
+      if (client.resumed) return;
+      for (let i = 0; i < 3; i++) server.sendToClient(client.id, { type: 'hello', payload: i });
+    });
+    const client = await connectClient(url, { reconnect: { minDelay: 10, maxDelay: 10 } });
+    const got: unknown[] = [];
+    client.onMessage((m) => got.push(m.payload));
+    await flush();
+    got.length = 0;
+    // More than the log keeps while the client is away: the resume fails, a new session begins.
+    const firstId = client.id ?? '';
+    dropConnection(server, firstId);
+    await flush();
+    for (let i = 0; i < 3; i++) server.sendToClient(firstId, { type: 'lost', payload: i });
+    await clock.tickAsync(20);
+    await flush();
+    expect(client.getConnectionInfo().session).to.deep.equal({
+      resumed: false,
+      reason: 'overflow',
+    });
+    expect(got, 'the new session’s greetings').to.deep.equal([0, 1, 2]);
+    // That session resumes after the next drop: its greetings are not replayed.
+    got.length = 0;
+    dropConnection(server, client.id ?? '');
+    await flush();
+    await clock.tickAsync(20);
+    await flush();
+    expect(client.getConnectionInfo().session).to.deep.equal({ resumed: true });
+    expect(got).to.deep.equal([]);
+  });
+});
