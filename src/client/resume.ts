@@ -99,7 +99,9 @@ export class ClientResume {
     this.token = welcome.session;
     if (asked && welcome.resumed === true) {
       const from = welcome.received ?? 0;
-      if (this.acknowledged(from)) {
+      // Below what the server acknowledged before, the frames in between are no longer kept: a
+      // server that lost count cannot be resumed with (nor beyond what was sent).
+      if (from >= this.#start && this.acknowledged(from)) {
         return { outcome: { resumed: true }, resend: this.#kept.slice(this.#head) };
       }
     }

@@ -13,6 +13,8 @@ export interface SessionRecord {
   readonly id: string;
   /** The secret half of the resume token; only a client presenting it may resume. */
   readonly secret: string;
+  /** The secret before the last renewal, also accepted (its welcome may not have arrived). */
+  readonly previousSecret?: string | undefined;
   /** The principal the session was admitted as. */
   readonly principal: unknown;
   /** The principal's id (see the server's `principalId`), or undefined for anonymous clients. */

@@ -19,6 +19,11 @@ export interface ResumeLogLimits {
  * oldest is O(1) amortized.
  */
 export class ResumeLog {
+  /**
+   * The secret before the last renewal, still accepted: a connection that dropped before the
+   * client read the welcome carrying the new one leaves it with the old.
+   */
+  previousSecret: string | undefined;
   /** Stream frames taken from the client. */
   received = 0;
   /** `received` when the last `got` went out. */
@@ -39,6 +44,14 @@ export class ResumeLog {
     public secret: string,
     private readonly limits: ResumeLogLimits,
   ) {}
+
+  /** True when `secret` is this session's current or previous one. */
+  accepts(secret: string): boolean {
+    const previous = this.previousSecret;
+    return (
+      sameSecret(this.secret, secret) || (previous !== undefined && sameSecret(previous, secret))
+    );
+  }
 
   /** Frames kept now. */
   get length(): number {
@@ -139,4 +152,12 @@ export class ResumeLog {
 export function logSize(frame: AnyFrame, limit: number): number {
   if (typeof frame === 'string') return frame.length;
   return frameSize(frame, limit);
+}
+
+/** Compares two secrets in a time that does not depend on where they differ. */
+export function sameSecret(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }

@@ -12,7 +12,7 @@ import {
   endsSession,
   isStreamKind,
 } from '../protocol/resume.js';
-import { ResumeLog, type ResumeLogLimits } from './resume-log.js';
+import { ResumeLog, sameSecret, type ResumeLogLimits } from './resume-log.js';
 import { Session } from './session.js';
 
 export { RESUME_PARAM };
@@ -74,6 +74,7 @@ export class SessionResume<P> {
   /** The token a welcome gives, renewed each time: the id, a dot, a fresh secret. */
   renewToken(session: Session<P>): string {
     const log = session.resume!;
+    log.previousSecret = log.secret;
     log.secret = secret();
     return `${session.id}.${log.secret}`;
   }
@@ -133,7 +134,7 @@ export class SessionResume<P> {
     principalKey: string | undefined,
   ): ResumeClaim<P> {
     const log = local.resume;
-    if (log === undefined || !sameSecret(log.secret, request.secret)) {
+    if (log === undefined || !log.accepts(request.secret)) {
       return { session, resumed: false, reason: 'denied' };
     }
     // A client that claims frames it was never sent does not count right: no resume for it.
@@ -161,7 +162,10 @@ export class SessionResume<P> {
       return { session, resumed: false, reason: 'expired' };
     }
     if (
-      !sameSecret(record.secret, request.secret) ||
+      !(
+        sameSecret(record.secret, request.secret) ||
+        (record.previousSecret !== undefined && sameSecret(record.previousSecret, request.secret))
+      ) ||
       record.principalKey !== principalKey ||
       request.received > record.logStart + record.log.length
     ) {
@@ -172,6 +176,7 @@ export class SessionResume<P> {
     const restored = new Session<P>(record.id, session.connection, session.handshake);
     restored.status = 'parked';
     const log = new ResumeLog(record.secret, this.settings.limits);
+    log.previousSecret = record.previousSecret;
     log.restore(record.logStart, record.log, record.received);
     restored.resume = log;
     restored.principalKey = record.principalKey;
@@ -250,6 +255,7 @@ export class SessionResume<P> {
           this.#save({
             id: session.id,
             secret: log.secret,
+            previousSecret: log.previousSecret,
             principal: session.principal,
             principalKey: session.principalKey,
             handshake: session.handshake,
@@ -309,12 +315,4 @@ function readRequest(handshake: Handshake): ResumeRequest | undefined | null {
 /** 192 random bits, base64url. */
 function secret(): string {
   return randomId() + randomId();
-}
-
-/** Compares two secrets in time that does not depend on where they differ. */
-function sameSecret(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }

@@ -2,6 +2,7 @@
 // are counted in it, so a later resume neither replays nor loses them.
 import { expect } from 'chai';
 import {
+  RawClient,
   cleanUp,
   connectClient,
   dropConnection,
@@ -76,5 +77,30 @@ describe('session resume: frames that come with the welcome', () => {
     await flush();
     expect(client.getConnectionInfo().session).to.deep.equal({ resumed: true });
     expect(got).to.deep.equal([]);
+  });
+
+  it('accepts the token before the last renewal, for a client whose connection dropped before that welcome arrived', async () => {
+    const { server, url } = await startServer({ heartbeatInterval: Infinity });
+    const first = await new RawClient().open(url, { query: { 'plugsocket-resume': 'new' } });
+    await flush();
+    const welcome = first.messages[0] as { id: string; session: string };
+    dropConnection(server, welcome.id);
+    await flush();
+    const resume = { 'plugsocket-resume': welcome.session, 'plugsocket-received': '0' };
+    // Resumed, and given a new token that this client never reads: the connection drops at once.
+    const second = await new RawClient().open(url, { query: resume });
+    await flush();
+    expect(second.messages[0]).to.include({ k: 'welcome', id: welcome.id, resumed: true });
+    dropConnection(server, welcome.id);
+    await flush();
+    const third = await new RawClient().open(url, { query: resume });
+    await flush();
+    expect(third.messages[0]).to.include({ k: 'welcome', id: welcome.id, resumed: true });
+    // Two renewals on, the first token is refused.
+    dropConnection(server, welcome.id);
+    await flush();
+    const fourth = await new RawClient().open(url, { query: resume });
+    await flush();
+    expect(fourth.messages[0]).to.include({ k: 'welcome', resumed: false, reason: 'denied' });
   });
 });
