@@ -58,11 +58,13 @@ export class Drain<P> {
   ) {}
 
   /**
-   * Waits until every admitted client's requests in flight are answered, or `timeout` ms have
+   * Waits until every admitted (or parked) client's requests in flight are answered, or `timeout` ms have
    * passed (then aborts them). Resolves at once, with no timer, when nothing is in flight.
    */
   run(timeout: number): Promise<void> {
-    for (const session of this.core.registry.byId.values()) {
+    const { byId, parked } = this.core.registry;
+    // Parked sessions too: their answers go to their logs, for the server they resume on.
+    for (const session of [...byId.values(), ...parked.values()]) {
       const incoming = session.incoming;
       if (incoming === undefined || incoming.size === 0) continue;
       session.incoming = new WatchedCalls(incoming, () => this.#settled(session));

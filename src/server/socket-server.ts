@@ -7,7 +7,8 @@ import {
   AllowAllAuthorization,
   type AuthorizationStrategy,
 } from '../ports/authorization-strategy.js';
-import { CloseCodes } from '../ports/close.js';
+import { CloseCodes, assertValidClose } from '../ports/close.js';
+import { endsSession } from '../protocol/resume.js';
 import type { AnyFrame, CloseInfo, Handshake, ListenAddress } from '../ports/types.js';
 import { PROTOCOL_VERSION, assertName } from '../protocol/envelope.js';
 import { createServerFrameReader } from '../protocol/frame-reader.js';
@@ -416,10 +417,23 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     );
   }
 
-  /** Closes one client's connection. Resolves when it is gone (at once if it is unknown). */
+  /**
+   * Closes one client's connection. Resolves when it is gone (at once if it is unknown). A close
+   * that ends a session (the default 1000, a policy or any 3000–4999 code) also ends the session
+   * of a client whose connection was already lost, so it cannot resume; other codes leave such a
+   * session to its resume window.
+   */
   disconnect(clientId: string, code: number = CloseCodes.NORMAL, reason = ''): Promise<void> {
     const session = this.#registry.byId.get(clientId);
-    return session === undefined ? Promise.resolve() : session.connection.close(code, reason);
+    if (session !== undefined) return session.connection.close(code, reason);
+    try {
+      assertValidClose(code, reason);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const parked = this.#registry.parked.get(clientId);
+    if (parked !== undefined && endsSession(code)) this.#resume?.end(parked);
+    return Promise.resolve();
   }
 
   // ---------------------------------------------------------------- broadcast and topics
@@ -718,6 +732,10 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
 
   /** The strategy revoked a principal's credentials: its connections close at once. */
   readonly #revoked = (principalId: string): void => {
+    // A parked session of the principal may not be resumed either.
+    for (const parked of [...this.#registry.parked.values()]) {
+      if (parked.principalKey === String(principalId)) this.#resume?.end(parked);
+    }
     const sessions = this.#registry.byPrincipal.get(String(principalId));
     if (sessions === undefined) return;
     for (const session of [...sessions]) {
