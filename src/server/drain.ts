@@ -46,6 +46,8 @@ export class Drain<P> {
   readonly #busy = new Set<Session<P>>();
   /** Sessions already told that their messages are refused. */
   readonly #told = new WeakSet<Session<P>>();
+  /** Resumable sessions whose stream stopped being taken (see {@link frame}). */
+  readonly #held = new WeakSet<Session<P>>();
   #finish: (() => void) | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -55,6 +57,8 @@ export class Drain<P> {
     private readonly read: (frame: AnyFrame) => ClientEnvelope,
     /** The inbound pipeline, for the frames the drain lets through. */
     private readonly pass: (session: Session<P>, frame: AnyFrame) => void,
+    /** True when sessions outlive this server (resume on, with a shared `SessionStore`). */
+    private readonly handsOver = false,
   ) {}
 
   /**
@@ -82,8 +86,15 @@ export class Drain<P> {
     if (this.#busy.delete(session)) this.#check();
   }
 
-  /** A frame from an admitted client while draining: new work is refused, the rest passes. */
+  /**
+   * A frame from an admitted client while draining: new work is refused, the rest passes. When
+   * sessions go to a shared store for the next server, a resumable session's new work is not
+   * refused but left untaken: from its first such frame on, nothing more of its stream is counted
+   * or handled, so the client sends it all again to the server it resumes on.
+   */
   frame(session: Session<P>, frame: AnyFrame): void {
+    const resumable = this.handsOver && session.resume !== undefined;
+    if (resumable && this.#held.has(session)) return;
     let envelope: ClientEnvelope;
     try {
       envelope = this.read(frame);
@@ -94,7 +105,13 @@ export class Drain<P> {
       return;
     }
     const k = envelope.k;
-    if (k === 'req' || k === 'join' || k === 'msg') countTaken(this.core, session, k);
+    if (k === 'req' || k === 'join' || k === 'msg') {
+      if (resumable) {
+        this.#held.add(session);
+        return;
+      }
+      countTaken(this.core, session, k);
+    }
     switch (envelope.k) {
       case 'req':
         // A nack for an id in flight would settle that request on the client: refused as the

@@ -245,6 +245,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       this.#core,
       (frame) => reader.read(frame),
       (session, frame) => this.#inbound.frame(session, frame),
+      this.#resume !== undefined && options.sessionStore !== undefined,
     );
     this.#unrevoke = authorization.onRevoke?.(this.#revoked);
     const heartbeatInterval = positive(options.heartbeatInterval, 25_000, 'heartbeatInterval');
@@ -429,7 +430,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     try {
       assertValidClose(code, reason);
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error);
     }
     const parked = this.#registry.parked.get(clientId);
     if (parked !== undefined && endsSession(code)) this.#resume?.end(parked);
