@@ -1,6 +1,6 @@
 // `npm run bench`: plugsocket against the raw libraries, in the same run.
 //
-//   npm run bench [-- --quick] [-- --only echo,request,throughput,fanout,memory,security] [-- --rounds N]
+//   npm run bench [-- --quick] [-- --only echo,request,throughput,fanout,memory,security,resume] [-- --rounds N]
 //   npm run bench -- --only scale      (10,000 connections with heartbeats, then broadcasts: about
 //                                       5 minutes, so not part of the default run; --quick: 2,000)
 //   npm run bench -- --wait-idle 120   (before each run, wait up to 120 s for the other processes
@@ -152,6 +152,44 @@ const PLAN: Record<string, Scenario> = {
     timeoutMs: 300_000,
     optIn: true,
   },
+  // What session resume (issue 11) costs: plugsocket on ws with resume on (ps-ws, its default)
+  // and off (ps-ws-noresume: server resumeWindow 0, client resume: false), taking turns in one
+  // run, raw ws alongside. Each group is one part of bench/resume.ts — echo round trips, broadcast
+  // fan-out, heap per idle session — and pins itself (pin 'auto': echo 0:0, the others 0:1).
+  resume: {
+    script: 'resume.ts',
+    groups: [
+      ['echo:ws-raw', 'echo:ps-ws', 'echo:ps-ws-noresume'],
+      ['fanout:ws-raw-prebuilt', 'fanout:ps-ws', 'fanout:ps-ws-noresume'],
+      ['heap:ws-raw', 'heap:ps-ws', 'heap:ps-ws-noresume'],
+    ],
+    rounds: 3,
+    pin: 'auto',
+    args: {
+      n: 20_000,
+      warmup: 2_000,
+      segments: 10,
+      clients: 1_000,
+      msgs: 800,
+      blocks: 16,
+      conns: 1_000,
+      steps: 4,
+    },
+    quick: {
+      rounds: 1,
+      args: {
+        n: 5_000,
+        warmup: 1_000,
+        segments: 5,
+        clients: 300,
+        msgs: 300,
+        blocks: 6,
+        conns: 300,
+        steps: 2,
+      },
+    },
+    nodeFlags: ['--expose-gc'],
+  },
   security: {
     script: 'security.ts',
     // Inbound with the rate limiter off and on (interleaved batches in one run), then echo
@@ -282,6 +320,12 @@ interface Rec {
   segmentMsgsPerSec?: number[];
   segmentDeliveriesPerSec?: number[];
   blocks?: number;
+  // resume (also the echo, fanout and memory fields)
+  part?: string;
+  segmentRtPerSec?: number[];
+  segmentHeapPerConn?: number[];
+  gotsSent?: number;
+  steps?: number;
 }
 
 /** One run of a group; resolves with one result per implementation (or one error). */
@@ -349,6 +393,12 @@ function headline(rec: Record<string, unknown>): string {
       return `${fmt(r.deliveriesPerSec)} deliveries/s`;
     case 'memory':
       return `${fmt((r.serverPerConnBytes?.heapUsed ?? NaN) / 1024, 2)} KB heap/conn`;
+    case 'resume':
+      return r.part === 'echo'
+        ? `p50 ${fmt(r.p50us, 1)} µs, ${fmt(r.rtPerSec)} RT/s`
+        : r.part === 'fanout'
+          ? `${fmt(r.deliveriesPerSec)} deliveries/s`
+          : `${fmt(r.serverPerConnBytes?.heapUsed)} B heap/conn`;
     case 'scale':
       return `heartbeats ${r.hb}: ${fmt(r.conns)} conns in ${fmt((r.connectMs ?? NaN) / 1000, 1)} s, ${fmt((r.serverPerConnBytes?.heapUsed ?? NaN) / 1024, 2)} KB heap/conn, ${fmt(cpuPer(r.windowCpuMs, 1), 0)} ms CPU in the ${fmt((r.windowMs ?? NaN) / 1000, 0)} s window (${fmt(r.pingsPerConn, 1)} pings/conn), broadcast median ${fmt(r.broadcastMedianMs, 1)} ms${r.lost ? `; ${fmt(r.lost)} connections ended by the server` : ''}`;
     case 'security':
@@ -984,6 +1034,180 @@ function summarize(
       verdict('echo p50 under flood ÷ unloaded, ws', '≤ 2×', wsFlood, (m) => m <= 2);
       verdict('echo p50 under flood ÷ unloaded, sio', '≤ 2×', sioFlood, (m) => m <= 2);
     }
+  }
+
+  // resume
+  if (of('resume').length > 0) {
+    const part = (p: string): Rec[] => of('resume').filter((r) => r.impl.startsWith(`${p}:`));
+    const implsIn = (p: string): string[] =>
+      implsOf('resume').filter((impl) => impl.startsWith(`${p}:`));
+    const runsOf = (impl: string): Rec[] => of('resume').filter((r) => r.impl === impl);
+    const cost = (ratios: number[]): number[] => ratios.map((x) => (1 - x) * 100);
+    const echo = part('echo');
+    if (echo.length > 0) {
+      table(
+        `Resume on (ps-ws) and off (ps-ws-noresume): echo round trip (1 real client per implementation, sequential, ${fmt(echo[0].n)} round trips each after warm-up, in interleaved segments; server and client on CPU 0)`,
+        [
+          'impl',
+          'runs',
+          'p50 µs',
+          'p99 µs',
+          'round trips/s',
+          'server CPU µs/RT',
+          'client CPU µs/RT',
+        ],
+        implsIn('echo').map((impl) => {
+          const rs = runsOf(impl);
+          return [
+            impl,
+            String(rs.length),
+            stat(
+              rs.map((r) => r.p50us),
+              1,
+            ),
+            stat(
+              rs.map((r) => r.p99us),
+              1,
+            ),
+            stat(rs.map((r) => r.rtPerSec)),
+            stat(
+              rs.map((r) => cpuPer(r.serverCpuMs, r.n) * 1e3),
+              1,
+            ),
+            stat(
+              rs.map((r) => cpuPer(r.clientCpuMs, r.n) * 1e3),
+              1,
+            ),
+          ];
+        }),
+      );
+    }
+    const fan = part('fanout');
+    if (fan.length > 0) {
+      const r0 = fan[0];
+      const d = (r: Rec): number => (r.clients ?? NaN) * (r.msgs ?? NaN);
+      table(
+        `Resume on and off: broadcast fan-out (${fmt(r0.clients)} light clients × ${fmt(r0.msgs)} broadcasts per implementation in ${fmt(r0.blocks)} interleaved blocks; ps-ws's clients acknowledge with \`got\` every 32 frames, as a real client does; server CPU 0, clients CPU 1)`,
+        [
+          'impl',
+          'runs',
+          'deliveries/s',
+          'server CPU ns/delivery',
+          'in broadcast() ns/delivery',
+          'client CPU ns/delivery',
+          '`got` frames/run',
+        ],
+        implsIn('fanout').map((impl) => {
+          const rs = runsOf(impl);
+          return [
+            impl,
+            String(rs.length),
+            stat(rs.map((r) => r.deliveriesPerSec)),
+            stat(rs.map((r) => cpuPer(r.serverCpuMs, d(r)) * 1e6)),
+            stat(rs.map((r) => r.serverSyncNsPerDelivery)),
+            stat(rs.map((r) => cpuPer(r.clientCpuMs, d(r)) * 1e6)),
+            stat(rs.map((r) => r.gotsSent)),
+          ];
+        }),
+      );
+    }
+    const heap = part('heap');
+    if (heap.length > 0) {
+      table(
+        `Resume on and off: server memory per idle connection (${fmt(heap[0].conns)} connections per implementation, opened in ${fmt(heap[0].steps)} interleaved steps, full GC before and after each; bytes)`,
+        ['impl', 'runs', 'heapUsed B', 'per step B', 'RSS B'],
+        implsIn('heap').map((impl) => {
+          const rs = runsOf(impl);
+          return [
+            impl,
+            String(rs.length),
+            stat(rs.map((r) => r.serverPerConnBytes?.heapUsed)),
+            rs.map((r) => (r.segmentHeapPerConn ?? []).join(' ')).join('; '),
+            stat(rs.map((r) => r.serverPerConnBytes?.rss)),
+          ];
+        }),
+      );
+    }
+    const rtSeg = (r: Rec): number[] | undefined => r.segmentRtPerSec;
+    const dps = (r: Rec): number => r.deliveriesPerSec ?? NaN;
+    const dpsSeg = (r: Rec): number[] | undefined => r.segmentDeliveriesPerSec;
+    const fanCpu = (r: Rec): number => cpuPer(r.serverCpuMs, (r.clients ?? NaN) * (r.msgs ?? NaN));
+    const heapB = (r: Rec): number => r.serverPerConnBytes?.heapUsed ?? NaN;
+    const echoRt = perRound('resume', 'echo:ps-ws', 'echo:ps-ws-noresume', rt, 'ratio', rtSeg);
+    const fanOnOff = perRound(
+      'resume',
+      'fanout:ps-ws',
+      'fanout:ps-ws-noresume',
+      dps,
+      'ratio',
+      dpsSeg,
+    );
+    const heapOnOff = perRound('resume', 'heap:ps-ws', 'heap:ps-ws-noresume', heapB, 'diff');
+    ratioTable(
+      'Resume cost (same run; median of the per-segment, per-block ratios; cost % = (1 − on ÷ off) × 100)',
+      [
+        ratioRow('echo round trips/s, on ÷ off', echoRt),
+        ratioRow('echo cost %, on vs off', cost(echoRt), 1),
+        ratioRow(
+          'echo p50, on ÷ off',
+          perRound('resume', 'echo:ps-ws', 'echo:ps-ws-noresume', p50, 'ratio', p50Segments),
+        ),
+        ratioRow(
+          'echo p50, on ÷ ws-raw',
+          perRound('resume', 'echo:ps-ws', 'echo:ws-raw', p50, 'ratio', p50Segments),
+        ),
+        ratioRow(
+          'echo p50, off ÷ ws-raw',
+          perRound('resume', 'echo:ps-ws-noresume', 'echo:ws-raw', p50, 'ratio', p50Segments),
+        ),
+        ratioRow('fan-out deliveries/s, on ÷ off', fanOnOff),
+        ratioRow('fan-out cost %, on vs off (target ≤ 10 %)', cost(fanOnOff), 1),
+        ratioRow(
+          'fan-out server CPU/delivery, on ÷ off (whole run)',
+          perRound('resume', 'fanout:ps-ws', 'fanout:ps-ws-noresume', fanCpu),
+        ),
+        ratioRow(
+          'fan-out deliveries/s, on ÷ ws-raw-prebuilt',
+          perRound('resume', 'fanout:ps-ws', 'fanout:ws-raw-prebuilt', dps, 'ratio', dpsSeg),
+        ),
+        ratioRow(
+          'fan-out deliveries/s, off ÷ ws-raw-prebuilt',
+          perRound(
+            'resume',
+            'fanout:ps-ws-noresume',
+            'fanout:ws-raw-prebuilt',
+            dps,
+            'ratio',
+            dpsSeg,
+          ),
+        ),
+        ratioRow('heap B per idle session, on − off (target ≤ 1,024 B)', heapOnOff, 0),
+        ratioRow(
+          'heap B per idle connection, on − ws-raw',
+          perRound('resume', 'heap:ps-ws', 'heap:ws-raw', heapB, 'diff'),
+          0,
+        ),
+        ratioRow(
+          'heap B per idle connection, off − ws-raw',
+          perRound('resume', 'heap:ps-ws-noresume', 'heap:ws-raw', heapB, 'diff'),
+          0,
+        ),
+      ],
+    );
+    verdict(
+      'resume: fan-out deliveries/s, on ÷ off',
+      '≥ 0.90× (cost ≤ 10 %)',
+      fanOnOff,
+      (m) => m >= 0.9,
+    );
+    verdict(
+      'resume: heap per idle session, on − off',
+      '≤ 1,024 B',
+      heapOnOff,
+      (m) => m <= 1024,
+      0,
+      ' B',
+    );
   }
 
   // scale

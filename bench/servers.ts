@@ -78,6 +78,8 @@ export interface PsOptions {
   heartbeatTimeout?: number;
   /** Socket.IO server options of the Socket.IO adapter (e.g. Engine.IO's `pingInterval`). */
   sioServerOptions?: Partial<Omit<ServerOptions, 'path'>>;
+  /** `SocketServer`'s `resumeWindow` (`0`: session resume off, bench/resume.ts); its default when absent. */
+  resumeWindow?: number;
 }
 
 export async function startPs(transport: PsTransport, options: PsOptions = {}): Promise<Ps> {
@@ -99,6 +101,7 @@ export async function startPs(transport: PsTransport, options: PsOptions = {}): 
       heartbeatInterval: options.heartbeatInterval,
     }),
     ...(options.heartbeatTimeout !== undefined && { heartbeatTimeout: options.heartbeatTimeout }),
+    ...(options.resumeWindow !== undefined && { resumeWindow: options.resumeWindow }),
   });
   const { url, port } = await server.listen();
   if (url === undefined || port === undefined) throw new Error('the server reported no url');
