@@ -430,7 +430,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     try {
       assertValidClose(code, reason);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new RangeError(String(error)));
     }
     const parked = this.#registry.parked.get(clientId);
     if (parked !== undefined && endsSession(code)) this.#resume?.end(parked);
