@@ -7,6 +7,8 @@ import { objectOf, type RawConnection } from './wire.js';
 
 const RESUME = 'plugsocket-resume';
 const RECEIVED = 'plugsocket-received';
+/** What a client that wants a resumable session adds to its first connect. */
+const ASK = { [RESUME]: 'new' };
 
 /** The welcome of a connection, as an object. */
 async function welcomeOf(
@@ -40,10 +42,10 @@ export function describeResumeTests(h: ProtocolHarness): void {
         id: 'P-RESUME-01',
         level: 'MUST',
         title:
-          "a welcome's session token, when present, is a string of 1–256 characters, and a welcome without one is what a server that does not resume sends",
+          "a welcome's session token (given to a client that asks with plugsocket-resume=new), when present, is a string of 1–256 characters; a server that does not resume sends none",
       },
       async () => {
-        const { conn } = await h.admitted();
+        const { conn } = await h.admitted({ query: ASK });
         const welcome = await welcomeOf(h, conn);
         if (!('session' in welcome)) return;
         const token = welcome.session;
@@ -62,7 +64,7 @@ export function describeResumeTests(h: ProtocolHarness): void {
           'a client that resumes after a lost connection gets the same id, resumed true, the count of its frames the server took, then the frames it had not received, in order',
       },
       async () => {
-        const first = await h.admitted();
+        const first = await h.admitted({ query: ASK });
         const welcome = await welcomeOf(h, first.conn);
         if (typeof welcome.session !== 'string') return;
         const ids = await probes(h, first.conn, 3);
@@ -98,7 +100,7 @@ export function describeResumeTests(h: ProtocolHarness): void {
           'a resume that cannot be honoured (an unknown session) is a new session: a new id, resumed false and a reason',
       },
       async () => {
-        const first = await h.admitted();
+        const first = await h.admitted({ query: ASK });
         const welcome = await welcomeOf(h, first.conn);
         if (typeof welcome.session !== 'string') return;
         const conn = await h.open({
@@ -122,12 +124,29 @@ export function describeResumeTests(h: ProtocolHarness): void {
           'a server that resumes acknowledges the client’s stream with got: {"k":"got","n":32} after 32 frames',
       },
       async () => {
-        const { conn } = await h.admitted();
+        const { conn } = await h.admitted({ query: ASK });
         const welcome = await welcomeOf(h, conn);
         if (typeof welcome.session !== 'string') return;
         await probes(h, conn, 32);
         const got = await conn.find((f) => f.k === 'got', 'a got frame', h.wait, 1);
         expect(got, 'the got frame').to.deep.equal({ k: 'got', n: 32 });
+      },
+    );
+
+    h.test(
+      {
+        id: 'P-RESUME-05',
+        level: 'MUST',
+        title:
+          'a client that does not ask for a resumable session gets none: no token in its welcome and no got frames',
+      },
+      async () => {
+        const { conn } = await h.admitted();
+        const welcome = await welcomeOf(h, conn);
+        expect('session' in welcome, `a session token in ${show(welcome)}`).to.equal(false);
+        await probes(h, conn, 40);
+        const got = conn.frames.map((f) => objectOf(f)).filter((f) => f?.k === 'got');
+        expect(got, 'got frames sent to a client that did not ask to resume').to.deep.equal([]);
       },
     );
   });

@@ -1,6 +1,6 @@
 import type { AnyFrame } from '../ports/types.js';
 import type { ResumeFailure, WelcomeEnvelope } from '../protocol/envelope.js';
-import { GOT_EVERY, RECEIVED_PARAM, RESUME_PARAM } from '../protocol/resume.js';
+import { GOT_EVERY, NEW_SESSION, RECEIVED_PARAM, RESUME_PARAM } from '../protocol/resume.js';
 
 export type { ResumeFailure };
 
@@ -44,9 +44,9 @@ export class ClientResume {
     return this.#kept.length - this.#head;
   }
 
-  /** The query parameters to resume with, or undefined when there is nothing to resume. */
-  query(): Record<string, string> | undefined {
-    if (this.token === undefined) return undefined;
+  /** The query parameters of a connect: the session to resume, or a request for a new one. */
+  query(): Record<string, string> {
+    if (this.token === undefined) return { [RESUME_PARAM]: NEW_SESSION };
     return { [RESUME_PARAM]: this.token, [RECEIVED_PARAM]: String(this.received) };
   }
 

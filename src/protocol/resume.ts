@@ -1,7 +1,13 @@
 // The parts of session resume both sides must agree on (docs/protocol.md, "Session resume").
 
-/** The query parameter that carries the session token of a client that resumes. */
+/**
+ * The query parameter by which a client asks for a resumable session: the token of the session
+ * to resume, or {@link NEW_SESSION} for a new one. A client that does not send it gets a session
+ * that ends with its connection (no token, no log, no counting), as before resume existed.
+ */
 export const RESUME_PARAM = 'plugsocket-resume';
+/** The value of {@link RESUME_PARAM} that asks for a new resumable session. */
+export const NEW_SESSION = 'new';
 /** The query parameter that carries how many stream frames it processed in that session. */
 export const RECEIVED_PARAM = 'plugsocket-received';
 

@@ -7,6 +7,7 @@ import { randomId } from '../shared/random-id.js';
 import type { ServerCore } from './core.js';
 import {
   GOT_EVERY,
+  NEW_SESSION,
   RECEIVED_PARAM,
   RESUME_PARAM,
   endsSession,
@@ -36,7 +37,9 @@ export interface ResumeSettings {
  */
 export interface ResumeClaim<P> {
   readonly session: Session<P>;
-  /** Absent when the client did not ask to resume. */
+  /** True when the client asked for a new resumable session (it gets a token, a log, counts). */
+  readonly fresh?: boolean;
+  /** Absent when the client did not ask to resume; a client that did gets a resumable session. */
   readonly resumed?: boolean;
   readonly reason?: ResumeFailure;
   /** With `resumed`: how many of the session's frames the client has; the rest is replayed. */
@@ -65,6 +68,11 @@ export class SessionResume<P> {
      */
     private readonly replaced: (session: Session<P>) => void,
   ) {}
+
+  /** True when a claim gives a resumable session: the client asked, for a new one or to resume. */
+  static resumable<P>(claim: ResumeClaim<P>): boolean {
+    return claim.fresh === true || claim.resumed !== undefined;
+  }
 
   /** A newly admitted session starts counting (its log is empty until something is sent). */
   start(session: Session<P>): void {
@@ -110,6 +118,7 @@ export class SessionResume<P> {
   ): ResumeClaim<P> | Promise<ResumeClaim<P>> {
     const request = readRequest(session.handshake);
     if (request === undefined) return { session };
+    if (request === NEW_SESSION) return { session, fresh: true };
     if (request === null) return { session, resumed: false, reason: 'denied' };
     const registry = this.core.registry;
     const local = registry.parked.get(request.id) ?? registry.byId.get(request.id);
@@ -302,10 +311,14 @@ export function countTaken<P>(core: ServerCore<P>, session: Session<P>, kind: un
   core.router.control(session, core.router.encodeEnvelope({ k: 'got', n: received }));
 }
 
-/** The resume request in a handshake: undefined when none, null when malformed. */
-function readRequest(handshake: Handshake): ResumeRequest | undefined | null {
+/**
+ * The resume request in a handshake: undefined when none (a session that ends with its
+ * connection), {@link NEW_SESSION} for a new resumable one, null when malformed.
+ */
+function readRequest(handshake: Handshake): ResumeRequest | typeof NEW_SESSION | undefined | null {
   const token = handshake.query[RESUME_PARAM];
   if (token === undefined) return undefined;
+  if (token === NEW_SESSION) return NEW_SESSION;
   const received = handshake.query[RECEIVED_PARAM] ?? '0';
   const dot = token.lastIndexOf('.');
   if (dot <= 0 || dot === token.length - 1 || !/^\d{1,15}$/.test(received)) return null;

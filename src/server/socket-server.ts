@@ -8,7 +8,7 @@ import {
   type AuthorizationStrategy,
 } from '../ports/authorization-strategy.js';
 import { CloseCodes, assertValidClose } from '../ports/close.js';
-import { endsSession } from '../protocol/resume.js';
+import { NEW_SESSION, endsSession } from '../protocol/resume.js';
 import type { AnyFrame, CloseInfo, Handshake, ListenAddress } from '../ports/types.js';
 import { PROTOCOL_VERSION, assertName } from '../protocol/envelope.js';
 import { createServerFrameReader } from '../protocol/frame-reader.js';
@@ -639,7 +639,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     const user = session.principalKey;
     if (user !== undefined && isName(user)) welcome.user = user;
     const resume = this.#resume;
-    if (resume !== undefined) {
+    if (resume !== undefined && SessionResume.resumable(outcome)) {
       if (session.resume === undefined) resume.start(session);
       welcome.session = resume.renewToken(session);
     }
@@ -779,7 +779,8 @@ function drainTimeout(options: ShutdownOptions): number {
 
 /** True when a client asked to resume a session (a server with resume off says `disabled`). */
 function hasResumeRequest(session: Session<unknown>): boolean {
-  return session.handshake.query[RESUME_PARAM] !== undefined;
+  const token = session.handshake.query[RESUME_PARAM];
+  return token !== undefined && token !== NEW_SESSION;
 }
 
 function refuseShuttingDown(connection: ServerConnection): void {

@@ -65,6 +65,7 @@ describe('dependency injection', () => {
         'ClientOptions',
         'AuthorizationStrategy',
         'Codec',
+        'SessionStore',
       ]);
     });
   });

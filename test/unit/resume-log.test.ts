@@ -239,9 +239,9 @@ describe('ClientResume', () => {
     expect(resume.received).to.equal(100);
   });
 
-  it('query() is undefined without a session, else the token and what was received', () => {
+  it('query() asks for a new session without one, else gives the token and what was received', () => {
     const resume = new ClientResume();
-    expect(resume.query()).to.equal(undefined);
+    expect(resume.query()).to.deep.equal({ 'plugsocket-resume': 'new' });
     expect(resume.active).to.equal(false);
     resume.welcomed(welcome({ session: 'c1.secret' }));
     expect(resume.active).to.equal(true);
@@ -407,7 +407,7 @@ describe('ClientResume', () => {
       resume.took();
       resume.ended();
       expect(resume.active).to.equal(false);
-      expect(resume.query()).to.equal(undefined);
+      expect(resume.query()).to.deep.equal({ 'plugsocket-resume': 'new' });
       expect(resume.kept).to.equal(0);
       expect(resume.welcomed(welcome({ session: 't1' })).outcome).to.deep.equal({
         resumed: false,
@@ -435,7 +435,7 @@ describe('ClientResume', () => {
       resume.welcomed(welcome({ session: 't0' }));
       resume.sent('a');
       resume.forget();
-      expect(resume.query()).to.equal(undefined);
+      expect(resume.query()).to.deep.equal({ 'plugsocket-resume': 'new' });
       expect(resume.kept).to.equal(0);
       expect(resume.welcomed(welcome({ session: 't1' })).outcome).to.deep.equal({
         resumed: false,

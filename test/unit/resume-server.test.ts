@@ -89,14 +89,17 @@ describe('session resume on the server', () => {
     return out;
   }
 
-  /** A raw client admitted on `url`; its welcome is the first frame. */
+  /**
+   * A raw client admitted on `url`; its welcome is the first frame. Without `query` it asks for
+   * a new resumable session, as a SocketClient does.
+   */
   async function rawWelcome(
     url: string,
-    query?: Record<string, string>,
+    query: Record<string, string> = { 'plugsocket-resume': 'new' },
     auth?: Record<string, unknown>,
   ): Promise<{ raw: RawClient; welcome: Record<string, unknown> }> {
     const raw = await new RawClient().open(url, {
-      ...(query && { query }),
+      query,
       ...(auth && { auth }),
     });
     await flush();

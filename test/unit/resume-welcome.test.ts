@@ -103,4 +103,22 @@ describe('session resume: frames that come with the welcome', () => {
     await flush();
     expect(fourth.messages[0]).to.include({ k: 'welcome', resumed: false, reason: 'denied' });
   });
+
+  it('keeps nothing for a client that does not ask for a resumable session: no token, no got, no parking', async () => {
+    const { server, url } = await startServer({ heartbeatInterval: Infinity });
+    const gone: number[] = [];
+    server.onDisconnection((_id, info) => gone.push(info.code));
+    const raw = await new RawClient().open(url);
+    await flush();
+    const welcome = raw.messages[0] as { id: string };
+    expect(welcome).to.not.have.property('session');
+    for (let i = 0; i < 40; i++) raw.sendJson({ k: 'msg', type: 'n', payload: i });
+    await flush();
+    expect(raw.ofKind('got')).to.deep.equal([]);
+    dropConnection(server, welcome.id);
+    await flush();
+    expect(gone).to.deep.equal([1006]);
+    // Not parked: a message to it goes nowhere.
+    expect(server.sendToClient(welcome.id, { type: 'late', payload: 1 })).to.equal(false);
+  });
 });

@@ -430,7 +430,8 @@ describe('SocketClient', () => {
         url,
         timeout: 1_234,
         headers: { 'x-a': '1' },
-        query: { q: '1' },
+        // The application's query, and the request for a resumable session.
+        query: { q: '1', 'plugsocket-resume': 'new' },
         auth: { user: 'ann' },
       });
       expect(auth.calls[0].headers).to.not.equal(headers);

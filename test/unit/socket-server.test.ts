@@ -160,17 +160,23 @@ describe('SocketServer', () => {
       const raw = await new RawClient().open(url);
       await flush();
       const [first, second] = raw.messages;
-      const id = server.getClients()[0].id;
-      // With resume on (the default) the welcome carries the token: the id, a dot, a secret.
-      const { session, ...rest } = first as { session: string };
-      expect(rest).to.deep.equal({ k: 'welcome', v: 1, id });
-      expect(session).to.match(new RegExp(`^${id}\\.[A-Za-z0-9_-]{32}$`));
+      expect(first).to.deep.equal({ k: 'welcome', v: 1, id: server.getClients()[0].id });
       expect(second).to.deep.equal({ k: 'msg', type: 'hello', payload: 1 });
     });
 
-    it('sends no session token with resumeWindow: 0', async () => {
+    it('gives a client that asks for a resumable session a token: the id, a dot, a secret', async () => {
+      const { server, url } = await startServer();
+      const raw = await new RawClient().open(url, { query: { 'plugsocket-resume': 'new' } });
+      await flush();
+      const id = server.getClients()[0].id;
+      const { session, ...rest } = raw.messages[0] as { session: string };
+      expect(rest).to.deep.equal({ k: 'welcome', v: 1, id });
+      expect(session).to.match(new RegExp(`^${id}\\.[A-Za-z0-9_-]{32}$`));
+    });
+
+    it('sends no session token with resumeWindow: 0, even to a client that asks', async () => {
       const { server, url } = await startServer({ resumeWindow: 0 });
-      const raw = await new RawClient().open(url);
+      const raw = await new RawClient().open(url, { query: { 'plugsocket-resume': 'new' } });
       await flush();
       expect(raw.messages[0]).to.deep.equal({ k: 'welcome', v: 1, id: server.getClients()[0].id });
     });

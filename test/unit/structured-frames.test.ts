@@ -86,8 +86,8 @@ class FakeServer extends AbstractSocketServer<Native, AnyFrame> {
     return Promise.resolve();
   }
 
-  accept(name: string): ServerConnection<Native> {
-    return this.acceptConnection({ name }, {});
+  accept(name: string, query?: Record<string, string>): ServerConnection<Native> {
+    return this.acceptConnection({ name }, query === undefined ? {} : { query });
   }
   reportMessage(connection: ServerConnection<Native>, frame: AnyFrame): void {
     this.emitMessage(connection, frame);
@@ -420,6 +420,14 @@ describe('structured frames', () => {
       const [native, frame] = adapter.hooks.doSend.firstCall.args;
       expect(native).to.equal(connection.native);
       expect(Array.isArray(frame)).to.equal(true);
+      expect(frame).to.deep.equal([3, 1, 'client-1']);
+    });
+
+    it('welcomes a client that asks for a resumable session with [3, 1, id, null, token]', async () => {
+      await start();
+      adapter.accept('a', { 'plugsocket-resume': 'new' });
+      await flush();
+      const frame = adapter.hooks.doSend.firstCall.args[1];
       // [3, version, id, user (absent: null), session token]
       const [kind, version, id, user, token, ...rest] = frame as unknown[];
       expect([kind, version, id, user, rest]).to.deep.equal([3, 1, 'client-1', null, []]);
@@ -428,7 +436,7 @@ describe('structured frames', () => {
 
     it('welcomes with [3, 1, id] when resume is off', async () => {
       await start({ resumeWindow: 0 });
-      adapter.accept('a');
+      adapter.accept('a', { 'plugsocket-resume': 'new' });
       await flush();
       expect(adapter.hooks.doSend.firstCall.args[1]).to.deep.equal([3, 1, 'client-1']);
     });

@@ -72,7 +72,8 @@ describe('admission security', () => {
       expect(strategy.calls).to.have.length(1);
       expect(strategy.calls[0].auth).to.deep.equal({ token: 'good' });
       expect(strategy.calls[0].url).not.to.contain('good');
-      expect(strategy.calls[0].query).to.deep.equal({});
+      // Only the request for a resumable session: no credential in the URL.
+      expect(strategy.calls[0].query).to.deep.equal({ 'plugsocket-resume': 'new' });
       // The admitted client's handshake does not keep the credentials.
       expect(server.getClient(client.id ?? '')?.handshake.auth).to.deep.equal({});
     });
