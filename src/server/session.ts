@@ -51,9 +51,12 @@ export interface ConnectedClient<P = unknown> {
    * it is disconnected (at once when either holds already). Never rejects.
    */
   drained(): Promise<void>;
-  /** Reads a value stored on this client's connection (by middleware, handlers or you). */
+  /** Reads a value stored on this client's session (by middleware, handlers or you). */
   get<T = unknown>(key: string): T | undefined;
-  /** Stores a value on this client's connection; it lives as long as the connection. */
+  /**
+   * Stores a value on this client's session; it lives as long as the session (across a lost
+   * connection that is resumed, and to the next server through a shared `SessionStore`).
+   */
   set(key: string, value: unknown): void;
 }
 
