@@ -16,18 +16,22 @@
 //         --segments segments, alternating. Per segment: p50 and round trips/s.
 // fanout  As bench/fanout.ts: C light clients per implementation, the server broadcasts M messages
 //         (one per event-loop turn) in --blocks blocks, alternating, after a warm-up block of each.
-//         The clients of `ps-ws` do what a real client with resume on does for a broadcast: count
-//         it and send `{"k":"got","n":…}` every 32, so the server's logs are trimmed as they are
-//         in use (a client that never acknowledged would keep every log at its 1,000-frame
-//         limit). The clients of `ps-ws-noresume` and `ws-raw-prebuilt` only count. On a busy
+//         The clients are light raw ws clients (light-clients.ts; for plugsocket openPsLight below)
+//         that connect as the real client does: with resume on they ask for a resumable session
+//         (`plugsocket-resume=new`), and do what the real client does for a broadcast: count it
+//         and send `{"k":"got","n":…}` every 32, so the server's logs are trimmed as they are in
+//         use (a client that never acknowledged would keep every log at its 1,000-frame limit).
+//         The clients of `ps-ws-noresume` (resume off: they ask nothing) and `ws-raw-prebuilt`
+//         only count. A run fails if the welcomes do not say what the name does (a token for
+//         every ps-ws session, none for ps-ws-noresume). On a busy
 //         machine the run stops after the round of blocks that passes --budget-ms (38 s from the
 //         start of the process) and reports the blocks it ran.
 // heap    Server heap per idle session: the server runs all three servers; after --warm
 //         connections to each and full GCs, the client opens --conns idle connections to one
 //         implementation at a time, --steps times each, in rotated order; each step is a full-GC'd
 //         heapUsed before and after, over --conns. The per-implementation figure is the sum over
-//         its steps. The clients are light raw ws clients (light-clients.ts), the same for both
-//         plugsocket servers; a plugsocket client is ready once its welcome arrived. With
+//         its steps. The clients are the light ones of the fan-out (ps-ws's ask for a resumable
+//         session, ps-ws-noresume's do not); a plugsocket client is ready once its welcome arrived. With
 //         --snapshot DIR, heap snapshots before and after the last step of each plugsocket
 //         implementation, DIR/resume-heap-<impl>-{before,after}.heapsnapshot, for
 //         `bench/heap-diff.ts after before --per <conns>` (what one idle session holds, by type).
@@ -148,6 +152,58 @@ function fork(values: Record<string, string | number>): ReturnType<typeof forkCl
       ...values,
     }),
   );
+}
+
+// ================================================================ light plugsocket clients
+
+/**
+ * A light plugsocket client on raw ws (as light-clients.ts `ps-ws`), that connects the way the
+ * real client does: with resume on it asks for a resumable session (`plugsocket-resume=new`, the
+ * query of a first connect; a server that predates that value takes it as a resume it cannot
+ * grant and starts a resumable session anyway), with resume off it asks nothing. Ready once the
+ * welcome arrived; `resumable` says whether the welcome gave a session token. With `gotEvery`,
+ * counts the stream frames it takes and acknowledges every `gotEvery` of them with `got`, as the
+ * real client does (client/resume.ts `took`).
+ */
+async function openPsLight(
+  port: number,
+  resume: boolean,
+  onMessage: () => void,
+  gotEvery?: number,
+): Promise<{ ws: RawWebSocket; resumable: boolean; gots: () => number }> {
+  const { WebSocket } = await import('ws');
+  const url = `ws://127.0.0.1:${port}/${resume ? '?plugsocket-resume=new' : ''}`;
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  let taken = 0;
+  let gots = 0;
+  let ready = false;
+  return new Promise((resolve, reject) => {
+    ws.on('error', reject);
+    ws.on('message', (data) => {
+      const d = data as Buffer;
+      // `{"k":"msg",…`: the kind's first letter is at offset 6 (light-clients.ts).
+      if (d[6] === 0x6d) {
+        if (!ready) return;
+        if (gotEvery !== undefined && ++taken % gotEvery === 0) {
+          ws.send(`{"k":"got","n":${taken}}`);
+          gots++;
+        }
+        onMessage();
+      } else if (!ready) {
+        ready = true;
+        resolve({ ws, resumable: d.includes('"session"'), gots: () => gots });
+      }
+    });
+  });
+}
+
+/** Fails the run when the sessions are not what the implementation's name says. */
+function checkResumable(impl: Impl, resumable: number, count: number): void {
+  const want = impl === 'ps-ws' ? count : 0;
+  if (resumable !== want)
+    throw new Error(
+      `${impl}: ${resumable} of ${count} sessions were resumable (expected ${want}): the figures would not measure resume ${impl === 'ps-ws' ? 'on' : 'off'}`,
+    );
 }
 
 // ================================================================ echo
@@ -525,7 +581,6 @@ async function fanoutClient(): Promise<void> {
   pinSelf(PIN_CLIENT);
 
   const counts = new Map<Impl, Uint32Array>(impls.map((impl) => [impl, new Uint32Array(C)]));
-  const gots: Record<string, number> = {};
   let target = 0;
   let done = 0;
   let tDone = 0n;
@@ -539,33 +594,31 @@ async function fanoutClient(): Promise<void> {
   };
 
   const t = Date.now();
+  const gotCounters: (() => number)[] = [];
   for (const impl of impls) {
-    gots[impl] = 0;
-    await openMany(C, 50, async (index) => {
-      if (impl !== 'ps-ws')
-        return openLight(impl === 'ps-ws-noresume' ? 'ps-ws' : 'ws', ports[impl], () =>
-          onMessage(impl, index),
-        );
-      // Resume on: what a real client does per stream frame it takes (client/resume.ts `took`):
-      // count it, and acknowledge every 32 with `got`, so the server drops them from its log.
-      const self: { ws?: RawWebSocket } = {};
-      let taken = 0;
-      self.ws = await openLight('ps-ws', ports[impl], () => {
-        if (++taken % GOT_EVERY === 0 && self.ws !== undefined) {
-          self.ws.send(`{"k":"got","n":${taken}}`);
-          gots[impl]++;
-        }
-        onMessage(impl, index);
-      });
-      return self.ws;
-    });
+    if (impl === 'ws-raw-prebuilt') {
+      await openMany(C, 50, (index) => openLight('ws', ports[impl], () => onMessage(impl, index)));
+      continue;
+    }
+    // Resume on: each client acknowledges what it takes, so the server drops it from its log.
+    const resume = impl === 'ps-ws';
+    const opened = await openMany(C, 50, (index) =>
+      openPsLight(
+        ports[impl],
+        resume,
+        () => onMessage(impl, index),
+        resume ? GOT_EVERY : undefined,
+      ),
+    );
+    checkResumable(impl, opened.filter((o) => o.resumable).length, C);
+    if (resume) for (const o of opened) gotCounters.push(o.gots);
   }
   toParent({ type: 'ready', connectMs: Date.now() - t });
 
   for (;;) {
     const { impl, msgs } = await mailbox.next('block');
     if (impl === null) {
-      toParent({ type: 'gots', sent: gots });
+      toParent({ type: 'gots', sent: { 'ps-ws': gotCounters.reduce((n, g) => n + g(), 0) } });
       continue;
     }
     counts.get(impl)!.fill(0);
@@ -697,18 +750,27 @@ async function heapClient(): Promise<void> {
   const { openLight } = await import('./light-clients.js');
   const { ports } = await mailbox.next('ports');
   pinSelf(PIN_CLIENT);
-  const kind = (impl: Impl): 'ws' | 'ps-ws' => (impl === 'ws-raw' ? 'ws' : 'ps-ws');
   const keep: RawWebSocket[] = [];
-  for (const impl of impls)
-    keep.push(
-      ...(await openMany(warm, 10, () => openLight(kind(impl), ports[impl], () => undefined))),
+  const open = async (impl: Impl, count: number, concurrency: number): Promise<void> => {
+    if (impl === 'ws-raw') {
+      keep.push(
+        ...(await openMany(count, concurrency, () =>
+          openLight('ws', ports[impl], () => undefined),
+        )),
+      );
+      return;
+    }
+    const opened = await openMany(count, concurrency, () =>
+      openPsLight(ports[impl], impl === 'ps-ws', () => undefined),
     );
+    checkResumable(impl, opened.filter((o) => o.resumable).length, count);
+    for (const o of opened) keep.push(o.ws);
+  };
+  for (const impl of impls) await open(impl, warm, 10);
   toParent({ type: 'warm-ready' });
   for (;;) {
     const { impl, count } = await mailbox.next('open');
-    keep.push(
-      ...(await openMany(count, 100, () => openLight(kind(impl), ports[impl], () => undefined))),
-    );
+    await open(impl, count, 100);
     toParent({ type: 'opened', impl });
   }
 }
