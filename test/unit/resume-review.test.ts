@@ -1,0 +1,194 @@
+// Review of session resume (issue 11): each `it` proves a defect found in review and fails against
+// the code it was written for. Memory transport on a fake clock throughout.
+import { expect } from 'chai';
+import sinon from 'sinon';
+import {
+  MemorySessionStore,
+  type AuthorizationStrategy,
+  type SessionRecord,
+  type SessionStore,
+  type SocketClient,
+  type SocketServerOptions,
+} from '../../src/index.js';
+import {
+  RawClient,
+  cleanUp,
+  connectClient,
+  deferred,
+  dropConnection,
+  flush,
+  startServer,
+  useFakeClock,
+} from './support.js';
+
+/** Reconnects 10 ms after a lost connection. */
+const QUICK = { reconnect: { minDelay: 10, maxDelay: 10 } } as const;
+
+interface Settled<T> {
+  state: 'pending' | 'fulfilled' | 'rejected';
+  value?: T;
+  error?: unknown;
+}
+
+function track<T>(promise: Promise<T>): () => Settled<T> {
+  const s: Settled<T> = { state: 'pending' };
+  promise.then(
+    (value) => Object.assign(s, { state: 'fulfilled', value }),
+    (error: unknown) => Object.assign(s, { state: 'rejected', error }),
+  );
+  return () => s;
+}
+
+describe('session resume: review', () => {
+  let clock: sinon.SinonFakeTimers;
+  beforeEach(() => {
+    clock = useFakeClock();
+  });
+  afterEach(async () => {
+    clock.restore();
+    sinon.restore();
+    await cleanUp();
+  });
+
+  async function settle(ms = 50): Promise<void> {
+    await clock.tickAsync(ms);
+    await flush();
+    await clock.tickAsync(1);
+    await flush();
+  }
+
+  function start<P = unknown>(options: SocketServerOptions<P> = {}) {
+    return startServer<P>({ heartbeatInterval: Infinity, ...options });
+  }
+
+  async function rawWelcome(
+    url: string,
+    query: Record<string, string> = { 'plugsocket-resume': 'new' },
+  ): Promise<{ raw: RawClient; welcome: Record<string, unknown> }> {
+    const raw = await new RawClient().open(url, { query });
+    await flush();
+    const welcome = raw.messages[0];
+    expect(welcome?.k, 'first frame').to.equal('welcome');
+    return { raw, welcome };
+  }
+
+  function resumeQuery(token: unknown, received: number): Record<string, string> {
+    return { 'plugsocket-resume': String(token), 'plugsocket-received': String(received) };
+  }
+
+  it('answers an in-band credential refresh whose verification finished while the session was parked', async () => {
+    // The refresh is verified asynchronously; the connection drops meanwhile. The server took
+    // the client's `auth` frame (it is counted), so the client never sends it again: its answer
+    // must reach the client on resume, as every other answer does.
+    const verdict = deferred<{ ok: true; principal: { id: string } }>();
+    const strategy: AuthorizationStrategy<{ id: string }> = {
+      applyAuthorization: (o) => o,
+      authorize: (h) =>
+        h.auth.refresh === true ? verdict.promise : { ok: true, principal: { id: 'u' } },
+    };
+    const { server, url } = await start({ authorization: strategy });
+    const client = await connectClient(url, QUICK);
+    const refreshed = track(client.refreshAuthorization({ refresh: true }));
+    await flush();
+    dropConnection(server, client.id!);
+    verdict.resolve({ ok: true, principal: { id: 'u' } });
+    await settle();
+    expect(client.getConnectionInfo().session).to.deep.equal({ resumed: true });
+    await settle();
+    expect(refreshed().state, 'refreshAuthorization() settled after the resume').to.equal(
+      'fulfilled',
+    );
+    expect(refreshed().value).to.deep.equal({ left: [] });
+  });
+
+  it('keeps to maxRate after a resume: frames it held at the cut are not fired at once into the server rate limit', async () => {
+    // The client paces itself under the server's limit with maxRate. At the cut the throttled
+    // frames are moved to the resend list and all go out at once on resume, past the server's
+    // limit: they are refused and the client is disconnected with 4429, ending the session.
+    const { server, url } = await start({
+      rateLimit: { interval: 1000, messages: 10 },
+    });
+    const got: unknown[] = [];
+    server.onEvent('n', (payload: unknown) => got.push(payload));
+    const client = await connectClient(url, { ...QUICK, maxRate: 10 });
+    for (let i = 1; i <= 40; i++) client.emit('n', i);
+    await flush();
+    expect(got).to.have.length(10);
+    dropConnection(server, client.id!);
+    await settle();
+    expect(client.getConnectionInfo().session).to.deep.equal({ resumed: true });
+    await clock.tickAsync(5000);
+    await flush();
+    expect(got, 'every message once, in order').to.deep.equal(
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
+    expect(client.state).to.equal('open');
+  });
+
+  it('does not end a parked session before a resumeWindow longer than the largest timer', async () => {
+    // setTimeout caps at 2^31-1 ms (~24.8 days); the park timer is set for min(window, cap) and
+    // ends the session when it fires, without checking parkedUntil.
+    const window = 2 ** 31 + 10 * 24 * 3600 * 1000; // ~34.9 days
+    const { server, url } = await start({ resumeWindow: window });
+    const { raw, welcome } = await rawWelcome(url);
+    server.sendToClient(String(welcome.id), { type: 'm', payload: 1 });
+    await flush();
+    await raw.socket.disconnect(1001);
+    await flush();
+    await clock.tickAsync(2 ** 31);
+    const { welcome: again } = await rawWelcome(url, resumeQuery(welcome.session, 1));
+    expect(again.resumed, `reason ${String(again.reason)}`).to.equal(true);
+    expect(again.id).to.equal(welcome.id);
+  });
+  it('records a topic whose join the server acknowledged in the replay of a resume', async () => {
+    // The join's ack was logged while the session was parked and arrives in the replay, right
+    // after the welcome, while the client's state is still `reconnecting`: join() resolves but
+    // the topic is left out of client.topics, though the server has the client in it. A later
+    // reconnect that cannot resume does not join it again.
+    const decision = deferred<boolean>();
+    const { server, url } = await start({ access: { join: () => decision.promise } });
+    const client = await connectClient(url, QUICK);
+    const joined = track(client.join('room'));
+    await flush();
+    dropConnection(server, client.id!);
+    decision.resolve(true);
+    await settle();
+    expect(client.getConnectionInfo().session).to.deep.equal({ resumed: true });
+    expect(joined().state).to.equal('fulfilled');
+    expect(server.getSubscribers('room')).to.deep.equal([client.id]);
+    expect([...client.topics], 'client.topics').to.deep.equal(['room']);
+  });
+
+  it('does not let a wrong token make the owner of a stored session lose it (asynchronous store)', async () => {
+    // A claim that does not match takes the record out of the store and puts it back later; an
+    // owner resuming meanwhile finds nothing and is told expired. Anyone who knows a client id
+    // (it travels as `from` on relayed messages) can do this, without limit.
+    const inner = new MemorySessionStore();
+    const store: SessionStore = {
+      save: (record: SessionRecord, ttl: number) =>
+        new Promise<void>((resolve) =>
+          setImmediate(() => {
+            inner.save(record, ttl);
+            resolve();
+          }),
+        ),
+      take: (id: string) =>
+        new Promise<SessionRecord | undefined>((resolve) =>
+          setImmediate(() => resolve(inner.take(id))),
+        ),
+    };
+    const first = await start({ sessionStore: store });
+    const { welcome } = await rawWelcome(first.url);
+    await first.server.shutdown();
+    await flush();
+    expect(inner.size).to.equal(1);
+    const second = await start({ sessionStore: store });
+    const forged = `${String(welcome.id)}.${'x'.repeat(32)}`;
+    const attacker = new RawClient().open(second.url, { query: resumeQuery(forged, 0) });
+    const owner = new RawClient().open(second.url, { query: resumeQuery(welcome.session, 0) });
+    const [bad, good] = await Promise.all([attacker, owner]);
+    for (let i = 0; i < 5; i++) await flush();
+    expect(bad.messages[0]?.resumed).to.equal(false);
+    expect(good.messages[0]?.resumed, `owner: ${JSON.stringify(good.messages[0])}`).to.equal(true);
+  });
+});
