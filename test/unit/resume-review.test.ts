@@ -80,8 +80,8 @@ describe('session resume: review', () => {
     // The refresh is verified asynchronously; the connection drops meanwhile. The server took
     // the client's `auth` frame (it is counted), so the client never sends it again: its answer
     // must reach the client on resume, as every other answer does.
-    const verdict = deferred<{ ok: true; principal: { id: string } }>();
-    const strategy: AuthorizationStrategy<{ id: string }> = {
+    const verdict = deferred<{ ok: true; principal: unknown }>();
+    const strategy: AuthorizationStrategy = {
       applyAuthorization: (o) => o,
       authorize: (h) =>
         h.auth.refresh === true ? verdict.promise : { ok: true, principal: { id: 'u' } },
@@ -190,5 +190,41 @@ describe('session resume: review', () => {
     for (let i = 0; i < 5; i++) await flush();
     expect(bad.messages[0]?.resumed).to.equal(false);
     expect(good.messages[0]?.resumed, `owner: ${JSON.stringify(good.messages[0])}`).to.equal(true);
+  });
+  it('never gives a new client the id of a parked session', async () => {
+    // Admission retries generateId() while the id is taken by an admitted client, but not by a
+    // parked one: two sessions then share an id, the resumed one overwrites the other in byId,
+    // and sendToClient reaches the wrong client.
+    const ids = ['a', 'a', 'b', 'c'];
+    const { server, url } = await start({ generateId: () => ids.shift() ?? 'z' });
+    const { raw, welcome } = await rawWelcome(url);
+    expect(welcome.id).to.equal('a');
+    await raw.socket.disconnect(1001);
+    await flush();
+    const { welcome: other } = await rawWelcome(url, {});
+    expect(other.id, 'the parked session still holds id a').to.not.equal('a');
+    expect(server.clientCount).to.equal(1);
+  });
+
+  it('refuses a token that travelled in a connect URL once the connection it resumed has outlived the window', async () => {
+    // The docs: tokens travel in the URL (proxies may log them) but "are short-lived (the
+    // window)". The token a client resumed with stays valid as the previous one for as long as
+    // that connection lives: anyone holding it (with the same, here anonymous, principal) takes
+    // the live session over, long after the window.
+    const { server, url } = await start({ resumeWindow: 1000 });
+    const { raw, welcome } = await rawWelcome(url);
+    await raw.socket.disconnect(1001);
+    await flush();
+    const inUrl = welcome.session;
+    const { raw: resumed, welcome: again } = await rawWelcome(url, resumeQuery(inUrl, 0));
+    expect(again.resumed).to.equal(true);
+    // The resumed connection is in use for far longer than the window.
+    await clock.tickAsync(60_000);
+    resumed.sendJson({ k: 'msg', type: 'still-here' });
+    await flush();
+    const { welcome: hijack } = await rawWelcome(url, resumeQuery(inUrl, 0));
+    expect(hijack.resumed, 'the logged token took the live session over').to.equal(false);
+    expect(resumed.closes, 'the owner keeps its connection').to.deep.equal([]);
+    expect(server.clientCount).to.equal(2);
   });
 });
