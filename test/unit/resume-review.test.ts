@@ -17,6 +17,7 @@ import {
   deferred,
   dropConnection,
   flush,
+  newClient,
   startServer,
   useFakeClock,
 } from './support.js';
@@ -226,5 +227,29 @@ describe('session resume: review', () => {
     expect(hijack.resumed, 'the logged token took the live session over').to.equal(false);
     expect(resumed.closes, 'the owner keeps its connection').to.deep.equal([]);
     expect(server.clientCount).to.equal(2);
+  });
+  it('answers a request the server makes in onConnection when the client handler is asynchronous', async () => {
+    // The request arrives with the welcome, before the client announces `open`; its handler
+    // starts. Then #open calls #sessionLost() for every connect that did not resume (the first
+    // one included), whose connectionLost() aborts the running handler: its answer is never
+    // sent and the server's request times out. Before session resume this was answered (also
+    // with resume: false now).
+    const { server, url } = await start();
+    const answers: unknown[] = [];
+    server.onConnection((c) => {
+      server.request(c.id, 'q', 1, { timeout: 500 }).then(
+        (answer) => answers.push(answer),
+        (error: unknown) => answers.push((error as { code?: string }).code),
+      );
+    });
+    const client = newClient(url);
+    client.handle('q', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return 'yes';
+    });
+    await client.connect();
+    await clock.tickAsync(600);
+    await flush();
+    expect(answers).to.deep.equal(['yes']);
   });
 });
