@@ -252,4 +252,44 @@ describe('session resume: review', () => {
     await flush();
     expect(answers).to.deep.equal(['yes']);
   });
+  it('does not report resumed: true for a session whose requests it failed when reconnecting gave up', async () => {
+    // gaveUp fails the requests in flight (NOT_CONNECTED), drops the offline queue and aborts
+    // running handlers, but keeps the token: the application's next connect() resumes and
+    // says `resumed: true` ("nothing lost or doubled") while the request it saw fail was run
+    // by the server — an application that retries on NOT_CONNECTED runs it twice.
+    const { server, url } = await start();
+    server.onError(() => undefined);
+    let refuse = false;
+    server.useConnection((_ctx, next) => {
+      if (refuse) throw new Error('down');
+      return next();
+    });
+    let ran = 0;
+    server.handle(
+      'slow',
+      () =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            ran++;
+            resolve('done');
+          }, 100),
+        ),
+    );
+    const client = await connectClient(url, { reconnect: { retries: 1, minDelay: 10, maxDelay: 10 } });
+    client.onError(() => undefined);
+    const result = track(client.request('slow', 1));
+    await flush();
+    refuse = true;
+    dropConnection(server, client.id!);
+    await settle(200);
+    expect(client.state).to.equal('closed');
+    expect(result().state).to.equal('rejected');
+    refuse = false;
+    await client.connect();
+    await settle(200);
+    expect(ran, 'the server ran the request').to.equal(1);
+    expect(client.getConnectionInfo().session, 'after its requests were failed').to.not.deep.equal({
+      resumed: true,
+    });
+  });
 });
