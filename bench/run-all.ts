@@ -184,7 +184,7 @@ const PLAN: Record<string, Scenario> = {
         clients: 300,
         msgs: 300,
         blocks: 6,
-        conns: 300,
+        conns: 600,
         steps: 2,
       },
     },
