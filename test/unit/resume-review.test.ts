@@ -292,4 +292,19 @@ describe('session resume: review', () => {
       resumed: true,
     });
   });
+  it('sendToClient returns false for a client being kicked (its close ends the session)', async () => {
+    // server.disconnect(id) (1000) is under way: the session will end, not park. With resume on
+    // the frame is logged and `true` returned, yet it is never delivered; with resume off (and
+    // before resume) the same call returns false.
+    const { server, url } = await start();
+    const client = await connectClient(url);
+    const got: unknown[] = [];
+    client.onMessage((m) => got.push(m.payload));
+    const closing = server.disconnect(client.id!);
+    const accepted = server.sendToClient(client.id!, { type: 'm', payload: 1 });
+    await closing;
+    await settle();
+    expect(got).to.deep.equal([]);
+    expect(accepted, 'sendToClient for a message that is never delivered').to.equal(false);
+  });
 });
