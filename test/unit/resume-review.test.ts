@@ -307,4 +307,40 @@ describe('session resume: review', () => {
     expect(got).to.deep.equal([]);
     expect(accepted, 'sendToClient for a message that is never delivered').to.equal(false);
   });
+  it('asks access.join again for the topics of a session resumed with fresh credentials', async () => {
+    // A refresh of credentials in-band removes the client from topics its new principal may not
+    // hold; a resume, which also verifies fresh credentials and adopts the fresh principal, keeps
+    // every topic unchecked: a demoted user keeps reading an admin-only topic.
+    interface Role {
+      readonly id: string;
+      readonly role: unknown;
+    }
+    const strategy: AuthorizationStrategy<Role> = {
+      applyAuthorization: (o) => o,
+      authorize: (h) => ({ ok: true, principal: { id: 'u', role: h.auth.role } }),
+    };
+    const { server, url } = await start<Role>({
+      authorization: strategy,
+      access: { join: (client) => client.principal.role === 'admin' },
+    });
+    const admin = await new RawClient().open(url, {
+      query: { 'plugsocket-resume': 'new' },
+      auth: { role: 'admin' },
+    });
+    await flush();
+    const welcome = admin.messages[0];
+    admin.sendJson({ k: 'join', id: 1, topic: 'secret' });
+    await flush();
+    expect(admin.ofKind('ack')).to.deep.equal([{ k: 'ack', id: 1 }]);
+    await admin.socket.disconnect(1001);
+    await flush();
+    const demoted = await new RawClient().open(url, {
+      query: resumeQuery(welcome.session, 1),
+      auth: { role: 'user' },
+    });
+    await flush();
+    expect(demoted.messages[0]?.resumed).to.equal(true);
+    expect(server.getClient(String(welcome.id))?.principal.role).to.equal('user');
+    expect(server.getSubscribers('secret'), 'a user that may not join it').to.deep.equal([]);
+  });
 });
