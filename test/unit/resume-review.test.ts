@@ -343,4 +343,29 @@ describe('session resume: review', () => {
     expect(server.getClient(String(welcome.id))?.principal.role).to.equal('user');
     expect(server.getSubscribers('secret'), 'a user that may not join it').to.deep.equal([]);
   });
+  it('does not write the client's handshake credentials to the session store', async () => {
+    // persist() saves `handshake: session.handshake` — its auth (passwords, bearer tokens), its
+    // headers and its query (the resume token) — in a store that may be Redis or a database,
+    // though the resuming server never reads it (the session takes the new connection's).
+    const saved: SessionRecord[] = [];
+    const inner = new MemorySessionStore();
+    const store: SessionStore = {
+      save: (record, ttl) => {
+        saved.push(record);
+        inner.save(record, ttl);
+      },
+      take: (id) => inner.take(id),
+    };
+    const { server, url } = await start({ sessionStore: store });
+    const raw = await new RawClient().open(url, {
+      query: { 'plugsocket-resume': 'new' },
+      auth: { password: 'hunter2' },
+    });
+    await flush();
+    expect(raw.messages[0]?.k).to.equal('welcome');
+    await server.shutdown();
+    await flush();
+    expect(saved).to.have.length(1);
+    expect(JSON.stringify(saved[0].handshake ?? {}), 'the record').to.not.include('hunter2');
+  });
 });
