@@ -3,7 +3,7 @@ import type { AnyFrame, CloseInfo, Handshake } from '../ports/types.js';
 import type { SessionRecord, SessionStore } from '../ports/session-store.js';
 import type { ResumeFailure } from '../protocol/envelope.js';
 import { isPromiseLike } from '../shared/is-promise-like.js';
-import { randomId } from '../shared/random-id.js';
+import { randomString } from '../shared/random-id.js';
 import type { ServerCore } from './core.js';
 import {
   GOT_EVERY,
@@ -76,13 +76,14 @@ export class SessionResume<P> {
 
   /** A newly admitted session starts counting (its log is empty until something is sent). */
   start(session: Session<P>): void {
-    session.resume = new ResumeLog(secret(), this.settings.limits);
+    // Its first secret comes with its first welcome (renewToken).
+    session.resume = new ResumeLog('', this.settings.limits);
   }
 
   /** The token a welcome gives, renewed each time: the id, a dot, a fresh secret. */
   renewToken(session: Session<P>): string {
     const log = session.resume!;
-    log.previousSecret = log.secret;
+    if (log.secret !== '') log.previousSecret = log.secret;
     log.secret = secret();
     return `${session.id}.${log.secret}`;
   }
@@ -327,5 +328,5 @@ function readRequest(handshake: Handshake): ResumeRequest | typeof NEW_SESSION |
 
 /** 192 random bits, base64url. */
 function secret(): string {
-  return randomId() + randomId();
+  return randomString(32);
 }
