@@ -343,7 +343,7 @@ describe('session resume: review', () => {
     expect(server.getClient(String(welcome.id))?.principal.role).to.equal('user');
     expect(server.getSubscribers('secret'), 'a user that may not join it').to.deep.equal([]);
   });
-  it('does not write the client's handshake credentials to the session store', async () => {
+  it("does not write the client's handshake credentials to the session store", async () => {
     // persist() saves `handshake: session.handshake` — its auth (passwords, bearer tokens), its
     // headers and its query (the resume token) — in a store that may be Redis or a database,
     // though the resuming server never reads it (the session takes the new connection's).
@@ -367,5 +367,25 @@ describe('session resume: review', () => {
     await flush();
     expect(saved).to.have.length(1);
     expect(JSON.stringify(saved[0].handshake ?? {}), 'the record').to.not.include('hunter2');
+  });
+  it('still resumes a client whose last two welcomes were lost before it read them', async () => {
+    // The previous token stays valid for a client that did not read its last welcome. A client
+    // presenting the previous one proves exactly that; yet its resume renews from the current
+    // secret (which it never saw), so after a second welcome lost the same way it holds a token
+    // two generations old and is denied — on a flaky network the session is lost for good.
+    const { url } = await start();
+    const { raw, welcome } = await rawWelcome(url);
+    await raw.socket.disconnect(1001);
+    await flush();
+    const token = welcome.session; // the last token this client read
+    for (let lost = 0; lost < 2; lost++) {
+      // Admitted and resumed, but the connection drops before the client reads the welcome.
+      const { raw: attempt, welcome: unread } = await rawWelcome(url, resumeQuery(token, 0));
+      expect(unread.resumed, `attempt ${lost + 1}`).to.equal(true);
+      await attempt.socket.disconnect(1001);
+      await flush();
+    }
+    const { welcome: last } = await rawWelcome(url, resumeQuery(token, 0));
+    expect(last.resumed, `reason ${String(last.reason)}`).to.equal(true);
   });
 });
