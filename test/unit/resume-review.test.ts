@@ -7,7 +7,6 @@ import {
   type AuthorizationStrategy,
   type SessionRecord,
   type SessionStore,
-  type SocketClient,
   type SocketServerOptions,
 } from '../../src/index.js';
 import {
@@ -275,7 +274,9 @@ describe('session resume: review', () => {
           }, 100),
         ),
     );
-    const client = await connectClient(url, { reconnect: { retries: 1, minDelay: 10, maxDelay: 10 } });
+    const client = await connectClient(url, {
+      reconnect: { retries: 1, minDelay: 10, maxDelay: 10 },
+    });
     client.onError(() => undefined);
     const result = track(client.request('slow', 1));
     await flush();
