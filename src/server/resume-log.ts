@@ -9,14 +9,20 @@ export interface ResumeLogLimits {
   readonly maxBytes: number;
 }
 
+/** The first ring's size. */
+const FIRST_RING = 8;
+/** A ring larger than this is let go when it empties. */
+const SMALL_RING = 64;
+
 /**
  * @internal One session's side of the resume protocol: what it sent (the stream frames, by
  * position, kept until the client acknowledges them with `got` or the limits push the oldest
  * out) and how many stream frames it took from the client. A broadcast frame is the same object
  * in every recipient's log: a log holds references, its bytes are counted, not copied.
  *
- * The log is an array read from `#head`, compacted once the dead front is large, so dropping the
- * oldest is O(1) amortized.
+ * The log is a ring: a power-of-two array of frames and one of their sizes, from `#head`, grown by
+ * doubling when full (up to the first power of two above `maxMessages`) and let go when it empties
+ * after growing past {@link SMALL_RING}. Adding a frame and dropping the oldest are O(1).
  */
 export class ResumeLog {
   /**
@@ -30,10 +36,10 @@ export class ResumeLog {
   gotSent = 0;
   /** Stream position of the first frame kept. */
   start = 0;
-  /** Frames kept, from `#head`; created on the first one. */
-  #frames: AnyFrame[] | undefined;
+  /** The ring of frames kept, oldest at `#head`; created on the first one. */
+  #frames: (AnyFrame | undefined)[] | undefined;
   /** Their sizes, in step with `#frames`. */
-  #sizes: number[] | undefined;
+  #sizes: Float64Array | undefined;
   #head = 0;
   #bytes = 0;
   /** The frames sent in this session: the position the next one takes. */
@@ -68,10 +74,12 @@ export class ResumeLog {
    * is the frame's {@link logSize}, measured once for all the logs a broadcast goes to.
    */
   push(frame: AnyFrame, size: number): void {
-    const frames = (this.#frames ??= []);
-    const sizes = (this.#sizes ??= []);
-    frames.push(frame);
-    sizes.push(size);
+    let frames = this.#frames;
+    const length = this.sent - this.start;
+    if (frames === undefined || length === frames.length) frames = this.#grow(length);
+    const at = (this.#head + length) & (frames.length - 1);
+    frames[at] = frame;
+    this.#sizes![at] = size;
     this.sent++;
     this.#bytes += size;
     const { maxMessages, maxBytes } = this.limits;
@@ -96,9 +104,7 @@ export class ResumeLog {
    */
   from(n: number): AnyFrame[] | undefined {
     if (n < this.start || n > this.sent) return undefined;
-    const frames = this.#frames;
-    if (frames === undefined) return [];
-    return frames.slice(this.#head + (n - this.start));
+    return this.#range(n - this.start);
   }
 
   /** True when the frames from position `n` on are all kept (a client that has `n` may resume). */
@@ -108,7 +114,7 @@ export class ResumeLog {
 
   /** Every frame kept, oldest first (for a record). */
   kept(): AnyFrame[] {
-    return this.#frames === undefined ? [] : this.#frames.slice(this.#head);
+    return this.#range(0);
   }
 
   /** Refills the log from a record: `frames` are positions `start`, `start + 1`, … */
@@ -129,20 +135,50 @@ export class ResumeLog {
     this.#bytes = 0;
   }
 
+  /** The frames kept from the `skip`-th on, oldest first. */
+  #range(skip: number): AnyFrame[] {
+    const frames = this.#frames;
+    const out: AnyFrame[] = [];
+    if (frames === undefined) return out;
+    const mask = frames.length - 1;
+    for (let i = skip, length = this.length; i < length; i++) {
+      out.push(frames[(this.#head + i) & mask]!);
+    }
+    return out;
+  }
+
+  /** A ring twice as large (or the first one), the frames kept moved to its front. */
+  #grow(length: number): (AnyFrame | undefined)[] {
+    const old = this.#frames;
+    const oldSizes = this.#sizes;
+    const capacity = old === undefined ? FIRST_RING : old.length * 2;
+    const frames = new Array<AnyFrame | undefined>(capacity);
+    const sizes = new Float64Array(capacity);
+    if (old !== undefined && oldSizes !== undefined) {
+      const mask = old.length - 1;
+      for (let i = 0; i < length; i++) {
+        const from = (this.#head + i) & mask;
+        frames[i] = old[from];
+        sizes[i] = oldSizes[from];
+      }
+    }
+    this.#frames = frames;
+    this.#sizes = sizes;
+    this.#head = 0;
+    return frames;
+  }
+
   #dropFirst(): void {
     const frames = this.#frames!;
-    const sizes = this.#sizes!;
-    this.#bytes -= sizes[this.#head];
-    frames[this.#head] = undefined as unknown as AnyFrame;
-    this.#head++;
+    const head = this.#head;
+    this.#bytes -= this.#sizes![head];
+    frames[head] = undefined;
+    this.#head = (head + 1) & (frames.length - 1);
     this.start++;
-    if (this.#head === frames.length) {
-      frames.length = 0;
-      sizes.length = 0;
-      this.#head = 0;
-    } else if (this.#head >= 64 && this.#head * 2 >= frames.length) {
-      frames.splice(0, this.#head);
-      sizes.splice(0, this.#head);
+    // Emptied after a burst: the large ring goes, an idle session keeps none of it.
+    if (this.start === this.sent && frames.length > SMALL_RING) {
+      this.#frames = undefined;
+      this.#sizes = undefined;
       this.#head = 0;
     }
   }
