@@ -389,4 +389,26 @@ describe('session resume: review', () => {
     const { welcome: last } = await rawWelcome(url, resumeQuery(token, 0));
     expect(last.resumed, `reason ${String(last.reason)}`).to.equal(true);
   });
+  it('does not accept messages for a parked session whose log already lost frames its client had not received', async () => {
+    // Past resumeLog.maxMessages the oldest unreceived frame is dropped: the session can only
+    // end in `overflow`. It still waits out the whole window holding a full log, and
+    // sendToClient keeps answering true for messages that will never be delivered.
+    const { server, url } = await start({ resumeLog: { maxMessages: 3 } });
+    const { raw, welcome } = await rawWelcome(url);
+    const id = String(welcome.id);
+    await raw.socket.disconnect(1001);
+    await flush();
+    const accepted: boolean[] = [];
+    for (let i = 1; i <= 6; i++) accepted.push(server.sendToClient(id, { type: 'm', payload: i }));
+    const { welcome: again } = await rawWelcome(url, resumeQuery(welcome.session, 0));
+    expect(again.reason).to.equal('overflow');
+    expect(accepted, 'the 4th message pushed out one the client never got').to.deep.equal([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+  });
 });
