@@ -411,4 +411,13 @@ describe('session resume: review', () => {
       false,
     ]);
   });
+  it('does not ask for a resumable session when the client can never resume (reconnect: false)', async () => {
+    // With reconnect: false a lost connection closes the client and forgets the token (a later
+    // connect() starts afresh), yet every connect asks plugsocket-resume=new: the server keeps
+    // a log and counts for it, and parks its session for the whole window after a drop.
+    const { server, url } = await start();
+    const client = await connectClient(url, { reconnect: false });
+    const query = server.getClient(client.id!)?.handshake.query ?? {};
+    expect(query['plugsocket-resume'], 'asked for a session it cannot resume').to.equal(undefined);
+  });
 });
