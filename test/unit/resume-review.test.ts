@@ -420,4 +420,20 @@ describe('session resume: review', () => {
     const query = server.getClient(client.id!)?.handshake.query ?? {};
     expect(query['plugsocket-resume'], 'asked for a session it cannot resume').to.equal(undefined);
   });
+  it('ends the session of a client kicked with server.disconnect(id) even when its close handshake times out', async () => {
+    // The kick closes with 1000, which ends sessions; but a peer that does not answer the close
+    // (half-open, or a stalled network) is dropped after closeTimeout and reported 1006, which
+    // parks the session: the kicked client comes back within the window and resumes. The docs:
+    // "a kicked or banned client cannot come back within the window".
+    const { server, adapter, url } = await start();
+    const { welcome } = await rawWelcome(url);
+    // The close frame is lost on the way: the client never answers it.
+    sinon.stub(adapter as unknown as { doCloseConnection: () => void }, 'doCloseConnection');
+    const kicked = server.disconnect(String(welcome.id));
+    await clock.tickAsync(10_000);
+    await kicked;
+    await flush();
+    const { welcome: back } = await rawWelcome(url, resumeQuery(welcome.session, 0));
+    expect(back.resumed, 'the kicked client resumed its session').to.equal(false);
+  });
 });
