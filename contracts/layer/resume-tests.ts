@@ -125,9 +125,14 @@ export function describeResumeTests(h: LayerHarness): void {
       },
       async () => {
         const { server, url } = await h.server({ resumeWindow: 50 });
-        const a = await h.connected(url, {
-          reconnect: { retries: 20, minDelay: 300, maxDelay: 400 },
+        // Reconnects are admitted only after the window has passed (backoff has full jitter, so
+        // the client's own delay cannot be relied on to be long enough).
+        let holdBack = false;
+        server.useConnection(async (_ctx, next) => {
+          if (holdBack) await delay(200);
+          return next();
         });
+        const a = await h.connected(url, { reconnect: QUICK_RECONNECT });
         await a.join('late-room');
         const firstId = a.id!;
         const outcomes: ResumeOutcome[] = [];
@@ -136,6 +141,7 @@ export function describeResumeTests(h: LayerHarness): void {
         a.state$.subscribe((change) => {
           if (change.state === 'open') opens.push(change);
         });
+        holdBack = true;
         await server.disconnect(firstId, 1012, 'restarting');
         await waitFor(() => outcomes.length >= 1, h.wait, 'onReconnected');
         const signal = { resumed: false, reason: 'expired' };

@@ -12,6 +12,11 @@ export class ClientTopics {
   constructor(
     private readonly requests: ClientRequests,
     private readonly isOpen: () => boolean,
+    /**
+     * True while the session the answer belongs to lives: open, or resuming (an answer replayed
+     * on resume arrives before the client is open again).
+     */
+    private readonly sessionLives: () => boolean,
     private readonly report: (error: PlugSocketError) => void,
   ) {}
 
@@ -22,7 +27,7 @@ export class ClientTopics {
   async join(topic: string): Promise<void> {
     await this.#ask('join', topic);
     // The answer and a close may arrive together: a closed session keeps no topics.
-    if (this.isOpen()) this.#joined.add(topic);
+    if (this.sessionLives()) this.#joined.add(topic);
   }
 
   async leave(topic: string): Promise<void> {

@@ -19,7 +19,8 @@ export interface SocketClientOptions {
    * and, within the server's `resumeWindow`, nothing is lost or doubled either way — what it
    * missed is delivered, what the server had not taken is sent again, requests in flight are
    * still answered (docs/delivery-guarantees.md). `false` starts a new session on every connect.
-   * Needs a transport that carries the handshake query (`supports.handshakeQuery`).
+   * Needs a transport that carries the handshake query (`supports.handshakeQuery`) and the
+   * client's reconnection (with `reconnect: false` the client does not ask for it).
    * @default true
    */
   resume?: boolean;

@@ -159,7 +159,12 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
       positive(options.requestTimeout, 10_000, 'requestTimeout'),
       positive(options.maxRequestsInFlight, 256, 'maxRequestsInFlight'),
     );
-    this.#topics = new ClientTopics(this.#requests, () => this.#state === 'open', this.report);
+    this.#topics = new ClientTopics(
+      this.#requests,
+      () => this.#state === 'open',
+      () => this.#state === 'open' || this.#live,
+      this.report,
+    );
     this.#reconnect = new ReconnectLoop(
       {
         attempt: () => {
@@ -180,6 +185,9 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
         },
         gaveUp: (error) => {
           this.#setState('closed');
+          // The requests it fails were perhaps run: a later connect must not resume that session.
+          this.#resume?.ended();
+          this.#throttle?.clear();
           this.#sessionLost();
           this.#dropOutbox();
           this.notifyReconnectFailed(error);
@@ -217,7 +225,9 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     this.#highWaterMark = positive(options.highWaterMark, 1024 * 1024, 'highWaterMark');
     if (options.resume !== undefined && typeof options.resume !== 'boolean')
       throw new TypeError('resume must be a boolean');
-    this.#resume = options.resume === false ? undefined : new ClientResume();
+    // Resuming is what a reconnect does: a client that never reconnects does not ask for it.
+    this.#resume =
+      options.resume === false || options.reconnect === false ? undefined : new ClientResume();
   }
 
   /** The transport this client runs on. */
@@ -644,7 +654,6 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     const outcome = this.#outcome ?? { resumed: false, reason: 'initial' };
     this.#setState('open', outcome);
     this.#heartbeat?.start();
-    if (!outcome.resumed) this.#sessionLost();
     this.#flushOutbox();
     this.notifyOpen();
     // The server may admit and close at once (e.g. kick on connect): report that close now.
@@ -764,8 +773,12 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
         // the server had not taken goes again at once, ahead of anything new.
         const { outcome, resend } = this.#welcomed(envelope);
         this.#outcome = outcome;
+        // A new session after one that was not resumed: what waited on the old one fails now,
+        // before anything of the new one (a request the server makes at once) can start.
+        if (!outcome.resumed && outcome.reason !== 'initial') this.#sessionLost();
         this.#live = true;
         for (const frame of resend) this.#resend(frame);
+        this.#throttle?.resume();
         return;
       }
       case 'ack':
@@ -836,8 +849,9 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     // A close that ended the session on the server (a kick, a policy, credentials) leaves
     // nothing to resume: what waited on it fails now, not after the reconnect.
     if (reconnect && resume?.active === true && !endsSession(info.code)) {
-      // The session may resume: what waits on it stays; what maxRate held goes out on resume.
-      this.#throttle?.drainTo((frame) => resume.sent(frame));
+      // The session may resume: what waits on it stays; what maxRate held waits too, and goes
+      // out at the rate once the connection is back.
+      this.#throttle?.pause();
     } else {
       this.#throttle?.clear();
       this.#requests.connectionLost();

@@ -14,6 +14,8 @@ export class SendThrottle {
   readonly #tags: number[] = [];
   #head = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** While paused nothing is written: what waits is kept for when the connection is back. */
+  #paused = false;
 
   constructor(
     private readonly rate: number,
@@ -32,7 +34,7 @@ export class SendThrottle {
    * `write` with the frame, whenever it goes.
    */
   send(frame: AnyFrame, tag: number): boolean {
-    if (this.queued === 0) {
+    if (this.queued === 0 && !this.#paused) {
       this.#refill();
       if (this.#tokens >= 1) {
         this.#tokens -= 1;
@@ -45,16 +47,25 @@ export class SendThrottle {
     return true;
   }
 
-  /** Drops what waits (the connection it was for is gone). */
-  /** Takes every queued frame out, in order, handing each to `take` (with its tag). */
-  drainTo(take: (frame: AnyFrame, tag: number) => void): void {
-    const queue = this.#queue;
-    const tags = this.#tags;
-    for (let i = this.#head; i < queue.length; i++) take(queue[i], tags[i]);
-    this.clear();
+  /**
+   * Stops writing and keeps what waits (the connection is lost, and the session may resume): on
+   * {@link resume} it goes out at the rate, as if nothing had happened.
+   */
+  pause(): void {
+    this.#paused = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
+  /** Writes again what waits, at the rate. */
+  resume(): void {
+    this.#paused = false;
+    if (this.queued > 0) this.#schedule();
+  }
+
+  /** Drops what waits (the connection it was for is gone). */
   clear(): void {
+    this.#paused = false;
     this.#queue.length = 0;
     this.#tags.length = 0;
     this.#head = 0;
@@ -71,7 +82,7 @@ export class SendThrottle {
   }
 
   #schedule(): void {
-    if (this.#timer !== undefined) return;
+    if (this.#timer !== undefined || this.#paused) return;
     const wait = Math.max(1, Math.ceil(((1 - this.#tokens) * 1000) / this.rate));
     this.#timer = setTimeout(this.#drain, wait);
   }

@@ -382,6 +382,7 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
     const done = new Promise<void>((resolve) => (connection._closeWaiters ??= []).push(resolve));
     if (connection._state === 'closing') return done;
     connection._state = 'closing';
+    connection._closeCode = code;
     // Nothing more may be sent: producers waiting to send are released now.
     if (connection._drain !== undefined) this.#settleDrain(connection);
     connection._closeTimer = setTimeout(() => {

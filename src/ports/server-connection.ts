@@ -43,6 +43,11 @@ export class ServerConnection<N = any> {
   _state: ConnectionState = 'open';
   /** @internal */
   _closeTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * @internal The code this side closed with (`closeConnection`), whatever the close is reported
+   * as: a close that times out is reported 1006, yet the server meant, say, a kick.
+   */
+  _closeCode: number | undefined;
   /** @internal */
   _closeWaiters: (() => void)[] | undefined;
   /** @internal the last `sendMany` that listed this connection (duplicates are sent once). */

@@ -1,4 +1,4 @@
-import type { AnyFrame, Handshake } from './types.js';
+import type { AnyFrame } from './types.js';
 
 /**
  * A session as a server hands it over: everything another server (the next process, or another
@@ -19,8 +19,6 @@ export interface SessionRecord {
   readonly principal: unknown;
   /** The principal's id (see the server's `principalId`), or undefined for anonymous clients. */
   readonly principalKey: string | undefined;
-  /** The handshake of the connection the session was last on. */
-  readonly handshake: Handshake;
   /** The topics the client was in. */
   readonly topics: readonly string[];
   /** What middleware and handlers stored with `client.set`. */
@@ -42,13 +40,23 @@ export interface SessionRecord {
  * when it shuts down, and reads from it when a client presents a session it does not hold.
  *
  * Both calls may return a promise. `take` must be atomic: of two servers taking the same id at
- * once, at most one gets the record. A record past `ttl` must not be returned.
+ * once, at most one gets the record, and a record `accept` refuses (a forged or stale token) stays
+ * where it is for its owner. A record past `ttl` must not be returned.
+ *
+ * A record holds no credentials: not the handshake, whose `auth`, headers and query may carry
+ * secrets — the resuming server has the new connection's. It does hold `principal`.
  */
 export interface SessionStore {
   /** Keeps `record` for `ttl` milliseconds (replacing one with the same id). */
   save(record: SessionRecord, ttl: number): void | Promise<void>;
-  /** Removes and returns the record of session `id`; undefined when none (or expired). */
-  take(id: string): SessionRecord | undefined | Promise<SessionRecord | undefined>;
+  /**
+   * Removes and returns the record of session `id` when `accept(record)` is true; undefined when
+   * there is none (or it expired) or `accept` refused it, which then stays stored.
+   */
+  take(
+    id: string,
+    accept: (record: SessionRecord) => boolean,
+  ): SessionRecord | undefined | Promise<SessionRecord | undefined>;
 }
 
 /**
@@ -60,7 +68,7 @@ export interface SessionStore {
 export class MemorySessionStore implements SessionStore {
   readonly #records = new Map<
     string,
-    { record: SessionRecord; timer: ReturnType<typeof setTimeout> }
+    { record: SessionRecord; timer: ReturnType<typeof setTimeout> | undefined }
   >();
 
   /** Records held now. */
@@ -72,17 +80,33 @@ export class MemorySessionStore implements SessionStore {
     if (typeof record?.id !== 'string') throw new TypeError('a session record needs a string id');
     if (typeof ttl !== 'number' || !(ttl > 0)) return;
     this.#drop(record.id);
-    const timer = setTimeout(() => this.#drop(record.id), Math.min(ttl, 2 ** 31 - 1));
-    // A waiting record must not keep a process alive.
-    (timer as { unref?: () => void }).unref?.();
-    this.#records.set(record.id, { record, timer });
+    const until = Date.now() + ttl;
+    const entry = { record, timer: undefined as ReturnType<typeof setTimeout> | undefined };
+    // A timer fires at most 2^31 - 1 ms on: a longer ttl is checked again then.
+    const arm = (): void => {
+      const left = until - Date.now();
+      if (left <= 0) {
+        this.#drop(record.id);
+        return;
+      }
+      entry.timer = setTimeout(arm, Math.min(left, 2 ** 31 - 1));
+      // A waiting record must not keep a process alive.
+      (entry.timer as { unref?: () => void }).unref?.();
+    };
+    this.#records.set(record.id, entry);
+    arm();
   }
 
-  take(id: string): SessionRecord | undefined {
+  take(id: string, accept: (record: SessionRecord) => boolean): SessionRecord | undefined {
     const entry = this.#records.get(id);
     if (entry === undefined) return undefined;
+    if (entry.record.expiresAt <= Date.now()) {
+      this.#drop(id);
+      return undefined;
+    }
+    if (!accept(entry.record)) return undefined;
     this.#drop(id);
-    return entry.record.expiresAt > Date.now() ? entry.record : undefined;
+    return entry.record;
   }
 
   #drop(id: string): void {

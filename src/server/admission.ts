@@ -94,7 +94,9 @@ export class Admission<P> {
   accept(connection: ServerConnection, handshake: Handshake): void {
     const { settings } = this;
     // Counted before this connection is registered: the caps are on connections at once.
-    if (this.core.registry.byConnection.size >= settings.maxConnections) {
+    // Parked sessions (connection lost, may resume) count: each holds memory for its window.
+    const { byConnection, parked } = this.core.registry;
+    if (byConnection.size + parked.size >= settings.maxConnections) {
       this.core.metrics.refusedCapacity++;
       refuse(connection, CloseCodes.TRY_AGAIN_LATER, 'server full');
       return;
@@ -227,9 +229,11 @@ export class Admission<P> {
     const verify = async (): Promise<void> => {
       const delay = address === undefined ? 0 : (throttle?.delay(address) ?? 0);
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-      if (session.status !== 'open') return;
+      // A parked session's refresh is answered too: the client counted its auth frame as taken,
+      // and gets the answer on resume.
+      if (!session.live) return;
       const result = await this.settings.authorization.authorize(handshake);
-      if (session.status !== 'open') return;
+      if (!session.live) return;
       if (!isVerdict(result)) {
         throw new TypeError(
           'authorize() must return { ok: true, principal } or { ok: false, reason }',
@@ -254,8 +258,7 @@ export class Admission<P> {
       session.principal = result.principal;
       this.#armExpiry(session, result.expiresAt);
       const left = await this.settings.revalidateTopics(session);
-      if (session.status === 'open')
-        this.core.router.toSession(session, { k: 'ack', id, result: { left } });
+      if (session.live) this.core.router.toSession(session, { k: 'ack', id, result: { left } });
     };
     verify()
       .catch((error: unknown) => {
@@ -456,6 +459,13 @@ export class Admission<P> {
     target.status = 'open';
     this.#armExpiry(target, result.expiresAt);
     this.admitted(target, outcome);
+    // A resumed session keeps its topics under fresh credentials: `access.join` is asked again,
+    // as for an in-band refresh, and a topic it refuses is left.
+    if (outcome.resumed === true && target.topics.size > 0) {
+      this.settings.revalidateTopics(target).catch((error: unknown) => {
+        this.core.report(target.id, PlugSocketError.from(error));
+      });
+    }
   }
 
   #refused(session: Session<P>, error: unknown): void {
@@ -527,7 +537,8 @@ export class Admission<P> {
   #newId(): string {
     for (let attempt = 0; attempt < 10; attempt++) {
       const id = this.settings.generateId();
-      if (typeof id === 'string' && id !== '' && !this.core.registry.byId.has(id)) return id;
+      const { byId, parked } = this.core.registry;
+      if (typeof id === 'string' && id !== '' && !byId.has(id) && !parked.has(id)) return id;
     }
     throw new PlugSocketError(
       'SERVER_ERROR',

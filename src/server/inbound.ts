@@ -149,17 +149,27 @@ export class Inbound<P> {
         this.core.pong(session);
         return;
       case 'got':
-        // How many of the server's stream frames the client has: the log drops them.
-        if (session.resume?.acknowledge(envelope.n) === false) {
-          const e = new PlugSocketError(
-            'INVALID_MESSAGE',
-            `"got" counts ${envelope.n} frames, more than were sent`,
-          );
-          sendError(this.core, session, e);
-          this.core.report(session.id, e);
-        }
+        this.#got(session, envelope.n);
         return;
     }
+  }
+
+  /**
+   * A `got`: how many of the server's stream frames the client has; the log drops them. One
+   * beyond what was sent is an error (the connection stays).
+   */
+  #got(session: Session<P>, n: number): void {
+    const log = session.resume;
+    if (log === undefined) return;
+    // The client acknowledges on this connection, so it read the welcome: its old secret is done.
+    log.previousSecret = undefined;
+    if (log.acknowledge(n)) return;
+    const e = new PlugSocketError(
+      'INVALID_MESSAGE',
+      `"got" counts ${n} frames, more than were sent`,
+    );
+    sendError(this.core, session, e);
+    this.core.report(session.id, e);
   }
 
   /**
@@ -192,6 +202,10 @@ export class Inbound<P> {
       case 'pong':
         // The answer to the server's own ping: taken, like the answers to its requests.
         this.core.pong(session);
+        return;
+      case 'got':
+        // So is an acknowledgement: it frees the resume log.
+        this.#got(session, envelope.n);
         return;
       case 'req':
       case 'join':

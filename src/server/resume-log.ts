@@ -51,12 +51,23 @@ export class ResumeLog {
     private readonly limits: ResumeLogLimits,
   ) {}
 
-  /** True when `secret` is this session's current or previous one. */
-  accepts(secret: string): boolean {
+  /**
+   * Which of this session's secrets `secret` is: `current`, `previous` (the client never read the
+   * welcome that renewed it), or undefined for neither.
+   */
+  accepts(secret: string): 'current' | 'previous' | undefined {
+    if (this.secret !== '' && sameSecret(this.secret, secret)) return 'current';
     const previous = this.previousSecret;
-    return (
-      sameSecret(this.secret, secret) || (previous !== undefined && sameSecret(previous, secret))
-    );
+    return previous !== undefined && sameSecret(previous, secret) ? 'previous' : undefined;
+  }
+
+  /**
+   * Renews the secret for the next welcome. The one it replaces stays acceptable unless the
+   * client presented the previous one (it never read the last welcome): that one stays then.
+   */
+  renew(secret: string, keepPrevious: boolean): void {
+    if (!keepPrevious && this.secret !== '') this.previousSecret = this.secret;
+    this.secret = secret;
   }
 
   /** Frames kept now. */

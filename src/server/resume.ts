@@ -14,6 +14,13 @@ import {
   isStreamKind,
 } from '../protocol/resume.js';
 import { ResumeLog, sameSecret, type ResumeLogLimits } from './resume-log.js';
+
+/** Which secret of a stored session `secret` is (see `ResumeLog.accepts`). */
+function secretOf(record: SessionRecord, secret: string): 'current' | 'previous' | undefined {
+  if (sameSecret(record.secret, secret)) return 'current';
+  const previous = record.previousSecret;
+  return previous !== undefined && sameSecret(previous, secret) ? 'previous' : undefined;
+}
 import { Session } from './session.js';
 
 export { RESUME_PARAM };
@@ -44,6 +51,8 @@ export interface ResumeClaim<P> {
   readonly reason?: ResumeFailure;
   /** With `resumed`: how many of the session's frames the client has; the rest is replayed. */
   readonly from?: number;
+  /** With `resumed`: the client presented the secret before the latest (see `ResumeLog.renew`). */
+  readonly viaPrevious?: boolean;
 }
 
 /** A resume request read from a handshake. */
@@ -81,29 +90,43 @@ export class SessionResume<P> {
   }
 
   /** The token a welcome gives, renewed each time: the id, a dot, a fresh secret. */
-  renewToken(session: Session<P>): string {
+  renewToken(session: Session<P>, claim: ResumeClaim<P>): string {
     const log = session.resume!;
-    if (log.secret !== '') log.previousSecret = log.secret;
-    log.secret = secret();
+    log.renew(secret(), claim.viaPrevious === true);
     return `${session.id}.${log.secret}`;
   }
 
-  /** True when a session that lost its connection with `info` waits to be resumed. */
+  /**
+   * True when a session that lost its connection with `info` waits to be resumed: not when the
+   * close ends sessions — the one reported, or the one the server itself started (a kick whose
+   * close handshake timed out is reported 1006, and still ends the session).
+   */
   parks(session: Session<P>, info: CloseInfo): boolean {
-    return session.resume !== undefined && !endsSession(info.code);
+    if (session.resume === undefined || endsSession(info.code)) return false;
+    const requested = session.connection._closeCode;
+    return requested === undefined || !endsSession(requested);
   }
 
   /** Parks a session for the resume window; it ends if nobody resumes it by then. */
   park(session: Session<P>, ended: (session: Session<P>) => void): void {
     this.core.registry.park(session);
     session.park();
+    session.parkedAt = session.resume?.sent ?? 0;
     const window = this.settings.window;
     session.parkedUntil = Date.now() + window;
+    this.#armWindow(session, ended);
+  }
+
+  /** Ends a parked session when its window is over (re-armed past the longest timer). */
+  #armWindow(session: Session<P>, ended: (session: Session<P>) => void): void {
+    const left = session.parkedUntil - Date.now();
     const timer = setTimeout(
       () => {
-        if (session.status === 'parked') ended(session);
+        if (session.status !== 'parked') return;
+        if (Date.now() < session.parkedUntil) this.#armWindow(session, ended);
+        else ended(session);
       },
-      Math.min(window, 2 ** 31 - 1),
+      Math.min(Math.max(left, 0), 2 ** 31 - 1),
     );
     (timer as { unref?: () => void }).unref?.();
     session.parkTimer = timer;
@@ -125,14 +148,17 @@ export class SessionResume<P> {
     const local = registry.parked.get(request.id) ?? registry.byId.get(request.id);
     if (local !== undefined) return this.#claimLocal(session, local, request, principalKey);
     let record: SessionRecord | undefined | Promise<SessionRecord | undefined>;
+    // Only the holder of the token takes the record: a forged one leaves it in the store.
+    const accept = (stored: SessionRecord): boolean =>
+      secretOf(stored, request.secret) !== undefined && stored.principalKey === principalKey;
     try {
-      record = this.settings.store.take(request.id);
+      record = this.settings.store.take(request.id, accept);
     } catch (error) {
       return this.#storeFailed(session, error);
     }
-    if (!isPromiseLike(record)) return this.#fromRecord(session, record, request, principalKey);
+    if (!isPromiseLike(record)) return this.#fromRecord(session, record, request);
     return Promise.resolve(record).then(
-      (taken) => this.#fromRecord(session, taken, request, principalKey),
+      (taken) => this.#fromRecord(session, taken, request),
       (error: unknown) => this.#storeFailed(session, error),
     );
   }
@@ -144,7 +170,8 @@ export class SessionResume<P> {
     principalKey: string | undefined,
   ): ResumeClaim<P> {
     const log = local.resume;
-    if (log === undefined || !log.accepts(request.secret)) {
+    const matched = log?.accepts(request.secret);
+    if (log === undefined || matched === undefined) {
       return { session, resumed: false, reason: 'denied' };
     }
     // A client that claims frames it was never sent does not count right: no resume for it.
@@ -159,28 +186,28 @@ export class SessionResume<P> {
     }
     // Half-open: the server had not noticed the old connection go. The new one replaces it.
     if (local.status === 'open') this.replaced(local);
-    return { session: local, resumed: true, from: request.received };
+    return {
+      session: local,
+      resumed: true,
+      from: request.received,
+      viaPrevious: matched === 'previous',
+    };
   }
 
+  /** A record the store handed over: its `accept` already checked the secret and the principal. */
   #fromRecord(
     session: Session<P>,
     record: SessionRecord | undefined,
     request: ResumeRequest,
-    principalKey: string | undefined,
   ): ResumeClaim<P> {
+    // None, expired, or not this client's (a forged token, another principal: the store kept
+    // it for its owner). The store cannot say which; each is "no such session" to this client.
     if (record === undefined || record.expiresAt <= Date.now()) {
       return { session, resumed: false, reason: 'expired' };
     }
-    if (
-      !(
-        sameSecret(record.secret, request.secret) ||
-        (record.previousSecret !== undefined && sameSecret(record.previousSecret, request.secret))
-      ) ||
-      record.principalKey !== principalKey ||
-      request.received > record.logStart + record.log.length
-    ) {
-      // Not this client's to take: put back for the one who holds the token.
-      this.#save(record);
+    const matched = secretOf(record, request.secret);
+    if (matched === undefined || request.received > record.logStart + record.log.length) {
+      // A record taken for a client that does not count right: it waits no longer.
       return { session, resumed: false, reason: 'denied' };
     }
     const restored = new Session<P>(record.id, session.connection, session.handshake);
@@ -191,6 +218,7 @@ export class SessionResume<P> {
     restored.resume = log;
     restored.principalKey = record.principalKey;
     restored.parkedUntil = record.expiresAt;
+    restored.parkedAt = record.logStart + record.log.length;
     for (const [key, value] of record.data) restored.set(key, value);
     for (const topic of record.topics) this.core.registry.subscribe(restored, topic);
     if (!log.has(request.received)) {
@@ -198,7 +226,12 @@ export class SessionResume<P> {
       restored.dispose();
       return { session, resumed: false, reason: 'overflow' };
     }
-    return { session: restored, resumed: true, from: request.received };
+    return {
+      session: restored,
+      resumed: true,
+      from: request.received,
+      viaPrevious: matched === 'previous',
+    };
   }
 
   /**
@@ -223,20 +256,12 @@ export class SessionResume<P> {
   abandon(claim: ResumeClaim<P>, connectionSession: Session<P>): void {
     const session = claim.session;
     if (session === connectionSession || session.status !== 'parked') return;
-    const left = session.parkedUntil - Date.now();
-    if (left <= 0) {
+    if (session.parkedUntil <= Date.now()) {
       this.end(session);
       return;
     }
     this.core.registry.parked.set(session.id, session);
-    const timer = setTimeout(
-      () => {
-        if (session.status === 'parked') this.end(session);
-      },
-      Math.min(left, 2 ** 31 - 1),
-    );
-    (timer as { unref?: () => void }).unref?.();
-    session.parkTimer = timer;
+    this.#armWindow(session, (s) => this.end(s));
   }
 
   #storeFailed(session: Session<P>, error: unknown): ResumeClaim<P> {
@@ -268,7 +293,6 @@ export class SessionResume<P> {
             previousSecret: log.previousSecret,
             principal: session.principal,
             principalKey: session.principalKey,
-            handshake: session.handshake,
             topics: [...session.topics],
             data: session.data === undefined ? [] : [...session.data],
             received: log.received,
@@ -306,6 +330,8 @@ export class SessionResume<P> {
 export function countTaken<P>(core: ServerCore<P>, session: Session<P>, kind: unknown): void {
   const log = session.resume;
   if (log === undefined || !isStreamKind(kind)) return;
+  // The client sends on this connection, so it read the welcome: its old secret is done with.
+  log.previousSecret = undefined;
   const received = ++log.received;
   if (received - log.gotSent < GOT_EVERY) return;
   log.gotSent = received;

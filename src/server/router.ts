@@ -9,6 +9,7 @@ import type { AnyFrame } from '../ports/types.js';
 import { messageEnvelope } from '../protocol/envelope.js';
 import { countedSize, type ServerMetrics } from './metrics.js';
 import { logSize } from './resume-log.js';
+import { endsSession } from '../protocol/resume.js';
 import type { Session } from './session.js';
 import type { SessionRegistry } from './session-registry.js';
 
@@ -174,10 +175,12 @@ export class Router<P> {
     if (log === undefined)
       return this.#send(session.connection, frame, volatile ? VOLATILE : undefined);
     if (session.status === 'parked') {
-      if (volatile) return false;
+      if (volatile || session.doomed) return false;
       log.push(frame, logSize(frame, this.logLimit ?? Infinity));
-      return true;
+      return this.#keptFor(session);
     }
+    // Being closed for good (a kick): nothing is kept for a session that will not resume.
+    if (ending(session.connection)) return this.#send(session.connection, frame);
     // A saturated recipient: the transport skips the frame (or drops a slow consumer), unlogged.
     if (volatile && !this.adapter.isWritable(session.connection))
       return this.#send(session.connection, frame, VOLATILE);
@@ -185,6 +188,19 @@ export class Router<P> {
     // Logged: a frame the transport refuses now (its connection is going) is sent on resume.
     this.#send(session.connection, frame);
     return true;
+  }
+
+  /**
+   * True while a parked session can still resume. Once its log has dropped a frame sent after the
+   * connection was lost, its client missed that one for sure: the log is let go and nothing more
+   * is kept (sends to it return false); its client is told `overflow` when it comes back.
+   */
+  #keptFor(session: Session<P>): boolean {
+    const log = session.resume!;
+    if (log.start <= session.parkedAt) return true;
+    log.clear();
+    session.doomed = true;
+    return false;
   }
 
   /**
@@ -200,11 +216,12 @@ export class Router<P> {
     for (const session of sessions) {
       const log = session.resume;
       if (session.status === 'parked') {
-        if (volatile || log === undefined) continue;
+        if (volatile || log === undefined || session.doomed) continue;
         log.push(frame, size);
-        parked++;
+        if (this.#keptFor(session)) parked++;
         continue;
       }
+      if (ending(session.connection)) continue;
       if (volatile && !this.adapter.isWritable(session.connection)) {
         // The transport skips it (counting it) or drops a slow consumer; either way unlogged.
         if (this.#send(session.connection, frame, VOLATILE)) {
@@ -258,4 +275,10 @@ function connectionOf(session: Session<unknown>): ServerConnection {
 
 function self<S>(session: S): S {
   return session;
+}
+
+/** True for a connection this server is closing with a code that ends its session. */
+function ending(connection: ServerConnection): boolean {
+  const code = connection._closeCode;
+  return code !== undefined && endsSession(code);
 }

@@ -116,6 +116,13 @@ export class Session<P = unknown> implements ConnectedClient<P> {
   parkTimer: ReturnType<typeof setTimeout> | undefined;
   /** While parked: when the resume window ends (ms since the epoch). */
   parkedUntil = 0;
+  /**
+   * While parked: the stream position of the first frame sent after the connection was lost.
+   * Once the log drops that one, the client can never resume (it missed it for sure).
+   */
+  parkedAt = 0;
+  /** While parked: its log lost a frame its client missed, so it can only end (`overflow`). */
+  doomed = false;
   /** The principal's id (see `principalId`), for client-to-client requests by user. */
   principalKey: string | undefined;
   /**

@@ -641,7 +641,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     const resume = this.#resume;
     if (resume !== undefined && SessionResume.resumable(outcome)) {
       if (session.resume === undefined) resume.start(session);
-      welcome.session = resume.renewToken(session);
+      welcome.session = resume.renewToken(session, outcome);
     }
     if (outcome.resumed !== undefined) {
       welcome.resumed = outcome.resumed;

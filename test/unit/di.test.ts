@@ -196,7 +196,10 @@ describe('dependency injection', () => {
       await client.connect();
       const states: ClientState[] = [];
       let completed = false;
-      client.state$.subscribe({ next: (s) => states.push(s.state), complete: () => (completed = true) });
+      client.state$.subscribe({
+        next: (s) => states.push(s.state),
+        complete: () => (completed = true),
+      });
       const other = new SocketClient(new MemorySocket(), { url });
       await other.connect();
       const otherCloses: CloseInfo[] = [];

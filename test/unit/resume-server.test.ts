@@ -978,10 +978,10 @@ describe('session resume on the server', () => {
       let takes = 0;
       const store: SessionStore = {
         save: (record, ttl) => inner.save(record, ttl),
-        take: async (id) => {
+        take: async (id, accept) => {
           takes++;
           await gate.promise;
-          return inner.take(id);
+          return inner.take(id, accept);
         },
       };
       const name = uniqueName('async-store');

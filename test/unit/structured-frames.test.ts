@@ -405,7 +405,9 @@ describe('structured frames', () => {
       await server.shutdown();
     });
 
-    async function start(options: { maxPayload?: number; codec?: Codec; resumeWindow?: number } = {}): Promise<void> {
+    async function start(
+      options: { maxPayload?: number; codec?: Codec; resumeWindow?: number } = {},
+    ): Promise<void> {
       adapter = new FakeServer(true);
       server = new SocketServer(adapter, { generateId: () => 'client-1', ...options });
       await server.listen();
