@@ -14,6 +14,9 @@ import { waitFor, withTimeout } from '../helpers.js';
  */
 export const SHORT_TIMEOUT = 300;
 
+/** Reconnect settings short enough for a contract run. */
+export const QUICK_RECONNECT = { retries: 20, minDelay: 20, maxDelay: 100 } as const;
+
 /**
  * The least time, measured by a test, in which a request with {@link SHORT_TIMEOUT} may time out.
  * Node starts a timer from the event loop's cached clock, which lags the wall clock by however long

@@ -5,10 +5,8 @@ import { expect } from '../assert.js';
 import { type CloseInfo } from '../../src/index.js';
 import { delay, waitFor } from '../helpers.js';
 import type { LayerHarness } from './layer-harness.js';
-import { received } from './layer-helpers.js';
+import { QUICK_RECONNECT, received } from './layer-helpers.js';
 
-/** Reconnect settings short enough for a contract run. */
-const QUICK_RECONNECT = { retries: 20, minDelay: 20, maxDelay: 100 } as const;
 
 /** Registers L-LIVE-01..06. */
 export function describeLivenessTests(h: LayerHarness): void {

@@ -7,10 +7,8 @@ import { expect } from '../assert.js';
 import type { ResumeOutcome } from '../../src/index.js';
 import { delay, waitFor } from '../helpers.js';
 import type { LayerHarness } from './layer-harness.js';
-import { received } from './layer-helpers.js';
+import { QUICK_RECONNECT, received } from './layer-helpers.js';
 
-/** Reconnect settings short enough for a contract run. */
-const QUICK_RECONNECT = { retries: 20, minDelay: 20, maxDelay: 100 } as const;
 
 /** Registers L-RESUME-01..04. */
 export function describeResumeTests(h: LayerHarness): void {

@@ -185,16 +185,21 @@ export class Session<P = unknown> implements ConnectedClient<P> {
    */
   park(): void {
     this.status = 'parked';
-    const admission = this.admission;
-    if (admission?.timer !== undefined) clearTimeout(admission.timer);
-    this.admission = undefined;
-    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
-    this.expiryTimer = undefined;
+    this.#stopTimers();
     this.rate = undefined;
     this.hbLastPing = -1;
     this.hbPingAt = -1;
     this.hbSeen = false;
     this.connection = PARKED;
+  }
+
+  /** Stops the timers of a connection: admission's, and the credentials' expiry. */
+  #stopTimers(): void {
+    const admission = this.admission;
+    if (admission?.timer !== undefined) clearTimeout(admission.timer);
+    this.admission = undefined;
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
   }
 
   /** A resuming connection takes the session over. */
@@ -258,11 +263,7 @@ export class Session<P = unknown> implements ConnectedClient<P> {
     if (this.parkTimer !== undefined) clearTimeout(this.parkTimer);
     this.parkTimer = undefined;
     this.resume?.clear();
-    const admission = this.admission;
-    if (admission?.timer !== undefined) clearTimeout(admission.timer);
-    this.admission = undefined;
-    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
-    this.expiryTimer = undefined;
+    this.#stopTimers();
     this.queue = undefined;
     this.#gone?.abort();
     if (this.incoming !== undefined) {
