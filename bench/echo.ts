@@ -35,7 +35,6 @@
 import { fileURLToPath } from 'node:url';
 import type { WebSocket as RawWebSocket } from 'ws';
 import {
-  cpuSince,
   environment,
   finish,
   forkClient,
@@ -44,17 +43,19 @@ import {
   Mailbox,
   makePayload,
   MESSAGE_TYPE,
-  now,
   numberArg,
   parseArgs,
-  percentile,
   pinSelf,
   pinSpec,
-  rotate,
+  roundTrips,
+  roundTripStats,
+  serveRoundTrips,
   toArgv,
   toParent,
   type ChatPayload,
   type CpuMs,
+  type RoundTripDriver,
+  type RoundTripStats,
 } from './common.js';
 
 const IMPLS = ['ws-raw', 'ps-ws', 'sio-raw', 'ps-sio', 'ps-ws-nohb'] as const;
@@ -73,18 +74,9 @@ const SEGMENTS = numberArg(args, 'segments', 10);
 const ROTATE = Number(args.rotate ?? 0);
 const pin = pinSpec(args);
 
-interface Stats {
-  p50us: number;
-  p90us: number;
-  p99us: number;
-  maxUs: number;
-  meanUs: number;
-  rtPerSec: number;
-  segmentP50us: number[];
+interface Stats extends RoundTripStats {
   clientCpuMs: CpuMs;
 }
-type ToServer =
-  { type: 'switch'; impl: Impl | null } | { type: 'result'; stats: Record<string, Stats> };
 type ToClient = { type: 'urls'; urls: Record<string, string> } | { type: 'switched' };
 
 interface RawMessage {
@@ -166,32 +158,13 @@ async function server(): Promise<void> {
   const pinned = pinSelf(pin.server);
 
   // Server CPU per implementation, accumulated over its measured segments.
-  const serverCpu = new Map<Impl, CpuMs>(impls.map((impl) => [impl, { user: 0, system: 0 }]));
-  let active: Impl | null = null;
-  let cpu0 = process.cpuUsage();
-  const closeAccount = (): void => {
-    if (active === null) return;
-    const d = cpuSince(cpu0);
-    const acc = serverCpu.get(active)!;
-    acc.user += d.user;
-    acc.system += d.system;
-  };
-  child.on('message', (m: ToServer) => {
-    if (m.type === 'switch') {
-      closeAccount();
-      active = m.impl;
-      cpu0 = process.cpuUsage();
-      child.send({ type: 'switched' });
-      return;
-    }
-    closeAccount();
-    active = null;
+  serveRoundTrips(child, impls, (stats: Record<string, Stats>, serverCpu) => {
     const results = impls.map((impl) => ({
       scenario: MODE,
       impl,
       group: impls.join(','),
       n: Math.floor(N / SEGMENTS) * SEGMENTS,
-      ...m.stats[impl],
+      ...stats[impl],
       serverCpuMs: serverCpu.get(impl),
       pin: args.pin ?? null,
       pinned,
@@ -205,10 +178,7 @@ async function server(): Promise<void> {
   child.send({ type: 'urls', urls });
 }
 
-interface Driver {
-  send(): void;
-  close(): void;
-}
+type Driver = RoundTripDriver;
 
 async function client(): Promise<void> {
   hardTimeout(`${MODE} client ${impls.join(',')}`, 50_000);
@@ -232,24 +202,8 @@ async function client(): Promise<void> {
   pinSelf(pin.client);
 
   const payload = makePayload(0);
-  // The segment being run: every reply goes to onReply, which sends the next request.
-  let remaining = 0;
-  let record: Float64Array | null = null;
-  let recordAt = 0;
-  let t0 = 0n;
-  let current: Driver | undefined;
-  let segmentDone: () => void = () => undefined;
-  const onReply = (): void => {
-    const dt = now() - t0;
-    if (record !== null) record[recordAt++] = Number(dt) / 1e3;
-    if (--remaining === 0) {
-      segmentDone();
-      return;
-    }
-    payload.seq++;
-    t0 = now();
-    current!.send();
-  };
+  // Every reply goes to onReply, which sends the next request.
+  const { onReply, run } = roundTrips<Impl>(payload);
   // A request that fails ends the run (the server process exits with this one).
   const onFailure = (error: unknown): void => {
     console.error(`[${MODE} client] request failed:`, error);
@@ -310,64 +264,24 @@ async function client(): Promise<void> {
   const drivers = new Map<Impl, Driver>();
   for (const impl of impls) drivers.set(impl, await connect(impl));
 
-  const runSegment = (
-    impl: Impl,
-    count: number,
-    into: Float64Array | null,
-    at: number,
-  ): Promise<void> =>
-    new Promise((resolve) => {
-      current = drivers.get(impl)!;
-      remaining = count;
-      record = into;
-      recordAt = at;
-      segmentDone = resolve;
-      t0 = now();
-      current.send();
-    });
-  const switchTo = async (impl: Impl | null): Promise<void> => {
-    toParent({ type: 'switch', impl });
-    await mailbox.next('switched');
-  };
-
-  for (const impl of impls) await runSegment(impl, WARMUP, null, 0);
-
-  const perSegment = Math.floor(N / SEGMENTS);
-  const latency = new Map<Impl, Float64Array>(
-    impls.map((impl) => [impl, new Float64Array(perSegment * SEGMENTS)]),
-  );
-  const elapsedNs = new Map<Impl, number>(impls.map((impl) => [impl, 0]));
-  const clientCpu = new Map<Impl, CpuMs>(impls.map((impl) => [impl, { user: 0, system: 0 }]));
-  for (let segment = 0; segment < SEGMENTS; segment++) {
-    for (const impl of rotate(impls, segment + ROTATE)) {
-      await switchTo(impl);
-      const cpu0 = process.cpuUsage();
-      const t = now();
-      await runSegment(impl, perSegment, latency.get(impl)!, segment * perSegment);
-      elapsedNs.set(impl, elapsedNs.get(impl)! + Number(now() - t));
-      const d = cpuSince(cpu0);
-      const acc = clientCpu.get(impl)!;
-      acc.user += d.user;
-      acc.system += d.system;
-    }
-  }
-  await switchTo(null);
+  const { perSegment, latency, segmentNs, clientCpu } = await run({
+    impls,
+    drivers,
+    n: N,
+    warmup: WARMUP,
+    segments: SEGMENTS,
+    rotateBy: ROTATE,
+    mailbox,
+  });
 
   const stats: Record<string, Stats> = {};
   for (const impl of impls) {
-    const all = latency.get(impl)!;
-    const sorted = Float64Array.from(all).sort();
-    let sum = 0;
-    for (const v of sorted) sum += v;
     stats[impl] = {
-      p50us: percentile(sorted, 50),
-      p90us: percentile(sorted, 90),
-      p99us: percentile(sorted, 99),
-      maxUs: sorted[sorted.length - 1],
-      meanUs: sum / sorted.length,
-      rtPerSec: sorted.length / (elapsedNs.get(impl)! / 1e9),
-      segmentP50us: Array.from({ length: SEGMENTS }, (_, k) =>
-        Number(percentile(all.slice(k * perSegment, (k + 1) * perSegment).sort(), 50).toFixed(1)),
+      ...roundTripStats(
+        latency.get(impl)!,
+        perSegment,
+        SEGMENTS,
+        segmentNs.get(impl)!.reduce((a, b) => a + b, 0),
       ),
       clientCpuMs: clientCpu.get(impl)!,
     };

@@ -26,21 +26,23 @@
 // inside the broadcast calls per delivery, client CPU per delivery, and deliveries/s per block.
 import { fileURLToPath } from 'node:url';
 import {
-  cpuSince,
+  blockCounter,
+  blockFigures,
+  broadcastBlocks,
   environment,
+  fanoutServers,
   finish,
   forkClient,
   hardTimeout,
   implsArg,
   Mailbox,
-  makePayload,
   MESSAGE_TYPE,
-  now,
   numberArg,
   openMany,
   parseArgs,
   pinSelf,
   pinSpec,
+  prebuiltBroadcast,
   rotate,
   sleep,
   toArgv,
@@ -72,9 +74,6 @@ const LIGHT: Record<Impl, LightKind> = {
   'ps-sio': 'ps-sio',
 };
 
-// Shared, as a careful application would write it: ws copies these options on every send.
-const TEXT = Object.freeze({ binary: false });
-
 type ToServer =
   | { type: 'ready'; connectMs: number }
   | { type: 'armed' }
@@ -101,51 +100,46 @@ async function server(): Promise<void> {
   const mailbox = new Mailbox<ToServer>(child);
   const servers = await import('./servers.js');
 
-  const payload = makePayload(0);
-  const message = { type: MESSAGE_TYPE, payload };
-  const ports: Record<string, number> = {};
-  const closers: (() => void)[] = [];
-  const broadcastOf = new Map<Impl, () => void>();
-  const connectedOf = new Map<Impl, () => number>();
+  const { payload, message, ports, closers, broadcastOf, connectedOf, add } = fanoutServers<Impl>();
   for (const impl of impls) {
     switch (impl) {
       case 'ws-raw-prebuilt':
       case 'ws-raw-per-client': {
         const s = await servers.startRawWs();
         const clients = s.wss.clients;
-        broadcastOf.set(
+        add(
           impl,
+          s,
           impl === 'ws-raw-prebuilt'
-            ? () => {
-                const data = Buffer.from(JSON.stringify(message));
-                for (const ws of clients) ws.send(data, TEXT);
-              }
+            ? prebuiltBroadcast(clients, message)
             : () => {
                 for (const ws of clients) ws.send(JSON.stringify(message));
               },
+          () => clients.size,
         );
-        connectedOf.set(impl, () => clients.size);
-        ports[impl] = s.port;
-        closers.push(s.close);
         break;
       }
       case 'sio-raw': {
         const s = await servers.startRawSio();
         const io = s.io;
-        broadcastOf.set(impl, () => void io.emit(MESSAGE_TYPE, payload));
-        connectedOf.set(impl, () => io.of('/').sockets.size);
-        ports[impl] = s.port;
-        closers.push(s.close);
+        add(
+          impl,
+          s,
+          () => void io.emit(MESSAGE_TYPE, payload),
+          () => io.of('/').sockets.size,
+        );
         break;
       }
       case 'ps-ws':
       case 'ps-sio': {
         const s = await servers.startPs(impl === 'ps-ws' ? 'ws' : 'sio');
         const ps = s.server;
-        broadcastOf.set(impl, () => void ps.broadcast(message));
-        connectedOf.set(impl, () => ps.clientCount);
-        ports[impl] = s.port;
-        closers.push(s.close);
+        add(
+          impl,
+          s,
+          () => void ps.broadcast(message),
+          () => ps.clientCount,
+        );
         break;
       }
     }
@@ -162,78 +156,26 @@ async function server(): Promise<void> {
   }
   await sleep(200);
 
-  interface Totals {
-    ns: number[];
-    cpu: CpuMs;
-    syncNs: number;
-    clientCpu: CpuMs;
-  }
-  const totals = new Map<Impl, Totals>(
-    impls.map((impl) => [
-      impl,
-      { ns: [], cpu: { user: 0, system: 0 }, syncNs: 0, clientCpu: { user: 0, system: 0 } },
-    ]),
-  );
-  const runBlock = async (impl: Impl, msgs: number, measure: boolean): Promise<void> => {
-    child.send({ type: 'block', impl, msgs });
-    await mailbox.next('armed');
-    const broadcast = broadcastOf.get(impl)!;
-    const done = mailbox.next('block-done');
-    let syncNs = 0n;
-    const cpu0 = process.cpuUsage();
-    const t0 = now();
-    await new Promise<void>((resolve) => {
-      let i = 0;
-      const step = (): void => {
-        payload.seq = i;
-        const a = now();
-        broadcast();
-        syncNs += now() - a;
-        if (++i < msgs) setImmediate(step);
-        else resolve();
-      };
-      setImmediate(step);
-    });
-    const m = await done;
-    const cpu = cpuSince(cpu0);
-    if (!measure) return;
-    const t = totals.get(impl)!;
-    t.ns.push(Number(BigInt(m.t) - t0));
-    t.cpu.user += cpu.user;
-    t.cpu.system += cpu.system;
-    t.syncNs += Number(syncNs);
-    t.clientCpu.user += m.clientCpuMs.user;
-    t.clientCpu.system += m.clientCpuMs.system;
-  };
+  const { totals, runBlock } = broadcastBlocks(child, mailbox, impls, broadcastOf, payload);
 
   for (const impl of impls) await runBlock(impl, WARM_BLOCK, false);
   for (let block = 0; block < BLOCKS; block++) {
     for (const impl of rotate(impls, block + ROTATE)) await runBlock(impl, PER_BLOCK, true);
   }
 
-  const deliveries = C * PER_BLOCK * BLOCKS;
-  const results = impls.map((impl) => {
-    const t = totals.get(impl)!;
-    const totalNs = t.ns.reduce((a, b) => a + b, 0);
-    return {
-      scenario: 'fanout',
-      impl,
-      group: impls.join(','),
-      clients: C,
-      msgs: PER_BLOCK * BLOCKS,
-      blocks: BLOCKS,
-      deliveriesPerSec: deliveries / (totalNs / 1e9),
-      allDeliveredMs: totalNs / 1e6,
-      serverCpuMs: t.cpu,
-      serverSyncNsPerDelivery: t.syncNs / deliveries,
-      clientCpuMs: t.clientCpu,
-      segmentDeliveriesPerSec: t.ns.map((ns) => Math.round((C * PER_BLOCK) / (ns / 1e9))),
-      clientConnectMs: connectMs,
-      pin: args.pin ?? null,
-      pinned,
-      env: environment(),
-    };
-  });
+  const results = impls.map((impl) => ({
+    scenario: 'fanout',
+    impl,
+    group: impls.join(','),
+    clients: C,
+    msgs: PER_BLOCK * BLOCKS,
+    blocks: BLOCKS,
+    ...blockFigures(totals.get(impl)!, C, PER_BLOCK, BLOCKS),
+    clientConnectMs: connectMs,
+    pin: args.pin ?? null,
+    pinned,
+    env: environment(),
+  }));
   finish(results, () => {
     child.kill();
     for (const close of closers) close();
@@ -247,19 +189,7 @@ async function client(): Promise<void> {
   const { ports } = await mailbox.next('ports');
   pinSelf(pin.client);
 
-  // The block being received: counts per client of the active implementation.
-  const counts = new Map<Impl, Uint32Array>(impls.map((impl) => [impl, new Uint32Array(C)]));
-  let target = 0;
-  let done = 0;
-  let tDone = 0n;
-  let blockDone: (() => void) | undefined;
-  const onMessage = (impl: Impl, index: number): void => {
-    if (++counts.get(impl)![index] !== target) return;
-    if (++done === C) {
-      tDone = now();
-      blockDone?.();
-    }
-  };
+  const { onMessage, receive } = blockCounter(impls, C);
 
   const t = Date.now();
   for (const impl of impls) {
@@ -271,13 +201,6 @@ async function client(): Promise<void> {
 
   for (;;) {
     const { impl, msgs } = await mailbox.next('block');
-    counts.get(impl)!.fill(0);
-    target = msgs;
-    done = 0;
-    const finished = new Promise<void>((resolve) => (blockDone = resolve));
-    const cpu0 = process.cpuUsage();
-    toParent({ type: 'armed' });
-    await finished;
-    toParent({ type: 'block-done', t: tDone.toString(), clientCpuMs: cpuSince(cpu0) });
+    await receive(impl, msgs);
   }
 }

@@ -45,8 +45,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WebSocket as RawWebSocket } from 'ws';
 import {
-  cpuSince,
+  blockCounter,
+  blockFigures,
+  broadcastBlocks,
   environment,
+  fanoutServers,
   finish,
   forkClient,
   fullGc,
@@ -56,13 +59,15 @@ import {
   makePayload,
   memorySample,
   MESSAGE_TYPE,
-  now,
   numberArg,
   openMany,
   parseArgs,
-  percentile,
   pinSelf,
+  prebuiltBroadcast,
   rotate,
+  roundTrips,
+  roundTripStats,
+  serveRoundTrips,
   sleep,
   toArgv,
   toParent,
@@ -70,6 +75,7 @@ import {
   type ChatPayload,
   type CpuMs,
   type MemorySample,
+  type RoundTripDriver,
 } from './common.js';
 
 const PARTS = {
@@ -104,10 +110,6 @@ const GOT_EVERY = numberArg(args, 'got-every', 32);
 const STARTED = Date.now();
 /** When the fan-out stops starting rounds of blocks, in ms from this process's start. */
 const BUDGET_MS = numberArg(args, 'budget-ms', 38_000);
-// The fan-out's raw ws send options, shared as a careful application would (ws copies them on
-// every send). Declared above the top-level await that runs the part: a const below it would
-// not be initialised yet.
-const TEXT = Object.freeze({ binary: false });
 
 /** The implementation's name in the RESULT line: part-tagged, as bench/run-all.ts groups them. */
 const tag = (impl: Impl): string => `${PART}:${impl}`;
@@ -218,8 +220,6 @@ interface EchoStats {
   segmentRtPerSec: number[];
   clientCpuMs: CpuMs;
 }
-type EchoToServer =
-  { type: 'switch'; impl: Impl | null } | { type: 'result'; stats: Record<string, EchoStats> };
 type EchoToClient = { type: 'urls'; urls: Record<string, string> } | { type: 'switched' };
 
 function echoArgs(): { n: number; warmup: number; segments: number } {
@@ -263,31 +263,12 @@ async function echoServer(): Promise<void> {
   }
   const pinned = pinSelf(PIN_SERVER);
 
-  const serverCpu = new Map<Impl, CpuMs>(impls.map((impl) => [impl, { user: 0, system: 0 }]));
-  let active: Impl | null = null;
-  let cpu0 = process.cpuUsage();
-  const closeAccount = (): void => {
-    if (active === null) return;
-    const d = cpuSince(cpu0);
-    const acc = serverCpu.get(active)!;
-    acc.user += d.user;
-    acc.system += d.system;
-  };
-  child.on('message', (m: EchoToServer) => {
-    if (m.type === 'switch') {
-      closeAccount();
-      active = m.impl;
-      cpu0 = process.cpuUsage();
-      child.send({ type: 'switched' });
-      return;
-    }
-    closeAccount();
-    active = null;
+  serveRoundTrips(child, impls, (stats: Record<string, EchoStats>, serverCpu) => {
     const results = impls.map((impl) => ({
       ...common(),
       impl: tag(impl),
       n: Math.floor(n / segments) * segments,
-      ...m.stats[impl],
+      ...stats[impl],
       serverCpuMs: serverCpu.get(impl),
       pinned,
     }));
@@ -312,25 +293,9 @@ async function echoClient(): Promise<void> {
   pinSelf(PIN_CLIENT);
 
   const payload = makePayload(0);
-  let remaining = 0;
-  let record: Float64Array | null = null;
-  let recordAt = 0;
-  let t0 = 0n;
-  let current: { send(): void; close(): void } | undefined;
-  let segmentDone: () => void = () => undefined;
-  const onReply = (): void => {
-    const dt = now() - t0;
-    if (record !== null) record[recordAt++] = Number(dt) / 1e3;
-    if (--remaining === 0) {
-      segmentDone();
-      return;
-    }
-    payload.seq++;
-    t0 = now();
-    current!.send();
-  };
+  const { onReply, run } = roundTrips<Impl>(payload);
 
-  const connect = async (impl: Impl): Promise<{ send(): void; close(): void }> => {
+  const connect = async (impl: Impl): Promise<RoundTripDriver> => {
     const url = urls[impl];
     if (impl === 'ws-raw') {
       const ws: RawWebSocket = new WebSocket(url, { perMessageDeflate: false });
@@ -354,66 +319,29 @@ async function echoClient(): Promise<void> {
     return { send: () => ps.emit(MESSAGE_TYPE, payload), close: () => void ps.disconnect() };
   };
 
-  const drivers = new Map<Impl, { send(): void; close(): void }>();
+  const drivers = new Map<Impl, RoundTripDriver>();
   for (const impl of impls) drivers.set(impl, await connect(impl));
-  const runSegment = (
-    impl: Impl,
-    count: number,
-    into: Float64Array | null,
-    at: number,
-  ): Promise<void> =>
-    new Promise((resolve) => {
-      current = drivers.get(impl)!;
-      remaining = count;
-      record = into;
-      recordAt = at;
-      segmentDone = resolve;
-      t0 = now();
-      current.send();
-    });
-  const switchTo = async (impl: Impl | null): Promise<void> => {
-    toParent({ type: 'switch', impl });
-    await mailbox.next('switched');
-  };
-
-  for (const impl of impls) await runSegment(impl, warmup, null, 0);
-  const perSegment = Math.floor(n / segments);
-  const latency = new Map<Impl, Float64Array>(
-    impls.map((impl) => [impl, new Float64Array(perSegment * segments)]),
-  );
-  const segmentNs = new Map<Impl, number[]>(impls.map((impl) => [impl, []]));
-  const clientCpu = new Map<Impl, CpuMs>(impls.map((impl) => [impl, { user: 0, system: 0 }]));
-  for (let segment = 0; segment < segments; segment++) {
-    for (const impl of rotate(impls, segment + ROTATE)) {
-      await switchTo(impl);
-      const cpu0 = process.cpuUsage();
-      const t = now();
-      await runSegment(impl, perSegment, latency.get(impl)!, segment * perSegment);
-      segmentNs.get(impl)!.push(Number(now() - t));
-      const d = cpuSince(cpu0);
-      const acc = clientCpu.get(impl)!;
-      acc.user += d.user;
-      acc.system += d.system;
-    }
-  }
-  await switchTo(null);
+  const { perSegment, latency, segmentNs, clientCpu } = await run({
+    impls,
+    drivers,
+    n,
+    warmup,
+    segments,
+    rotateBy: ROTATE,
+    mailbox,
+  });
 
   const stats: Record<string, EchoStats> = {};
   for (const impl of impls) {
-    const all = latency.get(impl)!;
-    const sorted = Float64Array.from(all).sort();
-    let sum = 0;
-    for (const v of sorted) sum += v;
     const ns = segmentNs.get(impl)!;
+    const { maxUs: _maxUs, ...figures } = roundTripStats(
+      latency.get(impl)!,
+      perSegment,
+      segments,
+      ns.reduce((a, b) => a + b, 0),
+    );
     stats[impl] = {
-      p50us: percentile(sorted, 50),
-      p90us: percentile(sorted, 90),
-      p99us: percentile(sorted, 99),
-      meanUs: sum / sorted.length,
-      rtPerSec: sorted.length / (ns.reduce((a, b) => a + b, 0) / 1e9),
-      segmentP50us: Array.from({ length: segments }, (_, k) =>
-        Number(percentile(all.slice(k * perSegment, (k + 1) * perSegment).sort(), 50).toFixed(1)),
-      ),
+      ...figures,
       segmentRtPerSec: ns.map((x) => Math.round(perSegment / (x / 1e9))),
       clientCpuMs: clientCpu.get(impl)!,
     };
@@ -453,30 +381,21 @@ async function fanoutServer(): Promise<void> {
   const mailbox = new Mailbox<FanoutToServer>(child);
   const servers = await import('./servers.js');
 
-  const payload = makePayload(0);
-  const message = { type: MESSAGE_TYPE, payload };
-  const ports: Record<string, number> = {};
-  const closers: (() => void)[] = [];
-  const broadcastOf = new Map<Impl, () => void>();
-  const connectedOf = new Map<Impl, () => number>();
+  const { payload, message, ports, closers, broadcastOf, connectedOf, add } = fanoutServers<Impl>();
   for (const impl of impls) {
     if (impl === 'ws-raw-prebuilt') {
       const s = await servers.startRawWs();
       const clients = s.wss.clients;
-      broadcastOf.set(impl, () => {
-        const data = Buffer.from(JSON.stringify(message));
-        for (const ws of clients) ws.send(data, TEXT);
-      });
-      connectedOf.set(impl, () => clients.size);
-      ports[impl] = s.port;
-      closers.push(s.close);
+      add(impl, s, prebuiltBroadcast(clients, message), () => clients.size);
     } else {
       const s = await servers.startPs('ws', psOptions(impl));
       const ps = s.server;
-      broadcastOf.set(impl, () => void ps.broadcast(message));
-      connectedOf.set(impl, () => ps.clientCount);
-      ports[impl] = s.port;
-      closers.push(s.close);
+      add(
+        impl,
+        s,
+        () => void ps.broadcast(message),
+        () => ps.clientCount,
+      );
     }
   }
   const pinned = pinSelf(PIN_SERVER);
@@ -486,49 +405,7 @@ async function fanoutServer(): Promise<void> {
     await waitUntil(`${C} ${impl} connections`, () => connectedOf.get(impl)!() >= C, 10_000);
   await sleep(200);
 
-  interface Totals {
-    ns: number[];
-    cpu: CpuMs;
-    syncNs: number;
-    clientCpu: CpuMs;
-  }
-  const totals = new Map<Impl, Totals>(
-    impls.map((impl) => [
-      impl,
-      { ns: [], cpu: { user: 0, system: 0 }, syncNs: 0, clientCpu: { user: 0, system: 0 } },
-    ]),
-  );
-  const runBlock = async (impl: Impl, msgs: number, measure: boolean): Promise<void> => {
-    child.send({ type: 'block', impl, msgs });
-    await mailbox.next('armed');
-    const broadcast = broadcastOf.get(impl)!;
-    const done = mailbox.next('block-done');
-    let syncNs = 0n;
-    const cpu0 = process.cpuUsage();
-    const t0 = now();
-    await new Promise<void>((resolve) => {
-      let i = 0;
-      const step = (): void => {
-        payload.seq = i;
-        const a = now();
-        broadcast();
-        syncNs += now() - a;
-        if (++i < msgs) setImmediate(step);
-        else resolve();
-      };
-      setImmediate(step);
-    });
-    const m = await done;
-    const cpu = cpuSince(cpu0);
-    if (!measure) return;
-    const t = totals.get(impl)!;
-    t.ns.push(Number(BigInt(m.t) - t0));
-    t.cpu.user += cpu.user;
-    t.cpu.system += cpu.system;
-    t.syncNs += Number(syncNs);
-    t.clientCpu.user += m.clientCpuMs.user;
-    t.clientCpu.system += m.clientCpuMs.system;
-  };
+  const { totals, runBlock } = broadcastBlocks(child, mailbox, impls, broadcastOf, payload);
 
   for (const impl of impls) await runBlock(impl, WARM_BLOCK, false);
   // On a busy machine the run stops early, after a whole round of blocks, so that it ends well
@@ -543,29 +420,19 @@ async function fanoutServer(): Promise<void> {
   child.send({ type: 'block', impl: null, msgs: 0 });
   const { sent: gotsSent } = await mailbox.next('gots');
 
-  const deliveries = C * PER_BLOCK * blocksRun;
-  const results = impls.map((impl) => {
-    const t = totals.get(impl)!;
-    const totalNs = t.ns.reduce((a, b) => a + b, 0);
-    return {
-      ...common(),
-      impl: tag(impl),
-      clients: C,
-      msgs: PER_BLOCK * blocksRun,
-      blocks: blocksRun,
-      blocksPlanned: BLOCKS,
-      deliveriesPerSec: deliveries / (totalNs / 1e9),
-      allDeliveredMs: totalNs / 1e6,
-      serverCpuMs: t.cpu,
-      serverSyncNsPerDelivery: t.syncNs / deliveries,
-      clientCpuMs: t.clientCpu,
-      segmentDeliveriesPerSec: t.ns.map((ns) => Math.round((C * PER_BLOCK) / (ns / 1e9))),
-      gotsSent: gotsSent[impl] ?? 0,
-      gotEvery: impl === 'ps-ws' ? GOT_EVERY : null,
-      clientConnectMs: connectMs,
-      pinned,
-    };
-  });
+  const results = impls.map((impl) => ({
+    ...common(),
+    impl: tag(impl),
+    clients: C,
+    msgs: PER_BLOCK * blocksRun,
+    blocks: blocksRun,
+    blocksPlanned: BLOCKS,
+    ...blockFigures(totals.get(impl)!, C, PER_BLOCK, blocksRun),
+    gotsSent: gotsSent[impl] ?? 0,
+    gotEvery: impl === 'ps-ws' ? GOT_EVERY : null,
+    clientConnectMs: connectMs,
+    pinned,
+  }));
   finish(results, () => {
     child.kill();
     for (const close of closers) close();
@@ -580,18 +447,7 @@ async function fanoutClient(): Promise<void> {
   const { ports } = await mailbox.next('ports');
   pinSelf(PIN_CLIENT);
 
-  const counts = new Map<Impl, Uint32Array>(impls.map((impl) => [impl, new Uint32Array(C)]));
-  let target = 0;
-  let done = 0;
-  let tDone = 0n;
-  let blockDone: (() => void) | undefined;
-  const onMessage = (impl: Impl, index: number): void => {
-    if (++counts.get(impl)![index] !== target) return;
-    if (++done === C) {
-      tDone = now();
-      blockDone?.();
-    }
-  };
+  const { onMessage, receive } = blockCounter(impls, C);
 
   const t = Date.now();
   const gotCounters: (() => number)[] = [];
@@ -621,14 +477,7 @@ async function fanoutClient(): Promise<void> {
       toParent({ type: 'gots', sent: { 'ps-ws': gotCounters.reduce((n, g) => n + g(), 0) } });
       continue;
     }
-    counts.get(impl)!.fill(0);
-    target = msgs;
-    done = 0;
-    const finished = new Promise<void>((resolve) => (blockDone = resolve));
-    const cpu0 = process.cpuUsage();
-    toParent({ type: 'armed' });
-    await finished;
-    toParent({ type: 'block-done', t: tDone.toString(), clientCpuMs: cpuSince(cpu0) });
+    await receive(impl, msgs);
   }
 }
 

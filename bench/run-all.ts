@@ -625,13 +625,20 @@ function summarize(
       '.',
   );
 
-  /** The latency table of a sequential round-trip scenario (echo, request). */
-  const roundTripTable = (scenario: string, title: string): void => {
+  /**
+   * A latency table of sequential round trips (echo, request, resume's echo): `caption` is the
+   * title, `impls` the rows and `runsOf` an implementation's runs.
+   */
+  const roundTripRows = (
+    caption: string,
+    impls: string[],
+    runsOf: (impl: string) => Rec[],
+  ): void => {
     table(
-      `${title} (1 client per implementation, sequential, ${fmt(of(scenario)[0].n)} round trips each after warm-up; server and client on CPU 0)`,
+      caption,
       ['impl', 'runs', 'p50 µs', 'p99 µs', 'round trips/s', 'server CPU µs/RT', 'client CPU µs/RT'],
-      implsOf(scenario).map((impl) => {
-        const rs = of(scenario).filter((r) => r.impl === impl);
+      impls.map((impl) => {
+        const rs = runsOf(impl);
         return [
           impl,
           String(rs.length),
@@ -656,6 +663,13 @@ function summarize(
       }),
     );
   };
+  /** The latency table of a sequential round-trip scenario (echo, request). */
+  const roundTripTable = (scenario: string, title: string): void =>
+    roundTripRows(
+      `${title} (1 client per implementation, sequential, ${fmt(of(scenario)[0].n)} round trips each after warm-up; server and client on CPU 0)`,
+      implsOf(scenario),
+      (impl) => of(scenario).filter((r) => r.impl === impl),
+    );
   const p50 = (r: Rec): number => r.p50us ?? NaN;
   const rt = (r: Rec): number => r.rtPerSec ?? NaN;
   const p50Segments = (r: Rec): number[] | undefined => r.segmentP50us;
@@ -1045,41 +1059,10 @@ function summarize(
     const cost = (ratios: number[]): number[] => ratios.map((x) => (1 - x) * 100);
     const echo = part('echo');
     if (echo.length > 0) {
-      table(
+      roundTripRows(
         `Resume on (ps-ws) and off (ps-ws-noresume): echo round trip (1 real client per implementation, sequential, ${fmt(echo[0].n)} round trips each after warm-up, in interleaved segments; server and client on CPU 0)`,
-        [
-          'impl',
-          'runs',
-          'p50 µs',
-          'p99 µs',
-          'round trips/s',
-          'server CPU µs/RT',
-          'client CPU µs/RT',
-        ],
-        implsIn('echo').map((impl) => {
-          const rs = runsOf(impl);
-          return [
-            impl,
-            String(rs.length),
-            stat(
-              rs.map((r) => r.p50us),
-              1,
-            ),
-            stat(
-              rs.map((r) => r.p99us),
-              1,
-            ),
-            stat(rs.map((r) => r.rtPerSec)),
-            stat(
-              rs.map((r) => cpuPer(r.serverCpuMs, r.n) * 1e3),
-              1,
-            ),
-            stat(
-              rs.map((r) => cpuPer(r.clientCpuMs, r.n) * 1e3),
-              1,
-            ),
-          ];
-        }),
+        implsIn('echo'),
+        runsOf,
       );
     }
     const fan = part('fanout');
