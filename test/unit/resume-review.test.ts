@@ -7,7 +7,6 @@ import {
   type AuthorizationStrategy,
   type SessionRecord,
   type SessionStore,
-  type SocketServerOptions,
 } from '../../src/index.js';
 import {
   RawClient,
@@ -17,9 +16,9 @@ import {
   dropConnection,
   flush,
   newClient,
-  startServer,
   useFakeClock,
 } from './support.js';
+import { rawWelcome, resumeQuery, settle, startQuiet } from './resume-support.js';
 
 /** Reconnects 10 ms after a lost connection. */
 const QUICK = { reconnect: { minDelay: 10, maxDelay: 10 } } as const;
@@ -50,32 +49,6 @@ describe('session resume: review', () => {
     await cleanUp();
   });
 
-  async function settle(ms = 50): Promise<void> {
-    await clock.tickAsync(ms);
-    await flush();
-    await clock.tickAsync(1);
-    await flush();
-  }
-
-  function start<P = unknown>(options: SocketServerOptions<P> = {}) {
-    return startServer<P>({ heartbeatInterval: Infinity, ...options });
-  }
-
-  async function rawWelcome(
-    url: string,
-    query: Record<string, string> = { 'plugsocket-resume': 'new' },
-  ): Promise<{ raw: RawClient; welcome: Record<string, unknown> }> {
-    const raw = await new RawClient().open(url, { query });
-    await flush();
-    const welcome = raw.messages[0];
-    expect(welcome?.k, 'first frame').to.equal('welcome');
-    return { raw, welcome };
-  }
-
-  function resumeQuery(token: unknown, received: number): Record<string, string> {
-    return { 'plugsocket-resume': String(token), 'plugsocket-received': String(received) };
-  }
-
   it('answers an in-band credential refresh whose verification finished while the session was parked', async () => {
     // The refresh is verified asynchronously; the connection drops meanwhile. The server took
     // the client's `auth` frame (it is counted), so the client never sends it again: its answer
@@ -86,15 +59,15 @@ describe('session resume: review', () => {
       authorize: (h) =>
         h.auth.refresh === true ? verdict.promise : { ok: true, principal: { id: 'u' } },
     };
-    const { server, url } = await start({ authorization: strategy });
+    const { server, url } = await startQuiet({ authorization: strategy });
     const client = await connectClient(url, QUICK);
     const refreshed = track(client.refreshAuthorization({ refresh: true }));
     await flush();
     dropConnection(server, client.id!);
     verdict.resolve({ ok: true, principal: { id: 'u' } });
-    await settle();
+    await settle(clock);
     expect(client.getConnectionInfo().session).to.deep.equal({ resumed: true });
-    await settle();
+    await settle(clock);
     expect(refreshed().state, 'refreshAuthorization() settled after the resume').to.equal(
       'fulfilled',
     );
@@ -105,7 +78,7 @@ describe('session resume: review', () => {
     // The client paces itself under the server's limit with maxRate. At the cut the throttled
     // frames are moved to the resend list and all go out at once on resume, past the server's
     // limit: they are refused and the client is disconnected with 4429, ending the session.
-    const { server, url } = await start({
+    const { server, url } = await startQuiet({
       rateLimit: { interval: 1000, messages: 10 },
     });
     const got: unknown[] = [];
@@ -115,7 +88,7 @@ describe('session resume: review', () => {
     await flush();
     expect(got).to.have.length(10);
     dropConnection(server, client.id!);
-    await settle();
+    await settle(clock);
     expect(client.getConnectionInfo().session).to.deep.equal({ resumed: true });
     await clock.tickAsync(5000);
     await flush();
@@ -129,7 +102,7 @@ describe('session resume: review', () => {
     // setTimeout caps at 2^31-1 ms (~24.8 days); the park timer is set for min(window, cap) and
     // ends the session when it fires, without checking parkedUntil.
     const window = 2 ** 31 + 10 * 24 * 3600 * 1000; // ~34.9 days
-    const { server, url } = await start({ resumeWindow: window });
+    const { server, url } = await startQuiet({ resumeWindow: window });
     const { raw, welcome } = await rawWelcome(url);
     server.sendToClient(String(welcome.id), { type: 'm', payload: 1 });
     await flush();
@@ -146,13 +119,13 @@ describe('session resume: review', () => {
     // the topic is left out of client.topics, though the server has the client in it. A later
     // reconnect that cannot resume does not join it again.
     const decision = deferred<boolean>();
-    const { server, url } = await start({ access: { join: () => decision.promise } });
+    const { server, url } = await startQuiet({ access: { join: () => decision.promise } });
     const client = await connectClient(url, QUICK);
     const joined = track(client.join('room'));
     await flush();
     dropConnection(server, client.id!);
     decision.resolve(true);
-    await settle();
+    await settle(clock);
     expect(client.getConnectionInfo().session).to.deep.equal({ resumed: true });
     expect(joined().state).to.equal('fulfilled');
     expect(server.getSubscribers('room')).to.deep.equal([client.id]);
@@ -177,12 +150,12 @@ describe('session resume: review', () => {
           setImmediate(() => resolve(inner.take(id, accept))),
         ),
     };
-    const first = await start({ sessionStore: store });
+    const first = await startQuiet({ sessionStore: store });
     const { welcome } = await rawWelcome(first.url);
     await first.server.shutdown();
     await flush();
     expect(inner.size).to.equal(1);
-    const second = await start({ sessionStore: store });
+    const second = await startQuiet({ sessionStore: store });
     const forged = `${String(welcome.id)}.${'x'.repeat(32)}`;
     const attacker = new RawClient().open(second.url, { query: resumeQuery(forged, 0) });
     const owner = new RawClient().open(second.url, { query: resumeQuery(welcome.session, 0) });
@@ -196,7 +169,7 @@ describe('session resume: review', () => {
     // parked one: two sessions then share an id, the resumed one overwrites the other in byId,
     // and sendToClient reaches the wrong client.
     const ids = ['a', 'a', 'b', 'c'];
-    const { server, url } = await start({ generateId: () => ids.shift() ?? 'z' });
+    const { server, url } = await startQuiet({ generateId: () => ids.shift() ?? 'z' });
     const { raw, welcome } = await rawWelcome(url);
     expect(welcome.id).to.equal('a');
     await raw.socket.disconnect(1001);
@@ -211,7 +184,7 @@ describe('session resume: review', () => {
     // window)". The token a client resumed with stays valid as the previous one for as long as
     // that connection lives: anyone holding it (with the same, here anonymous, principal) takes
     // the live session over, long after the window.
-    const { server, url } = await start({ resumeWindow: 1000 });
+    const { server, url } = await startQuiet({ resumeWindow: 1000 });
     const { raw, welcome } = await rawWelcome(url);
     await raw.socket.disconnect(1001);
     await flush();
@@ -233,7 +206,7 @@ describe('session resume: review', () => {
     // one included), whose connectionLost() aborts the running handler: its answer is never
     // sent and the server's request times out. Before session resume this was answered (also
     // with resume: false now).
-    const { server, url } = await start();
+    const { server, url } = await startQuiet();
     const answers: unknown[] = [];
     server.onConnection((c) => {
       server.request(c.id, 'q', 1, { timeout: 500 }).then(
@@ -256,7 +229,7 @@ describe('session resume: review', () => {
     // running handlers, but keeps the token: the application's next connect() resumes and
     // says `resumed: true` ("nothing lost or doubled") while the request it saw fail was run
     // by the server — an application that retries on NOT_CONNECTED runs it twice.
-    const { server, url } = await start();
+    const { server, url } = await startQuiet();
     server.onError(() => undefined);
     let refuse = false;
     server.useConnection((_ctx, next) => {
@@ -282,12 +255,12 @@ describe('session resume: review', () => {
     await flush();
     refuse = true;
     dropConnection(server, client.id!);
-    await settle(200);
+    await settle(clock, 200);
     expect(client.state).to.equal('closed');
     expect(result().state).to.equal('rejected');
     refuse = false;
     await client.connect();
-    await settle(200);
+    await settle(clock, 200);
     expect(ran, 'the server ran the request').to.equal(1);
     expect(client.getConnectionInfo().session, 'after its requests were failed').to.not.deep.equal({
       resumed: true,
@@ -297,14 +270,14 @@ describe('session resume: review', () => {
     // server.disconnect(id) (1000) is under way: the session will end, not park. With resume on
     // the frame is logged and `true` returned, yet it is never delivered; with resume off (and
     // before resume) the same call returns false.
-    const { server, url } = await start();
+    const { server, url } = await startQuiet();
     const client = await connectClient(url);
     const got: unknown[] = [];
     client.onMessage((m) => got.push(m.payload));
     const closing = server.disconnect(client.id!);
     const accepted = server.sendToClient(client.id!, { type: 'm', payload: 1 });
     await closing;
-    await settle();
+    await settle(clock);
     expect(got).to.deep.equal([]);
     expect(accepted, 'sendToClient for a message that is never delivered').to.equal(false);
   });
@@ -320,7 +293,7 @@ describe('session resume: review', () => {
       applyAuthorization: (o) => o,
       authorize: (h) => ({ ok: true, principal: { id: 'u', role: h.auth.role } }),
     };
-    const { server, url } = await start<Role>({
+    const { server, url } = await startQuiet<Role>({
       authorization: strategy,
       access: { join: (client) => client.principal.role === 'admin' },
     });
@@ -357,7 +330,7 @@ describe('session resume: review', () => {
       },
       take: (id, accept) => inner.take(id, accept),
     };
-    const { server, url } = await start({ sessionStore: store });
+    const { server, url } = await startQuiet({ sessionStore: store });
     const raw = await new RawClient().open(url, {
       query: { 'plugsocket-resume': 'new' },
       auth: { password: 'hunter2' },
@@ -374,7 +347,7 @@ describe('session resume: review', () => {
     // presenting the previous one proves exactly that; yet its resume renews from the current
     // secret (which it never saw), so after a second welcome lost the same way it holds a token
     // two generations old and is denied — on a flaky network the session is lost for good.
-    const { url } = await start();
+    const { url } = await startQuiet();
     const { raw, welcome } = await rawWelcome(url);
     await raw.socket.disconnect(1001);
     await flush();
@@ -393,7 +366,7 @@ describe('session resume: review', () => {
     // Past resumeLog.maxMessages the oldest unreceived frame is dropped: the session can only
     // end in `overflow`. It still waits out the whole window holding a full log, and
     // sendToClient keeps answering true for messages that will never be delivered.
-    const { server, url } = await start({ resumeLog: { maxMessages: 3 } });
+    const { server, url } = await startQuiet({ resumeLog: { maxMessages: 3 } });
     const { raw, welcome } = await rawWelcome(url);
     const id = String(welcome.id);
     await raw.socket.disconnect(1001);
@@ -415,7 +388,7 @@ describe('session resume: review', () => {
     // With reconnect: false a lost connection closes the client and forgets the token (a later
     // connect() starts afresh), yet every connect asks plugsocket-resume=new: the server keeps
     // a log and counts for it, and parks its session for the whole window after a drop.
-    const { server, url } = await start();
+    const { server, url } = await startQuiet();
     const client = await connectClient(url, { reconnect: false });
     const query = server.getClient(client.id!)?.handshake.query ?? {};
     expect(query['plugsocket-resume'], 'asked for a session it cannot resume').to.equal(undefined);
@@ -425,7 +398,7 @@ describe('session resume: review', () => {
     // (half-open, or a stalled network) is dropped after closeTimeout and reported 1006, which
     // parks the session: the kicked client comes back within the window and resumes. The docs:
     // "a kicked or banned client cannot come back within the window".
-    const { server, adapter, url } = await start();
+    const { server, adapter, url } = await startQuiet();
     const { welcome } = await rawWelcome(url);
     // The close frame is lost on the way: the client never answers it.
     sinon.stub(adapter as unknown as { doCloseConnection: () => void }, 'doCloseConnection');

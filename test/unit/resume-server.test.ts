@@ -18,7 +18,6 @@ import {
   type SessionRecord,
   type SessionStore,
   type SocketClient,
-  type SocketServerOptions,
 } from '../../src/index.js';
 import {
   RawClient,
@@ -30,10 +29,10 @@ import {
   flush,
   newClient,
   rejectionOf,
-  startServer,
   uniqueName,
   useFakeClock,
 } from './support.js';
+import { rawWelcome, resumeQuery, settle, startQuiet } from './resume-support.js';
 
 /** Reconnects 0–9 ms after a lost connection. */
 const QUICK = { reconnect: { minDelay: 10, maxDelay: 10 } } as const;
@@ -63,18 +62,6 @@ describe('session resume on the server', () => {
     await cleanUp();
   });
 
-  /** Lets a quick reconnect (≤ 10 ms) happen and every frame in flight arrive. */
-  async function settle(ms = 50): Promise<void> {
-    await clock.tickAsync(ms);
-    await flush();
-    await clock.tickAsync(1);
-    await flush();
-  }
-
-  function start<P = unknown>(options: SocketServerOptions<P> = {}) {
-    return startServer<P>({ heartbeatInterval: Infinity, ...options });
-  }
-
   /** Payloads of the messages a client receives, from now on. */
   function payloadsOf(client: SocketClient): unknown[] {
     const out: unknown[] = [];
@@ -89,34 +76,11 @@ describe('session resume on the server', () => {
     return out;
   }
 
-  /**
-   * A raw client admitted on `url`; its welcome is the first frame. Without `query` it asks for
-   * a new resumable session, as a SocketClient does.
-   */
-  async function rawWelcome(
-    url: string,
-    query: Record<string, string> = { 'plugsocket-resume': 'new' },
-    auth?: Record<string, unknown>,
-  ): Promise<{ raw: RawClient; welcome: Record<string, unknown> }> {
-    const raw = await new RawClient().open(url, {
-      query,
-      ...(auth && { auth }),
-    });
-    await flush();
-    const welcome = raw.messages[0];
-    expect(welcome?.k, 'first frame').to.equal('welcome');
-    return { raw, welcome };
-  }
-
-  function resumeQuery(token: unknown, received: number): Record<string, string> {
-    return { 'plugsocket-resume': String(token), 'plugsocket-received': String(received) };
-  }
-
   // ------------------------------------------------------------------ 1. parking and replay
 
   describe('a lost connection parks the session', () => {
     it('reports the client gone at once and stops listing and counting it', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const gone: [string, CloseInfo][] = [];
       server.onDisconnection((id, info) => gone.push([id, info]));
       const client = await connectClient(url, QUICK);
@@ -128,7 +92,7 @@ describe('session resume on the server', () => {
       expect(server.getClient(id)).to.equal(undefined);
       expect(server.clientCount).to.equal(0);
       expect(server.getMetrics().connections).to.equal(0);
-      await settle();
+      await settle(clock);
       expect(client.state).to.equal('open');
       expect(server.clientCount).to.equal(1);
       expect(server.getMetrics().connections).to.equal(1);
@@ -136,7 +100,7 @@ describe('session resume on the server', () => {
     });
 
     it('delivers what was sent while parked (sendToClient, broadcast, sendToSubscribers, to().emit) after resume, in order, once', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const client = await connectClient(url, QUICK);
       const id = client.id ?? '';
       await client.join('room');
@@ -155,12 +119,12 @@ describe('session resume on the server', () => {
       expect(server.getSubscribers('room'), 'parked subscribers are not listed').to.deep.equal([]);
       await flush();
       expect(received, 'nothing while the connection is down').to.deep.equal([0]);
-      await settle();
+      await settle(clock);
       expect(client.state).to.equal('open');
       expect(client.id).to.equal(id);
       expect(received).to.deep.equal([0, 1, 2, 3, 4]);
       server.to('room').emit('m', 5);
-      await settle(200);
+      await settle(clock, 200);
       expect(received, 'exactly once, new frames after the replay').to.deep.equal([
         0, 1, 2, 3, 4, 5,
       ]);
@@ -168,7 +132,7 @@ describe('session resume on the server', () => {
     });
 
     it('announces the resumed client again with resumed: true — same id, principal, topics and data', async () => {
-      const { server, url } = await start<User>({ authorization: byUser });
+      const { server, url } = await startQuiet<User>({ authorization: byUser });
       const seen: {
         id: string;
         resumed: boolean;
@@ -191,7 +155,7 @@ describe('session resume on the server', () => {
       server.getClient(id)?.set('k', 'v');
       const outcomes = outcomesOf(client);
       dropConnection(server as unknown as SocketServer<AnySchema, unknown>, id);
-      await settle();
+      await settle(clock);
       expect(outcomes).to.deep.equal([{ resumed: true }]);
       expect(seen).to.deep.equal([
         { id, resumed: false, principal: { id: 'ann' }, topics: [], k: undefined },
@@ -210,7 +174,7 @@ describe('session resume on the server', () => {
 
   describe('requests across a cut', () => {
     it('answers a client request whose handler was running at the cut, once, after resume', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const gate = deferred<string>();
       let runs = 0;
       let aborted = false;
@@ -227,7 +191,7 @@ describe('session resume on the server', () => {
       await flush();
       gate.resolve('done');
       await flush();
-      await settle();
+      await settle(clock);
       expect(client.state).to.equal('open');
       expect(await answer).to.equal('done');
       expect(runs, 'not run again').to.equal(1);
@@ -235,7 +199,7 @@ describe('session resume on the server', () => {
     });
 
     it('answers a server request made of a parked client after it resumes', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const client = await connectClient(url, QUICK);
       let asked = 0;
       client.handle('double', (n) => {
@@ -247,13 +211,13 @@ describe('session resume on the server', () => {
       const answer = server.request(id, 'double', 21);
       await flush();
       expect(asked).to.equal(0);
-      await settle();
+      await settle(clock);
       expect(await answer).to.equal(42);
       expect(asked).to.equal(1);
     });
 
     it('does not run a request twice whose answer the cut lost', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       let runs = 0;
       server.handle('count', (_payload, ctx) => {
         runs++;
@@ -266,14 +230,14 @@ describe('session resume on the server', () => {
       await flush();
       expect(runs).to.equal(1);
       expect(client.state).to.equal('reconnecting');
-      await settle();
+      await settle(clock);
       expect(await answer).to.equal(1);
-      await settle(200);
+      await settle(clock, 200);
       expect(runs, 'the request was not sent again').to.equal(1);
     });
 
     it('runs once a request that was still on its way at the cut (sent again on resume)', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       let runs = 0;
       server.handle('count', () => ++runs);
       const client = await connectClient(url, QUICK);
@@ -282,9 +246,9 @@ describe('session resume on the server', () => {
       dropConnection(server, client.id ?? '');
       await flush();
       expect(runs).to.equal(0);
-      await settle();
+      await settle(clock);
       expect(await answer).to.equal(1);
-      await settle(200);
+      await settle(clock, 200);
       expect(runs).to.equal(1);
     });
   });
@@ -292,7 +256,7 @@ describe('session resume on the server', () => {
   // ------------------------------------------------------------------ 3. client → server
 
   it('takes the messages a client sent right before the cut exactly once, then what it sent offline', async () => {
-    const { server, url } = await start();
+    const { server, url } = await startQuiet();
     const taken: unknown[] = [];
     server.onMessage((_id, m) => taken.push(m.payload));
     const client = await connectClient(url, QUICK);
@@ -307,8 +271,8 @@ describe('session resume on the server', () => {
     await flush();
     expect(taken).to.deep.equal([0, 1]);
     client.emit('e', 4);
-    await settle();
-    await settle(200);
+    await settle(clock);
+    await settle(clock, 200);
     expect(taken).to.deep.equal([0, 1, 2, 3, 4]);
   });
 
@@ -316,7 +280,7 @@ describe('session resume on the server', () => {
 
   describe('the resume window', () => {
     it('ends a parked session after resumeWindow: its requests fail NOT_CONNECTED', async () => {
-      const { server, url } = await start({ resumeWindow: 1000 });
+      const { server, url } = await startQuiet({ resumeWindow: 1000 });
       const { welcome } = await rawWelcome(url);
       const id = String(welcome.id);
       dropConnection(server, id);
@@ -338,7 +302,7 @@ describe('session resume on the server', () => {
     });
 
     it('answers a resume after the window with a new session: resumed false, expired', async () => {
-      const { server, url } = await start({ resumeWindow: 1000 });
+      const { server, url } = await startQuiet({ resumeWindow: 1000 });
       const { welcome } = await rawWelcome(url);
       const id = String(welcome.id);
       expect(welcome.session).to.be.a('string');
@@ -353,7 +317,7 @@ describe('session resume on the server', () => {
     });
 
     it('tells a SocketClient that comes back too late: expired, a new id', async () => {
-      const { server, url } = await start({ resumeWindow: 1000 });
+      const { server, url } = await startQuiet({ resumeWindow: 1000 });
       const client = await connectClient(url, { reconnect: { minDelay: 2000, maxDelay: 2000 } });
       const id = client.id ?? '';
       await client.join('room');
@@ -376,7 +340,7 @@ describe('session resume on the server', () => {
 
   describe('the resume log', () => {
     it('resumes with up to maxMessages frames missed, not one more (overflow)', async () => {
-      const { server, url } = await start({ resumeLog: { maxMessages: 5 } });
+      const { server, url } = await startQuiet({ resumeLog: { maxMessages: 5 } });
       const fits = await connectClient(url, QUICK);
       const over = await connectClient(url, QUICK);
       const fitsId = fits.id ?? '';
@@ -389,7 +353,7 @@ describe('session resume on the server', () => {
       dropConnection(server, overId);
       for (let i = 1; i <= 5; i++) server.sendToClient(fitsId, { type: 'm', payload: i });
       for (let i = 1; i <= 6; i++) server.sendToClient(overId, { type: 'm', payload: i });
-      await settle();
+      await settle(clock);
       expect(fitsOutcomes).to.deep.equal([{ resumed: true }]);
       expect(fits.id).to.equal(fitsId);
       expect(fitsGot).to.deep.equal([1, 2, 3, 4, 5]);
@@ -403,7 +367,7 @@ describe('session resume on the server', () => {
     });
 
     it('tells a raw client overflow, and counts maxBytes too', async () => {
-      const { server, url } = await start({ resumeLog: { maxBytes: 1000 } });
+      const { server, url } = await startQuiet({ resumeLog: { maxBytes: 1000 } });
       const a = await rawWelcome(url);
       const b = await rawWelcome(url);
       const aId = String(a.welcome.id);
@@ -427,7 +391,7 @@ describe('session resume on the server', () => {
 
   describe('a deliberate close ends the session at once', () => {
     it('a kick (server.disconnect, 1000): no resume, the old token is expired', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const { welcome } = await rawWelcome(url);
       const id = String(welcome.id);
       const gone: number[] = [];
@@ -443,7 +407,7 @@ describe('session resume on the server', () => {
     });
 
     it('an application close code (4000–4999) ends it too', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const { welcome } = await rawWelcome(url);
       const id = String(welcome.id);
       await server.disconnect(id, 4321, 'go away');
@@ -454,7 +418,7 @@ describe('session resume on the server', () => {
     });
 
     it("the client's own close (1000): requests made of it fail at once, the token is expired", async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const { raw, welcome } = await rawWelcome(url);
       const id = String(welcome.id);
       const gone: number[] = [];
@@ -471,7 +435,7 @@ describe('session resume on the server', () => {
     });
 
     it('a SocketClient that disconnect()s is gone for good on the server', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const client = await connectClient(url, QUICK);
       const id = client.id ?? '';
       const gone: number[] = [];
@@ -483,7 +447,7 @@ describe('session resume on the server', () => {
       expectCode(await rejectionOf(server.request(id, 'x', null)), 'NOT_CONNECTED');
     });
     it('a kick of a parked client (server.disconnect) ends its session: it cannot resume', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const { welcome } = await rawWelcome(url);
       const id = String(welcome.id);
       dropConnection(server, id);
@@ -504,7 +468,7 @@ describe('session resume on the server', () => {
 
   describe('who may resume', () => {
     it('denies a wrong secret, and the owner can still resume afterwards', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const { welcome } = await rawWelcome(url);
       const id = String(welcome.id);
       const token = String(welcome.session);
@@ -523,7 +487,7 @@ describe('session resume on the server', () => {
     it('renews the token with each welcome; a superseded one stops working', async () => {
       // The design makes a token single-use; a grace for the token just before the newest (its
       // welcome may have been lost with the connection) is tolerated here: two back is denied.
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const first = await rawWelcome(url);
       const id = String(first.welcome.id);
       dropConnection(server, id);
@@ -545,7 +509,7 @@ describe('session resume on the server', () => {
     });
 
     it('denies a client that claims more frames than were sent, and keeps the session', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const { welcome } = await rawWelcome(url);
       const id = String(welcome.id);
       server.sendToClient(id, { type: 'm', payload: 1 });
@@ -570,7 +534,7 @@ describe('session resume on the server', () => {
             : { ok: true, principal: { id: user } };
         },
       };
-      const { server, url } = await start<User>({ authorization: strategy });
+      const { server, url } = await startQuiet<User>({ authorization: strategy });
       const ann = await rawWelcome(url, undefined, { token: 't-ann' });
       const id = String(ann.welcome.id);
       expect(ann.welcome.user).to.equal('ann');
@@ -585,7 +549,7 @@ describe('session resume on the server', () => {
     });
 
     it('denies a malformed token or count', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const { welcome } = await rawWelcome(url);
       const id = String(welcome.id);
       dropConnection(server, id);
@@ -612,7 +576,7 @@ describe('session resume on the server', () => {
     });
 
     it('with resumeWindow: 0 gives no token and answers a resume request disabled', async () => {
-      const { server, url } = await start({ resumeWindow: 0 });
+      const { server, url } = await startQuiet({ resumeWindow: 0 });
       const plain = await rawWelcome(url);
       expect(plain.welcome).to.not.have.property('session');
       expect(plain.welcome).to.not.have.property('resumed');
@@ -631,7 +595,7 @@ describe('session resume on the server', () => {
   // ------------------------------------------------------------------ 8. half-open
 
   it('lets a resuming connection take over a half-open one: the old is closed and reported gone', async () => {
-    const { server, url } = await start();
+    const { server, url } = await startQuiet();
     const connected: boolean[] = [];
     server.onConnection((c) => connected.push(c.resumed));
     const gone: [string, CloseInfo][] = [];
@@ -658,7 +622,7 @@ describe('session resume on the server', () => {
   });
 
   it('keeps the per-address connection count balanced across resumes and takeovers', async () => {
-    const { server, url } = await start({ maxConnectionsPerAddress: 2 });
+    const { server, url } = await startQuiet({ maxConnectionsPerAddress: 2 });
     let { welcome } = await rawWelcome(url);
     const id = String(welcome.id);
     for (let i = 0; i < 3; i++) {
@@ -686,7 +650,7 @@ describe('session resume on the server', () => {
 
   describe('got', () => {
     it('acknowledges every 32 stream frames a client sends', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       let taken = 0;
       server.onMessage(() => taken++);
       const { raw } = await rawWelcome(url);
@@ -707,7 +671,7 @@ describe('session resume on the server', () => {
     });
 
     it('counts the frames a resumed session took before: welcome received', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const first = await rawWelcome(url);
       const id = String(first.welcome.id);
       first.raw.sendJson({ k: 'msg', type: 'e' });
@@ -759,7 +723,10 @@ describe('session resume on the server', () => {
         saved.push(record);
         save(record, ttl);
       });
-      const { server, url } = await start({ resumeLog: { maxMessages: 5 }, sessionStore: store });
+      const { server, url } = await startQuiet({
+        resumeLog: { maxMessages: 5 },
+        sessionStore: store,
+      });
       const client = await connectClient(url, QUICK);
       const id = client.id ?? '';
       const received = payloadsOf(client);
@@ -769,7 +736,7 @@ describe('session resume on the server', () => {
       expect(received).to.have.length(34);
       dropConnection(server, id);
       for (let i = 34; i < 37; i++) server.sendToClient(id, { type: 'm', payload: i });
-      await settle();
+      await settle(clock);
       expect(client.id).to.equal(id);
       expect(received).to.deep.equal(Array.from({ length: 37 }, (_, i) => i));
       await server.shutdown();
@@ -780,7 +747,7 @@ describe('session resume on the server', () => {
     });
 
     it('answers a got beyond what was sent with an error frame, and keeps the connection', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const taken: unknown[] = [];
       server.onMessage((_id, m) => taken.push(m.payload));
       const { raw, welcome } = await rawWelcome(url);
@@ -1038,7 +1005,7 @@ describe('session resume on the server', () => {
 
   describe('volatile messages', () => {
     it('are not logged for a parked session and do not shift the counts', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const client = await connectClient(url, QUICK);
       const id = client.id ?? '';
       await client.join('room');
@@ -1053,16 +1020,16 @@ describe('session resume on the server', () => {
         server.sendToClient(id, { type: 'v', payload: 'volatile-one' }, { volatile: true }),
       ).to.equal(false);
       server.sendToClient(id, { type: 'm', payload: 'kept' });
-      await settle();
+      await settle(clock);
       expect(client.id).to.equal(id);
       expect(received).to.deep.equal(['kept']);
       server.sendToClient(id, { type: 'm', payload: 'next' });
-      await settle(200);
+      await settle(clock, 200);
       expect(received).to.deep.equal(['kept', 'next']);
     });
 
     it('sent while connected are counted like any frame: a resume after them loses and doubles nothing', async () => {
-      const { server, url } = await start();
+      const { server, url } = await startQuiet();
       const client = await connectClient(url, QUICK);
       const id = client.id ?? '';
       const received = payloadsOf(client);
@@ -1072,7 +1039,7 @@ describe('session resume on the server', () => {
       expect(received).to.deep.equal(['v1', 'm1']);
       dropConnection(server, id);
       server.sendToClient(id, { type: 'm', payload: 'm2' });
-      await settle();
+      await settle(clock);
       expect(client.id).to.equal(id);
       expect(received).to.deep.equal(['v1', 'm1', 'm2']);
     });
