@@ -8,16 +8,15 @@ import sinon from 'sinon';
 import type { MemorySocket } from '../../adapters/memory/index.js';
 import type { ClientStateChange, ResumeOutcome, ServerConnection } from '../../src/index.js';
 import {
-  cleanUp,
   connectClient,
   deferred,
   dropConnection,
-  expectCode,
+  fakeClockEachTest,
   flush,
   newClient,
   rejectionOf,
   startServer,
-  useFakeClock,
+  expectCode,
 } from './support.js';
 
 const RESUME_PARAM = 'plugsocket-resume';
@@ -43,20 +42,12 @@ function track<T>(promise: Promise<T>): () => Settled<T> {
 }
 
 describe('session resume: client', () => {
-  let clock: sinon.SinonFakeTimers;
-  beforeEach(() => {
-    clock = useFakeClock();
-  });
-  afterEach(async () => {
-    clock.restore();
-    sinon.restore();
-    await cleanUp();
-  });
+  const t = fakeClockEachTest();
 
   /** Lets a drop be noticed, the reconnect delay pass and the new connection settle. */
   async function settle(ms = 20): Promise<void> {
     await flush();
-    await clock.tickAsync(ms);
+    await t.clock.tickAsync(ms);
     for (let i = 0; i < 3; i++) await flush();
   }
 
@@ -218,13 +209,13 @@ describe('session resume: client', () => {
         resumed: false,
         reason: 'expired',
       });
-      await clock.tickAsync(600);
+      await t.clock.tickAsync(600);
       phases.expired = answers.splice(0);
       random.returns(0.01);
       dropConnection(server, client.id!);
       await settle();
       expect(client.getConnectionInfo().session).to.deep.equal({ resumed: true });
-      await clock.tickAsync(600);
+      await t.clock.tickAsync(600);
       phases.resumed = answers.splice(0);
       // Each phase: the answer to its own request (the first connect's one is answered at once,
       // before the drop; nothing of it is left for the later phases).
@@ -467,7 +458,7 @@ describe('session resume: client', () => {
       expect(signal?.aborted).to.equal(false);
       dropConnection(server, client.id!);
       await flush();
-      await clock.tickAsync(60);
+      await t.clock.tickAsync(60);
       const early = state();
       expect(early, 'timed out while reconnecting').to.not.equal('pending');
       expectCode((early as { error: unknown }).error, 'TIMEOUT');
@@ -532,11 +523,11 @@ describe('session resume: client', () => {
       dropConnection(server, client.id!);
       await settle();
       expect(client.getConnectionInfo().session).to.deep.equal({ resumed: true });
-      await clock.tickAsync(5000);
+      await t.clock.tickAsync(5000);
       await flush();
       expect(got).to.deep.equal([1, 2, 3, 4, 5, 6]);
       client.emit('n', 7);
-      await clock.tickAsync(1000);
+      await t.clock.tickAsync(1000);
       await flush();
       expect(got).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
     });

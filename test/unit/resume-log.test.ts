@@ -11,9 +11,9 @@ import type { WelcomeEnvelope } from '../../src/protocol/envelope.js';
 import { ClientResume } from '../../src/client/resume.js';
 import { ResumeLog, logSize } from '../../src/server/resume-log.js';
 import {
-  cleanUp,
   connectClient,
   dropConnection,
+  fakeClockEachTest,
   flush,
   newClient,
   startServer,
@@ -530,15 +530,7 @@ describe('MemorySessionStore', () => {
 });
 
 describe('resume memory bound', () => {
-  let clock: sinon.SinonFakeTimers;
-  beforeEach(() => {
-    clock = useFakeClock();
-  });
-  afterEach(async () => {
-    clock.restore();
-    sinon.restore();
-    await cleanUp();
-  });
+  const t = fakeClockEachTest();
 
   it('per-session logs are bounded and freed when the window ends', async () => {
     const WINDOW = 10_000;
@@ -601,7 +593,7 @@ describe('resume memory bound', () => {
       expect(session.resume!.bytes).to.equal(0);
     }
 
-    await clock.tickAsync(WINDOW);
+    await t.clock.tickAsync(WINDOW);
     await flush();
     for (const session of sessions) {
       expect(session.status).to.equal('gone');
@@ -613,11 +605,11 @@ describe('resume memory bound', () => {
     expect(metrics.connections).to.equal(0);
     expect(metrics.topics).to.deep.equal({});
     expect(
-      clock.countTimers(),
+      t.clock.countTimers(),
       'no park timer left (only the clients’ own reconnect timers)',
     ).to.equal(all.length);
 
-    await clock.tickAsync(2 * WINDOW);
+    await t.clock.tickAsync(2 * WINDOW);
     for (let i = 0; i < 3; i++) await flush();
     expect(late.state).to.equal('open');
     expect(outcomes).to.deep.equal([{ resumed: false, reason: 'expired' }]);

@@ -9,14 +9,13 @@ import {
   type SessionStore,
 } from '../../src/index.js';
 import {
-  RawClient,
-  cleanUp,
   connectClient,
   deferred,
   dropConnection,
+  fakeClockEachTest,
   flush,
   newClient,
-  useFakeClock,
+  RawClient,
 } from './support.js';
 import { rawWelcome, resumeQuery, settle, startQuiet } from './resume-support.js';
 
@@ -39,15 +38,7 @@ function track<T>(promise: Promise<T>): () => Settled<T> {
 }
 
 describe('session resume: review', () => {
-  let clock: sinon.SinonFakeTimers;
-  beforeEach(() => {
-    clock = useFakeClock();
-  });
-  afterEach(async () => {
-    clock.restore();
-    sinon.restore();
-    await cleanUp();
-  });
+  const t = fakeClockEachTest();
 
   it('answers an in-band credential refresh whose verification finished while the session was parked', async () => {
     // The refresh is verified asynchronously; the connection drops meanwhile. The server took
@@ -65,9 +56,9 @@ describe('session resume: review', () => {
     await flush();
     dropConnection(server, client.id!);
     verdict.resolve({ ok: true, principal: { id: 'u' } });
-    await settle(clock);
+    await settle(t.clock);
     expect(client.getConnectionInfo().session).to.deep.equal({ resumed: true });
-    await settle(clock);
+    await settle(t.clock);
     expect(refreshed().state, 'refreshAuthorization() settled after the resume').to.equal(
       'fulfilled',
     );
@@ -88,9 +79,9 @@ describe('session resume: review', () => {
     await flush();
     expect(got).to.have.length(10);
     dropConnection(server, client.id!);
-    await settle(clock);
+    await settle(t.clock);
     expect(client.getConnectionInfo().session).to.deep.equal({ resumed: true });
-    await clock.tickAsync(5000);
+    await t.clock.tickAsync(5000);
     await flush();
     expect(got, 'every message once, in order').to.deep.equal(
       Array.from({ length: 40 }, (_, i) => i + 1),
@@ -108,7 +99,7 @@ describe('session resume: review', () => {
     await flush();
     await raw.socket.disconnect(1001);
     await flush();
-    await clock.tickAsync(2 ** 31);
+    await t.clock.tickAsync(2 ** 31);
     const { welcome: again } = await rawWelcome(url, resumeQuery(welcome.session, 1));
     expect(again.resumed, `reason ${String(again.reason)}`).to.equal(true);
     expect(again.id).to.equal(welcome.id);
@@ -125,7 +116,7 @@ describe('session resume: review', () => {
     await flush();
     dropConnection(server, client.id!);
     decision.resolve(true);
-    await settle(clock);
+    await settle(t.clock);
     expect(client.getConnectionInfo().session).to.deep.equal({ resumed: true });
     expect(joined().state).to.equal('fulfilled');
     expect(server.getSubscribers('room')).to.deep.equal([client.id]);
@@ -192,7 +183,7 @@ describe('session resume: review', () => {
     const { raw: resumed, welcome: again } = await rawWelcome(url, resumeQuery(inUrl, 0));
     expect(again.resumed).to.equal(true);
     // The resumed connection is in use for far longer than the window.
-    await clock.tickAsync(60_000);
+    await t.clock.tickAsync(60_000);
     resumed.sendJson({ k: 'msg', type: 'still-here' });
     await flush();
     const { welcome: hijack } = await rawWelcome(url, resumeQuery(inUrl, 0));
@@ -220,7 +211,7 @@ describe('session resume: review', () => {
       return 'yes';
     });
     await client.connect();
-    await clock.tickAsync(600);
+    await t.clock.tickAsync(600);
     await flush();
     expect(answers).to.deep.equal(['yes']);
   });
@@ -255,12 +246,12 @@ describe('session resume: review', () => {
     await flush();
     refuse = true;
     dropConnection(server, client.id!);
-    await settle(clock, 200);
+    await settle(t.clock, 200);
     expect(client.state).to.equal('closed');
     expect(result().state).to.equal('rejected');
     refuse = false;
     await client.connect();
-    await settle(clock, 200);
+    await settle(t.clock, 200);
     expect(ran, 'the server ran the request').to.equal(1);
     expect(client.getConnectionInfo().session, 'after its requests were failed').to.not.deep.equal({
       resumed: true,
@@ -277,7 +268,7 @@ describe('session resume: review', () => {
     const closing = server.disconnect(client.id!);
     const accepted = server.sendToClient(client.id!, { type: 'm', payload: 1 });
     await closing;
-    await settle(clock);
+    await settle(t.clock);
     expect(got).to.deep.equal([]);
     expect(accepted, 'sendToClient for a message that is never delivered').to.equal(false);
   });
@@ -403,7 +394,7 @@ describe('session resume: review', () => {
     // The close frame is lost on the way: the client never answers it.
     sinon.stub(adapter as unknown as { doCloseConnection: () => void }, 'doCloseConnection');
     const kicked = server.disconnect(String(welcome.id));
-    await clock.tickAsync(10_000);
+    await t.clock.tickAsync(10_000);
     await kicked;
     await flush();
     const { welcome: back } = await rawWelcome(url, resumeQuery(welcome.session, 0));

@@ -20,17 +20,16 @@ import {
   type SocketClient,
 } from '../../src/index.js';
 import {
-  RawClient,
-  cleanUp,
   connectClient,
   deferred,
   dropConnection,
-  expectCode,
+  fakeClockEachTest,
   flush,
   newClient,
+  RawClient,
   rejectionOf,
   uniqueName,
-  useFakeClock,
+  expectCode,
 } from './support.js';
 import { rawWelcome, resumeQuery, settle, startQuiet } from './resume-support.js';
 
@@ -52,15 +51,7 @@ const byUser: AuthorizationStrategy<User> = {
 };
 
 describe('session resume on the server', () => {
-  let clock: sinon.SinonFakeTimers;
-  beforeEach(() => {
-    clock = useFakeClock();
-  });
-  afterEach(async () => {
-    clock.restore();
-    sinon.restore();
-    await cleanUp();
-  });
+  const t = fakeClockEachTest();
 
   /** Payloads of the messages a client receives, from now on. */
   function payloadsOf(client: SocketClient): unknown[] {
@@ -92,7 +83,7 @@ describe('session resume on the server', () => {
       expect(server.getClient(id)).to.equal(undefined);
       expect(server.clientCount).to.equal(0);
       expect(server.getMetrics().connections).to.equal(0);
-      await settle(clock);
+      await settle(t.clock);
       expect(client.state).to.equal('open');
       expect(server.clientCount).to.equal(1);
       expect(server.getMetrics().connections).to.equal(1);
@@ -119,12 +110,12 @@ describe('session resume on the server', () => {
       expect(server.getSubscribers('room'), 'parked subscribers are not listed').to.deep.equal([]);
       await flush();
       expect(received, 'nothing while the connection is down').to.deep.equal([0]);
-      await settle(clock);
+      await settle(t.clock);
       expect(client.state).to.equal('open');
       expect(client.id).to.equal(id);
       expect(received).to.deep.equal([0, 1, 2, 3, 4]);
       server.to('room').emit('m', 5);
-      await settle(clock, 200);
+      await settle(t.clock, 200);
       expect(received, 'exactly once, new frames after the replay').to.deep.equal([
         0, 1, 2, 3, 4, 5,
       ]);
@@ -155,7 +146,7 @@ describe('session resume on the server', () => {
       server.getClient(id)?.set('k', 'v');
       const outcomes = outcomesOf(client);
       dropConnection(server as unknown as SocketServer<AnySchema, unknown>, id);
-      await settle(clock);
+      await settle(t.clock);
       expect(outcomes).to.deep.equal([{ resumed: true }]);
       expect(seen).to.deep.equal([
         { id, resumed: false, principal: { id: 'ann' }, topics: [], k: undefined },
@@ -191,7 +182,7 @@ describe('session resume on the server', () => {
       await flush();
       gate.resolve('done');
       await flush();
-      await settle(clock);
+      await settle(t.clock);
       expect(client.state).to.equal('open');
       expect(await answer).to.equal('done');
       expect(runs, 'not run again').to.equal(1);
@@ -211,7 +202,7 @@ describe('session resume on the server', () => {
       const answer = server.request(id, 'double', 21);
       await flush();
       expect(asked).to.equal(0);
-      await settle(clock);
+      await settle(t.clock);
       expect(await answer).to.equal(42);
       expect(asked).to.equal(1);
     });
@@ -230,9 +221,9 @@ describe('session resume on the server', () => {
       await flush();
       expect(runs).to.equal(1);
       expect(client.state).to.equal('reconnecting');
-      await settle(clock);
+      await settle(t.clock);
       expect(await answer).to.equal(1);
-      await settle(clock, 200);
+      await settle(t.clock, 200);
       expect(runs, 'the request was not sent again').to.equal(1);
     });
 
@@ -246,9 +237,9 @@ describe('session resume on the server', () => {
       dropConnection(server, client.id ?? '');
       await flush();
       expect(runs).to.equal(0);
-      await settle(clock);
+      await settle(t.clock);
       expect(await answer).to.equal(1);
-      await settle(clock, 200);
+      await settle(t.clock, 200);
       expect(runs).to.equal(1);
     });
   });
@@ -271,8 +262,8 @@ describe('session resume on the server', () => {
     await flush();
     expect(taken).to.deep.equal([0, 1]);
     client.emit('e', 4);
-    await settle(clock);
-    await settle(clock, 200);
+    await settle(t.clock);
+    await settle(t.clock, 200);
     expect(taken).to.deep.equal([0, 1, 2, 3, 4]);
   });
 
@@ -288,11 +279,11 @@ describe('session resume on the server', () => {
       const pending = rejectionOf(server.request(id, 'anything', null)).finally(
         () => (settled = true),
       );
-      await clock.tickAsync(999);
+      await t.clock.tickAsync(999);
       await flush();
       expect(settled, 'still waiting inside the window').to.equal(false);
       expect(server.sendToClient(id, { type: 'm', payload: null }), 'still parked').to.equal(true);
-      await clock.tickAsync(1);
+      await t.clock.tickAsync(1);
       await flush();
       expectCode(await pending, 'NOT_CONNECTED');
       expectCode(await rejectionOf(server.request(id, 'anything', null)), 'NOT_CONNECTED');
@@ -307,7 +298,7 @@ describe('session resume on the server', () => {
       const id = String(welcome.id);
       expect(welcome.session).to.be.a('string');
       dropConnection(server, id);
-      await clock.tickAsync(1000);
+      await t.clock.tickAsync(1000);
       await flush();
       const again = await rawWelcome(url, resumeQuery(welcome.session, 0));
       expect(again.welcome).to.include({ k: 'welcome', resumed: false, reason: 'expired' });
@@ -324,9 +315,9 @@ describe('session resume on the server', () => {
       const outcomes = outcomesOf(client);
       sinon.stub(Math, 'random').returns(0.999); // the first retry after 1999 ms
       dropConnection(server, id);
-      await clock.tickAsync(2100);
+      await t.clock.tickAsync(2100);
       await flush();
-      await clock.tickAsync(10);
+      await t.clock.tickAsync(10);
       await flush();
       expect(client.state).to.equal('open');
       expect(outcomes).to.deep.equal([{ resumed: false, reason: 'expired' }]);
@@ -353,7 +344,7 @@ describe('session resume on the server', () => {
       dropConnection(server, overId);
       for (let i = 1; i <= 5; i++) server.sendToClient(fitsId, { type: 'm', payload: i });
       for (let i = 1; i <= 6; i++) server.sendToClient(overId, { type: 'm', payload: i });
-      await settle(clock);
+      await settle(t.clock);
       expect(fitsOutcomes).to.deep.equal([{ resumed: true }]);
       expect(fits.id).to.equal(fitsId);
       expect(fitsGot).to.deep.equal([1, 2, 3, 4, 5]);
@@ -736,7 +727,7 @@ describe('session resume on the server', () => {
       expect(received).to.have.length(34);
       dropConnection(server, id);
       for (let i = 34; i < 37; i++) server.sendToClient(id, { type: 'm', payload: i });
-      await settle(clock);
+      await settle(t.clock);
       expect(client.id).to.equal(id);
       expect(received).to.deep.equal(Array.from({ length: 37 }, (_, i) => i));
       await server.shutdown();
@@ -815,9 +806,9 @@ describe('session resume on the server', () => {
       const secondTaken: unknown[] = [];
       second.onMessage((_id, m) => secondTaken.push(m.payload));
       await second.listen();
-      await clock.tickAsync(600);
+      await t.clock.tickAsync(600);
       await flush();
-      await clock.tickAsync(10);
+      await t.clock.tickAsync(10);
       await flush();
       return {
         second,
@@ -897,9 +888,9 @@ describe('session resume on the server', () => {
       second.handle('slow', () => ++secondRuns);
       await second.listen();
       try {
-        await clock.tickAsync(600);
+        await t.clock.tickAsync(600);
         await flush();
-        await clock.tickAsync(10);
+        await t.clock.tickAsync(10);
         await flush();
         expect(client.id).to.equal(id);
         expect(answer).to.equal('late answer');
@@ -919,19 +910,19 @@ describe('session resume on the server', () => {
       const late = await rawWelcome(url);
       dropConnection(first, String(early.welcome.id));
       dropConnection(first, String(late.welcome.id));
-      await clock.tickAsync(600);
+      await t.clock.tickAsync(600);
       const open = await rawWelcome(url); // open at the shutdown: a full window from then
       await first.shutdown();
       const second = new SocketServer(new MemorySocketServer({ name }), options);
       await second.listen();
       try {
-        await clock.tickAsync(300);
+        await t.clock.tickAsync(300);
         const a = await rawWelcome(url, resumeQuery(early.welcome.session, 0));
         expect(a.welcome).to.include({ id: early.welcome.id, resumed: true });
-        await clock.tickAsync(100); // 1000 ms since the drop
+        await t.clock.tickAsync(100); // 1000 ms since the drop
         const b = await rawWelcome(url, resumeQuery(late.welcome.session, 0));
         expect(b.welcome).to.include({ resumed: false, reason: 'expired' });
-        await clock.tickAsync(550); // 950 ms since the shutdown
+        await t.clock.tickAsync(550); // 950 ms since the shutdown
         const c = await rawWelcome(url, resumeQuery(open.welcome.session, 0));
         expect(c.welcome).to.include({ id: open.welcome.id, resumed: true });
       } finally {
@@ -1020,11 +1011,11 @@ describe('session resume on the server', () => {
         server.sendToClient(id, { type: 'v', payload: 'volatile-one' }, { volatile: true }),
       ).to.equal(false);
       server.sendToClient(id, { type: 'm', payload: 'kept' });
-      await settle(clock);
+      await settle(t.clock);
       expect(client.id).to.equal(id);
       expect(received).to.deep.equal(['kept']);
       server.sendToClient(id, { type: 'm', payload: 'next' });
-      await settle(clock, 200);
+      await settle(t.clock, 200);
       expect(received).to.deep.equal(['kept', 'next']);
     });
 
@@ -1039,7 +1030,7 @@ describe('session resume on the server', () => {
       expect(received).to.deep.equal(['v1', 'm1']);
       dropConnection(server, id);
       server.sendToClient(id, { type: 'm', payload: 'm2' });
-      await settle(clock);
+      await settle(t.clock);
       expect(client.id).to.equal(id);
       expect(received).to.deep.equal(['v1', 'm1', 'm2']);
     });

@@ -37,6 +37,23 @@ export function useFakeClock(): sinon.SinonFakeTimers {
   });
 }
 
+/**
+ * A fake clock (see {@link useFakeClock}) for each test of the enclosing `describe`, restored after
+ * it together with sinon's stubs and every server and client the test made. Read it as `t.clock`.
+ */
+export function fakeClockEachTest(): { readonly clock: sinon.SinonFakeTimers } {
+  const box = {} as { clock: sinon.SinonFakeTimers };
+  beforeEach(() => {
+    box.clock = useFakeClock();
+  });
+  afterEach(async () => {
+    box.clock.restore();
+    sinon.restore();
+    await cleanUp();
+  });
+  return box;
+}
+
 let counter = 0;
 /** A memory server name no other test uses. */
 export function uniqueName(prefix = 'unit'): string {
