@@ -1,0 +1,76 @@
+// What the chat server and the chat page say to each other: one schema, shared by both sides, so
+// the compiler checks every message, request name, payload and result on each. Types only: the
+// page (DOM) and the server (Node) both import it, so it must not import anything that runs.
+import type { Schema } from 'plugsocket';
+
+/** A posted chat line, as kept in a room's history and sent to its members. */
+export interface ChatLine {
+  /** Increasing over the whole server (and across its restarts): the page drops a repeat by it. */
+  id: number;
+  room: string;
+  user: string;
+  text: string;
+  /** Milliseconds since the epoch. */
+  at: number;
+}
+
+/** One connection in a room. A user with two tabs open is two members with the same `user`. */
+export interface Member {
+  /** The connection's client id (what a relayed event's `from` names). */
+  id: string;
+  /** Who it is: the user name the server admitted it as. */
+  user?: unknown;
+}
+
+/**
+ * Sent to a room's subscribers whenever its membership changes (a join, a leave, a lost
+ * connection, a resumed one): the whole list, not a difference, so a missed one does no harm. The
+ * same convention as the React binding's presence hook.
+ */
+export interface Presence {
+  topic: string;
+  members: Member[];
+}
+
+/** What joining a room answers: its last lines and who is in it. */
+export interface JoinResult {
+  room: string;
+  history: ChatLine[];
+  members: Member[];
+}
+
+/** What a dice roll answers. */
+export interface RollResult {
+  user: string;
+  sides: number;
+  value: number;
+}
+
+export interface ChatSchema extends Schema {
+  clientMessages: {
+    /** Post a line to a room the client is in. */
+    say: { room: string; text: string };
+    /** "I am typing in this room": relayed to the room's other members, marked with `from`. */
+    typing: { room: string };
+  };
+  serverMessages: {
+    message: ChatLine;
+    presence: Presence;
+    /** A relayed `typing`; `message.from` is the typist's client id. */
+    typing: { room: string };
+  };
+  serverHandlers: {
+    /** Join a room (leaving the one the client was in): its history and members. */
+    join(payload: { room: string }): JoinResult;
+    /** Lines of a room after a line id, to catch up after a reconnect. */
+    history(payload: { room: string; after?: number }): ChatLine[];
+    /** Roll a die on the server. */
+    roll(payload: { sides?: number }): RollResult;
+  };
+}
+
+/** The lines `join` returns, at most. */
+export const HISTORY_ON_JOIN = 20;
+
+/** Room names: letters, digits, `-` and `_`, 1 to 32 of them. */
+export const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
