@@ -72,6 +72,27 @@ describe('the dependency rule', () => {
       ]);
     });
 
+    it('react or react-dom imported outside adapters/react/', () => {
+      write('src/a.ts', "import { useState } from 'react';\nexport { useState };\n");
+      write(
+        'adapters/ws/a.ts',
+        "import { createRoot } from 'react-dom/client';\nexport { createRoot };\n",
+      );
+      write(
+        'adapters/memory/a.ts',
+        "import { usePlugSocket } from 'plugsocket/react';\nexport { usePlugSocket };\n",
+      );
+      write(
+        'adapters/react/a.ts',
+        "import { useSyncExternalStore } from 'react';\nimport { createRoot } from 'react-dom/client';\nimport { S } from '../../src/index.js';\nexport { useSyncExternalStore, createRoot, S };\n",
+      );
+      expect(rules()).to.have.members([
+        'src/a.ts react',
+        'adapters/ws/a.ts react-dom/client',
+        'adapters/memory/a.ts plugsocket/react',
+      ]);
+    });
+
     it('contracts importing past the public API, or a test framework', () => {
       write(
         'contracts/a.ts',

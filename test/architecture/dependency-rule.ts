@@ -31,6 +31,13 @@ const CONTAINER_LIBRARIES = /^(inversify|reflect-metadata|@inversifyjs\/.*)(\/|$
  */
 const METRICS_LIBRARIES = /^prom-client(\/|$)/;
 const METRICS_ADAPTER = 'prometheus';
+/**
+ * React: only its binding, `adapters/react/` (the `plugsocket/react` entry), imports it, so the
+ * core and every transport entry run without it installed. (Not a transport either, so it is
+ * named here like the Prometheus client.)
+ */
+const UI_LIBRARIES = /^react(-dom)?(\/|$)/;
+const UI_ADAPTER = 'react';
 
 function isNodeBuiltin(specifier: string): boolean {
   return specifier.startsWith('node:') || NODE_BUILTINS.has(specifier.split('/')[0]);
@@ -95,6 +102,8 @@ export function checkDependencyRule(root: string): Violation[] {
             if (TRANSPORT_LIBRARIES.test(specifier)) add('src/ imports no transport library');
             else if (METRICS_LIBRARIES.test(specifier))
               add('only adapters/prometheus/ imports prom-client');
+            else if (UI_LIBRARIES.test(specifier))
+              add('only adapters/react/ imports react and react-dom');
             else if (isNodeBuiltin(specifier)) add('src/ imports no Node-only module');
             else if (CONTAINER_LIBRARIES.test(specifier) && !rel.startsWith(path.join('src', 'di')))
               add('only src/di/ imports the container library (inversify, reflect-metadata)');
@@ -105,6 +114,8 @@ export function checkDependencyRule(root: string): Violation[] {
           case 'adapter':
             if (METRICS_LIBRARIES.test(specifier) && from.adapter !== METRICS_ADAPTER)
               add('only adapters/prometheus/ imports prom-client');
+            else if (UI_LIBRARIES.test(specifier) && from.adapter !== UI_ADAPTER)
+              add('only adapters/react/ imports react and react-dom');
             else if (from.adapter === SHARED) {
               // Support code for adapters on Node (HTTP servers, ws sockets read by structure).
               if (TRANSPORT_LIBRARIES.test(specifier))
@@ -119,7 +130,9 @@ export function checkDependencyRule(root: string): Violation[] {
               add('an adapter never imports another adapter');
             else if (target?.layer === 'contracts' || target?.layer === 'example')
               add('an adapter imports only src/ and its own library');
-            else if (/^plugsocket\/(ws|socket\.io|memory|prometheus|contracts)/.test(specifier))
+            else if (
+              /^plugsocket\/(ws|socket\.io|memory|prometheus|react|contracts)/.test(specifier)
+            )
               add('an adapter never imports another adapter');
             break;
           case 'contracts':

@@ -165,6 +165,31 @@ describe('entry points', function () {
     }
   });
 
+  describe('only plugsocket/react loads React, and it loads no transport, container or react-dom', () => {
+    const REACT = ['react', 'react-dom'];
+    const cases: [specifier: string, blocked: string[]][] = [
+      ['plugsocket', REACT],
+      ['plugsocket/memory', REACT],
+      ['plugsocket/ws', REACT],
+      [
+        'plugsocket/react',
+        [...CONTAINER, ...WS, ...SOCKET_IO_SERVER, ...SOCKET_IO_CLIENT, 'react-dom', 'jose'],
+      ],
+    ];
+    for (const [specifier, blocked] of cases) {
+      const entry = importing(specifier, blocked);
+      it(`${specifier} (blocked: ${blocked.join(', ')})`, async () => {
+        expectLoads(await entry());
+      });
+    }
+    const withoutReact = importing('plugsocket/react', REACT);
+    it('plugsocket/react does load react (the check sees it)', async () => {
+      const run = await withoutReact();
+      expect(run.status).to.not.equal(0);
+      expect(run.stderr).to.include('blocked library loaded: react');
+    });
+  });
+
   describe('DI entries load their transport and the container, nothing else', () => {
     const cases: [specifier: string, blocked: string[]][] = [
       ['plugsocket/ws/di', [...SOCKET_IO_SERVER, ...SOCKET_IO_CLIENT]],
