@@ -1,7 +1,8 @@
-// End to end: the chat example's server and two headless Chromium pages (alice and bob) driven by
-// playwright-core, through login, a room join with history, presence, a typing indicator,
-// messages, a request, and a server restart on the same port with a shared store, which both
-// pages survive by resuming their sessions. Asserts on what the pages show.
+// End to end: the chat example's server and two headless Chromium pages (alice and bob, plus carol
+// who comes and goes) driven by playwright-core, through login, a room join with history,
+// presence, a typing indicator, messages, a request, and a server restart on the same port with a
+// shared store, which both pages survive by resuming their sessions. Asserts on what the pages
+// show.
 import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -168,6 +169,17 @@ describe('chat example, end to end in Chromium', function () {
     );
     const lineUser = await bob.getAttribute('#messages li:last-child', 'data-user');
     expect(lineUser).to.equal('alice');
+
+    // A third member comes and goes: presence follows a join and a closed tab.
+    const carol = await openPage();
+    await login(carol, 'carol', 'carol-pw');
+    await join(carol, 'lobby');
+    expect(await lines(carol)).to.deep.equal(['posted before bob came', 'hello bob']);
+    await waitMembers(alice, ['alice', 'bob', 'carol']);
+    await waitMembers(bob, ['alice', 'bob', 'carol']);
+    await carol.context().close();
+    await waitMembers(alice, ['alice', 'bob']);
+    await waitMembers(bob, ['alice', 'bob']);
 
     // A request the server answers.
     await bob.click('#roll');
