@@ -550,10 +550,10 @@ describe('plugsocket/react', () => {
         access: { join: (_c, topic) => (joins.push(topic), true) },
       });
       const client = newClient(url);
-      const tree = (both: boolean): ReactNode => (
+      const tree = (both: boolean, key = 'first'): ReactNode => (
         <StrictMode>
           <PlugSocketProvider client={client}>
-            <Room topic="t" />
+            <Room key={key} topic="t" />
             {both ? <Room topic="t" /> : null}
           </PlugSocketProvider>
         </StrictMode>
@@ -570,6 +570,11 @@ describe('plugsocket/react', () => {
       view.rerender(tree(false));
       await sleep(20);
       expect(server.getSubscribers('t')).to.deep.equal([client.id]);
+      // The last holder replaced by a new one in the same commit: no leave, no second join.
+      view.rerender(tree(false, 'second'));
+      await sleep(20);
+      expect(server.getSubscribers('t')).to.deep.equal([client.id]);
+      expect(view.getByTestId('room-t').textContent).to.equal('joined');
       view.unmount();
       await dom.rtl.waitFor(() => expect(server.getSubscribers('t')).to.deep.equal([]));
       expect(joins).to.deep.equal(['t']);
@@ -668,7 +673,12 @@ describe('plugsocket/react', () => {
       const client = newClient(url);
       function Who(): ReactNode {
         const members = usePresence('lobby', { event: 'who', join: false });
-        return <p data-testid="who">{members.map((m) => m.id).join(',')}</p>;
+        const received = useMessages('who').length;
+        return (
+          <p data-testid="who">
+            {members.map((m) => m.id).join(',')}/{received}
+          </p>
+        );
       }
       const view = dom.rtl.render(
         <PlugSocketProvider client={client}>
@@ -678,11 +688,11 @@ describe('plugsocket/react', () => {
       await dom.rtl.waitFor(() => expect(client.state).to.equal('open'));
       await sleep(20);
       expect(server.getSubscribers('lobby')).to.deep.equal([]);
-      server.broadcast({ type: 'who', payload: { topic: 'other', members: [{ id: 'x' }] } });
-      server.broadcast({ type: 'who', payload: { topic: 'lobby', members: [{ name: 'y' }] } });
       server.broadcast({ type: 'presence', payload: { topic: 'lobby', members: [{ id: 'z' }] } });
       server.broadcast({ type: 'who', payload: { topic: 'lobby', members: [{ id: 'w' }] } });
-      await dom.rtl.waitFor(() => expect(view.getByTestId('who').textContent).to.equal('w'));
+      server.broadcast({ type: 'who', payload: { topic: 'other', members: [{ id: 'x' }] } });
+      server.broadcast({ type: 'who', payload: { topic: 'lobby', members: [{ name: 'y' }] } });
+      await dom.rtl.waitFor(() => expect(view.getByTestId('who').textContent).to.equal('w/3'));
     });
   });
 
