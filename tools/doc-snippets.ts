@@ -3,8 +3,9 @@
 // the `types` entries of package.json "exports" (the declarations in dist/), so this does too: the
 // blocks are written to a scratch directory inside the repo, where `plugsocket` resolves to this
 // package by name (self-reference), and compiled as one program with strict options, without the
-// `plugsocket-source` condition. The conventions (```ts, ```tsx, ```ts fragment and
-// <!-- snippet-context: … -->) are described in docs/contributing-docs.md.
+// `plugsocket-source` condition. The conventions (```ts and ```tsx modules, ```ts fragment with
+// the <!-- snippet-context: … --> and <!-- snippet-page-context: … --> comments, parse-only
+// fragments) are described in docs/contributing-docs.md.
 //
 //   npm run docs:snippets              # builds dist/ first when it is missing or stale
 //   npm run docs:snippets -- --no-build
