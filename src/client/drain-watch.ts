@@ -1,3 +1,4 @@
+import { unref } from '../shared/unref.js';
 import type { PlugSocketError } from '../errors.js';
 
 /** Milliseconds between two checks of the transport's backlog while someone waits. */
@@ -22,7 +23,7 @@ export class DrainWatch {
       if (this.#timer === undefined) {
         this.#timer = setInterval(this.#check, CHECK_INTERVAL);
         // A wait alone does not keep the process alive (a client that never connects, say).
-        this.#timer.unref?.();
+        unref(this.#timer);
       }
     });
   }

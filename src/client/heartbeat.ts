@@ -1,3 +1,4 @@
+import { unref } from '../shared/unref.js';
 import { PlugSocketError } from '../errors.js';
 import { positive } from '../shared/options.js';
 import { heartbeatPeriod } from '../shared/heartbeat-period.js';
@@ -51,7 +52,7 @@ export class ClientHeartbeat {
     this.#heard = false;
     this.#lastPing = Date.now();
     this.#timer = setInterval(this.#tick, heartbeatPeriod(this.interval, this.timeout));
-    this.#timer.unref?.();
+    unref(this.#timer);
   }
 
   /** Stops watching (the connection closed). */

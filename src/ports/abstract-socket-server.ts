@@ -1,3 +1,4 @@
+import { unref } from '../shared/unref.js';
 import { PlugSocketError } from '../errors.js';
 import { assertCarried, type TransportCapabilities } from './capabilities.js';
 import { assertValidClose, closeInfo, CloseCodes } from './close.js';
@@ -340,7 +341,7 @@ export abstract class AbstractSocketServer<N = any, F extends AnyFrame = Frame> 
     if (this.#drainTimer === undefined) {
       this.#drainTimer = setInterval(this.#pollDrains, DRAIN_POLL_INTERVAL);
       // A wait alone does not keep the process alive.
-      this.#drainTimer.unref?.();
+      unref(this.#drainTimer);
     }
     return drained;
   }

@@ -1,3 +1,4 @@
+import { unref } from '../shared/unref.js';
 import { PlugSocketError } from '../errors.js';
 import type { AnyFrame } from '../ports/types.js';
 import type { ServerCore } from './core.js';
@@ -48,7 +49,7 @@ export class Heartbeat<P> {
       this.#sweep,
       heartbeatPeriod(this.settings.interval, this.settings.timeout),
     );
-    this.#timer.unref?.();
+    unref(this.#timer);
   }
 
   /** Stops the sweep (on shutdown). */
@@ -101,7 +102,7 @@ export class Heartbeat<P> {
       this.#visit(next.value, now);
     }
     this.#sliceTimer = setTimeout(this.#slice, 0);
-    this.#sliceTimer.unref?.();
+    unref(this.#sliceTimer);
   };
 
   #visit(session: Session<P>, now: number): void {
