@@ -78,6 +78,8 @@ export function describeTransportContract(options: TransportContractOptions): vo
     faults: resolved.faults !== undefined,
     // Likewise: T-CLOSE-21, T-CLOSE-24 and T-OPEN-08 need a server made for a given address.
     createServerAt: resolved.createServerAt !== undefined,
+    // Likewise: T-CLOSE-03 needs a client that can drop a connection without a close handshake.
+    clientAbort: resolved.clientAbort,
   });
   audit.root(() => {
     const harness = new TransportHarness(resolved, audit);

@@ -63,6 +63,15 @@ export interface TransportContractOptions extends AuditOptions {
    * @default undefined (the tier is skipped)
    */
   faults?: FaultTierOptions | boolean;
+  /**
+   * Whether the client's `terminate()` drops the connection without a close handshake, so that
+   * the server reports 1006 (T-CLOSE-03). `false` for a client on a platform that cannot: a
+   * browser's `WebSocket` always closes with a handshake, so the server sees the code the page
+   * sent. The client must still report 1006 itself and release the connection at once; only
+   * T-CLOSE-03 is skipped, with `[supports.clientAbort]` in its title.
+   * @default true
+   */
+  clientAbort?: boolean;
 }
 
 /** A TCP endpoint: where the fault proxy forwards to, or where it listens. */
@@ -118,6 +127,8 @@ export interface ResolvedTransportContractOptions {
     ((address: ListenAddress) => AbstractSocketServer | Promise<AbstractSocketServer>) | undefined;
   /** The fault tier's endpoints, or undefined when the tier is off (its tests are skipped). */
   readonly faults: ResolvedFaultTier | undefined;
+  /** See {@link TransportContractOptions.clientAbort}. */
+  readonly clientAbort: boolean;
   /** The runner, report and SHOULD-failure options, as given. */
   readonly audit: AuditOptions;
 }
@@ -184,6 +195,7 @@ export function resolveTransportContractOptions(
     faults: resolveFaults(o.faults, connectOptions),
     maxFrameSize: resolveMaxFrameSize(o.maxFrameSize),
     createServerAt: resolveCreateServerAt(o.createServerAt),
+    clientAbort: resolveClientAbort(o.clientAbort),
     audit: {
       runner: o.runner as AuditOptions['runner'],
       report: o.report as AuditOptions['report'],
@@ -203,6 +215,7 @@ const TRANSPORT_OPTION_NAMES = [
   'maxFrameSize',
   'createServerAt',
   'faults',
+  'clientAbort',
   'runner',
   'report',
   'shouldFailures',
@@ -321,6 +334,14 @@ function resolveMaxFrameSize(value: unknown): number {
     throw new TypeError(
       `transport contract: options.maxFrameSize must be an integer number of bytes, at least ${DEFAULT_MAX_FRAME_SIZE} (2 MiB, the headroom every transport needs), got ${typeof value === 'number' ? value : typeof value}`,
     );
+  }
+  return value;
+}
+
+function resolveClientAbort(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean') {
+    throw new TypeError('transport contract: options.clientAbort must be a boolean');
   }
   return value;
 }

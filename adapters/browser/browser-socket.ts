@@ -19,7 +19,7 @@ export interface WebSocketLike {
   readonly bufferedAmount: number;
   /** How binary messages are delivered; the adapter sets `'arraybuffer'`. */
   binaryType: string;
-  send(data: string | ArrayBuffer | ArrayBufferView): void;
+  send(data: string | Uint8Array<ArrayBuffer>): void;
   close(code?: number, reason?: string): void;
   addEventListener(type: WebSocketEventName, listener: (event: WebSocketEventLike) => void): void;
   removeEventListener(
@@ -30,6 +30,8 @@ export interface WebSocketLike {
 
 /** What {@link BrowserSocket} reads of the events: `data` of a message, `code` and `reason` of a close. */
 export interface WebSocketEventLike {
+  /** The event's name. */
+  readonly type: string;
   readonly data?: unknown;
   readonly code?: number;
   readonly reason?: string;

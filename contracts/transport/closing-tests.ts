@@ -54,6 +54,7 @@ export function describeClosingTests(h: TransportHarness): void {
       {
         id: 'T-CLOSE-03',
         level: 'MUST',
+        requires: 'clientAbort',
         title:
           'a client that drops without a close handshake (terminate()) is reported to the server as disconnect 1006, once',
       },
