@@ -1,4 +1,4 @@
-import createDebug from 'debug';
+import createDebug from '#debug';
 
 /**
  * Where plugsocket writes diagnostics. Library code never uses `console` directly: by default
