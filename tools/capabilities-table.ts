@@ -21,6 +21,7 @@ const ADAPTERS = [
   { heading: 'ws', name: 'ws' },
   { heading: 'Socket.IO', name: 'socket.io' },
   { heading: 'TCP example', name: 'tcp' },
+  { heading: 'browser', name: 'browser' },
 ] as const;
 
 /** The name the protocol conformance run against plugsocket's own server uses. */

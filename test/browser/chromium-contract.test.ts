@@ -3,19 +3,9 @@
 // Node (test/browser/page-socket.ts relays calls and events between the suite and the page).
 import type { Browser } from 'playwright-core';
 import { describeTransportContract } from 'plugsocket/contracts';
-import { BROWSER_CAPABILITIES } from 'plugsocket/browser';
-import { WsSocketServer, type WsSocketServerOptions } from 'plugsocket/ws';
+import { BROWSER_PAIR, browserFacingServer } from '../contracts/browser-pair.js';
 import { bundlePage, launchChromium } from './chromium.js';
 import { PageBridge } from './page-socket.js';
-
-const PAIR = BROWSER_CAPABILITIES;
-
-/** A ws server that declares what this pair can do, so the suite holds both ends to one manifest. */
-class BrowserFacingWsServer extends WsSocketServer {
-  override readonly supports = PAIR;
-}
-
-const server = (options: WsSocketServerOptions) => new BrowserFacingWsServer(options);
 
 let browser: Browser | undefined;
 let bridge: PageBridge | undefined;
@@ -34,14 +24,14 @@ describe('browser adapter in headless Chromium', function () {
   });
 
   describeTransportContract({
-    name: 'browser (Chromium)',
-    createServer: () => server({ port: 0, host: '127.0.0.1' }),
+    name: 'browser in Chromium',
+    createServer: () => browserFacingServer(),
     createClient: () => {
       if (bridge === undefined) throw new Error('the Chromium page did not open');
       return bridge.createSocket();
     },
-    supports: PAIR,
-    createServerAt: (address) => server({ port: address.port, host: '127.0.0.1' }),
+    supports: BROWSER_PAIR,
+    createServerAt: (address) => browserFacingServer(address.port),
     faults: true,
     // A page cannot drop a connection without a close handshake (T-CLOSE-03 is skipped).
     clientAbort: false,

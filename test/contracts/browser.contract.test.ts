@@ -1,30 +1,17 @@
 // The transport contract on the browser adapter in Node: BrowserSocket over the `ws` package's
 // standard-API WebSocket class (Node 20 has no global one), against our ws server, through the
 // fault proxy. The same adapter runs the contract in headless Chromium in
-// test/browser/browser-chromium.contract.test.ts.
+// test/browser/chromium-contract.test.ts, and the layer contract in layer.contract.test.ts.
 import { describeTransportContract } from 'plugsocket/contracts';
-import { BrowserSocket, BROWSER_CAPABILITIES } from 'plugsocket/browser';
-import { WsSocketServer, type WsSocketServerOptions } from 'plugsocket/ws';
+import { BrowserSocket } from 'plugsocket/browser';
 import { WebSocket } from 'ws';
-
-/**
- * The pair's manifest: what the browser client can do, with the server's own report of the
- * peer's address (a server-side capability the client has no part in).
- */
-const PAIR = Object.freeze({ ...BROWSER_CAPABILITIES, remoteAddress: true });
-
-/** A ws server that declares what this pair can do, so the suite holds both ends to one manifest. */
-class BrowserFacingWsServer extends WsSocketServer {
-  override readonly supports = PAIR;
-}
-
-const server = (options: WsSocketServerOptions) => new BrowserFacingWsServer(options);
+import { BROWSER_PAIR, browserFacingServer } from './browser-pair.js';
 
 describeTransportContract({
-  name: 'browser (ws WebSocket in Node)',
-  createServer: () => server({ port: 0, host: '127.0.0.1' }),
+  name: 'browser',
+  createServer: () => browserFacingServer(),
   createClient: () => new BrowserSocket({ WebSocket }),
-  supports: PAIR,
-  createServerAt: (address) => server({ port: address.port, host: '127.0.0.1' }),
+  supports: BROWSER_PAIR,
+  createServerAt: (address) => browserFacingServer(address.port),
   faults: true,
 });
