@@ -777,3 +777,12 @@ describe('plugsocket/react', () => {
     });
   });
 });
+
+describe('plugsocket/react specs leave no DOM behind', () => {
+  it('has no window or document on the global object after the React suites', () => {
+    // The suite above installed jsdom's globals in its before hook and restored them in after.
+    expect('window' in globalThis).to.equal(false);
+    expect('document' in globalThis).to.equal(false);
+    expect('IS_REACT_ACT_ENVIRONMENT' in globalThis).to.equal(false);
+  });
+});
