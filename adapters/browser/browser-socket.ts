@@ -41,7 +41,10 @@ export interface WebSocketEventLike {
 export type WebSocketEventName = 'open' | 'message' | 'close' | 'error';
 
 /** A constructor with the standard signature, such as `globalThis.WebSocket` or ws's `WebSocket`. */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+export type WebSocketConstructor = new (
+  url: string,
+  protocols?: string | string[],
+) => WebSocketLike;
 
 /** Options of {@link BrowserSocket}. */
 export interface BrowserSocketOptions extends AbstractSocketOptions {
@@ -122,6 +125,8 @@ export class BrowserSocket extends AbstractSocket {
   readonly #WebSocket: WebSocketConstructor | undefined;
   readonly #protocols: string | string[] | undefined;
   #ws: WebSocketLike | undefined;
+  /** The code and reason `disconnect()` asked for, reported by the close that follows. */
+  #closing: { code: number; reason: string } | undefined;
 
   /** @throws {TypeError} when `WebSocket` is given and is not a constructor. */
   constructor(options: BrowserSocketOptions = {}) {
@@ -158,6 +163,7 @@ export class BrowserSocket extends AbstractSocket {
       );
     }
     const ws = new ctor(socketUrl(options), this.#protocols);
+    this.#closing = undefined;
     ws.binaryType = 'arraybuffer';
     this.#ws = ws;
     ws.addEventListener('open', this.#onOpen);
@@ -171,9 +177,10 @@ export class BrowserSocket extends AbstractSocket {
     if (ws === undefined || ws.readyState !== OPEN) {
       throw new PlugSocketError('NOT_CONNECTED', 'the WebSocket is not open');
     }
-    // A copy of binary: an implementation may read the bytes after send() returned (the port
-    // lets the caller reuse them), and a view may be a window into a larger buffer.
-    ws.send(typeof frame === 'string' ? frame : frame.slice());
+    // A copy of binary: an implementation may read the bytes after send() returned (ws's class
+    // compresses later), and the port lets the caller reuse them at once. Not frame.slice(): on
+    // a Node Buffer that is a view sharing the caller's memory.
+    ws.send(typeof frame === 'string' ? frame : new Uint8Array(frame));
   }
 
   protected override doBufferedAmount(): number {
@@ -183,6 +190,9 @@ export class BrowserSocket extends AbstractSocket {
   protected doClose(code: number, reason: string): void {
     const ws = this.#ws;
     if (ws === undefined) throw new PlugSocketError('NOT_CONNECTED', 'no WebSocket');
+    // The close event reports what the caller asked for (the port's promise to the side that
+    // starts a close), even where the platform made it send 1000 instead.
+    this.#closing = { code, reason };
     ws.close(sendableCode(code), reason);
   }
 
@@ -222,13 +232,21 @@ export class BrowserSocket extends AbstractSocket {
 
   readonly #onClose = (event: WebSocketEventLike): void => {
     this.#release();
-    // 1005: closed without a status code, as the platform reports it.
-    this.emitClose({ code: event.code ?? 1005, reason: event.reason ?? '' });
+    const requested = this.#closing;
+    this.#closing = undefined;
+    // 1005: closed without a status code, as the platform reports it. A close this side started
+    // and completed reports the code and reason it asked for; an abnormal end (1006) stays one.
+    if (requested !== undefined && event.code !== 1006) this.emitClose(requested);
+    else this.emitClose({ code: event.code ?? 1005, reason: event.reason ?? '' });
   };
 
   readonly #onError = (): void => {
-    // The platform's error event carries no detail by design; the close event follows it.
-    this.emitError(new PlugSocketError('CONNECTION_FAILED', 'WebSocket error'));
+    // The platform's error event carries no detail by design, and a close event always follows
+    // it. While connecting it fails connect(); on an open socket the connection is ending, which
+    // the port reports through close (1006) alone, not as an error.
+    if (this.state === 'connecting') {
+      this.emitError(new PlugSocketError('CONNECTION_FAILED', 'WebSocket error'));
+    }
   };
 
   /** Detaches this instance from its native socket and returns that socket. */
@@ -251,11 +269,44 @@ function ignore(): void {
 /** The url to open: relative resolved against the page, http(s) as ws(s), the query merged in. */
 function socketUrl(options: ConnectOptions): string {
   const base = (globalThis as { location?: { href?: string } }).location?.href;
-  const url = new URL(options.url, base);
+  let url: URL;
+  try {
+    url = new URL(options.url, base);
+  } catch (error) {
+    throw new TypeError(
+      base === undefined
+        ? `BrowserSocket: "${options.url}" is not an absolute URL, and there is no page location to resolve it against`
+        : `BrowserSocket: "${options.url}" is not a valid URL`,
+      { cause: error },
+    );
+  }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (options.query !== undefined) {
-    for (const key of Object.keys(options.query)) url.searchParams.set(key, options.query[key]);
+  // WebSocket URLs may not have a fragment (the constructor throws on one).
+  url.hash = '';
+  const query = options.query;
+  if (query !== undefined && Object.keys(query).length > 0) {
+    // The url's own parameters are kept byte for byte (a pre-signed URL must not be re-encoded),
+    // except those the options replace; the options' parameters are appended, encoded.
+    const keys = new Set(Object.keys(query));
+    const kept = url.search
+      .slice(1)
+      .split('&')
+      .filter((pair) => pair !== '' && !keys.has(decodeKey(pair)));
+    for (const key of keys) {
+      kept.push(`${encodeURIComponent(key)}=${encodeURIComponent(query[key])}`);
+    }
+    url.search = kept.join('&');
   }
   return url.href;
+}
+
+/** The decoded name of one `name=value` pair of a query string. */
+function decodeKey(pair: string): string {
+  const name = pair.split('=', 1)[0].replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }

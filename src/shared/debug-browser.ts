@@ -20,9 +20,26 @@ function patterns(): string[] {
   }
 }
 
-function matches(pattern: string, namespace: string): boolean {
-  const source = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*?');
-  return new RegExp(`^${source}$`).test(namespace);
+/**
+ * Whether `namespace` matches `pattern`, where `*` stands for any run of characters and every
+ * other character for itself. Linear: the pieces between wildcards are found left to right
+ * (taking the earliest place for each is never worse), so no pattern can stall a page.
+ */
+export function matches(pattern: string, namespace: string): boolean {
+  const pieces = pattern.split('*');
+  if (pieces.length === 1) return pattern === namespace;
+  const first = pieces[0];
+  const last = pieces[pieces.length - 1];
+  if (!namespace.startsWith(first)) return false;
+  if (namespace.length < first.length + last.length || !namespace.endsWith(last)) return false;
+  let at = first.length;
+  const end = namespace.length - last.length;
+  for (let i = 1; i < pieces.length - 1; i++) {
+    const found = namespace.indexOf(pieces[i], at);
+    if (found === -1 || found + pieces[i].length > end) return false;
+    at = found + pieces[i].length;
+  }
+  return true;
 }
 
 function enabled(namespace: string): boolean {

@@ -15,18 +15,19 @@ import {
 
 type Op =
   | { op: 'create'; id: number }
-  | { op: 'connect'; id: number; options: ConnectOptions; query?: [string, string][] }
+  | { op: 'connect'; id: number; gen: number; options: ConnectOptions; query?: [string, string][] }
   | { op: 'send'; id: number; text?: string; bytes?: string }
   | { op: 'close'; id: number; code: number; reason: string }
   | { op: 'terminate'; id: number };
 
 type Reported =
-  | { id: number; event: 'open' }
-  | { id: number; event: 'text'; text: string }
-  | { id: number; event: 'bytes'; bytes: string }
-  | { id: number; event: 'close'; code: number; reason: string }
-  | { id: number; event: 'error'; code: string; message: string }
-  | { id: number; event: 'connect-failed'; message: string }
+  | { id: number; event: 'fault'; message: string }
+  | { id: number; gen: number; event: 'open' }
+  | { id: number; gen: number; event: 'text'; text: string }
+  | { id: number; gen: number; event: 'bytes'; bytes: string }
+  | { id: number; gen: number; event: 'close'; code: number; reason: string }
+  | { id: number; gen: number; event: 'error'; code: string; message: string }
+  | { id: number; gen: number; event: 'connect-failed'; message: string; cause?: unknown }
   | { id: number; event: 'buffered'; amount: number };
 
 /** One Chromium page hosting any number of page sockets. */
@@ -36,6 +37,7 @@ export class PageBridge {
   #pumping = false;
   #nextId = 1;
   readonly #sockets = new Map<number, PageSocket>();
+  readonly #faults: string[] = [];
 
   private constructor(page: Page) {
     this.page = page;
@@ -58,16 +60,17 @@ export class PageBridge {
     return new PageSocket(this);
   }
 
-  /** @internal */
+  /** Operations the page could not carry out since the last call (each fails the test). */
+  takeFaults(): string[] {
+    return this.#faults.splice(0);
+  }
+
+  /** @internal Registers a handle and creates its BrowserSocket in the page. */
   attach(socket: PageSocket): number {
     const id = this.#nextId++;
     this.#sockets.set(id, socket);
+    this.run({ op: 'create', id });
     return id;
-  }
-
-  /** @internal */
-  detach(id: number): void {
-    this.#sockets.delete(id);
   }
 
   /** @internal Queues an operation; the queue goes to the page in order. */
@@ -89,7 +92,9 @@ export class PageBridge {
             JSON.stringify(batch),
           )
           .catch((error: unknown) => {
-            if (process.env.PLUGSOCKET_DEBUG_PAGE) console.error('page run failed', error);
+            // The page is gone only once the browser closes after the suite; before that, a
+            // batch that did not run is a fault of the relay, reported like any other.
+            if (!this.page.isClosed()) this.#faults.push(`page.evaluate: ${String(error)}`);
           });
       }
     } finally {
@@ -98,7 +103,10 @@ export class PageBridge {
   }
 
   #dispatch(events: Reported[]): void {
-    for (const event of events) this.#sockets.get(event.id)?.receive(event);
+    for (const event of events) {
+      if (event.event === 'fault') this.#faults.push(`socket ${event.id}: ${event.message}`);
+      else this.#sockets.get(event.id)?.receive(event);
+    }
   }
 }
 
@@ -110,7 +118,11 @@ interface PageApi {
 export class PageSocket extends AbstractSocket {
   readonly supports: TransportCapabilities = BROWSER_CAPABILITIES;
   readonly #bridge: PageBridge;
+  /** This handle's BrowserSocket in the page, made on the first connect and kept. */
   #id: number | undefined;
+  /** The connect count: events of an earlier connection are this side's no longer. */
+  #gen = 0;
+  #live = false;
   #buffered = 0;
 
   constructor(bridge: PageBridge) {
@@ -119,17 +131,23 @@ export class PageSocket extends AbstractSocket {
   }
 
   protected doConnect(options: ConnectOptions): void {
-    const id = this.#bridge.attach(this);
-    this.#id = id;
+    const id = (this.#id ??= this.#bridge.attach(this));
+    const gen = ++this.#gen;
+    this.#live = true;
     this.#buffered = 0;
-    this.#bridge.run({ op: 'create', id });
     // The query as entries: serialising an object for the page would drop a __proto__ key.
     const { query, ...rest } = options;
-    this.#bridge.run({ op: 'connect', id, options: rest, query: query && Object.entries(query) });
+    this.#bridge.run({
+      op: 'connect',
+      id,
+      gen,
+      options: rest,
+      query: query && Object.entries(query),
+    });
   }
 
   protected doSend(frame: Frame): void {
-    const id = this.#live();
+    const id = this.#liveId();
     if (typeof frame === 'string') this.#bridge.run({ op: 'send', id, text: frame });
     else this.#bridge.run({ op: 'send', id, bytes: Buffer.from(frame).toString('base64') });
   }
@@ -139,19 +157,22 @@ export class PageSocket extends AbstractSocket {
   }
 
   protected doClose(code: number, reason: string): void {
-    this.#bridge.run({ op: 'close', id: this.#live(), code, reason });
+    this.#bridge.run({ op: 'close', id: this.#liveId(), code, reason });
   }
 
   protected doTerminate(): void {
-    const id = this.#id;
-    if (id === undefined) return;
+    if (!this.#live) return;
     this.#release();
-    this.#bridge.run({ op: 'terminate', id });
+    this.#bridge.run({ op: 'terminate', id: this.#liveId() });
   }
 
   /** @internal An event of the page socket, replayed here. */
   receive(event: Reported): void {
-    if (event.id !== this.#id) return;
+    if (event.event === 'buffered') {
+      this.#buffered = event.amount;
+      return;
+    }
+    if (event.event === 'fault' || event.gen !== this.#gen || !this.#live) return;
     switch (event.event) {
       case 'open':
         this.emitOpen();
@@ -171,21 +192,24 @@ export class PageSocket extends AbstractSocket {
         break;
       case 'connect-failed':
         this.#release();
-        this.emitError(new PlugSocketError('CONNECTION_FAILED', event.message));
-        break;
-      case 'buffered':
-        this.#buffered = event.amount;
+        this.emitError(
+          new PlugSocketError(
+            'CONNECTION_FAILED',
+            event.message,
+            event.cause === undefined ? undefined : { cause: event.cause },
+          ),
+        );
         break;
     }
   }
 
-  #live(): number {
+  #liveId(): number {
     if (this.#id === undefined) throw new PlugSocketError('NOT_CONNECTED', 'no page socket');
     return this.#id;
   }
 
+  /** Stops hearing the current connection: the base class has closed it on this side. */
   #release(): void {
-    if (this.#id !== undefined) this.#bridge.detach(this.#id);
-    this.#id = undefined;
+    this.#live = false;
   }
 }

@@ -3,7 +3,7 @@
 // console.
 import { expect } from 'chai';
 import sinon from 'sinon';
-import createDebug from '../../src/shared/debug-browser.js';
+import createDebug, { matches } from '../../src/shared/debug-browser.js';
 
 describe('debug-browser (#debug in browser builds)', () => {
   const g = globalThis as { localStorage?: unknown };
@@ -66,5 +66,26 @@ describe('debug-browser (#debug in browser builds)', () => {
     expect(debug.args).to.deep.equal([['plugsocket:client hello']]);
     expect(warn.args).to.deep.equal([['plugsocket:client:warn careful']]);
     expect(error.args).to.deep.equal([['plugsocket:client:error broken']]);
+  });
+});
+
+describe('debug-browser matches()', () => {
+  it('matches * as any run of characters, everything else literally', () => {
+    expect(matches('plugsocket:*', 'plugsocket:client')).to.equal(true);
+    expect(matches('plugsocket:*', 'plugsocket:')).to.equal(true);
+    expect(matches('*', '')).to.equal(true);
+    expect(matches('*:warn', 'plugsocket:client:warn')).to.equal(true);
+    expect(matches('p*s*t', 'plugsocket:client:heartbeat')).to.equal(true);
+    expect(matches('a*a', 'a')).to.equal(false); // prefix and suffix may not overlap
+    expect(matches('a*b*c', 'acb')).to.equal(false);
+    expect(matches('plugsocket', 'plugsocket:client')).to.equal(false);
+    expect(matches('plug.ocket', 'plugsocket')).to.equal(false);
+  });
+
+  it('stays fast on patterns that make a backtracking matcher explode', () => {
+    const pattern = `${'*a'.repeat(20)} b`;
+    const namespace = 'a'.repeat(5000);
+    // A backtracking matcher takes minutes here (mocha's timeout fails it); a linear one, no time.
+    expect(matches(pattern, namespace)).to.equal(false);
   });
 });

@@ -7,19 +7,20 @@ import { BrowserSocket } from 'plugsocket/browser';
 /** One operation on a page socket, as the Node side queued it. */
 type Op =
   | { op: 'create'; id: number }
-  | { op: 'connect'; id: number; options: ConnectOptions; query?: [string, string][] }
+  | { op: 'connect'; id: number; gen: number; options: ConnectOptions; query?: [string, string][] }
   | { op: 'send'; id: number; text?: string; bytes?: string }
   | { op: 'close'; id: number; code: number; reason: string }
   | { op: 'terminate'; id: number };
 
 /** One event reported to Node. */
 type Reported =
-  | { id: number; event: 'open' }
-  | { id: number; event: 'text'; text: string }
-  | { id: number; event: 'bytes'; bytes: string }
-  | { id: number; event: 'close'; code: number; reason: string }
-  | { id: number; event: 'error'; code: string; message: string }
-  | { id: number; event: 'connect-failed'; message: string }
+  | { id: number; event: 'fault'; message: string }
+  | { id: number; gen: number; event: 'open' }
+  | { id: number; gen: number; event: 'text'; text: string }
+  | { id: number; gen: number; event: 'bytes'; bytes: string }
+  | { id: number; gen: number; event: 'close'; code: number; reason: string }
+  | { id: number; gen: number; event: 'error'; code: string; message: string }
+  | { id: number; gen: number; event: 'connect-failed'; message: string; cause?: unknown }
   | { id: number; event: 'buffered'; amount: number };
 
 declare global {
@@ -29,7 +30,13 @@ declare global {
   }
 }
 
-const sockets = new Map<number, BrowserSocket>();
+/**
+ * One BrowserSocket per client handle, for the handle's whole life: a reconnect reuses it, as an
+ * application does, so its isolation from an earlier native socket is under test too. Each event
+ * carries the generation (the handle's connect count) current when the socket emitted it; the
+ * Node side drops those of an earlier one, which it has already closed on its own.
+ */
+const sockets = new Map<number, { socket: BrowserSocket; gen: number }>();
 let outbox: Reported[] = [];
 let flushing = false;
 
@@ -52,7 +59,8 @@ function flush(): void {
   // Each batch ends with every open socket's backlog, so the Node side's bufferedAmount follows
   // the page's; while any is non-zero, another batch follows to report it draining.
   let pending = false;
-  for (const [id, socket] of sockets) {
+  for (const [id, { socket }] of sockets) {
+    if (socket.state !== 'open' && socket.state !== 'closing') continue;
     const amount = socket.bufferedAmount;
     outbox.push({ id, event: 'buffered', amount });
     if (amount > 0) pending = true;
@@ -80,52 +88,76 @@ function fromBase64(text: string): Uint8Array {
 }
 
 function create(id: number): void {
-  const socket = new BrowserSocket();
-  sockets.set(id, socket);
-  socket.on('open', () => report({ id, event: 'open' }));
+  const entry = { socket: new BrowserSocket(), gen: 0 };
+  const { socket } = entry;
+  sockets.set(id, entry);
+  socket.on('open', () => report({ id, gen: entry.gen, event: 'open' }));
   socket.on('message', (frame) => {
-    if (typeof frame === 'string') report({ id, event: 'text', text: frame });
-    else report({ id, event: 'bytes', bytes: toBase64(frame) });
+    if (typeof frame === 'string') report({ id, gen: entry.gen, event: 'text', text: frame });
+    else report({ id, gen: entry.gen, event: 'bytes', bytes: toBase64(frame) });
   });
-  socket.on('close', (info) => {
-    sockets.delete(id);
-    report({ id, event: 'close', code: info.code, reason: info.reason });
-  });
-  socket.on('error', (error) =>
-    report({ id, event: 'error', code: error.code, message: error.message }),
+  socket.on('close', (info) =>
+    report({ id, gen: entry.gen, event: 'close', code: info.code, reason: info.reason }),
   );
+  socket.on('error', (error) =>
+    report({ id, gen: entry.gen, event: 'error', code: error.code, message: error.message }),
+  );
+}
+
+/** A close the server answered a handshake with ({ code, reason }), kept as connect()'s cause. */
+function closeCause(error: unknown): unknown {
+  const cause = (error as { cause?: unknown }).cause;
+  if (typeof cause !== 'object' || cause === null) return undefined;
+  const { code, reason } = cause as { code?: unknown; reason?: unknown };
+  return typeof code === 'number' && typeof reason === 'string' ? { code, reason } : undefined;
+}
+
+function run(op: Op): void {
+  const entry = sockets.get(op.id);
+  if (op.op === 'create') {
+    create(op.id);
+    return;
+  }
+  if (entry === undefined) throw new Error(`no page socket ${op.id} for ${op.op}`);
+  const { socket } = entry;
+  switch (op.op) {
+    case 'connect': {
+      entry.gen = op.gen;
+      const gen = op.gen;
+      // The query travels as entries, so keys such as __proto__ stay own keys of the object.
+      socket
+        .connect({ ...op.options, query: op.query && Object.fromEntries(op.query) })
+        .catch((error: unknown) => {
+          report({
+            id: op.id,
+            gen,
+            event: 'connect-failed',
+            message: error instanceof Error ? error.message : String(error),
+            cause: closeCause(error),
+          });
+        });
+      break;
+    }
+    case 'send':
+      socket.send(op.text ?? fromBase64(op.bytes ?? ''));
+      schedule();
+      break;
+    case 'close':
+      void socket.disconnect(op.code, op.reason);
+      break;
+    case 'terminate':
+      socket.terminate();
+      break;
+  }
 }
 
 window.plugsocketRun = (json: string): void => {
   for (const op of JSON.parse(json) as Op[]) {
-    const socket = sockets.get(op.id);
-    switch (op.op) {
-      case 'create':
-        create(op.id);
-        break;
-      case 'connect':
-        // The query travels as entries, so keys such as __proto__ stay own keys of the object.
-        socket
-          ?.connect({ ...op.options, query: op.query && Object.fromEntries(op.query) })
-          .catch((error: unknown) => {
-            report({
-              id: op.id,
-              event: 'connect-failed',
-              message: error instanceof Error ? error.message : String(error),
-            });
-          });
-        break;
-      case 'send':
-        socket?.send(op.text ?? fromBase64(op.bytes ?? ''));
-        schedule();
-        break;
-      case 'close':
-        void socket?.disconnect(op.code, op.reason);
-        break;
-      case 'terminate':
-        socket?.terminate();
-        sockets.delete(op.id);
-        break;
+    // One failing operation must not take the rest of its batch with it, nor pass unnoticed.
+    try {
+      run(op);
+    } catch (error) {
+      report({ id: op.id, event: 'fault', message: `${op.op}: ${String(error)}` });
     }
   }
 };
