@@ -8,7 +8,9 @@ import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { MemorySessionStore } from 'plugsocket';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { HISTORY_ON_JOIN, type ChatLine } from './protocol.js';
 import { createChatStore, startChat, type ChatServer, type ChatStore } from './server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -129,6 +131,21 @@ describe('chat example, end to end in Chromium', function () {
     const alice = await openPage();
     const bob = await openPage();
 
+    // A login form submitted twice opens one connection, not two.
+    await alice.fill('#name', 'alice');
+    await alice.fill('#password', 'alice-pw');
+    await alice.evaluate(() => {
+      const form = document.getElementById('login-form') as HTMLFormElement;
+      form.requestSubmit();
+      form.requestSubmit();
+    });
+    await alice.waitForSelector('#status[data-state="connected"]');
+    expect(await alice.textContent('#me')).to.equal('alice');
+    await new Promise((done) => setTimeout(done, 300));
+    const alices = chat!.server.getClients().filter((client) => client.principal === 'alice');
+    expect(alices, 'alice connections').to.have.length(1);
+    expect(await alice.isEnabled('#login-button')).to.equal(true);
+
     // A wrong password is refused on the page.
     await bob.fill('#name', 'bob');
     await bob.fill('#password', 'wrong');
@@ -136,7 +153,6 @@ describe('chat example, end to end in Chromium', function () {
     await waitText(bob, '#login-error', 'wrong name or password');
     expect(await bob.isVisible('#chat')).to.equal(false);
 
-    await login(alice, 'alice', 'alice-pw');
     await login(bob, 'bob', 'bob-pw');
 
     // Alice posts before bob joins: bob gets it as history on join.
@@ -233,6 +249,53 @@ describe('chat example, end to end in Chromium', function () {
       }
     }
     expect(await members(bob)).to.deep.equal(['alice', 'bob']);
+
+    // Restart again, this time without the sessions (tokens and history kept): neither page can
+    // resume, each gets a new session the server knows no room of.
+    await chat.close();
+    chat = undefined;
+    await alice.waitForSelector('#status[data-state="reconnecting"]');
+    await bob.waitForSelector('#status[data-state="reconnecting"]');
+    // Typed in a new session before the page is back in its room: held, then sent after it joined.
+    await say(alice, 'typed while reconnecting');
+    await waitText(alice, '#pending', '1 line waiting to be sent');
+    // More lines were posted meanwhile than a join answers: the page fetches the rest.
+    const missed: ChatLine[] = [];
+    for (let i = 0; i < HISTORY_ON_JOIN + 5; i++) {
+      missed.push({ id: ++store.lastId, room: 'lobby', user: 'carol', text: `missed ${i}`, at: 0 });
+    }
+    store.history.get('lobby')!.push(...missed);
+    store = { ...store, sessions: new MemorySessionStore() };
+    chat = await startChat({ port, host: '127.0.0.1', store });
+    await alice.waitForSelector('#status[data-state="connected"]', { timeout: 20_000 });
+    await bob.waitForSelector('#status[data-state="connected"]', { timeout: 20_000 });
+    expect(await alice.textContent('#status')).to.match(/^connected \(new session: /);
+    await waitLine(bob, 'typed while reconnecting');
+    await waitLine(alice, 'typed while reconnecting');
+    await say(bob, 'a new session works');
+    await waitLine(alice, 'a new session works');
+    await new Promise((done) => setTimeout(done, 500));
+    const afterNewSession = [
+      ...expected,
+      ...missed.map((line) => line.text),
+      'typed while reconnecting',
+      'a new session works',
+    ];
+    expect(await lines(bob)).to.deep.equal(afterNewSession);
+    expect(await lines(alice)).to.deep.equal(afterNewSession);
+    for (const page of [alice, bob]) {
+      for (const item of await page.locator('#messages li').all()) {
+        const live = Number(await item.getAttribute('data-live'));
+        expect(live, `live deliveries of "${await item.textContent()}"`).to.be.at.most(1);
+      }
+      expect(await page.getAttribute('#pending', 'data-count')).to.equal('0');
+      expect(await text(page, '#chat-error')).to.equal('');
+    }
+    await waitMembers(bob, ['alice', 'bob']);
+    await waitMembers(alice, ['alice', 'bob']);
+    // Each line once in the server's history too: nothing posted twice.
+    const texts = store.history.get('lobby')!.map((line) => line.text);
+    expect(texts).to.deep.equal(afterNewSession);
 
     await mkdir(dirname(SCREENSHOT), { recursive: true });
     await bob.screenshot({ path: SCREENSHOT, fullPage: true });

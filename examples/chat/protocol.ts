@@ -39,6 +39,14 @@ export interface JoinResult {
   members: Member[];
 }
 
+/** What `say` takes. */
+export interface SayPayload {
+  room: string;
+  text: string;
+  /** The sender's id for this line, the same on every try: the server posts a key once. */
+  key?: string;
+}
+
 /** What a dice roll answers. */
 export interface RollResult {
   user: string;
@@ -48,8 +56,6 @@ export interface RollResult {
 
 export interface ChatSchema extends Schema {
   clientMessages: {
-    /** Post a line to a room the client is in. */
-    say: { room: string; text: string };
     /** "I am typing in this room": relayed to the room's other members, marked with `from`. */
     typing: { room: string };
   };
@@ -64,6 +70,15 @@ export interface ChatSchema extends Schema {
     join(payload: { room: string }): JoinResult;
     /** Lines of a room after a line id, to catch up after a reconnect. */
     history(payload: { room: string; after?: number }): ChatLine[];
+    /**
+     * Post a line to a room the client is in; answers with the line as posted. A request, not a
+     * message, so that a line is never dropped without its sender knowing: it fails with
+     * `UNAUTHORIZED` when the client is not in `room` (e.g. a new session after a restart that
+     * forgot it: join again, then send again), `INVALID_MESSAGE` for an empty or bad line.
+     * `key` (optional, up to 64 characters) makes sending again safe: a line whose key the server
+     * already posted for this user is answered with that line, not posted twice.
+     */
+    say(payload: SayPayload): ChatLine;
     /** Roll a die on the server. */
     roll(payload: { sides?: number }): RollResult;
   };

@@ -10,7 +10,8 @@
 // - Presence is app level: whenever a room's membership changes (join, leave, lost connection,
 //   resumed connection) its subscribers get `presence` { topic, members }.
 // - Typing indicators are relayed by the server to the room's other members.
-// - `roll` is a request the server answers.
+// - `say` and `roll` are requests the server answers: a line is posted, or its sender is told why
+//   not (not in the room, empty); never dropped in silence.
 // - Restart without losing sessions: everything that must outlive one server — the session store,
 //   the issued tokens, the rooms' history — is in a ChatStore the caller may keep and hand to the
 //   next startChat() (see chat.e2e.test.ts).
@@ -47,6 +48,10 @@ export const DEMO_USERS: Readonly<Record<string, string>> = Object.freeze({
 const HISTORY_KEPT = 200;
 /** The longest line accepted, in characters. */
 const MAX_TEXT = 500;
+/** Line keys remembered (for sending again safely), over all users. */
+const KEYS_KEPT = 10_000;
+/** The longest line key accepted. */
+const MAX_KEY = 64;
 /** The WebSocket path on the HTTP server. */
 export const WS_PATH = '/ws';
 
@@ -79,6 +84,11 @@ export interface ChatStore {
   readonly history: Map<string, ChatLine[]>;
   /** The last line id given out. */
   lastId: number;
+  /**
+   * The lines posted with a `key`, by `user + key`, so a line sent again (its first answer was
+   * lost with the connection) is not posted twice. The most recent ones only.
+   */
+  readonly posted: Map<string, ChatLine>;
 }
 
 export function createChatStore(): ChatStore {
@@ -87,6 +97,7 @@ export function createChatStore(): ChatStore {
     tokens: new IssuedTokens(),
     history: new Map(),
     lastId: 0,
+    posted: new Map(),
   };
 }
 
@@ -279,23 +290,39 @@ function wireChat(server: SocketServer<ChatSchema, string>, store: ChatStore): v
     return { user: ctx.principal, sides: n, value: randomInt(1, n + 1) };
   });
 
-  server.onEvent('say', (payload, clientId) => {
-    const client = server.getClient(clientId);
-    if (client === undefined || typeof payload?.text !== 'string') return;
-    if (typeof payload.room !== 'string' || !client.topics.has(payload.room)) return;
-    const text = payload.text.trim().slice(0, MAX_TEXT);
-    if (text === '') return;
+  server.handle('say', ({ room, text, key }, ctx) => {
+    const name = checkRoom(room);
+    // Never dropped in silence: a line for a room the sender is not in is refused, and the
+    // sender's page joins again and resends it (see page/main.ts).
+    if (!ctx.client.topics.has(name))
+      throw new PlugSocketError('UNAUTHORIZED', `not in room "${name}": join it first`);
+    if (typeof text !== 'string' || text.trim() === '')
+      throw new PlugSocketError('INVALID_MESSAGE', 'a line is a non-empty string');
+    if (key !== undefined && (typeof key !== 'string' || key === '' || key.length > MAX_KEY))
+      throw new PlugSocketError('INVALID_MESSAGE', `a line key is 1 to ${MAX_KEY} characters`);
+    const keyOf = key === undefined ? undefined : `${ctx.principal}\u0000${key}`;
+    const earlier = keyOf === undefined ? undefined : store.posted.get(keyOf);
+    if (earlier !== undefined) return earlier;
     const line: ChatLine = {
       id: ++store.lastId,
-      room: payload.room,
-      user: client.principal,
-      text,
+      room: name,
+      user: ctx.principal,
+      text: text.trim().slice(0, MAX_TEXT),
       at: Date.now(),
     };
-    const list = lines(payload.room);
+    const list = lines(name);
     list.push(line);
     if (list.length > HISTORY_KEPT) list.splice(0, list.length - HISTORY_KEPT);
-    server.to(payload.room).emit('message', line);
+    if (keyOf !== undefined) {
+      store.posted.set(keyOf, line);
+      // A Map iterates in insertion order: the first key is the oldest.
+      for (const oldest of store.posted.keys()) {
+        if (store.posted.size <= KEYS_KEPT) break;
+        store.posted.delete(oldest);
+      }
+    }
+    server.to(name).emit('message', line);
+    return line;
   });
 
   // To the other members of the room the typist is in; never back to the typist.

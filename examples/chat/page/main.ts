@@ -3,7 +3,7 @@
 // DOM code only: type-checked by tsconfig.browser.json, never imports Node modules.
 import { FirstFrameAuthorization, PlugSocketError, SocketClient } from 'plugsocket';
 import { BrowserSocket } from 'plugsocket/browser';
-import type { ChatLine, ChatSchema, JoinResult, Member } from '../protocol.js';
+import type { ChatLine, ChatSchema, JoinResult, Member, SayPayload } from '../protocol.js';
 
 type Client = SocketClient<ChatSchema>;
 
@@ -20,6 +20,7 @@ const ui = {
   loginForm: element<HTMLFormElement>('login-form'),
   name: element<HTMLInputElement>('name'),
   password: element<HTMLInputElement>('password'),
+  loginButton: element<HTMLButtonElement>('login-button'),
   loginError: element('login-error'),
   chat: element('chat'),
   roomForm: element<HTMLFormElement>('room-form'),
@@ -29,6 +30,7 @@ const ui = {
   typing: element('typing'),
   messageForm: element<HTMLFormElement>('message-form'),
   message: element<HTMLInputElement>('message'),
+  pending: element('pending'),
   members: element<HTMLUListElement>('members'),
   roll: element<HTMLButtonElement>('roll'),
   answer: element('answer'),
@@ -41,8 +43,24 @@ const TYPING_SHOWN = 3_000;
 const TYPING_EVERY = 1_000;
 
 let client: Client | undefined;
+/** A login is under way: a second submit of the form is ignored. */
+let loggingIn = false;
 /** The room this page is in. */
 let room: string | undefined;
+/**
+ * Whether the server has this page's connection in `room`: false from a new session (a reconnect
+ * that could not resume) until the page has joined again. Lines are only sent while it is true.
+ */
+let joined = false;
+/** A line typed here and not yet answered by the server. */
+interface Outgoing extends SayPayload {
+  key: string;
+  /** The server refused it once as not in the room; a second refusal gives it up. */
+  refused?: boolean;
+}
+/** Lines typed and not yet posted, in order: sent one at a time, each until the server answers. */
+const outgoing: Outgoing[] = [];
+let flushing = false;
 /** The ids of the lines shown: a line that arrives twice (live and in a catch-up) shows once. */
 const shown = new Set<number>();
 let lastLineId = 0;
@@ -69,11 +87,22 @@ function setStatus(state: string, text: string): void {
 
 ui.loginForm.addEventListener('submit', (event) => {
   event.preventDefault();
+  // One login at a time: a second submit (a double click, Enter twice) would open a second client.
+  if (loggingIn) return;
+  loggingIn = true;
+  setLoginEnabled(false);
   ui.loginError.textContent = '';
-  login(ui.name.value.trim(), ui.password.value).catch((error: unknown) =>
-    showError(ui.loginError, error),
-  );
+  login(ui.name.value.trim(), ui.password.value)
+    .catch((error: unknown) => showError(ui.loginError, error))
+    .finally(() => {
+      loggingIn = false;
+      setLoginEnabled(true);
+    });
 });
+
+function setLoginEnabled(enabled: boolean): void {
+  for (const control of [ui.name, ui.password, ui.loginButton]) control.disabled = !enabled;
+}
 
 async function login(name: string, password: string): Promise<void> {
   const response = await fetch('/login', {
@@ -88,6 +117,11 @@ async function login(name: string, password: string): Promise<void> {
 }
 
 async function connect(user: string, token: string): Promise<void> {
+  // Never two clients: one already there is closed, and its listeners go quiet (they check
+  // `client === next`), before the new one starts.
+  const previous = client;
+  client = undefined;
+  if (previous !== undefined) await previous.disconnect().catch(() => undefined);
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
   const next: Client = new SocketClient<ChatSchema>(new BrowserSocket(), {
     url,
@@ -97,7 +131,11 @@ async function connect(user: string, token: string): Promise<void> {
     reconnect: { minDelay: 250, maxDelay: 2_000 },
   });
 
+  // Only the page's current client may change the page.
+  const current = (): boolean => client === next;
+
   next.state$.subscribe((change) => {
+    if (!current()) return;
     switch (change.state) {
       case 'open':
         if (change.resumed) setStatus('resumed', 'connected (session resumed)');
@@ -119,32 +157,43 @@ async function connect(user: string, token: string): Promise<void> {
   });
 
   next.onReconnected((outcome) => {
-    if (room === undefined) return;
+    if (!current() || room === undefined) return;
     if (outcome.resumed) {
       // The session carried on: what the server sent it meanwhile was replayed. Lines posted
-      // while the session waited in a restarting server's store were not: fetch those.
-      void catchUp(room);
+      // while the session waited in a restarting server's store were not: fetch those. Lines
+      // typed meanwhile go out now.
+      void catchUp(room, lastLineId);
+      void flush();
     } else {
-      // A new session: the server has forgotten this client's room. Join it again.
-      void join(room);
+      // A new session: the server has forgotten this client's room. Hold the lines typed meanwhile
+      // until the page is in the room again, then catch up and send them (see rejoin()).
+      joined = false;
+      void rejoin(room);
     }
   });
 
   next.events.on('message', (line) => {
-    if (line.room === room) addLine(line, 'live');
+    if (current() && line.room === room) addLine(line, 'live');
   });
   next.events.on('presence', ({ topic, members }) => {
-    if (topic === room) showMembers(members);
+    if (current() && topic === room) showMembers(members);
   });
   next.events.on('typing', (payload, message) => {
-    if (payload.room !== room || message.from === undefined) return;
+    if (!current() || payload.room !== room || message.from === undefined) return;
     showTypist(message.from);
   });
   next.onError((error) => console.warn('plugsocket:', error.code, error.message));
 
-  setStatus('connecting', 'connecting…');
-  await next.connect();
   client = next;
+  setStatus('connecting', 'connecting…');
+  try {
+    await next.connect();
+  } catch (error) {
+    if (current()) client = undefined;
+    await next.disconnect().catch(() => undefined);
+    throw error;
+  }
+  if (!current()) return;
   ui.me.textContent = user;
   ui.login.hidden = true;
   ui.chat.hidden = false;
@@ -158,16 +207,19 @@ ui.roomForm.addEventListener('submit', (event) => {
   void join(ui.room.value.trim());
 });
 
-async function join(name: string): Promise<void> {
-  if (client === undefined) return;
+/** Joins room `name` (leaving the one the page was in). @returns whether it did. */
+async function join(name: string): Promise<boolean> {
+  const asking = client;
+  if (asking === undefined) return false;
   ui.chatError.textContent = '';
   let result: JoinResult;
   try {
-    result = await client.request('join', { room: name });
+    result = await asking.request('join', { room: name });
   } catch (error) {
-    showError(ui.chatError, error);
-    return;
+    if (asking === client) showError(ui.chatError, error);
+    return false;
   }
+  if (asking !== client) return false;
   if (room !== result.room) {
     room = result.room;
     shown.clear();
@@ -175,19 +227,35 @@ async function join(name: string): Promise<void> {
     ui.messages.replaceChildren();
     clearTypists();
   }
+  joined = true;
   ui.roomName.textContent = result.room;
   for (const line of result.history) addLine(line, 'history');
   showMembers(result.members);
   ui.message.focus();
+  void flush();
+  return true;
 }
 
-async function catchUp(name: string): Promise<void> {
-  if (client === undefined) return;
+/**
+ * After a new session: join the room again, fetch every line after the last one shown (the join
+ * answers only the last HISTORY_ON_JOIN), then send the lines held meanwhile.
+ */
+async function rejoin(name: string): Promise<void> {
+  const since = lastLineId;
+  if (!(await join(name))) return;
+  await catchUp(name, since);
+  void flush();
+}
+
+/** Shows the lines of room `name` after line `after` that the page has not shown. */
+async function catchUp(name: string, after: number): Promise<void> {
+  const asking = client;
+  if (asking === undefined) return;
   try {
-    const missed = await client.request('history', { room: name, after: lastLineId });
-    if (name === room) for (const line of missed) addLine(line, 'catch-up');
+    const missed = await asking.request('history', { room: name, after });
+    if (asking === client && name === room) for (const line of missed) addLine(line, 'catch-up');
   } catch (error) {
-    showError(ui.chatError, error);
+    if (asking === client) showError(ui.chatError, error);
   }
 }
 
@@ -195,7 +263,7 @@ async function catchUp(name: string): Promise<void> {
  * Shows a line once, however often it arrives. `via` says how it came; each line's element counts
  * in `data-live` how many times it came as a live message (resume must make that at most 1).
  */
-function addLine(line: ChatLine, via: 'live' | 'history' | 'catch-up'): void {
+function addLine(line: ChatLine, via: 'live' | 'history' | 'catch-up' | 'sent'): void {
   if (shown.has(line.id)) {
     const item = ui.messages.querySelector<HTMLElement>(`li[data-id="${line.id}"]`);
     if (item !== null && via === 'live') item.dataset.live = String(Number(item.dataset.live) + 1);
@@ -284,11 +352,74 @@ ui.messageForm.addEventListener('submit', (event) => {
   event.preventDefault();
   const text = ui.message.value.trim();
   if (client === undefined || room === undefined || text === '') return;
-  // While reconnecting, this waits in the client's offline queue and goes out on reconnect.
-  client.emit('say', { room, text });
+  // Held here, not in the client's offline queue: that queue is sent the moment a connection
+  // opens, before the page could join its room again in a new session, and the server would
+  // refuse the line. The key makes sending it again (its answer lost with a connection) safe.
+  outgoing.push({ room, text, key: lineKey() });
   ui.message.value = '';
   lastTypingSent = 0;
+  void flush();
 });
+
+/** A random id for a line: the server posts a (user, key) once, however often it is sent. */
+function lineKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Sends the held lines, in order, one at a time, each until the server answers: while the client
+ * is open and in the room. What cannot go now stays held and goes after the next (re)join. A line
+ * is dropped only with an error on the page that says so.
+ */
+async function flush(): Promise<void> {
+  if (flushing) return;
+  flushing = true;
+  try {
+    for (;;) {
+      showPending();
+      const sender = client;
+      const line = outgoing[0];
+      if (line === undefined || sender === undefined || !sender.isConnected || !joined) return;
+      if (line.room !== room) {
+        outgoing.shift();
+        showError(ui.chatError, `not sent to ${line.room}, you left it: "${line.text}"`);
+        continue;
+      }
+      try {
+        const posted = await sender.request('say', {
+          room: line.room,
+          text: line.text,
+          key: line.key,
+        });
+        outgoing.shift();
+        if (sender === client && posted.room === room) addLine(posted, 'sent');
+      } catch (error) {
+        if (sender !== client) return;
+        if (PlugSocketError.is(error, 'NOT_CONNECTED') || PlugSocketError.is(error, 'TIMEOUT'))
+          // Maybe posted, maybe not: sent again with the same key once back in the room.
+          continue;
+        if (PlugSocketError.is(error, 'UNAUTHORIZED') && line.room === room && !line.refused) {
+          // The server no longer has this connection in the room: join again, then send.
+          line.refused = true;
+          joined = false;
+          void rejoin(line.room);
+          return;
+        }
+        outgoing.shift();
+        showError(ui.chatError, error);
+      }
+    }
+  } finally {
+    flushing = false;
+  }
+}
+
+function showPending(): void {
+  const n = outgoing.length;
+  ui.pending.dataset.count = String(n);
+  ui.pending.textContent = n === 0 ? '' : `${n} ${n === 1 ? 'line' : 'lines'} waiting to be sent`;
+}
 
 ui.roll.addEventListener('click', () => {
   if (client === undefined) return;
