@@ -7,6 +7,18 @@ export {
   type ContractConnectOptions,
   type TransportContractOptions,
 } from './transport-contract.js';
+export type { FaultEndpoint, FaultTierOptions } from './transport-options.js';
+export type {
+  ContractLevel,
+  ContractOutcome,
+  ContractReport,
+  ContractReportOption,
+  ContractTally,
+  ContractTestResult,
+  ContractTestSpec,
+} from './audit.js';
+export type { ReportTarget } from './report.js';
+export type { TestRunner } from './runner.js';
 export { describeLayerContract, type LayerContractOptions } from './layer-contract.js';
 export {
   describeProtocolConformance,

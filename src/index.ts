@@ -26,7 +26,7 @@ export type {
 } from './ports/types.js';
 export { CAPABILITY_NAMES, type TransportCapabilities } from './ports/capabilities.js';
 export { CloseCodes, assertValidClose } from './ports/close.js';
-export { Emitter, type EventMap } from './ports/emitter.js';
+export { Emitter, type EventMap, type Listener } from './ports/emitter.js';
 export {
   AbstractSocket,
   DEFAULT_CONNECT_TIMEOUT,
@@ -73,13 +73,17 @@ export {
   RefusedRequestError,
   type RequestKind,
   type AckEnvelope,
+  type AuthEnvelope,
   type CancelEnvelope,
   type ClientEnvelope,
   type ErrorEnvelope,
+  type GotEnvelope,
   type JoinEnvelope,
   type LeaveEnvelope,
   type MessageEnvelope,
   type NackEnvelope,
+  type PingEnvelope,
+  type PongEnvelope,
   type RequestEnvelope,
   type RequestTarget,
   type ServerEnvelope,
@@ -94,6 +98,7 @@ export type {
   ClientHandlers,
   ClientMessages,
   HandlerName,
+  Part,
   PayloadOf,
   ResultOf,
   Schema,
@@ -113,6 +118,7 @@ export {
 export type { ClientMessageEvent, DisconnectionEvent } from './server/server-notifications.js';
 export type { AccessHooks, SocketServerOptions } from './server/options.js';
 export type { ServerMetricsSnapshot, ServerRefusals } from './server/metrics.js';
+export type { ClientConnectionInfo, ClientMetricsSnapshot } from './client/metrics.js';
 export type { RateLimitOptions } from './server/rate-limit.js';
 export type { AuthThrottleOptions } from './server/auth-throttle.js';
 export type {

@@ -22,7 +22,7 @@ export const silentLogger: Logger = Object.freeze({
   error() {},
 });
 
-/** Marks the loggers {@link debugLogger} makes, so {@link partLogger} can give a part its own namespace. */
+/** Marks the loggers {@link debugLogger} makes, so `partLogger` can give a part its own namespace. */
 const NAMESPACE = Symbol('plugsocket.debugNamespace');
 
 interface DebugSink extends Logger {
@@ -38,7 +38,7 @@ interface DebugSink extends Logger {
  * are, errors as `Name: message`, other values as JSON).
  *
  * The server's default logger is `debugLogger('plugsocket:server')`; its parts log under
- * `plugsocket:server:<part>` (see {@link partLogger}).
+ * `plugsocket:server:<part>` (one namespace per part).
  *
  * @param namespace @default 'plugsocket'
  * @example

@@ -41,7 +41,11 @@ export type AnySchema = Schema;
 /** Handlers by name when a schema does not say: any payload, any result. */
 export type AnyHandlerMap = Record<string, (payload: unknown) => unknown>;
 
-type Part<S, K extends keyof Schema, Fallback> = S extends { [P in K]-?: infer M }
+/**
+ * One part of a schema (`serverMessages`, `clientHandlers`, …) when `S` declares it as an object,
+ * `Fallback` (the untyped map) when it does not.
+ */
+export type Part<S, K extends keyof Schema, Fallback> = S extends { [P in K]-?: infer M }
   ? M extends object
     ? M
     : Fallback

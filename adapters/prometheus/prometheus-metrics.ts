@@ -95,7 +95,7 @@ const REFUSALS: readonly [reason: string, read: (m: ServerMetricsSnapshot) => nu
  *
  * @returns a function that removes these metrics from the registry (idempotent).
  * @throws {TypeError} for a server without `getMetrics`, or labels that are not strings or use
- *   `topic` / `reason`; {@link RangeError} for a bad `maxTopics`; prom-client's error when a
+ *   `topic` / `reason`; `RangeError` for a bad `maxTopics`; prom-client's error when a
  *   metric of the same name is already registered.
  *
  * @example

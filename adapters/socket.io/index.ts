@@ -15,5 +15,13 @@ export {
 } from './socket-io-server-options.js';
 export { SOCKET_IO_CAPABILITIES, socketIoClientCapabilities } from './socket-io-capabilities.js';
 export { SOCKET_IO_DISCONNECT_CODES } from './socket-io-close-reasons.js';
-export { MAX_SPREAD_ELEMENTS, SOCKET_IO_EVENTS } from './socket-io-wire.js';
-export { boundedSocketIoParser, MAX_SOCKET_IO_ARGUMENTS } from './socket-io-parser.js';
+export {
+  MAX_SPREAD_ELEMENTS,
+  SOCKET_IO_ANSWERS_CLOSE_QUERY,
+  SOCKET_IO_EVENTS,
+} from './socket-io-wire.js';
+export {
+  boundedSocketIoParser,
+  BoundedDecoder,
+  MAX_SOCKET_IO_ARGUMENTS,
+} from './socket-io-parser.js';

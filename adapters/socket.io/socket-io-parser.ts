@@ -25,7 +25,7 @@ function checkArguments(packet: Packet): void {
  * arguments: its own `decoded` listener runs before Socket.IO's and throws, and Socket.IO closes the
  * connection on a decoding error.
  */
-class BoundedDecoder extends Decoder {
+export class BoundedDecoder extends Decoder {
   constructor(options?: DecoderOptions) {
     super(options);
     this.on('decoded', checkArguments);

@@ -47,11 +47,11 @@ export const SOCKET_IO_EVENTS = Object.freeze({
   STRUCTURED_LIST: 'l',
   /** `(code, reason)`, announced by the side that closes and answered by a disconnect. */
   CLOSE: 'c',
-  /** The server answers {@link SOCKET_IO_EVENTS.CLOSE}: sent once, before any frame. */
+  /** The server answers `CLOSE`: sent once, before any frame. */
   ANSWERS_CLOSE: 'a',
   /** A liveness probe, from either side. */
   PING: 'p',
-  /** The answer to {@link SOCKET_IO_EVENTS.PING}, from the side that was pinged. */
+  /** The answer to `PING`, from the side that was pinged. */
   PONG: 'o',
 } as const);
 

@@ -10,5 +10,10 @@ export {
   type WsAttachedServerOptions,
   type WsManagedServerOption,
 } from './ws-socket-server.js';
-export { WsSocket, type WsSocketOptions, type WsManagedClientOption } from './ws-socket.js';
+export {
+  WsSocket,
+  DEFAULT_WS_CLIENT_MAX_PAYLOAD,
+  type WsSocketOptions,
+  type WsManagedClientOption,
+} from './ws-socket.js';
 export { WS_AUTH_HEADER, encodeAuthHeader } from './auth-header.js';

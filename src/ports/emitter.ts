@@ -1,5 +1,6 @@
+/** Any event listener: the shape every entry of an {@link EventMap} has. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Listener = (...args: any[]) => void;
+export type Listener = (...args: any[]) => void;
 
 /** A map from event name to listener signature. */
 export type EventMap<E> = { [K in keyof E]: Listener };

@@ -19,7 +19,7 @@ export type AnyClientEventListener = (
   message: SocketMessage,
 ) => void;
 
-/** Where {@link ServerEvents.relay} forwards a client's events. */
+/** Where `SocketServer.relay()` forwards a client's events. */
 export interface RelayOptions<P = unknown> {
   /**
    * `'all'` (the default): every admitted client; `{ topic }`: the subscribers of a topic (or of
