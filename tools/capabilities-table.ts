@@ -22,7 +22,12 @@ const ADAPTERS = [
   { heading: 'Socket.IO', name: 'socket.io' },
   { heading: 'TCP example', name: 'tcp' },
   { heading: 'browser', name: 'browser' },
-] as const;
+  // The same adapter in headless Chromium: the transport contract only (no layer run there).
+  { heading: 'browser in Chromium', name: 'browser in Chromium', layer: false },
+] as const satisfies readonly { heading: string; name: string; layer?: false }[];
+
+/** Whether an adapter runs the layer contract as well as the transport contract. */
+const hasLayer = (a: (typeof ADAPTERS)[number]): boolean => !('layer' in a);
 
 /** The name the protocol conformance run against plugsocket's own server uses. */
 const PROTOCOL_RUN = 'plugsocket ws';
@@ -80,7 +85,7 @@ function renderCatalogue(reports: readonly ContractReport[]): string {
 /** The capabilities table of docs/adapters.md. */
 function renderCapabilities(dir: string): string {
   const transport = ADAPTERS.map((a) => readReport(dir, 'transport', a.name));
-  const layer = ADAPTERS.map((a) => readReport(dir, 'layer', a.name));
+  const layer = ADAPTERS.map((a) => (hasLayer(a) ? readReport(dir, 'layer', a.name) : undefined));
   const gated = (capability: string): string =>
     catalogueOf(transport)
       .filter((t) => t.requires === capability)
@@ -105,9 +110,9 @@ function renderCapabilities(dir: string): string {
     ['transport contract', ...transport.map(verdict), 'every MUST test passed'],
     ['— MUST passed', ...transport.map((r) => tally(r, 'MUST')), 'skipped: gated off'],
     ['— SHOULD passed', ...transport.map((r) => tally(r, 'SHOULD')), ''],
-    ['layer contract', ...layer.map(verdict), ''],
-    ['— MUST passed', ...layer.map((r) => tally(r, 'MUST')), ''],
-    ['— SHOULD passed', ...layer.map((r) => tally(r, 'SHOULD')), ''],
+    ['layer contract', ...layer.map((r) => (r === undefined ? 'not run' : verdict(r))), ''],
+    ['— MUST passed', ...layer.map((r) => (r === undefined ? '—' : tally(r, 'MUST'))), ''],
+    ['— SHOULD passed', ...layer.map((r) => (r === undefined ? '—' : tally(r, 'SHOULD'))), ''],
   );
   return table(rows);
 }
@@ -123,7 +128,8 @@ const REGIONS: { file: string; region: string; render: (dir: string) => string }
   {
     file: 'docs/contract-testing.md',
     region: 'catalogue:layer',
-    render: (dir) => renderCatalogue(ADAPTERS.map((a) => readReport(dir, 'layer', a.name))),
+    render: (dir) =>
+      renderCatalogue(ADAPTERS.filter(hasLayer).map((a) => readReport(dir, 'layer', a.name))),
   },
   {
     file: 'docs/protocol-conformance.md',

@@ -137,6 +137,8 @@ describe('entry points', function () {
       ['plugsocket/contracts', [...CONTAINER, ...WS, ...SOCKET_IO_SERVER, ...SOCKET_IO_CLIENT]],
       ['plugsocket/jwt', [...CONTAINER, ...WS, ...SOCKET_IO_SERVER, ...SOCKET_IO_CLIENT]],
       ['plugsocket/prometheus', [...CONTAINER, ...WS, ...SOCKET_IO_SERVER, ...SOCKET_IO_CLIENT]],
+      // A page's transport: nothing but the core (the `ws` package only as an option in Node 20).
+      ['plugsocket/browser', [...CONTAINER, ...WS, ...SOCKET_IO_SERVER, ...SOCKET_IO_CLIENT]],
     ];
     for (const [specifier, blocked] of cases) {
       const entry = importing(specifier, blocked);

@@ -40,7 +40,14 @@ describe('package.json', () => {
 
     it('has a /di twin for the core and each adapter entry', () => {
       const names = entries.map(([name]) => name);
-      for (const name of ['.', './ws', './socket.io', './socket.io/client', './memory']) {
+      for (const name of [
+        '.',
+        './ws',
+        './socket.io',
+        './socket.io/client',
+        './memory',
+        './browser',
+      ]) {
         expect(names, `${name}/di`).to.include(name === '.' ? './di' : `${name}/di`);
       }
     });
