@@ -3,17 +3,16 @@
 // presence, a typing indicator, messages, a request, and a server restart on the same port with a
 // shared store, which both pages survive by resuming their sessions. Asserts on what the pages
 // show.
-import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { MemorySessionStore } from 'plugsocket';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../test/browser/chromium.js';
 import { HISTORY_ON_JOIN, type ChatLine } from './protocol.js';
 import { createChatStore, startChat, type ChatServer, type ChatStore } from './server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SCREENSHOT = resolve(ROOT, '.scratch/chat-e2e.png');
 /** How long one expectation on a page may take to come true. */
@@ -28,27 +27,10 @@ describe('chat example, end to end in Chromium', function () {
   const errors: string[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} not found: this test needs Debian's chromium (apt-get install chromium)`,
-      );
-    }
     store = createChatStore();
     chat = await startChat({ port: 0, host: '127.0.0.1', store });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        // Without these, chromium waits on the network for its own services on a closed network.
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    // Debian's chromium, headless and off the network; fails (never skips) when not installed.
+    browser = await launchChromium();
   });
 
   after(async function () {

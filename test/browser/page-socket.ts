@@ -12,23 +12,7 @@ import {
   type Frame,
   type TransportCapabilities,
 } from 'plugsocket';
-
-type Op =
-  | { op: 'create'; id: number }
-  | { op: 'connect'; id: number; gen: number; options: ConnectOptions; query?: [string, string][] }
-  | { op: 'send'; id: number; text?: string; bytes?: string }
-  | { op: 'close'; id: number; code: number; reason: string }
-  | { op: 'terminate'; id: number };
-
-type Reported =
-  | { id: number; event: 'fault'; message: string }
-  | { id: number; gen: number; event: 'open' }
-  | { id: number; gen: number; event: 'text'; text: string }
-  | { id: number; gen: number; event: 'bytes'; bytes: string }
-  | { id: number; gen: number; event: 'close'; code: number; reason: string }
-  | { id: number; gen: number; event: 'error'; code: string; message: string }
-  | { id: number; gen: number; event: 'connect-failed'; message: string; cause?: unknown }
-  | { id: number; event: 'buffered'; amount: number };
+import type { Op, Reported } from './page/relay-protocol.js';
 
 /** One Chromium page hosting any number of page sockets. */
 export class PageBridge {

@@ -1,27 +1,8 @@
 // Runs in headless Chromium: BrowserSocket instances over the page's own WebSocket, driven by the
 // Node side of test/browser/chromium-contract.test.ts. Each call comes in a batch, in order; each
 // event goes back in order, stamped with the socket it came from.
-import type { ConnectOptions } from 'plugsocket';
 import { BrowserSocket } from 'plugsocket/browser';
-
-/** One operation on a page socket, as the Node side queued it. */
-type Op =
-  | { op: 'create'; id: number }
-  | { op: 'connect'; id: number; gen: number; options: ConnectOptions; query?: [string, string][] }
-  | { op: 'send'; id: number; text?: string; bytes?: string }
-  | { op: 'close'; id: number; code: number; reason: string }
-  | { op: 'terminate'; id: number };
-
-/** One event reported to Node. */
-type Reported =
-  | { id: number; event: 'fault'; message: string }
-  | { id: number; gen: number; event: 'open' }
-  | { id: number; gen: number; event: 'text'; text: string }
-  | { id: number; gen: number; event: 'bytes'; bytes: string }
-  | { id: number; gen: number; event: 'close'; code: number; reason: string }
-  | { id: number; gen: number; event: 'error'; code: string; message: string }
-  | { id: number; gen: number; event: 'connect-failed'; message: string; cause?: unknown }
-  | { id: number; event: 'buffered'; amount: number };
+import type { Op, Reported } from './relay-protocol.js';
 
 declare global {
   interface Window {
