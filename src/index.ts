@@ -26,6 +26,7 @@ export type {
 } from './ports/types.js';
 export { CAPABILITY_NAMES, type TransportCapabilities } from './ports/capabilities.js';
 export { CloseCodes, assertValidClose } from './ports/close.js';
+export { mergeConnectQuery } from './ports/connect-query.js';
 export { Emitter, type EventMap, type Listener } from './ports/emitter.js';
 export {
   AbstractSocket,

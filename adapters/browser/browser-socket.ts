@@ -5,6 +5,7 @@ import {
   type ConnectOptions,
   type Frame,
   type TransportCapabilities,
+  mergeConnectQuery,
 } from '../../src/index.js';
 
 /**
@@ -284,29 +285,6 @@ function socketUrl(options: ConnectOptions): string {
   else if (url.protocol === 'https:') url.protocol = 'wss:';
   // WebSocket URLs may not have a fragment (the constructor throws on one).
   url.hash = '';
-  const query = options.query;
-  if (query !== undefined && Object.keys(query).length > 0) {
-    // The url's own parameters are kept byte for byte (a pre-signed URL must not be re-encoded),
-    // except those the options replace; the options' parameters are appended, encoded.
-    const keys = new Set(Object.keys(query));
-    const kept = url.search
-      .slice(1)
-      .split('&')
-      .filter((pair) => pair !== '' && !keys.has(decodeKey(pair)));
-    for (const key of keys) {
-      kept.push(`${encodeURIComponent(key)}=${encodeURIComponent(query[key])}`);
-    }
-    url.search = kept.join('&');
-  }
+  mergeConnectQuery(url, options.query);
   return url.href;
-}
-
-/** The decoded name of one `name=value` pair of a query string. */
-function decodeKey(pair: string): string {
-  const name = pair.split('=', 1)[0].replace(/\+/g, ' ');
-  try {
-    return decodeURIComponent(name);
-  } catch {
-    return name;
-  }
 }

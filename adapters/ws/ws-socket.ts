@@ -3,6 +3,7 @@ import { WebSocket, type ClientOptions, type RawData } from 'ws';
 import {
   AbstractSocket,
   DEFAULT_CONNECT_TIMEOUT,
+  mergeConnectQuery,
   PlugSocketError,
   type AbstractSocketOptions,
   type ConnectOptions,
@@ -83,9 +84,7 @@ export class WsSocket extends AbstractSocket {
 
   protected doConnect(options: ConnectOptions): void {
     const url = new URL(options.url);
-    if (options.query !== undefined) {
-      for (const key of Object.keys(options.query)) url.searchParams.set(key, options.query[key]);
-    }
+    mergeConnectQuery(url, options.query);
     const headers: Record<string, string> = { ...options.headers };
     if (options.auth !== undefined) headers[WS_AUTH_HEADER] = encodeAuthHeader(options.auth);
     const ws = new WebSocket(url, {
