@@ -654,11 +654,14 @@ export class SocketClient<S extends Schema = AnySchema> extends ClientNotificati
     const outcome = this.#outcome ?? { resumed: false, reason: 'initial' };
     this.#setState('open', outcome);
     this.#heartbeat?.start();
+    // A new session joins its topics again before anything else goes out: messages queued while
+    // offline then reach a session that is back in its topics, and a leave() that an onOpen
+    // handler sends reaches the server after the join it undoes, not before.
+    if (attempt.closedAfterWelcome === undefined && !outcome.resumed) this.#topics.rejoin();
     this.#flushOutbox();
     this.notifyOpen();
     // The server may admit and close at once (e.g. kick on connect): report that close now.
     if (attempt.closedAfterWelcome !== undefined) this.#finishClose(attempt.closedAfterWelcome);
-    else if (!outcome.resumed) this.#topics.rejoin();
   }
 
   /** What a welcome means for the session, and what to send again. */
