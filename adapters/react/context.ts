@@ -17,6 +17,9 @@ PlugSocketContext.displayName = 'PlugSocketContext';
 /** Disconnects that a provider's unmount scheduled; a remount of the same client cancels them. */
 const pendingDisconnects = new WeakMap<SocketClient, ReturnType<typeof setTimeout>>();
 
+/** How many mounted providers hold each client: a disconnect happens only when none is left. */
+const mounted = new WeakMap<SocketClient, number>();
+
 /** Props of {@link PlugSocketProvider}. */
 export interface PlugSocketProviderProps<S extends Schema = AnySchema> {
   /**
@@ -37,7 +40,9 @@ export interface PlugSocketProviderProps<S extends Schema = AnySchema> {
    * client usually lives as long as the page, and a provider that remounts (a route change,
    * StrictMode's double mount) should not drop the connection. When on, the disconnect waits for
    * the next macrotask and is cancelled if a provider mounts the same client again meanwhile, so
-   * StrictMode's simulated unmount does not close it.
+   * StrictMode's simulated unmount does not close it; and it does not happen while another
+   * mounted provider still holds the same client (the last one to unmount disconnects it only
+   * if it has `disconnectOnUnmount` itself).
    * @default false
    */
   readonly disconnectOnUnmount?: boolean;
@@ -73,6 +78,7 @@ export function PlugSocketProvider<S extends Schema = AnySchema>(
   // A new callback each render is not a reason to connect again: the effect reads the latest.
   const onError = useLatest(onConnectError);
   useEffect(() => {
+    mounted.set(client, (mounted.get(client) ?? 0) + 1);
     const pending = pendingDisconnects.get(client);
     if (pending !== undefined) {
       clearTimeout(pending);
@@ -82,12 +88,16 @@ export function PlugSocketProvider<S extends Schema = AnySchema>(
       client.connect().catch((error: unknown) => onError.current?.(error));
     }
     return () => {
-      if (!disconnectOnUnmount) return;
+      const left = (mounted.get(client) ?? 1) - 1;
+      if (left > 0) mounted.set(client, left);
+      else mounted.delete(client);
+      if (!disconnectOnUnmount || pendingDisconnects.has(client)) return;
       pendingDisconnects.set(
         client,
         setTimeout(() => {
           pendingDisconnects.delete(client);
-          client.disconnect().catch(() => undefined);
+          // Another provider still gives this client to its tree: it stays connected.
+          if ((mounted.get(client) ?? 0) === 0) client.disconnect().catch(() => undefined);
         }, 0),
       );
     };

@@ -60,6 +60,12 @@ function isPresenceMessage(value: unknown): value is PresenceMessage {
  * type for other topics, or of another shape, are ignored. docs/react.md has a server that follows
  * the convention.
  *
+ * The list starts empty again whenever `topic` (or `event`, or the client) changes, back to an
+ * earlier topic included. While the connection is down the last list received is kept as is — it
+ * is what the server last said, not who is there now: use {@link useTopic}'s `joined` (false
+ * while offline) or {@link useConnectionState} to show it as stale. A new list arrives after the
+ * reconnect only when the server sends one (the convention's server does on each join).
+ *
  * @example
  * ```tsx
  * function WhoIsHere({ room }: { room: string }) {
@@ -82,10 +88,15 @@ export function usePresence(
   }>({ key: [client, event, topic], members: NOBODY });
   useEffect(() => {
     const key = [client, event, topic] as const;
-    return client.subscribe(event, (payload) => {
+    const unsubscribe = client.subscribe(event, (payload) => {
       if (!isPresenceMessage(payload) || payload.topic !== topic) return;
       setLatest({ key, members: payload.members });
     });
+    return () => {
+      unsubscribe();
+      // The list is of this subscription: coming back to the topic later must not show it.
+      setLatest((l) => (l.members === NOBODY ? l : { key: l.key, members: NOBODY }));
+    };
   }, [client, event, topic]);
   const [c, e, t] = latest.key;
   return c === client && e === event && t === topic ? latest.members : NOBODY;

@@ -41,12 +41,28 @@ interface Snapshot<Result> {
   readonly loading: boolean;
 }
 
+/** A snapshot with the client and handler name it belongs to: another pair shows {@link IDLE}. */
+interface Keyed<Result> extends Snapshot<Result> {
+  readonly client: unknown;
+  readonly name: string;
+}
+
 const IDLE: Snapshot<never> = Object.freeze({ data: undefined, error: undefined, loading: false });
+
+/** Calls a set-up's clean-up will abort a macrotask later, unless the same set-up runs again. */
+interface PendingAbort {
+  readonly client: unknown;
+  readonly name: string;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
 
 /**
  * The server's request handler `name` as state: `call(payload)` runs it; `loading`, `data` and
- * `error` render its progress. When the component unmounts, calls still running are aborted
- * (`ABORTED`; the server is told to stop) and their results ignored.
+ * `error` render its progress. When the component unmounts, or `name` or the client changes,
+ * calls still running are aborted a macrotask later (`ABORTED`; the server is told to stop), their
+ * results ignored and `loading` turned false; the state of another `name` or client starts empty.
+ * StrictMode's simulated unmount, and an `<Activity>` hidden and shown again within the same
+ * macrotask, abort nothing: the set-up that follows at once cancels the abort.
  *
  * @typeParam S the client's {@link Schema}: `name`, the payload and the result are checked by it.
  * @typeParam K the handler name.
@@ -70,47 +86,78 @@ export function useRequest<S extends Schema = AnySchema, K extends RequestName<S
 ): RequestState<PayloadOf<ServerHandlers<S>, K>, ResultOf<ServerHandlers<S>, K>> {
   type Result = ResultOf<ServerHandlers<S>, K>;
   const client = usePlugSocket<S>();
-  const [snapshot, setSnapshot] = useState<Snapshot<Result>>(IDLE);
+  const [stored, setStored] = useState<Keyed<Result>>(() => ({ client, name, ...IDLE }));
   /** Which call the state follows: a call settling with another number is ignored. */
   const latest = useRef(0);
-  /** Aborts every call still running when the component unmounts. */
+  /** Calls still running, aborted when the component unmounts or `client`/`name` changes. */
   const running = useRef(new Set<AbortController>());
+  /** Calls aborted by a clean-up: they end without an error in the state. */
+  const dropped = useRef(new WeakSet<AbortController>());
+  const pending = useRef<PendingAbort | undefined>(undefined);
 
   useEffect(() => {
+    const waiting = pending.current;
+    if (waiting !== undefined && waiting.client === client && waiting.name === name) {
+      // StrictMode's simulated unmount (or an <Activity> shown again at once): keep the calls.
+      clearTimeout(waiting.timer);
+      pending.current = undefined;
+    }
     const calls = running.current;
     return () => {
-      latest.current++;
-      for (const controller of calls) controller.abort();
-      calls.clear();
+      const owned = [...calls];
+      const entry: PendingAbort = {
+        client,
+        name,
+        timer: setTimeout(() => {
+          if (pending.current === entry) pending.current = undefined;
+          for (const controller of owned) {
+            if (!calls.delete(controller)) continue;
+            dropped.current.add(controller);
+            controller.abort();
+          }
+        }, 0),
+      };
+      pending.current = entry;
     };
-  }, []);
+  }, [client, name]);
 
   const call = useCallback(
     async (payload: PayloadOf<ServerHandlers<S>, K>, options: ClientRequestOptions = {}) => {
       const id = ++latest.current;
+      const mine = (s: Keyed<Result>): boolean =>
+        id === latest.current && s.client === client && s.name === name;
       const controller = new AbortController();
       const outer = options.signal;
       const forward = (): void => controller.abort(outer?.reason);
       if (outer?.aborted === true) forward();
       else outer?.addEventListener('abort', forward, { once: true });
       running.current.add(controller);
-      setSnapshot((s) =>
-        s.loading && s.error === undefined ? s : { ...s, error: undefined, loading: true },
-      );
+      setStored((s) => {
+        const base = s.client === client && s.name === name ? s : { client, name, ...IDLE };
+        return base.loading && base.error === undefined && base === s
+          ? s
+          : { ...base, error: undefined, loading: true };
+      });
       try {
         const result = await client.request(name, payload, {
           ...options,
           signal: controller.signal,
         });
-        if (id === latest.current) setSnapshot({ data: result, error: undefined, loading: false });
+        setStored((s) =>
+          mine(s) ? { client, name, data: result, error: undefined, loading: false } : s,
+        );
         return result;
       } catch (error) {
-        if (id === latest.current)
-          setSnapshot((s) => ({
-            data: s.data,
+        const quiet = dropped.current.has(controller);
+        setStored((s) => {
+          if (!mine(s)) return s;
+          if (quiet) return s.loading ? { ...s, loading: false } : s;
+          return {
+            ...s,
             error: error instanceof Error ? error : new Error(String(error)),
             loading: false,
-          }));
+          };
+        });
         throw error;
       } finally {
         outer?.removeEventListener('abort', forward);
@@ -122,8 +169,12 @@ export function useRequest<S extends Schema = AnySchema, K extends RequestName<S
 
   const reset = useCallback(() => {
     latest.current++;
-    setSnapshot(IDLE);
+    setStored((s) =>
+      s.loading || s.data !== undefined || s.error !== undefined ? { ...s, ...IDLE } : s,
+    );
   }, []);
 
-  return { call, reset, ...snapshot };
+  const snapshot: Snapshot<Result> =
+    stored.client === client && stored.name === name ? stored : IDLE;
+  return { call, reset, data: snapshot.data, error: snapshot.error, loading: snapshot.loading };
 }

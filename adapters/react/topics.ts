@@ -8,8 +8,11 @@ import { usePlugSocket } from './context.js';
 export interface TopicState {
   /**
    * True while the client is connected and in the topic: the server acknowledged the join (or the
-   * session that held it was resumed). False before, while the connection is down, and after a
-   * refusal.
+   * session that held it was resumed; after a reconnect that did not resume, once the server
+   * answered the join again). False before, while the connection is down, and after a refusal.
+   * Not updated when the topic is dropped by something else than this hook: `client.leave()`
+   * called by the application, or a `refreshAuthorization()` whose new principal may not hold it
+   * (the client has no notification for those yet).
    */
   readonly joined: boolean;
   /**
@@ -28,6 +31,14 @@ interface Entry {
   readonly listeners: Set<() => void>;
   /** A join is in flight. */
   joining: boolean;
+  /** The leave in flight, if any: a holder that comes back waits for it, then joins. */
+  leaving: Promise<void> | undefined;
+  /**
+   * The registry's own join put the client in the topic (the client was not in it already), so
+   * the registry leaves it when the last holder lets go. A topic the application joined itself
+   * is never left by the registry.
+   */
+  owned: boolean;
   /** The leave scheduled when the last holder let go (cancelled if one comes back first). */
   leaveTimer: ReturnType<typeof setTimeout> | undefined;
 }
@@ -36,9 +47,13 @@ interface Entry {
  * @internal The topics components hold on one client. A topic is joined when the first holder
  * mounts (or as soon as the client is open), and left a macrotask after the last one unmounts —
  * so StrictMode's unmount-and-mount-again, or a holder replaced by another in the same commit,
- * does not leave and join again. While the connection is down the client keeps its topics and
- * joins them again by itself after a reconnect; the registry only follows that, joins what the
- * client does not hold, and leaves, once open, what nobody holds any more.
+ * does not leave and join again. Only topics the registry's own join added are left: a topic the
+ * application joined with `client.join()` stays. A holder that mounts while the leave is in
+ * flight waits for it, then joins again. While the connection is down the client keeps its
+ * topics and joins them again by itself after a reconnect; the registry marks them joined when
+ * the session was resumed, and otherwise only once a join of its own (answered after the
+ * client's re-join) is acknowledged. It joins what the client does not hold, and leaves, once
+ * open, what nobody holds any more.
  */
 class TopicRegistry {
   readonly #client: SocketClient;
@@ -69,7 +84,8 @@ class TopicRegistry {
   hold(topic: string): () => void {
     const entry = this.#entry(topic);
     entry.refs++;
-    this.#leaveOnOpen.delete(topic);
+    // Let go of while offline and held again before the reconnect: still ours, nothing to leave.
+    if (this.#leaveOnOpen.delete(topic)) entry.owned = true;
     if (entry.leaveTimer !== undefined) {
       clearTimeout(entry.leaveTimer);
       entry.leaveTimer = undefined;
@@ -98,6 +114,8 @@ class TopicRegistry {
         state: NOT_JOINED,
         listeners: new Set(),
         joining: false,
+        leaving: undefined,
+        owned: false,
         leaveTimer: undefined,
       };
       this.#entries.set(topic, entry);
@@ -108,8 +126,8 @@ class TopicRegistry {
   /** Drops an entry nobody holds or listens to. */
   #prune(topic: string, entry: Entry): void {
     if (entry.refs > 0 || entry.listeners.size > 0 || entry.leaveTimer !== undefined) return;
-    if (entry.joining) return;
-    this.#entries.delete(topic);
+    if (entry.joining || entry.leaving !== undefined || entry.owned) return;
+    if (this.#entries.get(topic) === entry) this.#entries.delete(topic);
     if (this.#entries.size === 0 && this.#leaveOnOpen.size === 0) {
       this.#stop?.();
       this.#stop = undefined;
@@ -122,18 +140,32 @@ class TopicRegistry {
     for (const listener of [...entry.listeners]) listener();
   }
 
-  /** Joins `topic` when the client is open and not in it (or marks it joined when it is). */
+  /**
+   * Joins `topic` when the client is open and not in it (or marks it joined when it is). Waits for
+   * a leave in flight: the leave's end joins again when the topic is held by then.
+   */
   #ensureJoined(topic: string, entry: Entry): void {
     const client = this.#client;
-    if (client.state !== 'open' || entry.joining) return;
+    if (client.state !== 'open' || entry.joining || entry.leaving !== undefined) return;
     if (client.topics.has(topic)) {
       this.#set(entry, JOINED);
       return;
     }
+    this.#join(topic, entry, true);
+  }
+
+  /**
+   * Sends a join and marks the topic joined once it is acknowledged. `own`: the client was not in
+   * the topic, so the registry leaves it when nobody holds it; otherwise the join only confirms
+   * the client's own re-join (joining twice is harmless: the server keeps one membership).
+   */
+  #join(topic: string, entry: Entry, own: boolean): void {
+    const client = this.#client;
     entry.joining = true;
     client.join(topic).then(
       () => {
         entry.joining = false;
+        if (own) entry.owned = true;
         if (entry.refs === 0 && entry.leaveTimer === undefined) this.#leave(topic, entry);
         else this.#set(entry, client.state === 'open' ? JOINED : NOT_JOINED);
       },
@@ -148,11 +180,24 @@ class TopicRegistry {
   #leave(topic: string, entry: Entry): void {
     const client = this.#client;
     this.#set(entry, NOT_JOINED);
-    if (client.state === 'open') {
-      if (client.topics.has(topic)) client.leave(topic).catch(() => undefined);
-    } else if (client.topics.has(topic)) {
-      // The client will join it again on reconnect: leave it then.
-      this.#leaveOnOpen.add(topic);
+    const owned = entry.owned;
+    entry.owned = false;
+    if (owned && client.topics.has(topic)) {
+      if (client.state === 'open') {
+        const leaving = client
+          .leave(topic)
+          .catch(() => undefined)
+          .then(() => {
+            if (entry.leaving === leaving) entry.leaving = undefined;
+            // A holder came back while the leave was in flight: join again now.
+            if (entry.refs > 0 || entry.leaveTimer !== undefined) this.#ensureJoined(topic, entry);
+            else this.#prune(topic, entry);
+          });
+        entry.leaving = leaving;
+      } else {
+        // The client will join it again on reconnect: leave it then.
+        this.#leaveOnOpen.add(topic);
+      }
     }
     this.#prune(topic, entry);
   }
@@ -166,8 +211,16 @@ class TopicRegistry {
         this.#leaveOnOpen.delete(topic);
         if (client.topics.has(topic)) client.leave(topic).catch(() => undefined);
       }
-      for (const [topic, entry] of this.#entries)
-        if (entry.refs > 0 || entry.leaveTimer !== undefined) this.#ensureJoined(topic, entry);
+      // Topics the client kept across the drop: joined already when the session was resumed;
+      // else the client joins them again by itself, and the registry's own join tells when the
+      // server has them again.
+      const resumed = client.getConnectionInfo().session?.resumed === true;
+      for (const [topic, entry] of this.#entries) {
+        if (entry.refs === 0 && entry.leaveTimer === undefined) continue;
+        if (entry.joining || entry.leaving !== undefined) continue;
+        if (client.topics.has(topic) && !resumed) this.#join(topic, entry, false);
+        else this.#ensureJoined(topic, entry);
+      }
     });
     const offClose = client.onClose(() => {
       for (const entry of this.#entries.values())
@@ -230,8 +283,10 @@ const getServerSnapshot = (): TopicState => NOT_JOINED;
  * StrictMode's double mount does not leave and join again).
  *
  * While the connection is down `joined` is false; the client joins its topics again by itself
- * after a reconnect (or keeps them when it resumes the session), and `joined` turns true again. A
- * topic held before the client is open is joined once it is.
+ * after a reconnect (or keeps them when it resumes the session), and `joined` turns true again
+ * once the server has the topic again. A topic held before the client is open is joined once it
+ * is. A topic the application joined itself with `client.join()` is shown as joined and never
+ * left by this hook.
  *
  * @example
  * ```tsx
