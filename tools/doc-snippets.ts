@@ -3,9 +3,10 @@
 // the `types` entries of package.json "exports" (the declarations in dist/), so this does too: the
 // blocks are written to a scratch directory inside the repo, where `plugsocket` resolves to this
 // package by name (self-reference), and compiled as one program with strict options, without the
-// `plugsocket-source` condition. The conventions (```ts and ```tsx modules, ```ts fragment with
-// the <!-- snippet-context: … --> and <!-- snippet-page-context: … --> comments, parse-only
-// fragments) are described in docs/contributing-docs.md.
+// `plugsocket-source` condition. The conventions (```ts, ```tsx, ```mts and ```cts modules,
+// ```ts fragment with the <!-- snippet-context: … --> and <!-- snippet-page-context: … -->
+// comments, ```ts fragment syntax-only) and the markup that is an error rather than a silently
+// skipped block are described in docs/contributing-docs.md.
 //
 //   npm run docs:snippets              # builds dist/ first when it is missing or stale
 //   npm run docs:snippets -- --no-build
@@ -17,15 +18,20 @@ import ts from 'typescript';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** The fence languages checked; each is compiled as a file with that extension. */
+export type Lang = 'ts' | 'tsx' | 'mts' | 'cts';
+
 /** A TypeScript code block of a markdown file. */
 export interface Block {
   /** The markdown file, as given to {@link extractBlocks} (relative to the repo, for messages). */
   file: string;
   /** 1-based line of the opening fence. */
   line: number;
-  lang: 'ts' | 'tsx';
-  /** Opened as ```ts fragment: not a module by itself. */
+  lang: Lang;
+  /** Opened as ```ts fragment (or ```ts fragment syntax-only): not a module by itself. */
   fragment: boolean;
+  /** Opened as ```ts fragment syntax-only: only parsed, explicitly. */
+  syntaxOnly: boolean;
   /** The code, the fence's indentation removed. */
   code: string;
   /**
@@ -34,7 +40,11 @@ export interface Block {
    * that is only syntax-checked (and for a standalone block).
    */
   context: Context[];
-  /** Problems with the block's markup itself (an unknown fence word, a stray context). */
+  /**
+   * Problems with the block's markup itself (an unknown fence word, a stray or mistyped context
+   * comment, a fragment with no context not marked syntax-only, a `@ts-nocheck`…), and with the
+   * markup of the page around it.
+   */
   problems: string[];
 }
 
@@ -74,76 +84,208 @@ export interface CheckOptions {
   conditions?: string[];
 }
 
-const LANGS: Record<string, 'ts' | 'tsx'> = { ts: 'ts', typescript: 'ts', tsx: 'tsx' };
+const LANGS: Record<string, Lang> = {
+  ts: 'ts',
+  typescript: 'ts',
+  tsx: 'tsx',
+  mts: 'mts',
+  cts: 'cts',
+};
 const FLAGS = new Set(['fragment', 'syntax-only']);
 const CONTEXT_OPEN = '<!-- snippet-context:';
 const PAGE_CONTEXT_OPEN = '<!-- snippet-page-context:';
+/** A fence word that looks like TypeScript but is not one of {@link LANGS}: an error, not skipped. */
+const TS_LIKE = /^(ts|typescript|mts|cts|tsx)/i;
+/** The directives that switch type-checking off, which no block may use. */
+const SUPPRESSIONS = /@ts-(nocheck|ignore|expect-error)\b/g;
 
-/** Finds the ```ts, ```typescript and ```tsx blocks of a markdown text; other languages are left out. */
+/** A line without its blockquote markers (`> `, `> > `…), and how many there were. */
+function unquote(line: string): { depth: number; text: string } {
+  let depth = 0;
+  let text = line;
+  for (let m = /^ {0,3}> ?/.exec(text); m; m = /^ {0,3}> ?/.exec(text)) {
+    depth++;
+    text = text.slice(m[0].length);
+  }
+  return { depth, text };
+}
+
+/** `line` without its first `depth` blockquote markers, or undefined when it has fewer. */
+function unquoteTo(line: string, depth: number): string | undefined {
+  let text = line;
+  for (let d = 0; d < depth; d++) {
+    const m = /^ {0,3}> ?/.exec(text);
+    if (!m) return undefined;
+    text = text.slice(m[0].length);
+  }
+  return text;
+}
+
+/** A problem found on a line of the page, to be reported with a block. */
+interface PageProblem {
+  line: number;
+  message: string;
+}
+
+/**
+ * Finds the ```ts, ```typescript, ```tsx, ```mts and ```cts blocks of a markdown text (in
+ * blockquotes and list items too); other languages are left out. The markup is checked
+ * strictly: an unknown word after the language, a suffix glued to it (`ts{3}`), a fence word
+ * that looks like TypeScript but is not one of these, a `<!-- … -->` comment that mentions
+ * "snippet" but is not exactly a snippet-context or snippet-page-context, a snippet-context
+ * that no fragment follows, and a fragment with no context that is not marked syntax-only are
+ * problems of the block (reported as failures), never silently skipped blocks.
+ */
 export function extractBlocks(file: string, text: string): Block[] {
   const lines = text.split(/\r?\n/);
   const blocks: Block[] = [];
-  const page = pageContexts(lines);
+  const page: Context[] = [];
+  const stray: PageProblem[] = [];
+  /** A well-formed snippet-context waiting for its fence. */
+  let pending: { context: Context; line: number } | undefined;
+  const dropPending = (): void => {
+    if (pending)
+      stray.push({
+        line: pending.line,
+        message: `line ${pending.line}: this snippet-context is not right before a \`\`\`ts fragment fence`,
+      });
+    pending = undefined;
+  };
   for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)(`{3,}|~{3,})\s*([^\s`]*)(.*)$/.exec(lines[i]);
-    if (!open) continue;
-    const [, indent, fence, lang, rest] = open;
-    let end = i + 1;
-    const close = new RegExp(`^\\s*${fence[0] === '`' ? '`' : '~'}{${fence.length},}\\s*$`);
-    while (end < lines.length && !close.test(lines[end])) end++;
-    const kind = LANGS[lang.toLowerCase()];
-    if (kind) {
-      const words = rest.trim().split(/\s+/).filter(Boolean);
-      const problems = words
-        .filter((word) => !FLAGS.has(word))
-        .map(
-          (word) => `unknown word "${word}" after \`\`\`${lang} (known: ${[...FLAGS].join(', ')})`,
-        );
-      const syntaxOnly = words.includes('syntax-only');
-      const fragment = words.includes('fragment') || syntaxOnly;
-      const code = lines
-        .slice(i + 1, end)
-        .map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line.trimStart()))
-        .join('\n');
-      const own = contextBefore(lines, i);
-      if (own && !fragment)
-        problems.push('a snippet-context comment applies to a ```ts fragment block only');
-      if (own && syntaxOnly) problems.push('a syntax-only block takes no snippet-context');
-      const context = fragment && !syntaxOnly ? [...page, ...(own ? [own] : [])] : [];
-      blocks.push({ file, line: i + 1, lang: kind, fragment, code, context, problems });
+    const { depth, text: inner } = unquote(lines[i]);
+    const open = /^(\s*)(`{3,}|~{3,})(.*)$/.exec(inner);
+    if (open && !(open[2][0] === '`' && open[3].includes('`'))) {
+      const [, indent, fence, info] = open;
+      const close = new RegExp(`^\\s*${fence[0] === '`' ? '`' : '~'}{${fence.length},}\\s*$`);
+      const body: string[] = [];
+      let end = i + 1;
+      for (; end < lines.length; end++) {
+        const line = unquoteTo(lines[end], depth);
+        if (line === undefined || close.test(line)) break;
+        body.push(line);
+      }
+      const [, lang, rest] = /^\s*([A-Za-z]*)(.*)$/.exec(info) ?? ['', '', ''];
+      const kind = LANGS[lang.toLowerCase()];
+      if (kind) {
+        const problems: string[] = [];
+        if (rest !== '' && !/^\s/.test(rest))
+          problems.push(
+            `"${lang}${rest.trim()}": only whitespace-separated words (${[...FLAGS].join(', ')}) ` +
+              `may follow \`\`\`${lang}; a glued suffix is not understood`,
+          );
+        const words = rest.trim().split(/\s+/).filter(Boolean);
+        if (rest === '' || /^\s/.test(rest))
+          for (const word of words.filter((w) => !FLAGS.has(w)))
+            problems.push(
+              `unknown word "${word}" after \`\`\`${lang} (known: ${[...FLAGS].join(', ')})`,
+            );
+        const syntaxOnly = words.includes('syntax-only');
+        const fragment = words.includes('fragment') || syntaxOnly;
+        const code = body
+          .map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line.trimStart()))
+          .join('\n');
+        const own = pending?.context;
+        pending = undefined;
+        if (own && !fragment)
+          problems.push('a snippet-context comment applies to a ```ts fragment block only');
+        if (own && syntaxOnly) problems.push('a syntax-only block takes no snippet-context');
+        for (const match of code.matchAll(SUPPRESSIONS))
+          problems.push(
+            `@ts-${match[1]} switches type-checking off; a block must compile as written`,
+          );
+        blocks.push({
+          file,
+          line: i + 1,
+          lang: kind,
+          fragment,
+          code,
+          context: own && fragment && !syntaxOnly ? [own] : [],
+          problems,
+          syntaxOnly,
+        });
+      } else {
+        dropPending();
+        if (TS_LIKE.test(info.trim()))
+          stray.push({
+            line: i + 1,
+            message:
+              `line ${i + 1}: \`\`\`${info.trim()} looks like TypeScript but is not a fence this ` +
+              `checker knows (\`\`\`ts, typescript, tsx, mts, cts, then ${[...FLAGS].join(', ')})`,
+          });
+      }
+      i = end;
+      continue;
     }
-    i = end;
+    // outside code: HTML comments (inline code spans, which may show one, do not count)
+    const prose = inner.replace(/(`+)[^`]*?\1/g, '');
+    const start = prose.indexOf('<!--');
+    if (start < 0) {
+      if (inner.trim() !== '') dropPending();
+      continue;
+    }
+    const head = prose.slice(0, start);
+    const parts = [prose.slice(start)];
+    let last = i;
+    while (!parts[parts.length - 1].includes('-->') && last < lines.length - 1)
+      parts.push(unquote(lines[++last]).text);
+    const comment = parts.join('\n');
+    if (!/snippet/i.test(comment)) {
+      if (head.trim() !== '') dropPending();
+      i = last;
+      continue;
+    }
+    dropPending();
+    const opener = [CONTEXT_OPEN, PAGE_CONTEXT_OPEN].find((o) => comment.startsWith(o));
+    if (!opener || head.trim() !== '' || !/-->\s*$/.test(comment)) {
+      stray.push({
+        line: i + 1,
+        message:
+          `line ${i + 1}: a comment that mentions "snippet" but is not exactly ` +
+          `"${CONTEXT_OPEN} … -->" or "${PAGE_CONTEXT_OPEN} … -->" (alone on its lines)`,
+      });
+    } else {
+      const context = commentCode(comment, opener, i);
+      if (opener === PAGE_CONTEXT_OPEN) page.push(context);
+      else pending = { context, line: i + 1 };
+    }
+    i = last;
+  }
+  dropPending();
+  for (const block of blocks) {
+    if (!block.fragment) continue;
+    if (!block.syntaxOnly) block.context = [...page, ...block.context];
+    for (const context of block.context)
+      for (const match of context.code.matchAll(SUPPRESSIONS))
+        block.problems.push(
+          `@ts-${match[1]} in the snippet-context of line ${context.line} switches ` +
+            'type-checking off; a block must compile as written',
+        );
+    if (block.context.length === 0 && !block.syntaxOnly)
+      block.problems.push(
+        'a ```ts fragment without a snippet-context (or a page context) would only be parsed: ' +
+          'give it a <!-- snippet-context: … --> comment, or mark it ```ts fragment syntax-only',
+      );
+  }
+  for (const problem of stray) {
+    const owner = blocks.find((block) => block.line > problem.line) ?? blocks[blocks.length - 1];
+    if (owner) owner.problems.push(problem.message);
+    else
+      blocks.push({
+        file,
+        line: problem.line,
+        lang: 'ts',
+        fragment: true,
+        syntaxOnly: true,
+        code: '',
+        context: [],
+        problems: [problem.message],
+      });
   }
   return blocks;
 }
 
-/** The `<!-- snippet-context: … -->` comment ending right before line `fence` (blank lines allowed). */
-function contextBefore(lines: string[], fence: number): Context | undefined {
-  let last = fence - 1;
-  while (last >= 0 && lines[last].trim() === '') last--;
-  if (last < 0 || !lines[last].trimEnd().endsWith('-->')) return undefined;
-  let first = last;
-  while (first >= 0 && !lines[first].includes('<!--')) first--;
-  if (first < 0 || !lines[first].trimStart().startsWith(CONTEXT_OPEN)) return undefined;
-  return commentCode(lines, first, last, CONTEXT_OPEN);
-}
-
-/** Every `<!-- snippet-page-context: … -->` comment of the page, wherever it is. */
-function pageContexts(lines: string[]): Context[] {
-  const found: Context[] = [];
-  for (let first = 0; first < lines.length; first++) {
-    if (!lines[first].trimStart().startsWith(PAGE_CONTEXT_OPEN)) continue;
-    let last = first;
-    while (last < lines.length && !lines[last].includes('-->')) last++;
-    found.push(commentCode(lines, first, last, PAGE_CONTEXT_OPEN));
-    first = last;
-  }
-  return found;
-}
-
-/** The code of the comment on lines first..last (0-based), between `open` and `-->`. */
-function commentCode(lines: string[], first: number, last: number, open: string): Context {
-  const body = lines.slice(first, last + 1).join('\n');
+/** The code of a comment (its lines joined, starting on 0-based line `first`), between `open` and `-->`. */
+function commentCode(body: string, open: string, first: number): Context {
   const code = body.slice(body.indexOf(open) + open.length, body.lastIndexOf('-->'));
   // the code starts on the comment's line when text follows the colon, else on the next line
   const onFirstLine = code.split('\n')[0].trim() !== '';
@@ -183,7 +325,13 @@ export function checkBlocks(blocks: readonly Block[], options: CheckOptions = {}
   try {
     const files = new Map<string, { block: Block; segments: Segment[] }>();
     blocks.forEach((block, index) => {
-      for (const message of block.problems) {
+      const stem = `${String(index).padStart(3, '0')}-${path.basename(block.file, '.md')}-${block.line}`;
+      const file = path.join(scratch, `${stem}.${block.lang}`);
+      const problems = [
+        ...block.problems,
+        ...sourceImports(block, file, root, options.conditions ?? []),
+      ];
+      for (const message of problems) {
         failures.push({ file: block.file, line: block.line, message, block: block.line });
         failed.add(block);
       }
@@ -194,8 +342,6 @@ export function checkBlocks(blocks: readonly Block[], options: CheckOptions = {}
         }
         return;
       }
-      const stem = `${String(index).padStart(3, '0')}-${path.basename(block.file, '.md')}-${block.line}`;
-      const file = path.join(scratch, `${stem}.${block.lang}`);
       const segments = layout(block);
       writeFileSync(file, segments.map((segment) => segment.text).join(''));
       files.set(path.resolve(file), { block, segments });
@@ -235,6 +381,60 @@ export function checkBlocks(blocks: readonly Block[], options: CheckOptions = {}
     failedBlocks: failed.size,
     failures,
   };
+}
+
+/** The directories of the package's sources, which a block must not import from. */
+const SOURCE_DIRS = ['src', 'adapters', 'contracts'];
+
+/**
+ * A problem for each import of the block (and of its contexts) that reaches the package's
+ * sources: a relative or absolute path into src/, adapters/ or contracts/ (which would check the
+ * block against the source instead of dist/), or, when no condition is given, a package name
+ * that resolves there. A block imports `plugsocket…` as a user does.
+ */
+function sourceImports(
+  block: Block,
+  from: string,
+  root: string,
+  conditions: readonly string[],
+): string[] {
+  const inSources = (file: string): boolean =>
+    SOURCE_DIRS.some((dir) => {
+      const relative = path.relative(path.join(root, dir), file);
+      return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+    });
+  const options = snippetCompilerOptions([...conditions]);
+  const problems: string[] = [];
+  for (const code of [...block.context.map((context) => context.code), block.code]) {
+    const info = ts.preProcessFile(code, true, true);
+    for (const { fileName: specifier } of [...info.importedFiles, ...info.referencedFiles]) {
+      const bare = !/^(\.|\/|file:)/.test(specifier) && !path.isAbsolute(specifier);
+      let target: string | undefined;
+      if (!bare) {
+        try {
+          target = specifier.startsWith('file:')
+            ? fileURLToPath(specifier)
+            : path.resolve(path.dirname(from), specifier);
+        } catch {
+          target = undefined;
+        }
+      }
+      const resolved = ts.resolveModuleName(specifier, from, options, ts.sys).resolvedModule
+        ?.resolvedFileName;
+      const reached =
+        target && inSources(target)
+          ? target
+          : resolved && (!bare || conditions.length === 0) && inSources(resolved)
+            ? resolved
+            : undefined;
+      if (reached)
+        problems.push(
+          `'${specifier}' resolves to the package's sources (${path.relative(root, reached)}), ` +
+            "not dist/: import 'plugsocket…' as a user does",
+        );
+    }
+  }
+  return problems;
 }
 
 function lineCount(text: string): number {
@@ -392,6 +592,16 @@ function newestSource(root: string, dirs: string[]): string | undefined {
   return newest?.file;
 }
 
+/** Builds dist/ (`tsc -p tsconfig.build.json`, as npm run build does); true when it succeeded. */
+export function buildDist(root: string = ROOT, stdio: 'inherit' | 'pipe' = 'inherit'): boolean {
+  const build = spawnSync(
+    process.execPath,
+    [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    { cwd: root, stdio },
+  );
+  return build.status === 0;
+}
+
 /** Every failure, but at most five per block: the first ones are the ones to read. */
 function printFailures(failures: readonly Failure[]): void {
   const shown = new Map<string, number>();
@@ -413,12 +623,7 @@ function main(args: string[]): number {
       return 1;
     }
     console.log(`doc-snippets: building the package first (${stale})`);
-    const build = spawnSync(
-      process.execPath,
-      [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-      { cwd: ROOT, stdio: 'inherit' },
-    );
-    if (build.status !== 0) {
+    if (!buildDist()) {
       console.error('doc-snippets: npm run build failed');
       return 1;
     }
