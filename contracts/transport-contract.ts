@@ -80,6 +80,8 @@ export function describeTransportContract(options: TransportContractOptions): vo
     createServerAt: resolved.createServerAt !== undefined,
     // Likewise: T-CLOSE-03 needs a client that can drop a connection without a close handshake.
     clientAbort: resolved.clientAbort,
+    // And T-CLOSE-19 a client that keeps reading once it started a close.
+    clientKeepsReading: resolved.clientKeepsReading,
   });
   audit.root(() => {
     const harness = new TransportHarness(resolved, audit);

@@ -72,6 +72,14 @@ export interface TransportContractOptions extends AuditOptions {
    * @default true
    */
   clientAbort?: boolean;
+  /**
+   * Whether a client that starts a close still delivers the frames that arrive before the close
+   * completes (T-CLOSE-19). `false` for a browser's `WebSocket`, which drops every message once
+   * `close()` was called (WHATWG: a message is ignored unless the socket is open). Only T-CLOSE-19
+   * is skipped, with `[supports.clientKeepsReading]` in its title.
+   * @default true
+   */
+  clientKeepsReading?: boolean;
 }
 
 /** A TCP endpoint: where the fault proxy forwards to, or where it listens. */
@@ -129,6 +137,8 @@ export interface ResolvedTransportContractOptions {
   readonly faults: ResolvedFaultTier | undefined;
   /** See {@link TransportContractOptions.clientAbort}. */
   readonly clientAbort: boolean;
+  /** See {@link TransportContractOptions.clientKeepsReading}. */
+  readonly clientKeepsReading: boolean;
   /** The runner, report and SHOULD-failure options, as given. */
   readonly audit: AuditOptions;
 }
@@ -195,7 +205,8 @@ export function resolveTransportContractOptions(
     faults: resolveFaults(o.faults, connectOptions),
     maxFrameSize: resolveMaxFrameSize(o.maxFrameSize),
     createServerAt: resolveCreateServerAt(o.createServerAt),
-    clientAbort: resolveClientAbort(o.clientAbort),
+    clientAbort: resolveFlag(o.clientAbort, 'clientAbort'),
+    clientKeepsReading: resolveFlag(o.clientKeepsReading, 'clientKeepsReading'),
     audit: {
       runner: o.runner as AuditOptions['runner'],
       report: o.report as AuditOptions['report'],
@@ -216,6 +227,7 @@ const TRANSPORT_OPTION_NAMES = [
   'createServerAt',
   'faults',
   'clientAbort',
+  'clientKeepsReading',
   'runner',
   'report',
   'shouldFailures',
@@ -338,10 +350,11 @@ function resolveMaxFrameSize(value: unknown): number {
   return value;
 }
 
-function resolveClientAbort(value: unknown): boolean {
+/** A flag option that defaults to true. */
+function resolveFlag(value: unknown, name: string): boolean {
   if (value === undefined) return true;
   if (typeof value !== 'boolean') {
-    throw new TypeError('transport contract: options.clientAbort must be a boolean');
+    throw new TypeError(`transport contract: options.${name} must be a boolean`);
   }
   return value;
 }

@@ -96,7 +96,13 @@ function renderCapabilities(dir: string): string {
     ['---', ...ADAPTERS.map(() => '---'), '---'],
   ];
   // The manifest's capabilities, then the options that turn optional tests on.
-  const gates = [...CAPABILITY_NAMES, 'faults', 'createServerAt', 'clientAbort'];
+  const gates = [
+    ...CAPABILITY_NAMES,
+    'faults',
+    'createServerAt',
+    'clientAbort',
+    'clientKeepsReading',
+  ];
   for (const capability of gates) {
     const option = !(CAPABILITY_NAMES as readonly string[]).includes(capability);
     rows.push([

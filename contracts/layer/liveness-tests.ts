@@ -7,7 +7,6 @@ import { delay, waitFor } from '../helpers.js';
 import type { LayerHarness } from './layer-harness.js';
 import { QUICK_RECONNECT, received } from './layer-helpers.js';
 
-
 /** Registers L-LIVE-01..06. */
 export function describeLivenessTests(h: LayerHarness): void {
   h.group('liveness', () => {

@@ -9,7 +9,6 @@ import { delay, waitFor } from '../helpers.js';
 import type { LayerHarness } from './layer-harness.js';
 import { QUICK_RECONNECT, received } from './layer-helpers.js';
 
-
 /** Registers L-RESUME-01..04. */
 export function describeResumeTests(h: LayerHarness): void {
   h.group('session resume', () => {

@@ -87,6 +87,7 @@ export function describeCloseOrderTests(h: TransportHarness): void {
       {
         id: 'T-CLOSE-19',
         level: 'MUST',
+        requires: 'clientKeepsReading',
         title:
           'a client that starts a close keeps reading: frames the server sent before it learned of the close still arrive',
       },
