@@ -3,15 +3,7 @@
 import { expect } from 'chai';
 import { Component, StrictMode, useRef, type ReactNode } from 'react';
 import sinon from 'sinon';
-import {
-  PlugSocketError,
-  SocketClient,
-  SocketServer,
-  type Schema,
-  type SocketClientOptions,
-  type SocketServerOptions,
-} from 'plugsocket';
-import { MemorySocket, MemorySocketServer } from 'plugsocket/memory';
+import { PlugSocketError, type SocketServer } from 'plugsocket';
 import {
   createPlugSocketHooks,
   PlugSocketProvider,
@@ -25,59 +17,10 @@ import {
   useTopic,
   type PresenceMessage,
 } from 'plugsocket/react';
+import { cleanUp, deferred, newClient, sleep, startServer } from './fixtures.js';
 import { useDom } from './setup-dom.js';
 
 // ------------------------------------------------------------------ fixtures
-
-const servers = new Set<{ shutdown(): Promise<void> }>();
-const clients = new Set<{ disconnect(): Promise<void> }>();
-let counter = 0;
-
-/** A listening server on a fresh memory server, shut down after the test. */
-async function startServer<S extends Schema = Schema>(
-  options: SocketServerOptions = {},
-): Promise<{ server: SocketServer<S>; url: string }> {
-  const adapter = new MemorySocketServer({ name: `react-${process.pid}-${++counter}` });
-  const server = new SocketServer<S>(adapter, options);
-  servers.add(server);
-  const { url } = await server.listen();
-  return { server, url: url ?? '' };
-}
-
-/** A client (not connected) that reconnects quickly, without heartbeats; disconnected after the test. */
-function newClient<S extends Schema = Schema>(
-  url: string,
-  options: Partial<SocketClientOptions> = {},
-): SocketClient<S> {
-  const client = new SocketClient<S>(new MemorySocket(), {
-    url,
-    heartbeatInterval: Infinity,
-    reconnect: { minDelay: 10, maxDelay: 20 },
-    ...options,
-  });
-  clients.add(client);
-  return client;
-}
-
-async function cleanUp(): Promise<void> {
-  const all = [
-    ...[...clients].map((c) => c.disconnect().catch(() => undefined)),
-    ...[...servers].map((s) => s.shutdown().catch(() => undefined)),
-  ];
-  clients.clear();
-  servers.clear();
-  await Promise.all(all);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((res) => (resolve = res));
-  return { promise, resolve };
-}
 
 /**
  * The presence convention of docs/react.md, server side: after each join, and after each

@@ -2,14 +2,7 @@
 // (topic races and ownership, useRequest's key and clean-up, shared providers, presence).
 import { expect } from 'chai';
 import { Activity, StrictMode, useEffect, type ReactNode } from 'react';
-import {
-  SocketClient,
-  SocketServer,
-  type Schema,
-  type SocketClientOptions,
-  type SocketServerOptions,
-} from 'plugsocket';
-import { MemorySocket, MemorySocketServer } from 'plugsocket/memory';
+import { MemorySocket } from 'plugsocket/memory';
 import {
   PlugSocketProvider,
   useConnectionState,
@@ -18,58 +11,16 @@ import {
   useTopic,
   type PresenceMessage,
 } from 'plugsocket/react';
+import { cleanUp, newClient, sleep, startServer } from './fixtures.js';
 import { useDom } from './setup-dom.js';
 
 // ------------------------------------------------------------------ fixtures
-
-const servers = new Set<{ shutdown(): Promise<void> }>();
-const clients = new Set<{ disconnect(): Promise<void> }>();
-let counter = 0;
-
-async function startServer<S extends Schema = Schema>(
-  options: SocketServerOptions = {},
-): Promise<{ server: SocketServer<S>; url: string }> {
-  const adapter = new MemorySocketServer({ name: `react-review-${process.pid}-${++counter}` });
-  const server = new SocketServer<S>(adapter, options);
-  servers.add(server);
-  const { url } = await server.listen();
-  return { server, url: url ?? '' };
-}
 
 /** The memory transport with 5 ms of latency client → server, as any real network has. */
 class SlowSocket extends MemorySocket {
   protected override doSend(frame: never): void {
     setTimeout(() => super.doSend(frame), 5);
   }
-}
-
-function newClient(
-  url: string,
-  options: Partial<SocketClientOptions> = {},
-  socket: MemorySocket = new MemorySocket(),
-): SocketClient {
-  const client = new SocketClient(socket, {
-    url,
-    heartbeatInterval: Infinity,
-    reconnect: { minDelay: 10, maxDelay: 20 },
-    ...options,
-  });
-  clients.add(client);
-  return client;
-}
-
-async function cleanUp(): Promise<void> {
-  const all = [
-    ...[...clients].map((c) => c.disconnect().catch(() => undefined)),
-    ...[...servers].map((s) => s.shutdown().catch(() => undefined)),
-  ];
-  clients.clear();
-  servers.clear();
-  await Promise.all(all);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function Room({ topic }: { topic: string }): ReactNode {
