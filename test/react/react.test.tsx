@@ -18,6 +18,7 @@ import {
   type PresenceMessage,
 } from 'plugsocket/react';
 import { cleanUp, deferred, newClient, sleep, startServer } from './fixtures.js';
+import { Room } from './room.js';
 import { useDom } from './setup-dom.js';
 
 // ------------------------------------------------------------------ fixtures
@@ -449,15 +450,6 @@ describe('plugsocket/react', () => {
   });
 
   describe('useTopic', () => {
-    function Room({ topic }: { topic: string }): ReactNode {
-      const { joined, error } = useTopic(topic);
-      return (
-        <p data-testid={`room-${topic}`}>
-          {error ? `error:${error.code}` : joined ? 'joined' : 'waiting'}
-        </p>
-      );
-    }
-
     it('joins on mount, moves on a topic change, leaves on unmount (checked on the server)', async () => {
       const { server, url } = await startServer();
       const client = newClient(url);

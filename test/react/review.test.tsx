@@ -8,10 +8,10 @@ import {
   useConnectionState,
   usePresence,
   useRequest,
-  useTopic,
   type PresenceMessage,
 } from 'plugsocket/react';
 import { cleanUp, newClient, sleep, startServer } from './fixtures.js';
+import { Room } from './room.js';
 import { useDom } from './setup-dom.js';
 
 // ------------------------------------------------------------------ fixtures
@@ -21,15 +21,6 @@ class SlowSocket extends MemorySocket {
   protected override doSend(frame: never): void {
     setTimeout(() => super.doSend(frame), 5);
   }
-}
-
-function Room({ topic }: { topic: string }): ReactNode {
-  const { joined, error } = useTopic(topic);
-  return (
-    <p data-testid={`room-${topic}`}>
-      {error ? `error:${error.code}` : joined ? 'joined' : 'waiting'}
-    </p>
-  );
 }
 
 // ------------------------------------------------------------------ specs
