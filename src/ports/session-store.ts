@@ -1,3 +1,4 @@
+import { unref } from '../shared/unref.js';
 import type { AnyFrame } from './types.js';
 
 /**
@@ -91,7 +92,7 @@ export class MemorySessionStore implements SessionStore {
       }
       entry.timer = setTimeout(arm, Math.min(left, 2 ** 31 - 1));
       // A waiting record must not keep a process alive.
-      (entry.timer as { unref?: () => void }).unref?.();
+      unref(entry.timer);
     };
     this.#records.set(record.id, entry);
     arm();

@@ -4,6 +4,7 @@ import type { SessionRecord, SessionStore } from '../ports/session-store.js';
 import type { ResumeFailure } from '../protocol/envelope.js';
 import { isPromiseLike } from '../shared/is-promise-like.js';
 import { randomString } from '../shared/random-id.js';
+import { unref } from '../shared/unref.js';
 import type { ServerCore } from './core.js';
 import {
   GOT_EVERY,
@@ -128,7 +129,7 @@ export class SessionResume<P> {
       },
       Math.min(Math.max(left, 0), 2 ** 31 - 1),
     );
-    (timer as { unref?: () => void }).unref?.();
+    unref(timer);
     session.parkTimer = timer;
   }
 
