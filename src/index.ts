@@ -57,6 +57,16 @@ export {
   type SessionRecord,
   type SessionStore,
 } from './ports/session-store.js';
+export type {
+  Backplane,
+  BackplaneNode,
+  BackplanePacket,
+  BackplaneState,
+  ClusterClient,
+  PresenceChange,
+  RemovedClient,
+} from './ports/backplane.js';
+export { MemoryBackplane, MemoryCluster } from './ports/memory-backplane.js';
 export type { ResumeFailure } from './protocol/envelope.js';
 
 // authentication strategies
