@@ -128,7 +128,18 @@ export {
 } from './server/socket-server.js';
 export type { ClientMessageEvent, DisconnectionEvent } from './server/server-notifications.js';
 export type { AccessHooks, SocketServerOptions } from './server/options.js';
-export type { ServerMetricsSnapshot, ServerRefusals } from './server/metrics.js';
+export type {
+  BackplaneMetrics,
+  ServerMetricsSnapshot,
+  ServerRefusals,
+} from './server/metrics.js';
+export {
+  ServerCluster,
+  type BackplaneStateEvent,
+  type ClusterEventMap,
+  type TopicPresenceEvent,
+  type UserPresenceEvent,
+} from './server/cluster-events.js';
 export type { ClientConnectionInfo, ClientMetricsSnapshot } from './client/metrics.js';
 export type { RateLimitOptions } from './server/rate-limit.js';
 export type { AuthThrottleOptions } from './server/auth-throttle.js';

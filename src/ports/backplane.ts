@@ -32,6 +32,11 @@ export interface ClusterClient {
   readonly connectedAt: number;
   /** True while its connection is lost and its session waits to be resumed (not online). */
   readonly parked?: boolean | undefined;
+  /**
+   * Who it is, as its node's `AuthorizationStrategy` decided, when that is a JSON value (the
+   * domain leaves it out otherwise). Carried as is, like a packet's `data`.
+   */
+  readonly principal?: unknown;
 }
 
 /** A user's presence changed with a {@link Backplane.addClient} or {@link Backplane.removeClient}. */
@@ -133,7 +138,10 @@ export interface Backplane {
   /** A client anywhere in the cluster, or undefined. */
   getClient(clientId: string): Promise<ClusterClient | undefined>;
   /** Every listed client (online and parked), or those of a topic, or those of a user. */
-  getClients(filter?: { readonly topic?: string; readonly user?: string }): Promise<ClusterClient[]>;
+  getClients(filter?: {
+    readonly topic?: string;
+    readonly user?: string;
+  }): Promise<ClusterClient[]>;
   /** Each topic with at least one member, and its member count. */
   topicSizes(): Promise<Map<string, number>>;
 

@@ -87,6 +87,27 @@ export interface ServerMetricsSnapshot {
   readonly topics: Readonly<Record<string, number>>;
   /** Milliseconds since `listen()` was called; 0 before, and fixed once shutdown has completed. */
   readonly uptime: number;
+  /** The link to the other nodes (all 0 without a `backplane`); see docs/scaling.md. */
+  readonly backplane: BackplaneMetrics;
+}
+
+/** What {@link ServerMetricsSnapshot.backplane} counts. */
+export interface BackplaneMetrics {
+  /** 1 while the backplane is reachable, 0 while it is not (and without one). */
+  readonly up: number;
+  /** Times it became unreachable. */
+  readonly outages: number;
+  /** Packets this node handed to the backplane (broadcasts, requests, answers, presence). */
+  readonly packetsOut: number;
+  /** Packets other nodes sent this node. */
+  readonly packetsIn: number;
+  /**
+   * Packets this node did not send because the backplane was unreachable: what other nodes'
+   * clients missed meanwhile (the `state` event tells the application when it is back).
+   */
+  readonly packetsDropped: number;
+  /** Directory writes that failed and packets that could not be handled. */
+  readonly errors: number;
 }
 
 /**
@@ -107,6 +128,12 @@ export class ServerMetrics {
   refusedCapacity = 0;
   /** Heartbeat timeouts: bumped from the heartbeat's timed-out callback. */
   timeouts = 0;
+  backplaneUp = 0;
+  backplaneOutages = 0;
+  backplaneOut = 0;
+  backplaneIn = 0;
+  backplaneDropped = 0;
+  backplaneErrors = 0;
   /** `Date.now()` at `listen()`, or -1 before. */
   startedAt = -1;
   /** `Date.now()` once shutdown completed, or -1 while running. */
@@ -140,6 +167,14 @@ export class ServerMetrics {
       // `fromEntries` defines own data properties, so a topic named `__proto__` is a key like any other.
       topics: Object.freeze(Object.fromEntries(entries)),
       uptime: this.startedAt < 0 ? 0 : end - this.startedAt,
+      backplane: Object.freeze({
+        up: this.backplaneUp,
+        outages: this.backplaneOutages,
+        packetsOut: this.backplaneOut,
+        packetsIn: this.backplaneIn,
+        packetsDropped: this.backplaneDropped,
+        errors: this.backplaneErrors,
+      }),
     });
   }
 }

@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import type { AuthorizationStrategy } from '../ports/authorization-strategy.js';
 import type { Codec } from '../ports/codec.js';
 import type { SessionStore } from '../ports/session-store.js';
+import type { Backplane } from '../ports/backplane.js';
 import type { AuthThrottleOptions } from './auth-throttle.js';
 import type { RateLimitOptions } from './rate-limit.js';
 import type { ConnectedClient } from './session.js';
@@ -165,11 +166,23 @@ export interface SocketServerOptions<P = unknown> {
    */
   resumeLog?: { maxMessages?: number; maxBytes?: number };
   /**
-   * Where sessions go when the server shuts down, for the next server (or another node) to
-   * resume. @default a `MemorySessionStore` of this server's own: sessions do not outlive the
-   * process (pass one instance to servers you restart in one process)
+   * Where sessions go when the server shuts down, or when another node asks for one a client
+   * resumes there, for the next server (or another node) to resume. @default the backplane's
+   * `sessions` with a `backplane`; else a `MemorySessionStore` of this server's own: sessions do
+   * not outlive the process (pass one instance to servers you restart in one process)
    */
   sessionStore?: SessionStore;
+  /**
+   * The link to the other nodes of a cluster (docs/scaling.md): broadcasts, topics, messages and
+   * requests to clients on other nodes, presence, and sessions resuming on another node all go
+   * through it. `listen()` joins the cluster and `shutdown()` leaves it.
+   * @default none: the server is a cluster of one (`server.cluster` answers from its own clients)
+   */
+  backplane?: Backplane;
+  /**
+   * This server's id in the cluster: unique among the nodes. @default random
+   */
+  nodeId?: string;
   /**
    * Makes client ids. Must return unique, non-empty strings.
    * @default 16 random base64url characters (96 bits)

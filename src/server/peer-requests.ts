@@ -3,6 +3,8 @@ import type { RequestTarget } from '../protocol/envelope.js';
 import type { Call } from './call.js';
 import type { ServerCore } from './core.js';
 import type { ServerRequests, ServerRequestSettings } from './requests.js';
+import { remoteClient } from './cluster.js';
+import type { ConnectedClient } from './session.js';
 
 /**
  * @internal A client-to-client request, after the middleware: finds the target (a client id, or
@@ -23,6 +25,10 @@ export async function forwardRequest<P>(
     typeof to === 'string'
       ? (core.registry.byId.get(to) ?? core.registry.parked.get(to))
       : core.registry.latestOf(to.user);
+  if (target === undefined && core.router.cluster !== undefined) {
+    await forwardRemote(requests, core, canRequest, call, to, headers);
+    return;
+  }
   // A parked target (its connection lost, within its resume window) gets the request on resume.
   if (target === undefined || !target.live) {
     call.fail(
@@ -61,6 +67,75 @@ export async function forwardRequest<P>(
     const e = PlugSocketError.from(error);
     // The target left: from the asker's side its peer is offline, not its own connection. A
     // timeout is told without the target's client id, which an asker by user may not know.
+    call.fail(
+      e.code === 'NOT_CONNECTED'
+        ? new PlugSocketError('TARGET_OFFLINE', 'the target client disconnected before it answered')
+        : e.code === 'TIMEOUT'
+          ? new PlugSocketError('TIMEOUT', `the target did not answer "${call.name}" in time`)
+          : e,
+    );
+  }
+}
+
+/** The target is not on this node: found in the cluster directory, asked through its node. */
+async function forwardRemote<P>(
+  requests: ServerRequests<P>,
+  core: ServerCore<P>,
+  canRequest: ServerRequestSettings<P>['canRequest'],
+  call: Call<P>,
+  to: RequestTarget,
+  headers: Record<string, unknown> | undefined,
+): Promise<void> {
+  const cluster = core.router.cluster!;
+  const from = call.session;
+  let where;
+  try {
+    where = typeof to === 'string' ? await cluster.locate(to) : await cluster.locateUser(to.user);
+  } catch (error) {
+    core.report(
+      from.id,
+      new PlugSocketError('SERVER_ERROR', 'the backplane failed', { cause: error }),
+    );
+    call.fail(new PlugSocketError('TARGET_OFFLINE', 'the target cannot be reached now'));
+    return;
+  }
+  if (where === undefined || where.node === cluster.id) {
+    call.fail(
+      new PlugSocketError(
+        'TARGET_OFFLINE',
+        typeof to === 'string'
+          ? `client ${to} is not connected`
+          : `user ${JSON.stringify(to.user)} is not connected`,
+      ),
+    );
+    return;
+  }
+  const target: ConnectedClient<P> = remoteClient<P>(where);
+  try {
+    if (canRequest !== undefined && (await canRequest(from, target, call.name)) !== true) {
+      call.fail(
+        new PlugSocketError('UNAUTHORIZED', `may not request "${call.name}" of that client`),
+      );
+      return;
+    }
+  } catch (error) {
+    core.report(from.id, new PlugSocketError('SERVER_ERROR', 'canRequest threw', { cause: error }));
+    call.fail(new PlugSocketError('SERVER_ERROR', 'the request failed on the server'));
+    return;
+  }
+  try {
+    const result = await cluster.request(
+      where.node,
+      where.id,
+      call.name,
+      call.payload,
+      { signal: call.signal, timeout: requests.defaultTimeout },
+      from.id,
+      headers,
+    );
+    call.reply(result);
+  } catch (error) {
+    const e = PlugSocketError.from(error);
     call.fail(
       e.code === 'NOT_CONNECTED'
         ? new PlugSocketError('TARGET_OFFLINE', 'the target client disconnected before it answered')

@@ -37,6 +37,11 @@ export interface ResumeSettings {
    * saved there, so nothing is saved.
    */
   readonly shared: boolean;
+  /**
+   * On a cluster: asks the node that holds session `id` to hand it to the store (resolves when it
+   * did, or cannot), before this node takes it.
+   */
+  readonly handOff?: ((id: string) => Promise<void>) | undefined;
 }
 
 /**
@@ -148,10 +153,23 @@ export class SessionResume<P> {
     const registry = this.core.registry;
     const local = registry.parked.get(request.id) ?? registry.byId.get(request.id);
     if (local !== undefined) return this.#claimLocal(session, local, request, principalKey);
-    let record: SessionRecord | undefined | Promise<SessionRecord | undefined>;
     // Only the holder of the token takes the record: a forged one leaves it in the store.
     const accept = (stored: SessionRecord): boolean =>
       secretOf(stored, request.secret) !== undefined && stored.principalKey === principalKey;
+    const handOff = this.settings.handOff;
+    if (handOff !== undefined) {
+      // Another node may hold it (parked, or half-open there): it goes to the store first.
+      return handOff(request.id).then(() => this.#take(session, request, accept));
+    }
+    return this.#take(session, request, accept);
+  }
+
+  #take(
+    session: Session<P>,
+    request: ResumeRequest,
+    accept: (stored: SessionRecord) => boolean,
+  ): ResumeClaim<P> | Promise<ResumeClaim<P>> {
+    let record: SessionRecord | undefined | Promise<SessionRecord | undefined>;
     try {
       record = this.settings.store.take(request.id, accept);
     } catch (error) {
@@ -281,45 +299,74 @@ export class SessionResume<P> {
    * with the time left in its window, then ends here.
    */
   persist(sessions: Iterable<Session<P>>): void {
-    const now = Date.now();
     for (const session of [...sessions]) {
-      const log = session.resume;
-      if (log !== undefined && session.status !== 'gone' && this.settings.shared) {
-        const expiresAt =
-          session.status === 'parked' ? session.parkedUntil : now + this.settings.window;
-        if (expiresAt > now) {
-          this.#save({
-            id: session.id,
-            secret: log.secret,
-            previousSecret: log.previousSecret,
-            principal: session.principal,
-            principalKey: session.principalKey,
-            topics: [...session.topics],
-            data: session.data === undefined ? [] : [...session.data],
-            received: log.received,
-            logStart: log.start,
-            log: log.kept(),
-            expiresAt,
-          });
-        }
-      }
+      void this.#persistOne(session);
       this.end(session);
     }
   }
 
-  #save(record: SessionRecord): void {
+  /**
+   * Another node resumes a session held here: it goes to the (shared) store and ends here.
+   * Resolves once the store has it.
+   */
+  handOff(session: Session<P>): Promise<void> {
+    const saved = this.#persistOne(session);
+    this.end(session);
+    return saved;
+  }
+
+  /** Resolves when every save started so far has finished (failed ones included). */
+  async saved(): Promise<void> {
+    while (this.#saving.size > 0) await Promise.all([...this.#saving]);
+  }
+
+  readonly #saving = new Set<Promise<void>>();
+
+  #persistOne(session: Session<P>): Promise<void> {
+    const log = session.resume;
+    if (log === undefined || session.status === 'gone' || !this.settings.shared)
+      return Promise.resolve();
+    const now = Date.now();
+    const expiresAt =
+      session.status === 'parked' ? session.parkedUntil : now + this.settings.window;
+    if (expiresAt <= now) return Promise.resolve();
+    return this.#save({
+      id: session.id,
+      secret: log.secret,
+      previousSecret: log.previousSecret,
+      principal: session.principal,
+      principalKey: session.principalKey,
+      topics: [...session.topics],
+      data: session.data === undefined ? [] : [...session.data],
+      received: log.received,
+      logStart: log.start,
+      log: log.kept(),
+      expiresAt,
+    });
+  }
+
+  #save(record: SessionRecord): Promise<void> {
     const ttl = record.expiresAt - Date.now();
-    if (ttl <= 0) return;
+    if (ttl <= 0) return Promise.resolve();
     try {
       const saved = this.settings.store.save(record, ttl);
       if (isPromiseLike(saved)) {
-        Promise.resolve(saved).catch((error: unknown) =>
-          this.core.logger.warn('session store failed', { error }),
+        const done: Promise<void> = Promise.resolve(saved).then(
+          () => {
+            this.#saving.delete(done);
+          },
+          (error: unknown) => {
+            this.#saving.delete(done);
+            this.core.logger.warn('session store failed', { error });
+          },
         );
+        this.#saving.add(done);
+        return done;
       }
     } catch (error) {
       this.core.logger.warn('session store failed', { error });
     }
+    return Promise.resolve();
   }
 }
 

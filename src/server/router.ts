@@ -12,6 +12,7 @@ import { logSize } from './resume-log.js';
 import { endsSession } from '../protocol/resume.js';
 import type { Session } from './session.js';
 import type { SessionRegistry } from './session-registry.js';
+import type { ClusterLink } from './cluster.js';
 
 /** Who a broadcast goes to. */
 export interface Selection {
@@ -50,6 +51,9 @@ const VOLATILE: SendOptions = Object.freeze({ volatile: true });
  * and a parked session (connection lost, may resume) gets its frames in the log alone.
  */
 export class Router<P> {
+  /** The other nodes, when the server has a backplane: what leaves here is published to them. */
+  cluster: ClusterLink<P> | undefined;
+
   constructor(
     private readonly adapter: AbstractSocketServer,
     private readonly codec: Codec,
@@ -66,9 +70,41 @@ export class Router<P> {
    */
   toClient(clientId: string, message: SocketMessage, flags?: RouteFlags): boolean {
     const session = this.registry.byId.get(clientId) ?? this.registry.parked.get(clientId);
-    if (session === undefined) return false;
+    if (session === undefined) {
+      const cluster = this.cluster;
+      if (cluster === undefined) return false;
+      // Another node may hold it: published once, delivered by the node that does.
+      cluster.toClient(clientId, this.encodeMessage(message, flags), flags?.volatile === true);
+      return true;
+    }
     const frame = this.encodeMessage(message, flags);
     return this.#stream(session, frame, flags?.volatile === true);
+  }
+
+  /** A frame another node published for one client: delivered if it is here. */
+  deliverTo(clientId: string, frame: AnyFrame, volatile: boolean): boolean {
+    const session = this.registry.byId.get(clientId) ?? this.registry.parked.get(clientId);
+    return session !== undefined && this.#stream(session, frame, volatile);
+  }
+
+  /**
+   * Sends an application message to every client of a user (principal id) — on every node with
+   * a cluster — parked ones included (their logs keep it).
+   * @returns the clients on this node it was handed to.
+   */
+  toUser(user: string, message: SocketMessage): number {
+    const frame = this.encodeMessage(message);
+    this.cluster?.toUser(user, frame);
+    return this.deliverToUser(user, frame);
+  }
+
+  /** A frame for every client of a user on this node. */
+  deliverToUser(user: string, frame: AnyFrame): number {
+    const sessions: Session<P>[] = [...(this.registry.byPrincipal.get(user) ?? [])];
+    if (this.registry.parked.size > 0)
+      for (const session of this.registry.parked.values())
+        if (session.principalKey === user) sessions.push(session);
+    return this.toSessions(sessions, frame);
   }
 
   /**
@@ -77,6 +113,13 @@ export class Router<P> {
    */
   broadcast(selection: Selection, message: SocketMessage, flags?: RouteFlags): number {
     const volatile = flags?.volatile === true;
+    const cluster = this.cluster;
+    // A filter is a function of this node's clients: such a selection stays here.
+    if (cluster !== undefined && selection.filter === undefined) {
+      const frame = this.encodeMessage(message, flags);
+      cluster.broadcast(selection, frame, volatile);
+      return this.deliver(selection, frame, volatile);
+    }
     if (this.logLimit === undefined) {
       const connections = this.#collect(selection, connectionOf);
       if (connections.length === 0) return 0;
@@ -86,6 +129,18 @@ export class Router<P> {
     const sessions = this.#collect(selection, self);
     if (sessions.length === 0) return 0;
     return this.#fanOut(sessions, this.encodeMessage(message, flags), volatile);
+  }
+
+  /** An encoded message to this node's clients of a selection (a broadcast from another node). */
+  deliver(selection: Selection, frame: AnyFrame, volatile: boolean): number {
+    if (this.logLimit === undefined) {
+      const connections = this.#collect(selection, connectionOf);
+      if (connections.length === 0) return 0;
+      return this.#sendMany(connections, frame, volatile ? VOLATILE : undefined);
+    }
+    const sessions = this.#collect(selection, self);
+    if (sessions.length === 0) return 0;
+    return this.#fanOut(sessions, frame, volatile);
   }
 
   /** Sends one encoded stream frame (e.g. a request) to many sessions. @returns how many took it. */

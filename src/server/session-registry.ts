@@ -1,4 +1,5 @@
 import type { ServerConnection } from '../ports/abstract-socket-server.js';
+import type { RegistryObserver } from './cluster-events.js';
 import type { Session } from './session.js';
 
 /**
@@ -21,15 +22,19 @@ export class SessionRegistry<P> {
    */
   readonly parked = new Map<string, Session<P>>();
   readonly parkedTopics = new Map<string, Set<Session<P>>>();
+  /** Told of every change presence and the cluster directory follow. */
+  observer: RegistryObserver<P> | undefined;
 
   /** Makes an admitted session reachable by id and by principal. */
   admit(session: Session<P>): void {
     this.byId.set(session.id, session);
     const key = session.principalKey;
-    if (key === undefined) return;
-    let set = this.byPrincipal.get(key);
-    if (set === undefined) this.byPrincipal.set(key, (set = new Set()));
-    set.add(session);
+    if (key !== undefined) {
+      let set = this.byPrincipal.get(key);
+      if (set === undefined) this.byPrincipal.set(key, (set = new Set()));
+      set.add(session);
+    }
+    this.observer?.admitted(session);
   }
 
   /** The most recently admitted session of a principal. */
@@ -46,12 +51,14 @@ export class SessionRegistry<P> {
     if (own.has(topic)) return false;
     join(session.status === 'parked' ? this.parkedTopics : this.topics, session, topic);
     own.add(topic);
+    this.observer?.joined(session, topic);
     return true;
   }
 
   unsubscribe(session: Session<P>, topic: string): boolean {
     if (session.topicSet?.delete(topic) !== true) return false;
     leave(session.status === 'parked' ? this.parkedTopics : this.topics, session, topic);
+    this.observer?.left(session, topic);
     return true;
   }
 
@@ -66,6 +73,7 @@ export class SessionRegistry<P> {
       join(this.parkedTopics, session, topic);
     }
     this.parked.set(session.id, session);
+    this.observer?.parked(session);
   }
 
   /** A parked session resumed: back in every index, on its new connection. */
@@ -79,6 +87,7 @@ export class SessionRegistry<P> {
   }
 
   remove(session: Session<P>): void {
+    this.observer?.removed(session);
     const topics = session.status === 'parked' ? this.parkedTopics : this.topics;
     for (const topic of session.topics) leave(topics, session, topic);
     session.topicSet = undefined;

@@ -110,6 +110,8 @@ export class Session<P = unknown> implements ConnectedClient<P> {
   principal = undefined as P;
   /** True when the current connection resumed this session. */
   resumed = false;
+  /** True once presence (and, on a cluster, the directory) lists it; false again when it ends. */
+  listed = false;
   /** The resume protocol's state (log, counters, token); undefined with resume off. */
   resume: ResumeLog | undefined;
   /** Ends a parked session when its resume window is over. */

@@ -52,6 +52,8 @@ import type { ConnectedClient, Session } from './session.js';
 import { SessionRegistry } from './session-registry.js';
 import { ServerNamespace } from './namespace.js';
 import { ServerEventApi } from './server-event-api.js';
+import { ClusterLink, type ClusterHost } from './cluster.js';
+import { ClusterEvents, LocalPresence, ServerCluster } from './cluster-events.js';
 
 /** Options of {@link SocketServer.broadcast} and {@link SocketServer.sendToSubscribers}. */
 export interface BroadcastOptions {
@@ -126,6 +128,10 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
   #draining = false;
   /** Session resume; absent with `resumeWindow: 0`. */
   readonly #resume: SessionResume<P> | undefined;
+  readonly #link: ClusterLink<P> | undefined;
+  readonly #clusterEvents: ClusterEvents;
+  /** Presence, topic sizes and clients across the cluster (see {@link ServerCluster}). */
+  readonly cluster: ServerCluster<P>;
 
   constructor(adapter: AbstractSocketServer, options: SocketServerOptions<P> = {}) {
     super();
@@ -164,6 +170,35 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       report: (clientId, error) => this.reportError(clientId, error),
       pong: (session) => this.#heartbeat?.pong(session),
     };
+    const backplane = options.backplane;
+    if (backplane !== undefined && (backplane === null || typeof backplane.open !== 'function'))
+      throw new TypeError('backplane must implement the Backplane port');
+    const nodeId = options.nodeId ?? randomId();
+    if (typeof nodeId !== 'string' || nodeId === '')
+      throw new TypeError('nodeId must be a non-empty string');
+    this.#clusterEvents = new ClusterEvents((error, event) =>
+      this.reportError(
+        undefined,
+        new PlugSocketError('SERVER_ERROR', `a cluster "${event}" listener threw`, {
+          cause: error,
+        }),
+      ),
+    );
+    if (backplane !== undefined) {
+      const link = new ClusterLink<P>(
+        coreFor(this.#core, 'cluster'),
+        backplane,
+        this.#clusterEvents,
+        nodeId,
+      );
+      this.#link = link;
+      router.cluster = link;
+      this.#registry.observer = link;
+    } else {
+      this.#registry.observer = new LocalPresence(this.#registry, this.#clusterEvents, nodeId);
+    }
+    this.cluster = new ServerCluster<P>(this.#registry, this.#clusterEvents, backplane, nodeId);
+    const sessionStore = options.sessionStore ?? backplane?.sessions;
     this.#resume =
       resumeWindow === 0
         ? undefined
@@ -172,8 +207,9 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
             {
               window: resumeWindow,
               limits: resumeLimits,
-              store: options.sessionStore ?? new MemorySessionStore(),
-              shared: options.sessionStore !== undefined,
+              store: sessionStore ?? new MemorySessionStore(),
+              shared: sessionStore !== undefined,
+              handOff: this.#link === undefined ? undefined : (id) => this.#link!.handOff(id),
             },
             this.#replaced,
           );
@@ -184,6 +220,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       maxInFlight,
       canRequest: access.address ?? options.canRequest,
     });
+    this.#clusterHost.requestTimeout = this.#requests.defaultTimeout;
     const accessMiddleware = accessHooks(access);
     if (accessMiddleware !== undefined) this.#middleware.add('', accessMiddleware);
     const topics = topicGate(
@@ -245,7 +282,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       this.#core,
       (frame) => reader.read(frame),
       (session, frame) => this.#inbound.frame(session, frame),
-      this.#resume !== undefined && options.sessionStore !== undefined,
+      this.#resume !== undefined && sessionStore !== undefined,
     );
     this.#unrevoke = authorization.onRevoke?.(this.#revoked);
     const heartbeatInterval = positive(options.heartbeatInterval, 25_000, 'heartbeatInterval');
@@ -292,6 +329,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       throw new PlugSocketError('INVALID_STATE', `listen() called while ${this.#state}`);
     this.#state = 'listening';
     this.#metrics.startedAt = Date.now();
+    await this.#link?.open(this.#clusterHost);
     const address = await this.#core.adapter.listen();
     this.#heartbeat?.start();
     return address;
@@ -347,6 +385,12 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       // Sessions go to the store for the next server, and end here.
       const registry = this.#registry;
       this.#resume?.persist([...registry.byId.values(), ...registry.parked.values()]);
+      // Saved first: another node may take a session the moment this one leaves.
+      await this.#resume?.saved();
+      await this.#link
+        ?.close()
+        .catch((error: unknown) => this.#core.logger.warn('leaving the cluster failed', { error }));
+      this.#clusterEvents.clear();
       if (this.#metrics.startedAt >= 0) this.#metrics.stoppedAt = Date.now();
       this.#heartbeat?.stop();
       this.#unrevoke?.();
@@ -404,7 +448,9 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
    * client's saturation first (docs/backpressure.md):
    * `const c = server.getClient(id); if (c && !c.writable) await c.drained();`
    * @returns false when no such client is connected, or when `options.volatile` is set and the
-   *   client is saturated (the message was dropped).
+   *   client is saturated (the message was dropped). With a `backplane`, a client not on this
+   *   node is looked for on the others: the message is published and true returned (the node
+   *   that holds it delivers it; nobody does when it is nowhere).
    */
   sendToClient(
     clientId: string,
@@ -433,8 +479,32 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       return Promise.reject(error instanceof Error ? error : new RangeError(String(error)));
     }
     const parked = this.#registry.parked.get(clientId);
-    if (parked !== undefined && endsSession(code)) this.#resume?.end(parked);
-    return Promise.resolve();
+    if (parked !== undefined) {
+      if (endsSession(code)) this.#resume?.end(parked);
+      return Promise.resolve();
+    }
+    const link = this.#link;
+    if (link === undefined) return Promise.resolve();
+    // Held by another node: it closes it, and answers when it did.
+    return link.locate(clientId).then(
+      (where) =>
+        where === undefined || where.node === link.id
+          ? undefined
+          : link.disconnect(where.node, clientId, code, reason),
+      () => undefined,
+    );
+  }
+
+  /**
+   * Sends a message to every client of a user — by principal id (see the `principalId` option) —
+   * wherever they are connected: on this node and, with a `backplane`, on every other. Clients
+   * whose connection is lost and may resume get it on resume.
+   * @returns the clients of the user on this node it was handed to.
+   */
+  sendToUser(user: string, message: MessageOf<ServerMessages<S>>): number {
+    if (typeof user !== 'string' || user === '')
+      throw new TypeError('user must be a non-empty string');
+    return this.#core.router.toUser(user, message);
   }
 
   // ---------------------------------------------------------------- broadcast and topics
@@ -577,6 +647,10 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     assertName(name, 'request name');
     // A parked client (connection lost, may resume) gets the request in its resume log.
     const session = this.#registry.byId.get(clientId) ?? this.#registry.parked.get(clientId);
+    if (session === undefined && this.#link !== undefined)
+      return this.#requestRemote(clientId, name, payload, options) as Promise<
+        ResultOf<ClientHandlers<S>, K>
+      >;
     if (session === undefined || !session.live) {
       return Promise.reject(
         new PlugSocketError('NOT_CONNECTED', `client ${clientId} is not connected`),
@@ -611,6 +685,47 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
 
   // ---------------------------------------------------------------- internals
 
+  /** A request to a client another node holds. */
+  async #requestRemote(
+    clientId: string,
+    name: string,
+    payload: unknown,
+    options: RequestOptions | undefined,
+  ): Promise<unknown> {
+    const link = this.#link!;
+    const where = await link.locate(clientId).catch((error: unknown) => {
+      throw new PlugSocketError('NOT_CONNECTED', 'the backplane is unreachable', { cause: error });
+    });
+    if (where === undefined || where.node === link.id)
+      throw new PlugSocketError('NOT_CONNECTED', `client ${clientId} is not connected`);
+    return link.request(where.node, clientId, name, payload, options ?? {});
+  }
+
+  /** What the cluster link asks of this server for work other nodes sent. */
+  readonly #clusterHost: ClusterHost<P> = {
+    request: (session, name, payload, options, from, headers) =>
+      this.#requests.request(session, name, payload, options, from, headers),
+    requestMany: (sessions, name, payload, timeout) =>
+      this.#requests.requestMany(sessions, name, payload, timeout),
+    disconnect: (clientId, code, reason) => this.disconnect(clientId, code, reason),
+    handOff: (clientId) => {
+      const registry = this.#registry;
+      const session = registry.byId.get(clientId) ?? registry.parked.get(clientId);
+      if (session === undefined || this.#resume === undefined) return Promise.resolve(false);
+      if (session.status === 'open') {
+        // Half-open here (the client already reconnected elsewhere): this connection goes.
+        this.#admission.release(session);
+        this.notifyGone(session.id, {
+          code: CloseCodes.ABNORMAL,
+          reason: 'resumed on another node',
+        });
+        this.#core.adapter.terminateConnection(session.connection);
+      }
+      return this.#resume.handOff(session).then(() => true);
+    },
+    requestTimeout: 0,
+  };
+
   readonly #target: BroadcastTarget = {
     deliver: (topics, except, message, volatile) =>
       this.#core.router.broadcast(
@@ -618,15 +733,22 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
         message,
         volatile ? VOLATILE_ROUTE : undefined,
       ),
-    requestMany: (topics, except, name, payload, timeout) => {
+    requestMany: async (topics, except, name, payload, timeout) => {
       assertName(name, 'request name');
       const sessions = this.#core.router.select({ topics, except });
-      return this.#requests.requestMany(
-        sessions,
-        name,
-        payload,
-        timeout ?? this.#requests.defaultTimeout,
-      );
+      const ms = timeout ?? this.#requests.defaultTimeout;
+      const link = this.#link;
+      if (link === undefined) return this.#requests.requestMany(sessions, name, payload, ms);
+      const [local, remote] = await Promise.all([
+        this.#requests.requestMany(sessions, name, payload, ms),
+        link.requestMany({ topics, except }, name, payload, ms),
+      ]);
+      for (const replies of remote) {
+        for (const [id, value] of replies.results) local.results.set(id, value);
+        for (const [id, error] of replies.errors) local.errors.set(id, error);
+        local.timedOut.push(...replies.timedOut);
+      }
+      return local;
     },
   };
 

@@ -26,6 +26,7 @@ function fakeServer(overrides: Partial<ServerMetricsSnapshot> = {}) {
     volatileDropped: 8,
     topics: { lobby: 2, news: 1 },
     uptime: 12_500,
+    backplane: { up: 0, outages: 0, packetsOut: 0, packetsIn: 0, packetsDropped: 0, errors: 0 },
     ...overrides,
   };
   const source = {

@@ -1,0 +1,772 @@
+import { PlugSocketError, type SerializedError } from '../errors.js';
+import type {
+  Backplane,
+  BackplaneNode,
+  BackplanePacket,
+  BackplaneState,
+  ClusterClient,
+  RemovedClient,
+} from '../ports/backplane.js';
+import type { AnyFrame } from '../ports/types.js';
+import { unref } from '../shared/unref.js';
+import type { ServerCore } from './core.js';
+import type { ClusterEvents, RegistryObserver } from './cluster-events.js';
+import type { BroadcastReplies, RequestOptions } from './requests.js';
+import type { Selection } from './router.js';
+import type { ConnectedClient, Session } from './session.js';
+
+/** @internal What the cluster asks of the server it belongs to, for work another node sent. */
+export interface ClusterHost<P> {
+  /** The server asks one of its clients (`from`: the asking client, for a client request). */
+  request(
+    session: Session<P>,
+    name: string,
+    payload: unknown,
+    options: RequestOptions,
+    from: string | undefined,
+    headers: Record<string, unknown> | undefined,
+  ): Promise<unknown>;
+  /** The server asks many of its clients. */
+  requestMany(
+    sessions: Session<P>[],
+    name: string,
+    payload: unknown,
+    timeout: number,
+  ): Promise<BroadcastReplies>;
+  /** Closes one of its clients' connections (or ends its parked session). */
+  disconnect(clientId: string, code: number, reason: string): Promise<void>;
+  /**
+   * Hands a session held here to the shared session store, so another node can resume it.
+   * @returns false when it is not here.
+   */
+  handOff(clientId: string): Promise<boolean>;
+  /** The server's request timeout, for waits on other nodes. */
+  requestTimeout: number;
+}
+
+/** A reply another node owes this one. */
+interface Pending {
+  readonly node: string | undefined;
+  resolve(value: unknown): void;
+  reject(error: PlugSocketError): void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Packet kinds: one character each, never read by a backplane. */
+const K = {
+  broadcast: 'b',
+  client: 'c',
+  user: 'u',
+  request: 'q',
+  answer: 'a',
+  cancel: 'x',
+  many: 'm',
+  manyAnswer: 'M',
+  kick: 'k',
+  handOff: 'h',
+  done: 'd',
+  presence: 'p',
+} as const;
+
+const NO_TOPICS: readonly string[] = [];
+
+/**
+ * @internal A server's side of a cluster: it publishes what the router sends so that every node
+ * delivers it to its own clients, carries requests, kicks and session hand-overs to the node
+ * that holds a client, keeps this node's clients in the shared directory, and turns directory
+ * changes into presence events. Counts stay local: a broadcast returns the recipients on this
+ * node; the cluster-wide questions are asynchronous (`server.cluster`).
+ */
+export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
+  readonly id: string;
+  #host: ClusterHost<P> | undefined;
+  #state: BackplaneState = 'connected';
+  #downSince = 0;
+  #open = false;
+  #nextReply = 0;
+  readonly #pending = new Map<number, Pending>();
+  /** Requests other nodes asked of this node's clients, by `node:r`, to cancel. */
+  readonly #serving = new Map<string, AbortController>();
+
+  constructor(
+    private readonly core: ServerCore<P>,
+    private readonly backplane: Backplane,
+    private readonly events: ClusterEvents,
+    id: string,
+  ) {
+    this.id = id;
+  }
+
+  /** The link's state now. */
+  get linkState(): BackplaneState {
+    return this.#state;
+  }
+
+  /** Joins the cluster (the server's `listen`). */
+  async open(host: ClusterHost<P>): Promise<void> {
+    this.#host = host;
+    await this.backplane.open(this);
+    this.#open = true;
+    this.core.metrics.backplaneUp = 1;
+  }
+
+  /** Leaves the cluster (the server's shutdown, once its sessions went to the store). */
+  async close(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    for (const pending of [...this.#pending.values()])
+      pending.reject(new PlugSocketError('NOT_CONNECTED', 'the server is shutting down'));
+    for (const controller of this.#serving.values()) controller.abort();
+    this.#serving.clear();
+    this.core.metrics.backplaneUp = 0;
+    await this.backplane.close();
+  }
+
+  // ------------------------------------------------------------ what the router sends
+
+  /** Publishes a broadcast for every other node's clients. */
+  broadcast(selection: Selection, frame: AnyFrame, volatile: boolean): void {
+    const data: Record<string, unknown> = {};
+    if (selection.topics !== undefined) data.t = selection.topics;
+    const except = selection.except;
+    if (except !== undefined) data.x = typeof except === 'string' ? [except] : [...except];
+    if (volatile) data.v = 1;
+    this.#publish({ kind: K.broadcast, data, frame });
+  }
+
+  /** Publishes a frame for one client that is not on this node. */
+  toClient(clientId: string, frame: AnyFrame, volatile: boolean): void {
+    this.#publish({
+      kind: K.client,
+      data: volatile ? { id: clientId, v: 1 } : { id: clientId },
+      frame,
+    });
+  }
+
+  /** Publishes a frame for every client of a user on the other nodes. */
+  toUser(user: string, frame: AnyFrame): void {
+    this.#publish({ kind: K.user, data: { u: user }, frame });
+  }
+
+  #publish(packet: BackplanePacket): void {
+    if (!this.#open) return;
+    const metrics = this.core.metrics;
+    if (this.#state !== 'connected') {
+      metrics.backplaneDropped++;
+      return;
+    }
+    metrics.backplaneOut++;
+    this.backplane.publish(packet);
+  }
+
+  #send(node: string, packet: BackplanePacket): void {
+    if (!this.#open) return;
+    const metrics = this.core.metrics;
+    if (this.#state !== 'connected') {
+      metrics.backplaneDropped++;
+      return;
+    }
+    metrics.backplaneOut++;
+    this.backplane.publishTo(node, packet);
+  }
+
+  // ------------------------------------------------------------ asking other nodes
+
+  /** Where a client is in the cluster (online or parked), or undefined. */
+  locate(clientId: string): Promise<ClusterClient | undefined> {
+    return this.backplane.getClient(clientId);
+  }
+
+  /** The client of `user` admitted last, anywhere (online ones first). */
+  async locateUser(user: string): Promise<ClusterClient | undefined> {
+    const clients = await this.backplane.getClients({ user });
+    let best: ClusterClient | undefined;
+    for (const client of clients) {
+      if (client.parked === true) continue;
+      if (best === undefined || client.connectedAt >= best.connectedAt) best = client;
+    }
+    return best;
+  }
+
+  /**
+   * Asks a client held by node `node`. Rejects `NOT_CONNECTED` when that node does not hold it
+   * (any more) or leaves, `TIMEOUT`, `ABORTED`, or with the client's error.
+   */
+  request(
+    node: string,
+    clientId: string,
+    name: string,
+    payload: unknown,
+    options: RequestOptions,
+    from?: string,
+    headers?: Record<string, unknown>,
+  ): Promise<unknown> {
+    const timeout = options.timeout ?? this.#host!.requestTimeout;
+    const data: Record<string, unknown> = { id: clientId, n: name, ms: timeout };
+    if (payload !== undefined) data.p = payload;
+    if (from !== undefined) data.f = from;
+    if (headers !== undefined) data.h = headers;
+    const signal = options.signal;
+    if (signal?.aborted === true)
+      return Promise.reject(new PlugSocketError('ABORTED', 'the request was aborted'));
+    return new Promise<unknown>((resolve, reject) => {
+      const r = this.#expect(
+        node,
+        timeout,
+        `request "${name}" to client ${clientId}`,
+        resolve,
+        reject,
+        () => this.#send(node, { kind: K.cancel, data: { r } }),
+      );
+      if (signal !== undefined) {
+        const onAbort = (): void => {
+          const pending = this.#pending.get(r);
+          if (pending === undefined) return;
+          this.#send(node, { kind: K.cancel, data: { r } });
+          pending.reject(new PlugSocketError('ABORTED', 'the request was aborted'));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      data.r = r;
+      this.#sendOrFail(r, node, { kind: K.request, data });
+    });
+  }
+
+  /**
+   * Asks the matching clients of every other node; resolves with their answers merged, once
+   * every node listed at the start answered or `timeout` (and a grace) passed.
+   */
+  async requestMany(
+    selection: Selection,
+    name: string,
+    payload: unknown,
+    timeout: number,
+  ): Promise<BroadcastReplies[]> {
+    let nodes: string[];
+    try {
+      nodes = (await this.backplane.nodes()).filter((node) => node !== this.id);
+    } catch {
+      return [];
+    }
+    if (nodes.length === 0) return [];
+    const data: Record<string, unknown> = { n: name, ms: timeout };
+    if (selection.topics !== undefined) data.t = selection.topics;
+    if (selection.except !== undefined)
+      data.x = typeof selection.except === 'string' ? [selection.except] : [...selection.except];
+    if (payload !== undefined) data.p = payload;
+    const waits = nodes.map(
+      (node) =>
+        new Promise<BroadcastReplies | undefined>((resolve) => {
+          const r = this.#expect(
+            node,
+            timeout + GRACE,
+            `request "${name}" to node ${node}`,
+            (value) => resolve(readReplies(value)),
+            () => resolve(undefined),
+          );
+          this.#sendOrFail(r, node, { kind: K.many, data: { ...data, r } });
+        }),
+    );
+    const replies: BroadcastReplies[] = [];
+    for (const reply of await Promise.all(waits)) if (reply !== undefined) replies.push(reply);
+    return replies;
+  }
+
+  /** Closes a client held by node `node`; resolves when that node did (or is gone). */
+  disconnect(node: string, clientId: string, code: number, reason: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const r = this.#expect(
+        node,
+        this.#host!.requestTimeout,
+        `disconnect ${clientId}`,
+        () => resolve(),
+        () => resolve(),
+      );
+      this.#sendOrFail(r, node, { kind: K.kick, data: { r, id: clientId, c: code, m: reason } });
+    });
+  }
+
+  /**
+   * Asks the node that holds session `clientId` to hand it to the shared session store. Resolves
+   * when it did, or it does not hold it, or is gone, or does not answer in time.
+   */
+  async handOff(clientId: string): Promise<void> {
+    let where: ClusterClient | undefined;
+    try {
+      where = await this.backplane.getClient(clientId);
+    } catch {
+      return;
+    }
+    if (where === undefined || where.node === this.id) return;
+    const node = where.node;
+    await new Promise<void>((resolve) => {
+      const r = this.#expect(
+        node,
+        this.#host!.requestTimeout,
+        `hand-off of ${clientId}`,
+        () => resolve(),
+        () => resolve(),
+      );
+      this.#sendOrFail(r, node, { kind: K.handOff, data: { r, id: clientId } });
+    });
+  }
+
+  /** Registers a reply this node waits for; @returns its number. */
+  #expect(
+    node: string | undefined,
+    timeout: number,
+    what: string,
+    resolve: (value: unknown) => void,
+    reject: (error: PlugSocketError) => void,
+    onTimeout?: () => void,
+  ): number {
+    const r = ++this.#nextReply;
+    const settle = (): void => {
+      const entry = this.#pending.get(r);
+      if (entry === undefined) return;
+      this.#pending.delete(r);
+      clearTimeout(entry.timer);
+    };
+    const entry: Pending = {
+      node,
+      resolve: (value) => {
+        settle();
+        resolve(value);
+      },
+      reject: (error) => {
+        settle();
+        reject(error);
+      },
+      timer: undefined,
+    };
+    this.#pending.set(r, entry);
+    if (timeout !== Infinity) {
+      entry.timer = setTimeout(() => {
+        onTimeout?.();
+        entry.reject(new PlugSocketError('TIMEOUT', `${what} timed out after ${timeout} ms`));
+      }, timeout);
+      unref(entry.timer);
+    }
+    return r;
+  }
+
+  /** Sends a packet that expects reply `r`; fails it at once when the link is down. */
+  #sendOrFail(r: number, node: string, packet: BackplanePacket): void {
+    if (this.#state !== 'connected' || !this.#open) {
+      this.#pending
+        .get(r)
+        ?.reject(new PlugSocketError('NOT_CONNECTED', 'the backplane is unreachable'));
+      return;
+    }
+    try {
+      this.#send(node, packet);
+    } catch (error) {
+      // A payload the backplane cannot carry (not JSON and bytes).
+      this.#pending
+        .get(r)
+        ?.reject(
+          new PlugSocketError('INVALID_MESSAGE', 'the request cannot cross the backplane', {
+            cause: error,
+          }),
+        );
+    }
+  }
+
+  // ------------------------------------------------------------ the directory
+
+  /** An admitted session (new, resumed here, or restored from the store). */
+  admitted(session: Session<P>): void {
+    const id = session.id;
+    const known = session.listed;
+    session.listed = true;
+    const user = session.principalKey;
+    this.#write(
+      this.backplane.addClient(this.#entry(session, false)).then((change) => {
+        if (change.changed && user !== undefined) this.#presence('online', { user, clientId: id });
+      }),
+    );
+    if (known) return;
+    for (const topic of session.topics) this.joined(session, topic);
+  }
+
+  /** A listed session joined a topic (before admission, its topics are listed with it). */
+  joined(session: Session<P>, topic: string): void {
+    if (!session.listed) return;
+    this.#write(this.backplane.joinTopic(session.id, topic));
+    this.#presence('join', { topic, clientId: session.id, user: session.principalKey });
+  }
+
+  left(session: Session<P>, topic: string): void {
+    if (!session.listed) return;
+    this.#write(this.backplane.leaveTopic(session.id, topic));
+    this.#presence('leave', { topic, clientId: session.id, user: session.principalKey });
+  }
+
+  /** A session lost its connection and waits to be resumed: listed as parked, not online. */
+  parked(session: Session<P>): void {
+    if (!session.listed) return;
+    const user = session.principalKey;
+    this.#write(
+      this.backplane.addClient(this.#entry(session, true)).then((change) => {
+        if (change.changed && user !== undefined)
+          this.#presence('offline', { user, clientId: session.id });
+      }),
+    );
+  }
+
+  /** A session ended here (for good, or handed to another node). */
+  removed(session: Session<P>): void {
+    const id = session.id;
+    if (!session.listed) return;
+    session.listed = false;
+    const user = session.principalKey;
+    const online = session.status !== 'parked';
+    this.#write(
+      this.backplane.removeClient(id).then((change) => {
+        if (change.changed && online && user !== undefined)
+          this.#presence('offline', { user, clientId: id });
+      }),
+    );
+    for (const topic of session.topics) this.#presence('leave', { topic, clientId: id, user });
+  }
+
+  #entry(session: Session<P>, parked: boolean): ClusterClient {
+    const entry: {
+      id: string;
+      node: string;
+      connectedAt: number;
+      user?: string;
+      parked?: boolean;
+      principal?: unknown;
+    } = { id: session.id, node: this.id, connectedAt: session.connectedAt.getTime() };
+    if (session.principalKey !== undefined) entry.user = session.principalKey;
+    if (parked) entry.parked = true;
+    const principal = carried(session.principal);
+    if (principal !== undefined) entry.principal = principal;
+    return entry;
+  }
+
+  #write(write: Promise<unknown>): void {
+    write.catch((error: unknown) => {
+      this.core.metrics.backplaneErrors++;
+      if (this.#state === 'connected')
+        this.core.logger.warn('backplane directory write failed', { error });
+    });
+  }
+
+  /** Emits a presence event here and on every other node. */
+  #presence(event: 'join' | 'leave' | 'online' | 'offline', detail: PresenceDetail): void {
+    this.events.presence(event, { ...detail, node: this.id });
+    const data: Record<string, unknown> = { e: event, id: detail.clientId };
+    if (detail.topic !== undefined) data.t = detail.topic;
+    if (detail.user !== undefined) data.u = detail.user;
+    this.#publish({ kind: K.presence, data });
+  }
+
+  // ------------------------------------------------------------ BackplaneNode
+
+  receive(packet: BackplanePacket, from: string): void {
+    const metrics = this.core.metrics;
+    metrics.backplaneIn++;
+    try {
+      this.#receive(packet, from);
+    } catch (error) {
+      metrics.backplaneErrors++;
+      this.core.report(
+        undefined,
+        new PlugSocketError('SERVER_ERROR', `a backplane packet from node ${from} failed`, {
+          cause: error,
+        }),
+      );
+    }
+  }
+
+  #receive(packet: BackplanePacket, from: string): void {
+    const data = (packet.data ?? {}) as Record<string, unknown>;
+    const router = this.core.router;
+    switch (packet.kind) {
+      case K.broadcast:
+        router.deliver(
+          { topics: data.t as string[] | undefined, except: data.x as string[] | undefined },
+          packet.frame!,
+          data.v === 1,
+        );
+        return;
+      case K.client:
+        router.deliverTo(data.id as string, packet.frame!, data.v === 1);
+        return;
+      case K.user:
+        router.deliverToUser(data.u as string, packet.frame!);
+        return;
+      case K.request:
+        this.#serveRequest(from, data);
+        return;
+      case K.many:
+        this.#serveMany(from, data);
+        return;
+      case K.cancel:
+        this.#serving.get(`${from}:${data.r as number}`)?.abort();
+        return;
+      case K.kick: {
+        const r = data.r as number;
+        this.#host!.disconnect(data.id as string, data.c as number, data.m as string).then(
+          () => this.#send(from, { kind: K.done, data: { r } }),
+          () => this.#send(from, { kind: K.done, data: { r } }),
+        );
+        return;
+      }
+      case K.handOff: {
+        const done = (): void => this.#send(from, { kind: K.done, data: { r: data.r } });
+        this.#host!.handOff(data.id as string).then(done, done);
+        return;
+      }
+      case K.answer:
+      case K.manyAnswer:
+      case K.done: {
+        const pending = this.#pending.get(data.r as number);
+        if (pending === undefined || pending.node !== from) return;
+        if (data.e !== undefined)
+          pending.reject(PlugSocketError.fromWire(data.e as SerializedError));
+        else pending.resolve(packet.kind === K.done ? undefined : data.v);
+        return;
+      }
+      case K.presence:
+        this.events.presence(data.e as PresenceEvent, {
+          clientId: data.id as string,
+          topic: data.t as string | undefined,
+          user: data.u as string | undefined,
+          node: from,
+        });
+        return;
+      default:
+        this.core.metrics.backplaneErrors++;
+    }
+  }
+
+  #serveRequest(from: string, data: Record<string, unknown>): void {
+    const r = data.r as number;
+    const answer = (value: unknown, error?: unknown): void => {
+      this.#serving.delete(key);
+      if (error === undefined) {
+        const body: Record<string, unknown> = { r };
+        if (value !== undefined) body.v = value;
+        this.#send(from, { kind: K.answer, data: body });
+      } else
+        this.#send(from, { kind: K.answer, data: { r, e: PlugSocketError.from(error).toJSON() } });
+    };
+    const key = `${from}:${r}`;
+    const registry = this.core.registry;
+    const id = data.id as string;
+    const session = registry.byId.get(id) ?? registry.parked.get(id);
+    if (session === undefined || !session.live) {
+      answer(undefined, new PlugSocketError('NOT_CONNECTED', `client ${id} is not connected`));
+      return;
+    }
+    const controller = new AbortController();
+    this.#serving.set(key, controller);
+    this.#host!.request(
+      session,
+      data.n as string,
+      data.p,
+      { timeout: data.ms as number, signal: controller.signal },
+      data.f as string | undefined,
+      data.h as Record<string, unknown> | undefined,
+    ).then(
+      (value) => {
+        try {
+          answer(value);
+        } catch (error) {
+          answer(
+            undefined,
+            new PlugSocketError('INVALID_MESSAGE', 'the answer cannot cross the backplane', {
+              cause: error,
+            }),
+          );
+        }
+      },
+      (error: unknown) => answer(undefined, error),
+    );
+  }
+
+  #serveMany(from: string, data: Record<string, unknown>): void {
+    const r = data.r as number;
+    const sessions = this.core.router.select({
+      topics: data.t as string[] | undefined,
+      except: data.x as string[] | undefined,
+    });
+    this.#host!.requestMany(sessions, data.n as string, data.p, data.ms as number).then(
+      (replies) => {
+        const v = {
+          ok: [...replies.results].map(([id, value]) => (value === undefined ? [id] : [id, value])),
+          err: [...replies.errors].map(([id, error]) => [id, error.toJSON()]),
+          late: replies.timedOut,
+        };
+        try {
+          this.#send(from, { kind: K.manyAnswer, data: { r, v } });
+        } catch {
+          // An answer the backplane cannot carry: the asking node counts these clients as failed.
+          this.#send(from, {
+            kind: K.manyAnswer,
+            data: {
+              r,
+              v: {
+                ok: [],
+                err: [...replies.results.keys()].map((id) => [
+                  id,
+                  new PlugSocketError(
+                    'INVALID_MESSAGE',
+                    'the answer cannot cross the backplane',
+                  ).toJSON(),
+                ]),
+                late: replies.timedOut,
+              },
+            },
+          });
+        }
+      },
+      () => this.#send(from, { kind: K.manyAnswer, data: { r, v: { ok: [], err: [], late: [] } } }),
+    );
+  }
+
+  state(state: BackplaneState, error?: Error): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    const metrics = this.core.metrics;
+    if (state === 'disconnected') {
+      this.#downSince = Date.now();
+      metrics.backplaneUp = 0;
+      metrics.backplaneOutages++;
+      this.core.logger.warn('backplane unreachable: serving local clients only', { error });
+      // Replies in flight were lost with the link.
+      for (const pending of [...this.#pending.values()])
+        pending.reject(new PlugSocketError('NOT_CONNECTED', 'the backplane became unreachable'));
+      this.events.state({ state, error, downFor: 0 });
+      return;
+    }
+    metrics.backplaneUp = 1;
+    const downFor = Date.now() - this.#downSince;
+    this.core.logger.debug('backplane reachable again', { downFor });
+    void this.#resync().finally(() => this.events.state({ state, downFor }));
+  }
+
+  /** After an outage: the directory lists exactly this node's sessions again. */
+  async #resync(): Promise<void> {
+    try {
+      const listed = await this.backplane.getClients();
+      const registry = this.core.registry;
+      const writes: Promise<unknown>[] = [];
+      const here = (id: string): Session<P> | undefined => {
+        const session = registry.byId.get(id) ?? registry.parked.get(id);
+        return session?.listed === true ? session : undefined;
+      };
+      for (const client of listed) {
+        if (client.node === this.id && here(client.id) === undefined)
+          writes.push(this.backplane.removeClient(client.id));
+      }
+      for (const session of [...registry.byId.values(), ...registry.parked.values()]) {
+        if (!session.listed) continue;
+        const id = session.id;
+        writes.push(this.backplane.addClient(this.#entry(session, session.status === 'parked')));
+        for (const topic of session.topics) writes.push(this.backplane.joinTopic(id, topic));
+      }
+      await Promise.all(writes);
+    } catch (error) {
+      this.core.metrics.backplaneErrors++;
+      this.core.logger.warn('backplane resync failed', { error });
+    }
+  }
+
+  nodeGone(node: string, removed: readonly RemovedClient[] | undefined): void {
+    for (const pending of [...this.#pending.values()]) {
+      if (pending.node === node)
+        pending.reject(new PlugSocketError('NOT_CONNECTED', `node ${node} left the cluster`));
+    }
+    for (const [key, controller] of this.#serving) {
+      if (key.startsWith(`${node}:`)) {
+        controller.abort();
+        this.#serving.delete(key);
+      }
+    }
+    this.events.nodeGone(node);
+    if (removed === undefined) return;
+    // This node cleaned up after the gone one: it tells presence on its behalf.
+    for (const client of removed) {
+      for (const topic of client.topics ?? NO_TOPICS)
+        this.#presenceFor(node, 'leave', { topic, clientId: client.id, user: client.user });
+      if (client.userOffline && client.user !== undefined)
+        this.#presenceFor(node, 'offline', { user: client.user, clientId: client.id });
+    }
+  }
+
+  #presenceFor(node: string, event: PresenceEvent, detail: PresenceDetail): void {
+    this.events.presence(event, { ...detail, node });
+    const data: Record<string, unknown> = { e: event, id: detail.clientId };
+    if (detail.topic !== undefined) data.t = detail.topic;
+    if (detail.user !== undefined) data.u = detail.user;
+    this.#publish({ kind: K.presence, data });
+  }
+}
+
+/** Extra wait for another node's answers past the clients' own timeout. */
+const GRACE = 1000;
+
+type PresenceEvent = 'join' | 'leave' | 'online' | 'offline';
+
+interface PresenceDetail {
+  readonly clientId: string;
+  readonly topic?: string | undefined;
+  readonly user?: string | undefined;
+}
+
+/** A node's answer to a broadcast request, read back into maps. */
+function readReplies(value: unknown): BroadcastReplies | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const v = value as { ok?: unknown[][]; err?: [string, SerializedError][]; late?: string[] };
+  const results = new Map<string, unknown>();
+  for (const item of v.ok ?? []) results.set(item[0] as string, item[1]);
+  const errors = new Map<string, PlugSocketError>();
+  for (const [id, error] of v.err ?? []) errors.set(id, PlugSocketError.fromWire(error));
+  return { results, errors, timedOut: [...(v.late ?? [])] };
+}
+
+/** A principal as the directory carries it: a JSON copy, or nothing when it has none. */
+function carried(principal: unknown): unknown {
+  if (principal === undefined || principal === null) return undefined;
+  try {
+    const text = JSON.stringify(principal);
+    return text === undefined ? undefined : (JSON.parse(text) as unknown);
+  } catch {
+    return undefined;
+  }
+}
+
+const EMPTY_HANDSHAKE = Object.freeze({
+  url: '',
+  headers: Object.freeze({}),
+  query: Object.freeze({}),
+  auth: Object.freeze({}),
+});
+
+/**
+ * @internal A client of another node as `canRequest` sees it: its id, its principal as the
+ * directory carries it (a JSON copy; undefined when it was not JSON), when it connected. It has
+ * no handshake, topics, latency or data here: those stay on its node.
+ */
+export function remoteClient<P>(entry: ClusterClient): ConnectedClient<P> {
+  return Object.freeze({
+    id: entry.id,
+    handshake: EMPTY_HANDSHAKE,
+    principal: entry.principal as P,
+    topics: new Set<string>(),
+    connectedAt: new Date(entry.connectedAt),
+    resumed: false,
+    latency: undefined,
+    bufferedAmount: 0,
+    writable: entry.parked !== true,
+    drained: () => Promise.resolve(),
+    get: () => undefined,
+    set: () => {
+      throw new TypeError(`client ${entry.id} is held by node ${entry.node}: set() works there`);
+    },
+  });
+}
