@@ -267,6 +267,8 @@ export interface RegistryObserver<P> {
   parked(session: Session<P>): void;
   /** A session ended (called before its topics are cleared). */
   removed(session: Session<P>): void;
+  /** A parked session arrived from another node (which shut down), with its topics. */
+  adopted(session: Session<P>): void;
 }
 
 /**
@@ -311,6 +313,10 @@ export class LocalPresence<P> implements RegistryObserver<P> {
 
   parked(session: Session<P>): void {
     this.#offline(session);
+  }
+
+  adopted(): void {
+    // A cluster of one adopts nothing.
   }
 
   removed(session: Session<P>): void {

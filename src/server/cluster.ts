@@ -40,6 +40,11 @@ export interface ClusterHost<P> {
    * @returns false when it is not here.
    */
   handOff(clientId: string): Promise<boolean>;
+  /**
+   * Takes session `clientId` from the shared store and keeps it parked here (a node that shut
+   * down handed it over), catching up with `cursor`.
+   */
+  adopt(clientId: string, cursor: Cursor): void;
   /** The server's request timeout, for waits on other nodes. */
   requestTimeout: number;
 }
@@ -51,6 +56,27 @@ interface Pending {
   reject(error: PlugSocketError): void;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
+
+/**
+ * How far a node had read each node's stream of frame packets (broadcasts, messages to a client
+ * or a user) when it handed a session over: node id → last sequence number.
+ */
+export type Cursor = Readonly<Record<string, number>>;
+
+/** A frame packet kept a while, for a session that arrives from another node. */
+interface Recent {
+  readonly origin: string;
+  readonly seq: number;
+  readonly kind: string;
+  readonly data: Record<string, unknown>;
+  readonly frame: AnyFrame;
+}
+
+/**
+ * Frame packets kept for catching up a session handed over between nodes: covers the time a
+ * hand-over takes (a few backplane round trips) many times over at high rates.
+ */
+const RECENT = 4096;
 
 /** Packet kinds: one character each, never read by a backplane. */
 const K = {
@@ -64,6 +90,7 @@ const K = {
   manyAnswer: 'M',
   kick: 'k',
   handOff: 'h',
+  adopt: 'o',
   done: 'd',
   presence: 'p',
 } as const;
@@ -85,6 +112,15 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
   #open = false;
   #nextReply = 0;
   readonly #pending = new Map<number, Pending>();
+  /** This node's frame packets published so far (the sequence number of the last). */
+  #seq = 0;
+  /** The last sequence number read from each other node. */
+  readonly #seen = new Map<string, number>();
+  /** The latest frame packets, a ring; undefined with resume off (nothing to catch up). */
+  readonly #recent: (Recent | undefined)[] | undefined;
+  #recentNext = 0;
+  /** Per node, the highest sequence number that fell out of {@link #recent}. */
+  readonly #evicted = new Map<string, number>();
   /** Requests other nodes asked of this node's clients, by `node:r`, to cancel. */
   readonly #serving = new Map<string, AbortController>();
 
@@ -93,8 +129,10 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
     private readonly backplane: Backplane,
     private readonly events: ClusterEvents,
     id: string,
+    keepRecent: boolean,
   ) {
     this.id = id;
+    this.#recent = keepRecent ? new Array<Recent | undefined>(RECENT) : undefined;
   }
 
   /** The link's state now. */
@@ -131,23 +169,68 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
     const except = selection.except;
     if (except !== undefined) data.x = typeof except === 'string' ? [except] : [...except];
     if (volatile) data.v = 1;
-    this.#publish({ kind: K.broadcast, data, frame });
+    this.#publishFrame(K.broadcast, data, frame);
   }
 
   /** Publishes a frame for one client that is not on this node. */
   toClient(clientId: string, frame: AnyFrame, volatile: boolean): void {
-    this.#publish({
-      kind: K.client,
-      data: volatile ? { id: clientId, v: 1 } : { id: clientId },
-      frame,
-    });
+    this.#publishFrame(K.client, volatile ? { id: clientId, v: 1 } : { id: clientId }, frame);
   }
 
   /** Publishes a frame for every client of a user on the other nodes. */
   toUser(user: string, frame: AnyFrame): void {
-    this.#publish({ kind: K.user, data: { u: user }, frame });
+    this.#publishFrame(K.user, { u: user }, frame);
   }
 
+  /** A frame packet: numbered in this node's stream, and kept a while when resume is on. */
+  #publishFrame(kind: string, data: Record<string, unknown>, frame: AnyFrame): void {
+    if (!this.#open) return;
+    const seq = ++this.#seq;
+    data.s = seq;
+    if (this.#recent !== undefined) this.#keep({ origin: this.id, seq, kind, data, frame });
+    this.#publish({ kind, data, frame });
+  }
+
+  #keep(entry: Recent): void {
+    const ring = this.#recent!;
+    const old = ring[this.#recentNext];
+    if (old !== undefined && old.seq > (this.#evicted.get(old.origin) ?? 0))
+      this.#evicted.set(old.origin, old.seq);
+    ring[this.#recentNext] = entry;
+    this.#recentNext = (this.#recentNext + 1) % ring.length;
+  }
+
+  /** Where this node is in every node's stream now. */
+  cursor(): Cursor {
+    const cursor: Record<string, number> = Object.fromEntries(this.#seen);
+    cursor[this.id] = this.#seq;
+    return cursor;
+  }
+
+  /**
+   * A session handed over from a node that had read the streams up to `cursor` is here now (in
+   * its topics): what it missed in between — frame packets this node read that the other had
+   * not — goes to its log.
+   * @returns false when some of that is no longer kept here: the session missed something.
+   */
+  catchUp(session: Session<P>, cursor: Cursor): boolean {
+    const ring = this.#recent;
+    if (ring === undefined) return true;
+    for (const [origin, evicted] of this.#evicted) {
+      const read = cursor[origin];
+      if (read !== undefined && evicted > read) return false;
+    }
+    const router = this.core.router;
+    for (let i = 0; i < ring.length; i++) {
+      const entry = ring[(this.#recentNext + i) % ring.length];
+      if (entry === undefined) continue;
+      const read = cursor[entry.origin];
+      if (read !== undefined && entry.seq <= read) continue;
+      if (read === undefined && entry.seq <= (this.#evicted.get(entry.origin) ?? 0)) continue;
+      if (matches(entry, session)) router.toSessions([session], entry.frame);
+    }
+    return true;
+  }
   #publish(packet: BackplanePacket): void {
     if (!this.#open) return;
     const metrics = this.core.metrics;
@@ -290,22 +373,22 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
    * Asks the node that holds session `clientId` to hand it to the shared session store. Resolves
    * when it did, or it does not hold it, or is gone, or does not answer in time.
    */
-  async handOff(clientId: string): Promise<void> {
+  async handOff(clientId: string): Promise<Cursor | undefined> {
     let where: ClusterClient | undefined;
     try {
       where = await this.backplane.getClient(clientId);
     } catch {
-      return;
+      return undefined;
     }
-    if (where === undefined || where.node === this.id) return;
+    if (where === undefined || where.node === this.id) return undefined;
     const node = where.node;
-    await new Promise<void>((resolve) => {
+    return new Promise<Cursor | undefined>((resolve) => {
       const r = this.#expect(
         node,
         this.#host!.requestTimeout,
         `hand-off of ${clientId}`,
-        () => resolve(),
-        () => resolve(),
+        (value) => resolve(readCursor(value)),
+        () => resolve(undefined),
       );
       this.#sendOrFail(r, node, { kind: K.handOff, data: { r, id: clientId } });
     });
@@ -362,13 +445,11 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
       this.#send(node, packet);
     } catch (error) {
       // A payload the backplane cannot carry (not JSON and bytes).
-      this.#pending
-        .get(r)
-        ?.reject(
-          new PlugSocketError('INVALID_MESSAGE', 'the request cannot cross the backplane', {
-            cause: error,
-          }),
-        );
+      this.#pending.get(r)?.reject(
+        new PlugSocketError('INVALID_MESSAGE', 'the request cannot cross the backplane', {
+          cause: error,
+        }),
+      );
     }
   }
 
@@ -412,6 +493,14 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
           this.#presence('offline', { user, clientId: session.id });
       }),
     );
+  }
+
+  /** A parked session another node handed over: listed here, with its topics. */
+  adopted(session: Session<P>): void {
+    if (session.listed) return;
+    session.listed = true;
+    this.#write(this.backplane.addClient(this.#entry(session, true)));
+    for (const topic of session.topics) this.joined(session, topic);
   }
 
   /** A session ended here (for good, or handed to another node). */
@@ -486,6 +575,7 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
     const router = this.core.router;
     switch (packet.kind) {
       case K.broadcast:
+        this.#read(from, packet, data);
         router.deliver(
           { topics: data.t as string[] | undefined, except: data.x as string[] | undefined },
           packet.frame!,
@@ -493,9 +583,11 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
         );
         return;
       case K.client:
+        this.#read(from, packet, data);
         router.deliverTo(data.id as string, packet.frame!, data.v === 1);
         return;
       case K.user:
+        this.#read(from, packet, data);
         router.deliverToUser(data.u as string, packet.frame!);
         return;
       case K.request:
@@ -516,10 +608,15 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
         return;
       }
       case K.handOff: {
-        const done = (): void => this.#send(from, { kind: K.done, data: { r: data.r } });
+        // Where this node is now: the session's log holds everything read so far.
+        const cursor = this.cursor();
+        const done = (): void => this.#send(from, { kind: K.done, data: { r: data.r, v: cursor } });
         this.#host!.handOff(data.id as string).then(done, done);
         return;
       }
+      case K.adopt:
+        this.#host!.adopt(data.id as string, readCursor(data.c) ?? {});
+        return;
       case K.answer:
       case K.manyAnswer:
       case K.done: {
@@ -541,6 +638,43 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
       default:
         this.core.metrics.backplaneErrors++;
     }
+  }
+
+  /** A frame packet from `from`: counted in its stream, kept a while. */
+  #read(from: string, packet: BackplanePacket, data: Record<string, unknown>): void {
+    const seq = data.s;
+    if (typeof seq !== 'number') return;
+    this.#seen.set(from, seq);
+    if (this.#recent !== undefined)
+      this.#keep({ origin: from, seq, kind: packet.kind, data, frame: packet.frame! });
+  }
+
+  /**
+   * This node shuts down: its sessions, saved to the shared store, are handed to the other nodes
+   * (spread over them), which keep them parked until their clients come back.
+   * @returns false when there is no other node.
+   */
+  async offerSessions(
+    handOff: (clientId: string) => Promise<unknown>,
+    ids: readonly string[],
+  ): Promise<boolean> {
+    let nodes: string[];
+    try {
+      nodes = (await this.backplane.nodes()).filter((node) => node !== this.id);
+    } catch {
+      return false;
+    }
+    if (nodes.length === 0) return false;
+    let next = 0;
+    await Promise.all(
+      ids.map(async (id) => {
+        const cursor = this.cursor();
+        await handOff(id);
+        const node = nodes[next++ % nodes.length];
+        this.#send(node, { kind: K.adopt, data: { id, c: cursor } });
+      }),
+    );
+    return true;
   }
 
   #serveRequest(from: string, data: Record<string, unknown>): void {
@@ -716,6 +850,35 @@ interface PresenceDetail {
   readonly clientId: string;
   readonly topic?: string | undefined;
   readonly user?: string | undefined;
+}
+
+/** True when a kept frame packet was for `session`. */
+function matches<P>(entry: Recent, session: Session<P>): boolean {
+  const data = entry.data;
+  switch (entry.kind) {
+    case K.broadcast: {
+      if (data.v === 1) return false;
+      const except = data.x as string[] | undefined;
+      if (except !== undefined && except.includes(session.id)) return false;
+      const topics = data.t as string[] | undefined;
+      return topics === undefined || topics.some((topic) => session.topics.has(topic));
+    }
+    case K.client:
+      return data.v !== 1 && data.id === session.id;
+    case K.user:
+      return data.u === session.principalKey;
+    default:
+      return false;
+  }
+}
+
+/** A cursor as a packet carried it, checked. */
+function readCursor(value: unknown): Cursor | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const out: Record<string, number> = {};
+  for (const [node, seq] of Object.entries(value as Record<string, unknown>))
+    if (typeof seq === 'number' && Number.isFinite(seq)) out[node] = seq;
+  return out;
 }
 
 /** A node's answer to a broadcast request, read back into maps. */

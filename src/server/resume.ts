@@ -6,6 +6,8 @@ import { isPromiseLike } from '../shared/is-promise-like.js';
 import { randomString } from '../shared/random-id.js';
 import { unref } from '../shared/unref.js';
 import type { ServerCore } from './core.js';
+import type { ServerConnection } from '../ports/server-connection.js';
+import type { Cursor } from './cluster.js';
 import {
   GOT_EVERY,
   NEW_SESSION,
@@ -22,7 +24,7 @@ function secretOf(record: SessionRecord, secret: string): 'current' | 'previous'
   const previous = record.previousSecret;
   return previous !== undefined && sameSecret(previous, secret) ? 'previous' : undefined;
 }
-import { Session } from './session.js';
+import { PARKED, Session } from './session.js';
 
 export { RESUME_PARAM };
 
@@ -41,7 +43,12 @@ export interface ResumeSettings {
    * On a cluster: asks the node that holds session `id` to hand it to the store (resolves when it
    * did, or cannot), before this node takes it.
    */
-  readonly handOff?: ((id: string) => Promise<void>) | undefined;
+  readonly handOff?: ((id: string) => Promise<Cursor | undefined>) | undefined;
+  /**
+   * On a cluster: a session taken from the store after a hand-over gets what the handing node
+   * had not read yet. False when some of it is lost.
+   */
+  readonly catchUp?: ((session: Session<unknown>, cursor: Cursor) => boolean) | undefined;
 }
 
 /**
@@ -159,15 +166,16 @@ export class SessionResume<P> {
     const handOff = this.settings.handOff;
     if (handOff !== undefined) {
       // Another node may hold it (parked, or half-open there): it goes to the store first.
-      return handOff(request.id).then(() => this.#take(session, request, accept));
+      return handOff(request.id).then((cursor) => this.#take(session, request, accept, cursor));
     }
-    return this.#take(session, request, accept);
+    return this.#take(session, request, accept, undefined);
   }
 
   #take(
     session: Session<P>,
     request: ResumeRequest,
     accept: (stored: SessionRecord) => boolean,
+    cursor: Cursor | undefined,
   ): ResumeClaim<P> | Promise<ResumeClaim<P>> {
     let record: SessionRecord | undefined | Promise<SessionRecord | undefined>;
     try {
@@ -175,9 +183,9 @@ export class SessionResume<P> {
     } catch (error) {
       return this.#storeFailed(session, error);
     }
-    if (!isPromiseLike(record)) return this.#fromRecord(session, record, request);
+    if (!isPromiseLike(record)) return this.#fromRecord(session, record, request, cursor);
     return Promise.resolve(record).then(
-      (taken) => this.#fromRecord(session, taken, request),
+      (taken) => this.#fromRecord(session, taken, request, cursor),
       (error: unknown) => this.#storeFailed(session, error),
     );
   }
@@ -218,6 +226,7 @@ export class SessionResume<P> {
     session: Session<P>,
     record: SessionRecord | undefined,
     request: ResumeRequest,
+    cursor: Cursor | undefined,
   ): ResumeClaim<P> {
     // None, expired, or not this client's (a forged token, another principal: the store kept
     // it for its owner). The store cannot say which; each is "no such session" to this client.
@@ -229,18 +238,10 @@ export class SessionResume<P> {
       // A record taken for a client that does not count right: it waits no longer.
       return { session, resumed: false, reason: 'denied' };
     }
-    const restored = new Session<P>(record.id, session.connection, session.handshake);
-    restored.status = 'parked';
-    const log = new ResumeLog(record.secret, this.settings.limits);
-    log.previousSecret = record.previousSecret;
-    log.restore(record.logStart, record.log, record.received);
-    restored.resume = log;
-    restored.principalKey = record.principalKey;
-    restored.parkedUntil = record.expiresAt;
-    restored.parkedAt = record.logStart + record.log.length;
-    for (const [key, value] of record.data) restored.set(key, value);
-    for (const topic of record.topics) this.core.registry.subscribe(restored, topic);
-    if (!log.has(request.received)) {
+    const restored = this.#restore(record, session.connection, session.handshake);
+    const log = restored.resume!;
+    const caughtUp = cursor === undefined || this.#catchUp(restored, cursor);
+    if (!caughtUp || !log.has(request.received)) {
       this.core.registry.remove(restored);
       restored.dispose();
       return { session, resumed: false, reason: 'overflow' };
@@ -251,6 +252,55 @@ export class SessionResume<P> {
       from: request.received,
       viaPrevious: matched === 'previous',
     };
+  }
+
+  /** A parked session rebuilt from a record, in its topics (not yet listed anywhere). */
+  #restore(record: SessionRecord, connection: ServerConnection, handshake: Handshake): Session<P> {
+    const restored = new Session<P>(record.id, connection, handshake);
+    restored.status = 'parked';
+    const log = new ResumeLog(record.secret, this.settings.limits);
+    log.previousSecret = record.previousSecret;
+    log.restore(record.logStart, record.log, record.received);
+    restored.resume = log;
+    restored.principalKey = record.principalKey;
+    restored.parkedUntil = record.expiresAt;
+    restored.parkedAt = record.logStart + record.log.length;
+    for (const [key, value] of record.data) restored.set(key, value);
+    for (const topic of record.topics) this.core.registry.subscribe(restored, topic);
+    return restored;
+  }
+
+  #catchUp(session: Session<P>, cursor: Cursor): boolean {
+    const catchUp = this.settings.catchUp;
+    return catchUp === undefined || catchUp(session, cursor);
+  }
+
+  /**
+   * A node that shut down handed session `id` to this one: taken from the store and kept parked
+   * here for the rest of its window, getting what is sent to it meanwhile. A session that missed
+   * something in the hand-over keeps nothing more: its client is told `overflow`.
+   */
+  async adopt(id: string, cursor: Cursor, ended: (session: Session<P>) => void): Promise<void> {
+    const registry = this.core.registry;
+    if (registry.parked.has(id) || registry.byId.has(id)) return;
+    let record: SessionRecord | undefined;
+    try {
+      record = await this.settings.store.take(id, () => true);
+    } catch (error) {
+      this.core.logger.warn('session store failed', { error });
+      return;
+    }
+    if (record === undefined || record.expiresAt <= Date.now()) return;
+    if (registry.parked.has(id) || registry.byId.has(id)) return;
+    const restored = this.#restore(record, PARKED, PARKED.handshake);
+    restored.park();
+    if (!this.#catchUp(restored, cursor)) {
+      restored.resume!.clear();
+      restored.doomed = true;
+    }
+    registry.parked.set(id, restored);
+    registry.observer?.adopted(restored);
+    this.#armWindow(restored, ended);
   }
 
   /**

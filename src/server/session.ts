@@ -64,10 +64,10 @@ const NO_TOPICS: ReadonlySet<string> = new Set<string>();
 const EPOCH = Date.now();
 
 /**
- * The connection of a parked session (its client lost the connection and may resume): closed,
+ * @internal The connection of a parked session (its client lost the connection and may resume): closed,
  * sending nothing, holding nothing of the transport's.
  */
-const PARKED: ServerConnection = (() => {
+export const PARKED: ServerConnection = (() => {
   const none = {
     send: () => false,
     closeConnection: () => Promise.resolve(),

@@ -190,6 +190,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
         backplane,
         this.#clusterEvents,
         nodeId,
+        resumeWindow !== 0,
       );
       this.#link = link;
       router.cluster = link;
@@ -210,6 +211,10 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
               store: sessionStore ?? new MemorySessionStore(),
               shared: sessionStore !== undefined,
               handOff: this.#link === undefined ? undefined : (id) => this.#link!.handOff(id),
+              catchUp:
+                this.#link === undefined
+                  ? undefined
+                  : (session, cursor) => this.#link!.catchUp(session as Session<P>, cursor),
             },
             this.#replaced,
           );
@@ -382,9 +387,20 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       await adapter.close(CloseCodes.GOING_AWAY, 'server shutting down');
     } finally {
       this.#state = 'closed';
-      // Sessions go to the store for the next server, and end here.
+      // Sessions go to the store for the next server, and end here; on a cluster, another node
+      // keeps each until its client comes back (and gets what is sent to it meanwhile).
       const registry = this.#registry;
-      this.#resume?.persist([...registry.byId.values(), ...registry.parked.values()]);
+      const sessions = [...registry.byId.values(), ...registry.parked.values()];
+      const link = this.#link;
+      const resume = this.#resume;
+      if (link !== undefined && resume !== undefined && sessions.length > 0) {
+        const byId = new Map(sessions.map((session) => [session.id, session]));
+        const handed = await link.offerSessions(
+          (id) => resume.handOff(byId.get(id)!),
+          [...byId.keys()],
+        );
+        if (!handed) resume.persist(sessions);
+      } else resume?.persist(sessions);
       // Saved first: another node may take a session the moment this one leaves.
       await this.#resume?.saved();
       await this.#link
@@ -722,6 +738,10 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
         this.#core.adapter.terminateConnection(session.connection);
       }
       return this.#resume.handOff(session).then(() => true);
+    },
+    adopt: (clientId, cursor) => {
+      if (this.#state !== 'listening') return;
+      void this.#resume?.adopt(clientId, cursor, this.#sessionEnded);
     },
     requestTimeout: 0,
   };
