@@ -68,6 +68,31 @@ const COUNTERS: readonly [
     'Volatile messages skipped for a recipient over its high-water mark (one per recipient).',
     (m) => m.volatileDropped,
   ],
+  [
+    'backplane_outages_total',
+    'Times the backplane to the other nodes became unreachable.',
+    (m) => m.backplane.outages,
+  ],
+  [
+    'backplane_packets_sent_total',
+    'Packets this node handed to the backplane.',
+    (m) => m.backplane.packetsOut,
+  ],
+  [
+    'backplane_packets_received_total',
+    'Packets other nodes sent this node.',
+    (m) => m.backplane.packetsIn,
+  ],
+  [
+    'backplane_packets_dropped_total',
+    'Packets not sent because the backplane was unreachable.',
+    (m) => m.backplane.packetsDropped,
+  ],
+  [
+    'backplane_errors_total',
+    'Failed directory writes and packets that could not be handled.',
+    (m) => m.backplane.errors,
+  ],
 ];
 
 /** The `reason` label of `refusals_total` for each field of `refusals`. */
@@ -89,7 +114,10 @@ const REFUSALS: readonly [reason: string, read: (m: ServerMetricsSnapshot) => nu
  * `plugsocket_messages_sent_total`, `plugsocket_received_bytes_total`,
  * `plugsocket_sent_bytes_total`, `plugsocket_errors_total`,
  * `plugsocket_refusals_total{reason="auth"|"rate_limit"|"payload"|"capacity"}`,
- * `plugsocket_heartbeat_timeouts_total` (counters), `plugsocket_topics`,
+ * `plugsocket_heartbeat_timeouts_total`, `plugsocket_volatile_dropped_total`,
+ * `plugsocket_backplane_outages_total`, `plugsocket_backplane_packets_sent_total`,
+ * `plugsocket_backplane_packets_received_total`, `plugsocket_backplane_packets_dropped_total`,
+ * `plugsocket_backplane_errors_total` (counters), `plugsocket_backplane_up`, `plugsocket_topics`,
  * `plugsocket_topic_subscribers{topic}` (the `maxTopics` largest) and
  * `plugsocket_uptime_seconds` (gauges).
  *
@@ -194,6 +222,12 @@ export function registerPlugsocketMetrics(
         const m = snapshot();
         for (const [reason, read] of REFUSALS) c.inc({ ...labels, reason }, read(m));
       },
+    );
+    gauge(
+      'backplane_up',
+      '1 while the backplane is reachable; 0 when not, or without one.',
+      fixed,
+      (g) => g.set(labels, snapshot().backplane.up),
     );
     gauge('topics', 'Topics with at least one subscriber.', fixed, (g) =>
       g.set(labels, Object.keys(snapshot().topics).length),

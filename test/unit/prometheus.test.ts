@@ -26,7 +26,7 @@ function fakeServer(overrides: Partial<ServerMetricsSnapshot> = {}) {
     volatileDropped: 8,
     topics: { lobby: 2, news: 1 },
     uptime: 12_500,
-    backplane: { up: 0, outages: 0, packetsOut: 0, packetsIn: 0, packetsDropped: 0, errors: 0 },
+    backplane: { up: 1, outages: 9, packetsOut: 10, packetsIn: 11, packetsDropped: 12, errors: 13 },
     ...overrides,
   };
   const source = {
@@ -67,6 +67,12 @@ describe('registerPlugsocketMetrics (plugsocket/prometheus)', () => {
       ['plugsocket_refusals_total{reason="capacity"}', 4],
       ['plugsocket_heartbeat_timeouts_total', 6],
       ['plugsocket_volatile_dropped_total', 8],
+      ['plugsocket_backplane_outages_total', 9],
+      ['plugsocket_backplane_packets_sent_total', 10],
+      ['plugsocket_backplane_packets_received_total', 11],
+      ['plugsocket_backplane_packets_dropped_total', 12],
+      ['plugsocket_backplane_errors_total', 13],
+      ['plugsocket_backplane_up', 1],
       ['plugsocket_topics', 2],
       ['plugsocket_topic_subscribers{topic="lobby"}', 2],
       ['plugsocket_topic_subscribers{topic="news"}', 1],
@@ -133,20 +139,20 @@ describe('registerPlugsocketMetrics (plugsocket/prometheus)', () => {
   it('unregisters every metric it registered, once', () => {
     const registry = new Registry();
     const unregister = registerPlugsocketMetrics(fakeServer(), { registry });
-    expect(registry.getMetricsAsArray().length).to.equal(13);
+    expect(registry.getMetricsAsArray().length).to.equal(19);
     unregister();
     unregister();
     expect(registry.getMetricsAsArray()).to.deep.equal([]);
     // The names are free again.
     registerPlugsocketMetrics(fakeServer(), { registry });
-    expect(registry.getMetricsAsArray().length).to.equal(13);
+    expect(registry.getMetricsAsArray().length).to.equal(19);
   });
 
   it('refuses a second registration of the same names, leaving the first intact', () => {
     const registry = new Registry();
     registerPlugsocketMetrics(fakeServer(), { registry });
     expect(() => registerPlugsocketMetrics(fakeServer(), { registry })).to.throw(/already/);
-    expect(registry.getMetricsAsArray().length).to.equal(13);
+    expect(registry.getMetricsAsArray().length).to.equal(19);
   });
 
   it('checks its arguments', () => {
