@@ -385,7 +385,7 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
     return new Promise<Cursor | undefined>((resolve) => {
       const r = this.#expect(
         node,
-        this.#host!.requestTimeout,
+        Math.min(this.#host!.requestTimeout, HAND_OFF_TIMEOUT),
         `hand-off of ${clientId}`,
         (value) => resolve(readCursor(value)),
         () => resolve(undefined),
@@ -840,6 +840,12 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
     this.#publish({ kind: K.presence, data });
   }
 }
+
+/**
+ * The longest a resuming client waits for the node that held its session (one that died without
+ * closing does not answer; its client then gets a new session).
+ */
+const HAND_OFF_TIMEOUT = 3000;
 
 /** Extra wait for another node's answers past the clients' own timeout. */
 const GRACE = 1000;
