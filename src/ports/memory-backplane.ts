@@ -282,7 +282,10 @@ export class MemoryBackplane implements Backplane {
     return this.#call(() => this.#cluster._getClient(clientId));
   }
 
-  getClients(filter?: { readonly topic?: string; readonly user?: string }): Promise<ClusterClient[]> {
+  getClients(filter?: {
+    readonly topic?: string;
+    readonly user?: string;
+  }): Promise<ClusterClient[]> {
     return this.#call(() => this.#cluster._getClients(filter));
   }
 
