@@ -4,6 +4,7 @@ import type { AbstractSocketServer } from '../ports/abstract-socket-server.js';
 import type { AuthorizationStrategy } from '../ports/authorization-strategy.js';
 import type { Codec } from '../ports/codec.js';
 import type { SessionStore } from '../ports/session-store.js';
+import type { Backplane } from '../ports/backplane.js';
 import { SocketClient, type SocketClientOptions } from '../client/socket-client.js';
 import { SocketServer } from '../server/socket-server.js';
 import type { SocketServerOptions } from '../server/options.js';
@@ -16,7 +17,8 @@ import { TOKENS } from './tokens.js';
  *
  * Reads `TOKENS.ServerTransport` / `TOKENS.ClientTransport` (from a transport module),
  * `TOKENS.ServerOptions` (optional) / `TOKENS.ClientOptions` (required for the client), and the
- * optional `TOKENS.AuthorizationStrategy`, `TOKENS.Codec` and (server only) `TOKENS.SessionStore`,
+ * optional `TOKENS.AuthorizationStrategy`, `TOKENS.Codec` and (server only) `TOKENS.SessionStore`
+ * and `TOKENS.Backplane`,
  * which override the same fields of the options. On `container.unbindAllAsync()` (or an async unbind), the server is shut down and the client
  * disconnected.
  *
@@ -38,12 +40,14 @@ export function plugsocketCoreModule(): ContainerModule {
           authorization: AuthorizationStrategy | undefined,
           codec: Codec | undefined,
           sessionStore: SessionStore | undefined,
+          backplane: Backplane | undefined,
         ) =>
           new SocketServer(adapter, {
             ...options,
             ...(authorization && { authorization }),
             ...(codec && { codec }),
             ...(sessionStore && { sessionStore }),
+            ...(backplane && { backplane }),
           }),
         [
           TOKENS.ServerTransport,
@@ -51,6 +55,7 @@ export function plugsocketCoreModule(): ContainerModule {
           { serviceIdentifier: TOKENS.AuthorizationStrategy, optional: true },
           { serviceIdentifier: TOKENS.Codec, optional: true },
           { serviceIdentifier: TOKENS.SessionStore, optional: true },
+          { serviceIdentifier: TOKENS.Backplane, optional: true },
         ],
       )
       .inSingletonScope()

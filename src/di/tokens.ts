@@ -21,4 +21,6 @@ export const TOKENS = {
   Codec: Symbol.for('plugsocket:Codec'),
   /** A `SessionStore` for session resume (optional; a `MemorySessionStore` per server when unbound). */
   SessionStore: Symbol.for('plugsocket:SessionStore'),
+  /** A `Backplane` joining the server to a cluster (optional; a cluster of one when unbound). */
+  Backplane: Symbol.for('plugsocket:Backplane'),
 } as const;
