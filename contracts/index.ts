@@ -21,6 +21,13 @@ export type { ReportTarget } from './report.js';
 export type { TestRunner } from './runner.js';
 export { describeLayerContract, type LayerContractOptions } from './layer-contract.js';
 export {
+  describeBackplaneContract,
+  type BackplaneContractCluster,
+  type BackplaneContractOptions,
+  type BackplaneContractTimeouts,
+  type BackplaneFaultHook,
+} from './backplane-contract.js';
+export {
   describeProtocolConformance,
   type HandshakeCredentials,
   type ProtocolConformanceOptions,
