@@ -72,8 +72,8 @@ export interface BackplaneNode {
   /**
    * Node `node` stopped (it closed, or its liveness key expired). Called once on every node that
    * notices. `removed` is given on exactly one node — the one that removed the gone node's
-   * directory entries — and lists them, each with `changed` true when its user went offline
-   * with it; the others get `undefined`.
+   * directory entries — and lists them (see {@link RemovedClient.userOffline}); the others get
+   * `undefined`.
    */
   nodeGone(node: string, removed: readonly RemovedClient[] | undefined): void;
 }
@@ -82,7 +82,11 @@ export interface BackplaneNode {
 export interface RemovedClient extends ClusterClient {
   /** The topics it was in. */
   readonly topics: readonly string[];
-  /** True when its user has no online client left. */
+  /**
+   * True when removing it took its user offline: it was online (not parked) and the user has no
+   * online client left. Of several entries of one user removed together, only the last online
+   * one is marked.
+   */
   readonly userOffline: boolean;
 }
 

@@ -85,20 +85,23 @@ export class MemoryCluster {
       const change = this._removeClient(client.id);
       removed.push({ ...client, topics, userOffline: change.changed });
     }
-    let first = true;
+    // The entries go to one survivor that can hear it: the first whose link is up.
+    let told = false;
     for (const other of this.#nodes.values()) {
-      const list = first ? removed : undefined;
-      first = false;
+      const list = !told && other._linked ? removed : undefined;
+      if (list !== undefined) told = true;
       other._gone(id, list);
     }
   }
 
   /** @internal */
   _deliver(from: string, to: string | undefined, packet: BackplanePacket): void {
-    const copy = copyPacket(packet);
+    // Checked (and copied) now, as a broker would serialize it: a bad packet throws at the sender.
+    const checked = copyPacket(packet);
     for (const [id, node] of this.#nodes) {
       if (id === from || (to !== undefined && id !== to)) continue;
-      node._receive(copy, from);
+      // Each receiver its own copy: one that changes its packet changes nobody else's.
+      node._receive(copyPacket(checked), from);
     }
   }
 
@@ -232,7 +235,11 @@ export class MemoryBackplane implements Backplane {
       return Promise.reject(new Error('a backplane is opened once'));
     if (typeof node?.id !== 'string' || node.id === '')
       return Promise.reject(new TypeError('a node needs a non-empty string id'));
-    this.#cluster._join(this, node.id);
+    try {
+      this.#cluster._join(this, node.id);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     this.#node = node;
     this.#id = node.id;
     this.#linked = true;
@@ -327,6 +334,11 @@ export class MemoryBackplane implements Backplane {
     }
   };
 
+  /** @internal true while this node's link is up. */
+  get _linked(): boolean {
+    return this.#linked;
+  }
+
   /** @internal */
   _gone(id: string, removed: readonly RemovedClient[] | undefined): void {
     const node = this.#node;
@@ -370,14 +382,25 @@ function copyValue(value: unknown, depth: number): unknown {
     return value;
   }
   if (value instanceof Uint8Array) return new Uint8Array(value);
-  if (Array.isArray(value)) return value.map((item) => copyValue(item ?? null, depth + 1));
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (let i = 0; i < value.length; i++) out.push(copyValue(value[i] ?? null, depth + 1));
+    return out;
+  }
   if (typeof value === 'object') {
     const proto = Object.getPrototypeOf(value) as unknown;
     if (proto !== Object.prototype && proto !== null)
       throw new TypeError('a backplane packet carries plain objects, arrays and bytes');
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      if (item !== undefined) out[key] = copyValue(item, depth + 1);
+      if (item === undefined) continue;
+      // defineProperty: a `__proto__` key stays a key, as JSON.parse makes it.
+      Object.defineProperty(out, key, {
+        value: copyValue(item, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }

@@ -242,6 +242,7 @@ export class ServerCluster<P = unknown> {
       connectedAt: number;
       user?: string;
       parked?: boolean;
+      principal?: unknown;
     } = {
       id: session.id,
       node: this.nodeId,
@@ -249,6 +250,7 @@ export class ServerCluster<P = unknown> {
     };
     if (session.principalKey !== undefined) entry.user = session.principalKey;
     if (session.status === 'parked') entry.parked = true;
+    if (session.principal !== undefined) entry.principal = session.principal;
     return entry;
   }
 }

@@ -624,7 +624,7 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
         if (pending === undefined || pending.node !== from) return;
         if (data.e !== undefined)
           pending.reject(PlugSocketError.fromWire(data.e as SerializedError));
-        else pending.resolve(packet.kind === K.done ? undefined : data.v);
+        else pending.resolve(data.v);
         return;
       }
       case K.presence:
@@ -632,7 +632,8 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
           clientId: data.id as string,
           topic: data.t as string | undefined,
           user: data.u as string | undefined,
-          node: from,
+          // Told by a survivor on behalf of a gone node: that node is named.
+          node: typeof data.n === 'string' ? data.n : from,
         });
         return;
       default:
@@ -800,6 +801,8 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
       for (const session of [...registry.byId.values(), ...registry.parked.values()]) {
         if (!session.listed) continue;
         const id = session.id;
+        // Written afresh: topics it left during the outage must go too.
+        writes.push(this.backplane.removeClient(id));
         writes.push(this.backplane.addClient(this.#entry(session, session.status === 'parked')));
         for (const topic of session.topics) writes.push(this.backplane.joinTopic(id, topic));
       }
@@ -834,7 +837,7 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
 
   #presenceFor(node: string, event: PresenceEvent, detail: PresenceDetail): void {
     this.events.presence(event, { ...detail, node });
-    const data: Record<string, unknown> = { e: event, id: detail.clientId };
+    const data: Record<string, unknown> = { e: event, id: detail.clientId, n: node };
     if (detail.topic !== undefined) data.t = detail.topic;
     if (detail.user !== undefined) data.u = detail.user;
     this.#publish({ kind: K.presence, data });

@@ -4,7 +4,7 @@ import type { Call } from './call.js';
 import type { ServerCore } from './core.js';
 import type { ServerRequests, ServerRequestSettings } from './requests.js';
 import { remoteClient } from './cluster.js';
-import type { ConnectedClient } from './session.js';
+import type { ConnectedClient, Session } from './session.js';
 
 /**
  * @internal A client-to-client request, after the middleware: finds the target (a client id, or
@@ -20,25 +20,36 @@ export async function forwardRequest<P>(
   to: RequestTarget,
   headers: Record<string, unknown> | undefined,
 ): Promise<void> {
-  const from = call.session;
   const target =
     typeof to === 'string'
       ? (core.registry.byId.get(to) ?? core.registry.parked.get(to))
       : core.registry.latestOf(to.user);
-  if (target === undefined && core.router.cluster !== undefined) {
-    await forwardRemote(requests, core, canRequest, call, to, headers);
+  const cluster = core.router.cluster;
+  if (cluster !== undefined && (target === undefined || typeof to !== 'string')) {
+    // A user's most recent client may be on another node: the directory decides.
+    await forwardRemote(requests, core, canRequest, call, to, headers, target);
     return;
   }
   // A parked target (its connection lost, within its resume window) gets the request on resume.
   if (target === undefined || !target.live) {
-    call.fail(
-      new PlugSocketError(
-        'TARGET_OFFLINE',
-        typeof to === 'string'
-          ? `client ${to} is not connected`
-          : `user ${JSON.stringify(to.user)} is not connected`,
-      ),
-    );
+    call.fail(offline(to));
+    return;
+  }
+  await forwardLocal(requests, core, canRequest, call, target, headers);
+}
+
+/** The target is on this node. */
+async function forwardLocal<P>(
+  requests: ServerRequests<P>,
+  core: ServerCore<P>,
+  canRequest: ServerRequestSettings<P>['canRequest'],
+  call: Call<P>,
+  target: Session<P>,
+  headers: Record<string, unknown> | undefined,
+): Promise<void> {
+  const from = call.session;
+  if (!target.live) {
+    call.fail(new PlugSocketError('TARGET_OFFLINE', `client ${target.id} is not connected`));
     return;
   }
   try {
@@ -85,6 +96,7 @@ async function forwardRemote<P>(
   call: Call<P>,
   to: RequestTarget,
   headers: Record<string, unknown> | undefined,
+  local: Session<P> | undefined,
 ): Promise<void> {
   const cluster = core.router.cluster!;
   const from = call.session;
@@ -99,15 +111,20 @@ async function forwardRemote<P>(
     call.fail(new PlugSocketError('TARGET_OFFLINE', 'the target cannot be reached now'));
     return;
   }
+  if (where !== undefined && where.node === cluster.id) {
+    // The most recent is here after all (or the directory lags this node's own admission).
+    const here = core.registry.byId.get(where.id) ?? local;
+    if (here !== undefined) {
+      await forwardLocal(requests, core, canRequest, call, here, headers);
+      return;
+    }
+  }
+  if (where === undefined && local !== undefined) {
+    await forwardLocal(requests, core, canRequest, call, local, headers);
+    return;
+  }
   if (where === undefined || where.node === cluster.id) {
-    call.fail(
-      new PlugSocketError(
-        'TARGET_OFFLINE',
-        typeof to === 'string'
-          ? `client ${to} is not connected`
-          : `user ${JSON.stringify(to.user)} is not connected`,
-      ),
-    );
+    call.fail(offline(to));
     return;
   }
   const target: ConnectedClient<P> = remoteClient<P>(where);
@@ -144,4 +161,13 @@ async function forwardRemote<P>(
           : e,
     );
   }
+}
+
+function offline(to: RequestTarget): PlugSocketError {
+  return new PlugSocketError(
+    'TARGET_OFFLINE',
+    typeof to === 'string'
+      ? `client ${to} is not connected`
+      : `user ${JSON.stringify(to.user)} is not connected`,
+  );
 }

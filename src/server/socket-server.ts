@@ -729,13 +729,16 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       const session = registry.byId.get(clientId) ?? registry.parked.get(clientId);
       if (session === undefined || this.#resume === undefined) return Promise.resolve(false);
       if (session.status === 'open') {
-        // Half-open here (the client already reconnected elsewhere): this connection goes.
+        // Half-open here (the client already reconnected elsewhere): this connection goes, as
+        // when a client resumes on this node (parked first, so its close is not reported again).
+        const connection = session.connection;
         this.#admission.release(session);
+        this.#resume.park(session, this.#sessionEnded);
         this.notifyGone(session.id, {
           code: CloseCodes.ABNORMAL,
           reason: 'resumed on another node',
         });
-        this.#core.adapter.terminateConnection(session.connection);
+        this.#core.adapter.terminateConnection(connection);
       }
       return this.#resume.handOff(session).then(() => true);
     },

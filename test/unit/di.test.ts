@@ -6,6 +6,7 @@ import { MemorySocket, MemorySocketServer } from '../../adapters/memory/index.js
 import { plugsocketCoreModule, TOKENS } from '../../src/di/index.js';
 import {
   JsonCodec,
+  MemoryCluster,
   SocketClient,
   SocketServer,
   type AuthorizationStrategy,
@@ -66,6 +67,7 @@ describe('dependency injection', () => {
         'AuthorizationStrategy',
         'Codec',
         'SessionStore',
+        'Backplane',
       ]);
     });
   });
@@ -165,6 +167,24 @@ describe('dependency injection', () => {
         await rejectionOf(container.get<SocketClient>(TOKENS.SocketClient).connect()),
         'UNAUTHORIZED',
       );
+    });
+
+    it('joins the server to the cluster of a bound Backplane, and uses its session store', async () => {
+      const cluster = new MemoryCluster();
+      const { container } = track(
+        compose((c) => c.bind(TOKENS.Backplane).toConstantValue(cluster.backplane())),
+      );
+      const server = container.get<SocketServer>(TOKENS.SocketServer);
+      await server.listen();
+      expect(cluster.nodeIds).to.deep.equal([server.cluster.nodeId]);
+      const other = new SocketServer(new MemorySocketServer({ name: uniqueName('di-peer') }), {
+        backplane: cluster.backplane(),
+      });
+      await other.listen();
+      expect((await server.cluster.nodes()).sort()).to.deep.equal(
+        [server.cluster.nodeId, other.cluster.nodeId].sort(),
+      );
+      await other.shutdown();
     });
 
     it('honours a bound Codec on both sides', async () => {
