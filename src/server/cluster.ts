@@ -39,7 +39,7 @@ export interface ClusterHost<P> {
    * Hands a session held here to the shared session store, so another node can resume it.
    * @returns false when it is not here.
    */
-  handOff(clientId: string): Promise<boolean>;
+  handOff(clientId: string, proof: HandOffProof): Promise<boolean>;
   /**
    * Takes session `clientId` from the shared store and keeps it parked here (a node that shut
    * down handed it over), catching up with `cursor`.
@@ -78,6 +78,18 @@ interface Recent {
  */
 const RECENT = 4096;
 
+/**
+ * What a node asking for a session shows its holder: the resume secret and the principal the
+ * client presented. The holder checks them as for a resume of its own, and keeps the session
+ * when they do not match (a forged token must not take a session from its owner).
+ */
+export interface HandOffProof {
+  readonly secret: string;
+  readonly user: string | undefined;
+  /** Frames the client says it received: more than were sent is refused, as on one node. */
+  readonly received: number;
+}
+
 /** Packet kinds: one character each, never read by a backplane. */
 const K = {
   broadcast: 'b',
@@ -90,6 +102,8 @@ const K = {
   manyAnswer: 'M',
   kick: 'k',
   handOff: 'h',
+  hello: 'H',
+  hi: 'i',
   adopt: 'o',
   done: 'd',
   presence: 'p',
@@ -145,6 +159,8 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
     this.#host = host;
     await this.backplane.open(this);
     this.#open = true;
+    // Where every node is in its stream, for catching up sessions that move (see catchUp).
+    this.#publish({ kind: K.hello, data: { s: this.#seq } });
     this.core.metrics.backplaneUp = 1;
   }
 
@@ -218,15 +234,19 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
     if (ring === undefined) return true;
     for (const [origin, evicted] of this.#evicted) {
       const read = cursor[origin];
-      if (read !== undefined && evicted > read) return false;
+      if (read === undefined || evicted > read) return false;
+    }
+    // A node the other had not heard of at all (it had only just joined): whether what is kept
+    // here from it came before or after the session cannot be told, so it counts as missed.
+    for (const entry of ring) {
+      if (entry !== undefined && cursor[entry.origin] === undefined) return false;
     }
     const router = this.core.router;
     for (let i = 0; i < ring.length; i++) {
       const entry = ring[(this.#recentNext + i) % ring.length];
       if (entry === undefined) continue;
       const read = cursor[entry.origin];
-      if (read !== undefined && entry.seq <= read) continue;
-      if (read === undefined && entry.seq <= (this.#evicted.get(entry.origin) ?? 0)) continue;
+      if (read === undefined || entry.seq <= read) continue;
       if (matches(entry, session)) router.toSessions([session], entry.frame);
     }
     return true;
@@ -373,7 +393,7 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
    * Asks the node that holds session `clientId` to hand it to the shared session store. Resolves
    * when it did, or it does not hold it, or is gone, or does not answer in time.
    */
-  async handOff(clientId: string): Promise<Cursor | undefined> {
+  async handOff(clientId: string, proof: HandOffProof): Promise<Cursor | undefined> {
     let where: ClusterClient | undefined;
     try {
       where = await this.backplane.getClient(clientId);
@@ -390,7 +410,14 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
         (value) => resolve(readCursor(value)),
         () => resolve(undefined),
       );
-      this.#sendOrFail(r, node, { kind: K.handOff, data: { r, id: clientId } });
+      const data: Record<string, unknown> = {
+        r,
+        id: clientId,
+        sec: proof.secret,
+        rcv: proof.received,
+      };
+      if (proof.user !== undefined) data.u = proof.user;
+      this.#sendOrFail(r, node, { kind: K.handOff, data });
     });
   }
 
@@ -611,9 +638,20 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
         // Where this node is now: the session's log holds everything read so far.
         const cursor = this.cursor();
         const done = (): void => this.#send(from, { kind: K.done, data: { r: data.r, v: cursor } });
-        this.#host!.handOff(data.id as string).then(done, done);
+        this.#host!.handOff(data.id as string, {
+          secret: String(data.sec),
+          user: typeof data.u === 'string' ? data.u : undefined,
+          received: typeof data.rcv === 'number' ? data.rcv : Infinity,
+        }).then(done, done);
         return;
       }
+      case K.hello:
+        this.#learn(from, data.s);
+        this.#send(from, { kind: K.hi, data: { s: this.#seq } });
+        return;
+      case K.hi:
+        this.#learn(from, data.s);
+        return;
       case K.adopt:
         this.#host!.adopt(data.id as string, readCursor(data.c) ?? {});
         return;
@@ -639,6 +677,12 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
       default:
         this.core.metrics.backplaneErrors++;
     }
+  }
+
+  /** Where node `from` is in its stream, as it told this node it was. */
+  #learn(from: string, seq: unknown): void {
+    if (typeof seq !== 'number' || !(seq >= (this.#seen.get(from) ?? -1))) return;
+    if (!this.#seen.has(from)) this.#seen.set(from, seq);
   }
 
   /** A frame packet from `from`: counted in its stream, kept a while. */

@@ -7,7 +7,7 @@ import { randomString } from '../shared/random-id.js';
 import { unref } from '../shared/unref.js';
 import type { ServerCore } from './core.js';
 import type { ServerConnection } from '../ports/server-connection.js';
-import type { Cursor } from './cluster.js';
+import type { Cursor, HandOffProof } from './cluster.js';
 import {
   GOT_EVERY,
   NEW_SESSION,
@@ -43,7 +43,7 @@ export interface ResumeSettings {
    * On a cluster: asks the node that holds session `id` to hand it to the store (resolves when it
    * did, or cannot), before this node takes it.
    */
-  readonly handOff?: ((id: string) => Promise<Cursor | undefined>) | undefined;
+  readonly handOff?: ((id: string, proof: HandOffProof) => Promise<Cursor | undefined>) | undefined;
   /**
    * On a cluster: a session taken from the store after a hand-over gets what the handing node
    * had not read yet. False when some of it is lost.
@@ -166,7 +166,10 @@ export class SessionResume<P> {
     const handOff = this.settings.handOff;
     if (handOff !== undefined) {
       // Another node may hold it (parked, or half-open there): it goes to the store first.
-      return handOff(request.id).then((cursor) => this.#take(session, request, accept, cursor));
+      const proof = { secret: request.secret, user: principalKey, received: request.received };
+      return handOff(request.id, proof).then((cursor) =>
+        this.#take(session, request, accept, cursor),
+      );
     }
     return this.#take(session, request, accept, undefined);
   }
@@ -359,6 +362,20 @@ export class SessionResume<P> {
    * Another node resumes a session held here: it goes to the (shared) store and ends here.
    * Resolves once the store has it.
    */
+  /**
+   * True when a client presenting `proof` may take `session` (the checks of a resume on this
+   * node: the secret, the principal, a count of frames it could have received).
+   */
+  proves(session: Session<P>, proof: HandOffProof): boolean {
+    const log = session.resume;
+    return (
+      log !== undefined &&
+      log.accepts(proof.secret) !== undefined &&
+      session.principalKey === proof.user &&
+      proof.received <= log.sent
+    );
+  }
+
   handOff(session: Session<P>): Promise<void> {
     const saved = this.#persistOne(session);
     this.end(session);

@@ -210,7 +210,10 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
               limits: resumeLimits,
               store: sessionStore ?? new MemorySessionStore(),
               shared: sessionStore !== undefined,
-              handOff: this.#link === undefined ? undefined : (id) => this.#link!.handOff(id),
+              handOff:
+                this.#link === undefined
+                  ? undefined
+                  : (id, proof) => this.#link!.handOff(id, proof),
               catchUp:
                 this.#link === undefined
                   ? undefined
@@ -724,10 +727,12 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     requestMany: (sessions, name, payload, timeout) =>
       this.#requests.requestMany(sessions, name, payload, timeout),
     disconnect: (clientId, code, reason) => this.disconnect(clientId, code, reason),
-    handOff: (clientId) => {
+    handOff: (clientId, proof) => {
       const registry = this.#registry;
       const session = registry.byId.get(clientId) ?? registry.parked.get(clientId);
       if (session === undefined || this.#resume === undefined) return Promise.resolve(false);
+      // Only the session's own client may move it: a forged token leaves it where it is.
+      if (!this.#resume.proves(session, proof)) return Promise.resolve(false);
       if (session.status === 'open') {
         // Half-open here (the client already reconnected elsewhere): this connection goes, as
         // when a client resumes on this node (parked first, so its close is not reported again).
