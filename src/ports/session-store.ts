@@ -32,6 +32,12 @@ export interface SessionRecord {
   readonly log: readonly AnyFrame[];
   /** When the resume window ends, in ms since the epoch. */
   readonly expiresAt: number;
+  /**
+   * On a cluster: how far the saving node had read each node's messages (node id → sequence
+   * number), so the node that resumes the session can add what was sent after the save. A store
+   * keeps it as it keeps `data`; absent on a single server.
+   */
+  readonly position?: Readonly<Record<string, number>> | undefined;
 }
 
 /**

@@ -103,6 +103,7 @@ const K = {
   kick: 'k',
   handOff: 'h',
   hello: 'H',
+  leaving: 'L',
   hi: 'i',
   adopt: 'o',
   done: 'd',
@@ -128,6 +129,8 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
   readonly #pending = new Map<number, Pending>();
   /** This node's frame packets published so far (the sequence number of the last). */
   #seq = 0;
+  /** Until when another node's shutdown may be handing sessions over (ms since the epoch). */
+  #handOverUntil = 0;
   /** The last sequence number read from each other node. */
   readonly #seen = new Map<string, number>();
   /** The latest frame packets, a ring; undefined with resume off (nothing to catch up). */
@@ -214,6 +217,19 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
       this.#evicted.set(old.origin, old.seq);
     ring[this.#recentNext] = entry;
     this.#recentNext = (this.#recentNext + 1) % ring.length;
+  }
+
+  /** This node starts shutting down: the others look twice for sessions it is handing over. */
+  announceLeaving(): void {
+    this.#publish({ kind: K.leaving });
+  }
+
+  /**
+   * True while a node that shuts down may still be handing sessions to others: a session missing
+   * from the store may be on its way to another node.
+   */
+  handOverInProgress(): boolean {
+    return Date.now() < this.#handOverUntil;
   }
 
   /** Where this node is in every node's stream now. */
@@ -637,14 +653,22 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
       case K.handOff: {
         // Where this node is now: the session's log holds everything read so far.
         const cursor = this.cursor();
-        const done = (): void => this.#send(from, { kind: K.done, data: { r: data.r, v: cursor } });
+        // The cursor only when this node did hand it over: it is the session's, nobody else's.
+        const done = (handed: boolean): void =>
+          this.#send(from, {
+            kind: K.done,
+            data: handed ? { r: data.r, v: cursor } : { r: data.r },
+          });
         this.#host!.handOff(data.id as string, {
           secret: String(data.sec),
           user: typeof data.u === 'string' ? data.u : undefined,
           received: typeof data.rcv === 'number' ? data.rcv : Infinity,
-        }).then(done, done);
+        }).then(done, () => done(false));
         return;
       }
+      case K.leaving:
+        this.#handOverUntil = Date.now() + HAND_OVER_WINDOW;
+        return;
       case K.hello:
         this.#learn(from, data.s);
         this.#send(from, { kind: K.hi, data: { s: this.#seq } });
@@ -893,6 +917,9 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
  * closing does not answer; its client then gets a new session).
  */
 const HAND_OFF_TIMEOUT = 3000;
+
+/** How long after a node announced its shutdown claims look again for a missing session. */
+const HAND_OVER_WINDOW = 5000;
 
 /** Extra wait for another node's answers past the clients' own timeout. */
 const GRACE = 1000;

@@ -49,6 +49,13 @@ export interface ResumeSettings {
    * had not read yet. False when some of it is lost.
    */
   readonly catchUp?: ((session: Session<unknown>, cursor: Cursor) => boolean) | undefined;
+  /** On a cluster: where this node is in every node's stream now (saved with each record). */
+  readonly position?: (() => Cursor) | undefined;
+  /**
+   * On a cluster: true while another node is shutting down and handing its sessions over, so a
+   * session missing from the store may be on its way to another node: a claim looks again.
+   */
+  readonly handOverInProgress?: (() => boolean) | undefined;
 }
 
 /**
@@ -167,11 +174,31 @@ export class SessionResume<P> {
     if (handOff !== undefined) {
       // Another node may hold it (parked, or half-open there): it goes to the store first.
       const proof = { secret: request.secret, user: principalKey, received: request.received };
-      return handOff(request.id, proof).then((cursor) =>
-        this.#take(session, request, accept, cursor),
-      );
+      return this.#claimInCluster(session, request, accept, handOff, proof);
     }
     return this.#take(session, request, accept, undefined);
+  }
+
+  /**
+   * A claim on a cluster: the holder (if any) hands the session over, then it is taken from the
+   * store. While a node that shuts down hands its sessions to others, a session that is in
+   * neither place yet is looked for again a few times.
+   */
+  async #claimInCluster(
+    session: Session<P>,
+    request: ResumeRequest,
+    accept: (stored: SessionRecord) => boolean,
+    handOff: (id: string, proof: HandOffProof) => Promise<Cursor | undefined>,
+    proof: HandOffProof,
+  ): Promise<ResumeClaim<P>> {
+    for (let attempt = 0; ; attempt++) {
+      const cursor = await handOff(request.id, proof);
+      const claim = await this.#take(session, request, accept, cursor);
+      if (claim.resumed !== false || claim.reason !== 'expired') return claim;
+      if (attempt >= 4 || this.settings.handOverInProgress?.() !== true) return claim;
+      if (session.connection.state !== 'open') return claim;
+      await new Promise((resolve) => setTimeout(resolve, 50 * (attempt + 1)));
+    }
   }
 
   #take(
@@ -243,7 +270,9 @@ export class SessionResume<P> {
     }
     const restored = this.#restore(record, session.connection, session.handshake);
     const log = restored.resume!;
-    const caughtUp = cursor === undefined || this.#catchUp(restored, cursor);
+    // The holder's position when it handed the session over, else the saver's when it saved.
+    const from = cursor ?? record.position;
+    const caughtUp = from === undefined || this.#catchUp(restored, from);
     if (!caughtUp || !log.has(request.received)) {
       this.core.registry.remove(restored);
       restored.dispose();
@@ -297,7 +326,7 @@ export class SessionResume<P> {
     if (registry.parked.has(id) || registry.byId.has(id)) return;
     const restored = this.#restore(record, PARKED, PARKED.handshake);
     restored.park();
-    if (!this.#catchUp(restored, cursor)) {
+    if (!this.#catchUp(restored, record.position ?? cursor)) {
       restored.resume!.clear();
       restored.doomed = true;
     }
@@ -409,6 +438,7 @@ export class SessionResume<P> {
       logStart: log.start,
       log: log.kept(),
       expiresAt,
+      position: this.settings.position?.(),
     });
   }
 

@@ -218,6 +218,9 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
                 this.#link === undefined
                   ? undefined
                   : (session, cursor) => this.#link!.catchUp(session as Session<P>, cursor),
+              position: this.#link === undefined ? undefined : () => this.#link!.cursor(),
+              handOverInProgress:
+                this.#link === undefined ? undefined : () => this.#link!.handOverInProgress(),
             },
             this.#replaced,
           );
@@ -378,6 +381,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
   async #shutDown(timeout: number): Promise<void> {
     const wasListening = this.#state === 'listening';
     this.#state = 'closing';
+    this.#link?.announceLeaving();
     const adapter = this.#core.adapter;
     try {
       if (wasListening) {
