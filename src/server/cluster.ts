@@ -103,6 +103,7 @@ const K = {
   kick: 'k',
   handOff: 'h',
   hello: 'H',
+  restate: 'R',
   leaving: 'L',
   hi: 'i',
   adopt: 'o',
@@ -689,18 +690,87 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
         else pending.resolve(data.v);
         return;
       }
-      case K.presence:
-        this.events.presence(data.e as PresenceEvent, {
+      case K.presence: {
+        const detail = {
           clientId: data.id as string,
           topic: data.t as string | undefined,
           user: data.u as string | undefined,
-          // Told by a survivor on behalf of a gone node: that node is named.
+        };
+        // Told by a survivor on behalf of a gone node: that node is named.
+        if (typeof data.n === 'string') this.#toldForGone(data.n, data.e as PresenceEvent, detail);
+        this.events.presence(data.e as PresenceEvent, {
+          ...detail,
           node: typeof data.n === 'string' ? data.n : from,
         });
+        return;
+      }
+      case K.restate:
+        this.#restated(from, data);
         return;
       default:
         this.core.metrics.backplaneErrors++;
     }
+  }
+
+  /**
+   * What this node's application was told on behalf of a gone node: taken back if that node
+   * returns (it was only cut off longer than its liveness allows).
+   */
+  readonly #goneTold = new Map<string, { users: Set<string>; memberships: Set<string> }>();
+
+  #toldForGone(node: string, event: PresenceEvent, detail: PresenceDetail): void {
+    let told = this.#goneTold.get(node);
+    if (told === undefined) {
+      // Bounded: the last few gone nodes are remembered.
+      if (this.#goneTold.size >= 16) this.#goneTold.delete(this.#goneTold.keys().next().value!);
+      this.#goneTold.set(node, (told = { users: new Set(), memberships: new Set() }));
+    }
+    if (event === 'offline' && detail.user !== undefined) told.users.add(detail.user);
+    else if (event === 'leave' && detail.topic !== undefined)
+      told.memberships.add(`${detail.clientId}\u0000${detail.topic}`);
+  }
+
+  /**
+   * A node that was unreachable is back and lists its clients: the leaves and offlines this
+   * node told for it are taken back with joins and onlines.
+   */
+  #restated(from: string, data: Record<string, unknown>): void {
+    const told = this.#goneTold.get(from);
+    if (told === undefined) return;
+    const clients = Array.isArray(data.c) ? (data.c as unknown[]) : [];
+    for (const item of clients) {
+      if (!Array.isArray(item)) continue;
+      const [clientId, user, parked, topics] = item as [string, string | null, number, string[]];
+      const who = typeof user === 'string' ? user : undefined;
+      for (const topic of Array.isArray(topics) ? topics : []) {
+        if (told.memberships.delete(`${clientId}\u0000${topic}`))
+          this.events.presence('join', { clientId, topic, user: who, node: from });
+      }
+      if (who !== undefined && parked !== 1 && told.users.delete(who))
+        this.events.presence('online', { clientId, user: who, node: from });
+    }
+    if (data.last === 1) this.#goneTold.delete(from);
+  }
+
+  /** After an outage: this node lists its clients, for nodes that took it for gone meanwhile. */
+  #restate(): void {
+    const registry = this.core.registry;
+    let batch: unknown[] = [];
+    const flush = (last: boolean): void => {
+      this.#publish({ kind: K.restate, data: last ? { c: batch, last: 1 } : { c: batch } });
+      batch = [];
+    };
+    for (const session of [...registry.byId.values(), ...registry.parked.values()]) {
+      if (!session.listed) continue;
+      batch.push([
+        session.id,
+        session.principalKey ?? null,
+        session.status === 'parked' ? 1 : 0,
+        [...session.topics],
+      ]);
+      if (batch.length === 500) flush(false);
+    }
+    flush(true);
   }
 
   /** Where node `from` is in its stream, as it told this node it was. */
@@ -849,7 +919,10 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
     metrics.backplaneUp = 1;
     const downFor = Date.now() - this.#downSince;
     this.core.logger.debug('backplane reachable again', { downFor });
-    void this.#resync().finally(() => this.events.state({ state, downFor }));
+    void this.#resync().finally(() => {
+      this.#restate();
+      this.events.state({ state, downFor });
+    });
   }
 
   /** After an outage: the directory lists exactly this node's sessions again. */
@@ -904,6 +977,7 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
   }
 
   #presenceFor(node: string, event: PresenceEvent, detail: PresenceDetail): void {
+    this.#toldForGone(node, event, detail);
     this.events.presence(event, { ...detail, node });
     const data: Record<string, unknown> = { e: event, id: detail.clientId, n: node };
     if (detail.topic !== undefined) data.t = detail.topic;
