@@ -113,14 +113,17 @@ export class ClusterWatch {
     const { keys, nodeId } = this.host;
     // Holding its own reap lock keeps survivors from removing the entries meanwhile.
     if (!(await this.lock(nodeId))) return false;
+    let done = false;
     try {
       await this.host.redis().del(keys.alive(nodeId));
       const result = await this.reap(nodeId, true);
-      if (result.status === ReapStatus.Done) this.#publishLeave(result.removed);
+      done = result.status === ReapStatus.Done;
+      if (done) this.#publishLeave(result.removed);
     } finally {
       // Unlisted only after the leave packet went out (on the same connection, so first): a
-      // survivor's check finds the node gone only once the packet is on its way.
-      await this.unlock(nodeId, true);
+      // survivor's check finds the node gone only once the packet is on its way. Left listed
+      // when entries remain (the reap was cut short): a survivor then removes the rest.
+      await this.unlock(nodeId, done);
     }
     return true;
   }
