@@ -29,22 +29,27 @@ export type {
  * What it checks, by test id:
  * - `B-OPEN-*`: `open()` resolves only once the node is listed by `nodes()` and receives packets;
  * - `B-PUB-*`, `B-ORDER-01`, `B-RECV-01`: `publish()` reaches every other node and not the sender,
- *   `publishTo()` exactly one node, `from` is right, per-sender order holds across both, a
- *   throwing `receive()` stops nothing;
+ *   `publishTo()` exactly one node, `from` is right, each receiver's packet is its own (changing
+ *   it changes no other), per-sender order holds across both, a throwing `receive()` stops
+ *   nothing;
  * - `B-PACKET-*`: packets arrive equal (strings, bytes, JSON data with `Uint8Array`s anywhere,
- *   undefined keys, 256 KiB);
+ *   `"__proto__"` keys, undefined keys, 256 KiB);
  * - `B-DIR-*`, `B-PRES-*`: the directory read on every node, and `PresenceChange.changed`, two
  *   nodes racing included;
  * - `B-CLOSE-*`: `close()` removes the node and its entries, the others are told `nodeGone` once,
- *   exactly one of them with `removed`;
+ *   exactly one of them with `removed` (each entry with its topics, in any order, and
+ *   `userOffline` true exactly where removing it took its user offline);
  * - `B-CRASH-*` (with `options.crash`): the same when a node dies, noticed within
- *   `timeouts.nodeTimeout`;
+ *   `timeouts.nodeTimeout`; `B-CRASH-04` (with `options.cut` too): `removed` goes to a survivor
+ *   whose link is up, not to one that is cut off;
  * - `B-CUT-*` (with `options.cut` and `options.restore`): `state()` on an outage, packets lost
  *   both ways, entries back once `connected`;
  * - `B-SESS-*`: `sessions` shared by the nodes, `take()` atomic, refusals kept, ttl honoured.
  *
  * The crash and outage tests carry `[supports.crash]` / `[supports.cut]` in their titles and are
- * skipped, and reported as skipped, without their hooks. Give the backplane under test short
+ * skipped, and reported as skipped, without their hooks (`B-CRASH-04` carries both, and is
+ * skipped without either, reported with the first one missing as its `requires`). Lists of
+ * topics (a removed entry's, a session record's) compare as sets: the port promises no order. Give the backplane under test short
  * timings (liveness, reconnect backoff) and `options.timeouts` to match, so the suite stays fast.
  * Call it at the top level of a test file of any supported runner. It uses only the public API,
  * so it runs the same outside this repository.

@@ -44,7 +44,7 @@ export function describeCloseTests(h: BackplaneHarness): void {
         id: 'B-CLOSE-03',
         level: 'MUST',
         title:
-          "the removed list of a closed node names each of its entries with its topics, and userOffline true only where the user's last online client went",
+          'the removed list of a closed node names each of its entries with its topics (in any order), and userOffline true exactly where removing it took its user offline: the last online client of a user, one entry of two, never a parked one',
       },
       async () => {
         const [leaving, a, b] = await h.open(3);

@@ -1,11 +1,13 @@
+import { expect } from '../assert.js';
 import { expectNoDifference } from '../helpers.js';
 import { expectCleaned, expectGoneOnce, populate, removedDifference } from './departure.js';
 import type { BackplaneHarness } from './harness.js';
 
 /**
  * Registers the tests of a node that dies without closing (gated on `options.crash`): the
- * survivors notice within `timeouts.nodeTimeout`, one of them removes its entries and lists them,
- * and the directory forgets it.
+ * survivors notice within `timeouts.nodeTimeout`, one of them removes its entries and lists them
+ * (one whose link is up, when another is cut off: gated on `options.cut` too), and the directory
+ * forgets it.
  */
 export function describeCrashTests(h: BackplaneHarness): void {
   h.group('crash', () => {
@@ -30,7 +32,7 @@ export function describeCrashTests(h: BackplaneHarness): void {
         id: 'B-CRASH-02',
         level: 'MUST',
         title:
-          "the removed list of a crashed node names each of its entries with its topics, and userOffline true only where the user's last online client went",
+          'the removed list of a crashed node names each of its entries with its topics (in any order), and userOffline true exactly where removing it took its user offline: the last online client of a user, one entry of two, never a parked one',
         requires: 'crash',
       },
       async () => {
@@ -60,6 +62,34 @@ export function describeCrashTests(h: BackplaneHarness): void {
           h.timeouts.nodeTimeout,
         );
         await expectCleaned(h, [a, b], crashing, population);
+      },
+    );
+
+    h.test(
+      {
+        id: 'B-CRASH-04',
+        level: 'MUST',
+        title:
+          'when a node crashes while another is cut off, the removed list goes to a survivor whose link is up, not to the cut one',
+        requires: ['crash', 'cut'],
+      },
+      async () => {
+        // The cut node opened first: a backplane that hands the list to the first node it knows,
+        // linked or not, hands it to one that cannot hear it, and no node learns what was removed.
+        const [cut, linked, crashing] = await h.open(3);
+        const population = await populate(h, crashing, linked);
+        await h.cut(cut);
+        await h.until(
+          () => cut.log.states.some((s) => s.state === 'disconnected'),
+          `state('disconnected') on ${cut.id}`,
+        );
+        await h.crash(crashing);
+        const removed = await expectGoneOnce(h, [linked], crashing, h.timeouts.nodeTimeout);
+        expectNoDifference(removedDifference(removed, population.removed), 'the removed entries');
+        expect(
+          cut.log.goneOf(crashing.id).filter((g) => g.removed !== undefined),
+          `nodeGone(${crashing.id}) calls with removed on ${cut.id}, which was cut`,
+        ).to.deep.equal([]);
       },
     );
   });

@@ -3,17 +3,26 @@
 import type { ClusterClient, RemovedClient } from '../../src/index.js';
 import { expect } from '../assert.js';
 import { entriesDifference, entryOf, sizesDifference } from './directory-tests.js';
-import { clientDifference, valueDifference } from './equality.js';
+import { topicsDifference } from './equality.js';
 import type { BackplaneHarness, ClusterNode } from './harness.js';
+
+/**
+ * A removed entry as the test expects it: `userOffline` true or false, or `'one'` for entries of
+ * a user removed together of which exactly one (the last online one) must be marked.
+ */
+export interface ExpectedRemoved extends ClusterClient {
+  readonly topics: readonly string[];
+  readonly userOffline: boolean | 'one';
+}
 
 /** The entries of a node about to go and of a survivor, and what their removal must report. */
 export interface Population {
-  /** The user whose only client is on the leaving node: offline once it is gone. */
-  readonly soloUser: string;
+  /** The users with no online client left once the leaving node is gone. */
+  readonly offlineUsers: readonly string[];
   /** The user online on both nodes: still online after. */
   readonly sharedUser: string;
   /** The leaving node's entries, as `nodeGone`'s `removed` must list them. */
-  readonly removed: readonly RemovedClient[];
+  readonly removed: readonly ExpectedRemoved[];
   /** The survivor's entries, which must stay. */
   readonly remaining: readonly ClusterClient[];
   /** The topic sizes once the leaving node's memberships are gone. */
@@ -21,66 +30,105 @@ export interface Population {
 }
 
 /**
- * Lists three clients on `leaving` — the only client of one user (in two topics), a client of a
- * user also online on `survivor` (in one topic), an anonymous one — and that second user's client
- * on `survivor`, in the first topic.
+ * Lists on `leaving`: the only client of one user (in two topics); a client of a user also online
+ * on `survivor` (in one topic); an anonymous one; two online clients of one user (one in both
+ * topics, joined in the other order); the only client of a user, parked; and an online and a
+ * parked client of one more user. On `survivor`: the second user's client, in the first topic.
+ * Once they are all gone, `userOffline` is true for the first user's entry, for exactly one of
+ * the two online clients of one user, and for the online client of the last user; false for the
+ * rest: the user online elsewhere, the anonymous client, and the parked ones (whose users were
+ * not online through them).
  */
 export async function populate(
   h: BackplaneHarness,
   leaving: ClusterNode,
   survivor: ClusterNode,
 ): Promise<Population> {
-  const [soloUser, sharedUser] = [h.id('user'), h.id('user')];
+  const [soloUser, sharedUser, twinUser, parkedUser, mixedUser] = [
+    h.id('user'),
+    h.id('user'),
+    h.id('user'),
+    h.id('user'),
+    h.id('user'),
+  ];
   const [t1, t2] = [h.id('topic'), h.id('topic')];
   const solo = entryOf(leaving, h.id('client'), { user: soloUser, principal: { sub: soloUser } });
   const shared = entryOf(leaving, h.id('client'), { user: sharedUser });
   const anonymous = entryOf(leaving, h.id('client'));
+  const twin1 = entryOf(leaving, h.id('client'), { user: twinUser });
+  const twin2 = entryOf(leaving, h.id('client'), { user: twinUser });
+  const parked = entryOf(leaving, h.id('client'), { user: parkedUser, parked: true });
+  const mixedOnline = entryOf(leaving, h.id('client'), { user: mixedUser });
+  const mixedParked = entryOf(leaving, h.id('client'), { user: mixedUser, parked: true });
   const peer = entryOf(survivor, h.id('client'), { user: sharedUser });
-  for (const client of [solo, shared, anonymous]) await leaving.backplane.addClient(client);
+  const mine = [solo, shared, anonymous, twin1, twin2, parked, mixedOnline, mixedParked];
+  for (const client of mine) await leaving.backplane.addClient(client);
   await survivor.backplane.addClient(peer);
   await leaving.backplane.joinTopic(solo.id, t1);
   await leaving.backplane.joinTopic(solo.id, t2);
   await leaving.backplane.joinTopic(shared.id, t1);
+  // Joined in the other order than listed below: topics compare as sets.
+  await leaving.backplane.joinTopic(twin2.id, t2);
+  await leaving.backplane.joinTopic(twin2.id, t1);
   await survivor.backplane.joinTopic(peer.id, t1);
   // Everything written before the node goes: the reads may lag a write by a packet's time.
   await h.eventually(
     'the entries before the node goes',
     () => survivor.backplane.getClients(),
-    (list) => entriesDifference(list, [solo, shared, anonymous, peer]),
+    (list) => entriesDifference(list, [...mine, peer]),
   );
   return {
-    soloUser,
+    offlineUsers: [soloUser, twinUser, parkedUser, mixedUser],
     sharedUser,
     removed: [
       { ...solo, topics: [t1, t2], userOffline: true },
       { ...shared, topics: [t1], userOffline: false },
       { ...anonymous, topics: [], userOffline: false },
+      { ...twin1, topics: [], userOffline: 'one' },
+      { ...twin2, topics: [t1, t2], userOffline: 'one' },
+      { ...parked, topics: [], userOffline: false },
+      { ...mixedOnline, topics: [], userOffline: true },
+      { ...mixedParked, topics: [], userOffline: false },
     ],
     remaining: [peer],
     sizesAfter: { [t1]: 1 },
   };
 }
 
-/** Describes how a `removed` list differs from `expected` (in any order), or undefined. */
+/**
+ * Describes how a `removed` list differs from `expected` (entries in any order, each one's topics
+ * in any order), or undefined.
+ */
 export function removedDifference(
   actual: readonly RemovedClient[],
-  expected: readonly RemovedClient[],
+  expected: readonly ExpectedRemoved[],
 ): string | undefined {
-  const listed = entriesDifference(actual, expected);
+  // The entries as listed first; their topics and userOffline each with a message of its own.
+  const entries = expected.map(({ topics: _topics, userOffline: _offline, ...entry }) => entry);
+  const listed = entriesDifference(actual, entries);
   if (listed !== undefined) return listed;
+  const marked = new Map<string, string[]>();
   for (const want of expected) {
     const have = actual.find((c) => c.id === want.id);
-    const base = clientDifference(have, want);
-    if (base !== undefined) return base;
-    const got: unknown = have?.topics;
-    const topics = valueDifference(
-      Array.isArray(got) ? [...(got as string[])].sort() : got,
-      [...want.topics].sort(),
-      `topics of ${want.id}`,
-    );
-    if (topics !== undefined) return topics;
-    if (have?.userOffline !== want.userOffline) {
-      return `userOffline of ${want.id} (user ${String(want.user)}) is ${String(have?.userOffline)}, expected ${want.userOffline}`;
+    const { topics, userOffline } = want;
+    const topicDifference = topicsDifference(have?.topics, topics, `topics of ${want.id}`);
+    if (topicDifference !== undefined) return topicDifference;
+    const got = have?.userOffline;
+    const state = `${want.parked === true ? 'parked' : 'online'} client of user ${String(want.user)}`;
+    if (userOffline === 'one') {
+      if (typeof got !== 'boolean') {
+        return `userOffline of ${want.id} (${state}) is ${String(got)}, expected a boolean`;
+      }
+      const user = String(want.user);
+      if (got) marked.set(user, [...(marked.get(user) ?? []), want.id]);
+      else if (!marked.has(user)) marked.set(user, []);
+    } else if (got !== userOffline) {
+      return `userOffline of ${want.id} (${state}) is ${String(got)}, expected ${userOffline}`;
+    }
+  }
+  for (const [user, ids] of marked) {
+    if (ids.length !== 1) {
+      return `of the entries of user ${user} removed together, ${ids.length} have userOffline true (${JSON.stringify(ids)}), expected exactly one: the last online one`;
     }
   }
   return undefined;
@@ -119,8 +167,8 @@ export async function expectGoneOnce(
 
 /**
  * Checks, on every survivor, that the gone node is no longer listed, nor are its entries and
- * memberships, and that its users' presence followed: the user it was the only one of is offline
- * (a new client of theirs brings them online), the other is still online.
+ * memberships, and that its users' presence followed: the users whose online clients were all on
+ * it are offline (a new client of theirs brings them online), the one online elsewhere is not.
  */
 export async function expectCleaned(
   h: BackplaneHarness,
@@ -151,11 +199,13 @@ export async function expectCleaned(
     }
   }
   const [first] = survivors;
-  const back = entryOf(first, h.id('client'), { user: population.soloUser });
-  expect(
-    (await first.backplane.addClient(back)).changed,
-    `adding a client of ${population.soloUser}, whose only client was on the gone node: changed`,
-  ).to.equal(true);
+  for (const user of population.offlineUsers) {
+    const back = entryOf(first, h.id('client'), { user });
+    expect(
+      (await first.backplane.addClient(back)).changed,
+      `adding a client of ${user}, whose online clients were all on the gone node: changed`,
+    ).to.equal(true);
+  }
   const again = entryOf(first, h.id('client'), { user: population.sharedUser });
   expect(
     (await first.backplane.addClient(again)).changed,

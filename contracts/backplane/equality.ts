@@ -100,10 +100,38 @@ export function packetDifference(
 }
 
 /**
+ * Describes how a list of topics differs from `expected`, or returns undefined when it names the
+ * same topics. The port promises no order for a list of topics (a `RemovedClient`'s, a session
+ * record's), so they compare as sets: in any order, a topic named twice counting once.
+ */
+export function topicsDifference(
+  actual: unknown,
+  expected: readonly string[],
+  at = 'topics',
+): string | undefined {
+  if (!Array.isArray(actual))
+    return `at ${at}: expected an array of topics, got ${describe(actual)}`;
+  const list: readonly unknown[] = actual;
+  const stray = list.findIndex((topic) => typeof topic !== 'string');
+  if (stray !== -1) return `at ${at}[${stray}]: expected a topic, got ${describe(list[stray])}`;
+  const have = new Set(list as string[]);
+  const want = new Set(expected);
+  const missing = [...want].filter((topic) => !have.has(topic));
+  const extra = [...have].filter((topic) => !want.has(topic));
+  if (missing.length === 0 && extra.length === 0) return undefined;
+  return (
+    `at ${at}: listed ${JSON.stringify([...have].sort())}, expected ${JSON.stringify([...want].sort())} (in any order)` +
+    (missing.length > 0 ? `; missing ${JSON.stringify(missing)}` : '') +
+    (extra.length > 0 ? `; not expected ${JSON.stringify(extra)}` : '')
+  );
+}
+
+/**
  * Describes how a directory entry differs from the client as listed, or returns undefined when
  * they match: same id, node, user, connectedAt and parked state (`parked` false, absent or
  * undefined all mean online; `user` absent or undefined both mean anonymous). Other fields are
- * compared when `expected` has them (a JSON value, like a packet's data).
+ * compared when `expected` has them (a JSON value, like a packet's data), but `topics`, a list of
+ * topics, which compares as a set (see {@link topicsDifference}).
  */
 export function clientDifference(
   actual: ClusterClient | undefined,
@@ -120,6 +148,17 @@ export function clientDifference(
   const have = normal(actual);
   // Fields a backplane may add for itself are not the test's concern; those given must match.
   for (const key of Object.keys(have)) if (!Object.hasOwn(want, key)) delete have[key];
+  const topics: unknown = want.topics;
+  if (Array.isArray(topics)) {
+    const difference = topicsDifference(
+      have.topics,
+      topics as string[],
+      `topics of ${expected.id}`,
+    );
+    if (difference !== undefined) return difference;
+    delete want.topics;
+    delete have.topics;
+  }
   return valueDifference(have, want, `entry ${expected.id}`);
 }
 

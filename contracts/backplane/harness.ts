@@ -14,6 +14,14 @@ import type {
   ResolvedBackplaneTimeouts,
 } from './options.js';
 
+/** A hook a test may need: `options.crash`, or `options.cut` with `options.restore`. */
+export type BackplaneGate = 'crash' | 'cut';
+
+/** A backplane test as the suite declares it: it may need one hook, or several. */
+export interface BackplaneTestSpec extends Omit<ContractTestSpec, 'requires'> {
+  readonly requires?: BackplaneGate | readonly BackplaneGate[];
+}
+
 /** One `receive` call. */
 export interface Received {
   readonly packet: BackplanePacket;
@@ -128,9 +136,20 @@ export class BackplaneHarness {
     this.#audit.group(title, body);
   }
 
-  /** Registers one test with its id and level; gated tests are skipped without their hook. */
-  test(spec: ContractTestSpec, body: () => Promise<void>): void {
-    this.#audit.test(spec, body);
+  /**
+   * Registers one test with its id and level; gated tests are skipped without their hook. A test
+   * that needs both hooks is gated on the first one missing (on the first named when both are
+   * given), and names the other in its title too.
+   */
+  test(spec: BackplaneTestSpec, body: () => Promise<void>): void {
+    const { requires, ...rest } = spec;
+    if (requires === undefined || typeof requires === 'string') {
+      this.#audit.test({ ...rest, ...(requires === undefined ? {} : { requires }) }, body);
+      return;
+    }
+    const gate = requires.find((g) => !this.options.supports[g]) ?? requires[0];
+    const others = requires.filter((g) => g !== gate).map((g) => ` [supports.${g}]`);
+    this.#audit.test({ ...rest, title: `${rest.title}${others.join('')}`, requires: gate }, body);
   }
 
   /** A fresh id for a node, a client, a topic, a user or a session, unique to this run. */

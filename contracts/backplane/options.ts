@@ -69,7 +69,8 @@ export interface BackplaneContractOptions extends AuditOptions {
    * its process died (with Redis, for example: stop its liveness timer and disconnect its
    * connections without removing anything). The survivors must then notice within
    * {@link BackplaneContractTimeouts.nodeTimeout}. Omitted: the crash tests are skipped, with
-   * `[supports.crash]` in their titles.
+   * `[supports.crash]` in their titles (one of them, with a node cut off too, needs {@link cut}
+   * as well).
    * @default undefined (the crash tests are skipped)
    */
   crash?: BackplaneFaultHook;

@@ -235,5 +235,28 @@ export function describePacketTests(h: BackplaneHarness): void {
         expect(b.log.received, 'packets at b').to.have.length(1);
       },
     );
+
+    h.test(
+      {
+        id: 'B-PACKET-09',
+        level: 'MUST',
+        title:
+          'a "__proto__" key in data (as JSON.parse makes it) arrives as an own key with the same value, at the top and nested, changing no prototype',
+      },
+      async () => {
+        const packets: BackplanePacket[] = [
+          { kind: 'proto', data: JSON.parse('{"__proto__":{"x":1},"y":2}') as unknown },
+          {
+            kind: 'proto',
+            data: JSON.parse(
+              '{"list":[{"__proto__":[1,"two"]}],"deep":{"a":{"__proto__":null,"b":"c"}},"s":{"__proto__":"text"}}',
+            ) as unknown,
+          },
+        ];
+        await roundTrip(packets, 'a packet with a "__proto__" key in its data');
+        const probe: Record<string, unknown> = {};
+        expect(probe.x, 'Object.prototype.x after the packets arrived').to.equal(undefined);
+      },
+    );
   });
 }

@@ -1,5 +1,7 @@
 import type { BackplanePacket } from '../../src/index.js';
 import { expect } from '../assert.js';
+import { expectNoDifference } from '../helpers.js';
+import { packetDifference } from './equality.js';
 import type { BackplaneHarness, ClusterNode } from './harness.js';
 
 /** The per-sender sequence numbers that arrived at `node` from `sender`, in arrival order. */
@@ -17,7 +19,8 @@ function orderDifference(got: readonly number[], count: number): string | undefi
 
 /**
  * Registers the tests of delivery between nodes: who receives a `publish` and a `publishTo`, the
- * sender's id, per-sender order across both, and a throwing `receive`.
+ * sender's id, each receiver's packet its own, per-sender order across both, and a throwing
+ * `receive`.
  */
 export function describePublishTests(h: BackplaneHarness): void {
   h.group('publish and publishTo', () => {
@@ -144,6 +147,55 @@ export function describePublishTests(h: BackplaneHarness): void {
             );
           }
         }
+      },
+    );
+
+    h.test(
+      {
+        id: 'B-PUB-06',
+        level: 'MUST',
+        title:
+          'a receiver that changes the packet it was given (data fields, frame bytes) changes nothing another receiver gets, nor the sender’s packet',
+      },
+      async () => {
+        const [a, ...receivers] = await h.open(4);
+        const published = {
+          kind: 'shared',
+          data: { n: 1, list: [1, 2], nested: { s: 'x' }, gone: true },
+          frame: new Uint8Array([1, 2, 3, 4]),
+        };
+        const expected: BackplanePacket = structuredClone(published);
+        // Each receiver checks its packet, then spoils it: whoever gets it after sees the damage
+        // if the packet is shared, whatever the order of delivery.
+        const seen = new Map<string, string | undefined>();
+        for (const node of receivers) {
+          node.log.onReceive = (packet) => {
+            if (packet.kind !== 'shared') return;
+            seen.set(node.id, packetDifference(packet, expected));
+            const data = packet.data as Record<string, unknown> & {
+              list: number[];
+              nested: Record<string, unknown>;
+            };
+            data.n = 99;
+            data.list.push(3);
+            data.nested.s = 'changed';
+            delete data.gone;
+            data.added = node.id;
+            if (packet.frame instanceof Uint8Array) packet.frame.fill(0xff);
+          };
+        }
+        a.backplane.publish(published);
+        await h.until(
+          () => receivers.every((node) => seen.has(node.id)),
+          'the packet at every receiver',
+        );
+        for (const node of receivers) {
+          expectNoDifference(seen.get(node.id), `the packet at ${node.id}, as it arrived`);
+        }
+        expectNoDifference(
+          packetDifference(published, expected),
+          'the packet the sender published, after the receivers changed theirs',
+        );
       },
     );
   });

@@ -1,7 +1,7 @@
 import type { SessionRecord } from '../../src/index.js';
 import { expect } from '../assert.js';
 import { delay, everyByteValue, expectNoDifference, pseudoRandomBytes } from '../helpers.js';
-import { valueDifference } from './equality.js';
+import { topicsDifference, valueDifference } from './equality.js';
 import type { BackplaneHarness, ClusterNode } from './harness.js';
 
 /** A long ttl: the record must not expire during the test. */
@@ -10,18 +10,21 @@ const KEEP = 60_000;
 /**
  * Describes how a taken record differs from the one saved, or returns undefined: every field
  * equal (frames of the log by bytes), but `principal`, which a store that serializes may leave
- * out (the resuming server verifies the client again), and so may be undefined.
+ * out (the resuming server verifies the client again), and so may be undefined, and `topics`,
+ * which compares as a set (the port promises no order).
  */
 function recordDifference(actual: SessionRecord | undefined, expected: SessionRecord) {
   if (typeof actual !== 'object' || actual === null)
     return `expected a record, got ${String(actual)}`;
-  const { principal, ...rest } = actual;
-  const { principal: wanted, ...want } = expected;
+  const { principal, topics, ...rest } = actual;
+  const { principal: wanted, topics: wantedTopics, ...want } = expected;
   if (principal !== undefined) {
     const difference = valueDifference(principal, wanted, 'record.principal');
     if (difference !== undefined) return difference;
   }
-  return valueDifference(rest, want, 'record');
+  return (
+    topicsDifference(topics, wantedTopics, 'record.topics') ?? valueDifference(rest, want, 'record')
+  );
 }
 
 /**

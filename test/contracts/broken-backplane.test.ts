@@ -2,7 +2,7 @@
 // of MemoryCluster in ./broken-backplane/ breaks one promise of the port, and the suite, run in
 // this process through a minimal runner, must fail the tests aimed at it, as its own compliance
 // report (the audit API) records them. The unmodified MemoryCluster is the control, run with and
-// without the crash, cut and restore hooks.
+// without the crash, cut and restore hooks, and so is one that lists topics in another order.
 import { expect } from 'chai';
 import { MemoryCluster } from 'plugsocket';
 import {
@@ -24,7 +24,10 @@ import { startPool } from './run-contract-child.js';
  * which test catches the flaw.
  */
 const EXPECTED: Record<
-  Exclude<BackplaneVariantName, 'reference' | 'reference-no-fault-hooks'>,
+  Exclude<
+    BackplaneVariantName,
+    'reference' | 'reference-no-fault-hooks' | 'reference-topics-reversed'
+  >,
   { flaw: string; caughtBy: string[]; exactly?: true }
 > = {
   'echo-to-self': {
@@ -66,7 +69,7 @@ const EXPECTED: Record<
   },
   'gone-twice': {
     flaw: 'nodeGone is reported twice on every node',
-    caughtBy: ['B-CLOSE-02', 'B-CLOSE-03', 'B-CLOSE-04', 'B-CRASH-01', 'B-CRASH-02'],
+    caughtBy: ['B-CLOSE-02', 'B-CLOSE-03', 'B-CLOSE-04', 'B-CRASH-01', 'B-CRASH-02', 'B-CRASH-04'],
     exactly: true,
   },
   'take-not-atomic': {
@@ -77,6 +80,26 @@ const EXPECTED: Record<
   'take-ignores-ttl': {
     flaw: 'the ttl given to save() is ignored, so take() returns an expired record',
     caughtBy: ['B-SESS-04'],
+    exactly: true,
+  },
+  'proto-key-lost': {
+    flaw: 'data is copied with plain assignment, so a "__proto__" key becomes a prototype',
+    caughtBy: ['B-PACKET-09'],
+    exactly: true,
+  },
+  'shared-packet': {
+    flaw: 'a broadcast is one object handed to every receiver',
+    caughtBy: ['B-PUB-06'],
+    exactly: true,
+  },
+  'removed-to-cut-node': {
+    flaw: "a gone node's removed entries go to the first survivor, even one that is cut off",
+    caughtBy: ['B-CRASH-04'],
+    exactly: true,
+  },
+  'offline-every-entry': {
+    flaw: 'userOffline marks every removed entry of a user who went offline, parked ones too',
+    caughtBy: ['B-CLOSE-03', 'B-CRASH-02', 'B-CRASH-04'],
     exactly: true,
   },
   'open-resolves-early': {
@@ -207,6 +230,13 @@ describe('backplane contract suite', function () {
       ]);
       expect(skipped.every((t) => t.skipReason !== undefined)).to.equal(true);
       expect(run.report.supports).to.deep.equal({ crash: false, cut: false });
+      expect(run.report.conforms).to.equal(true);
+    });
+
+    it('passes a MemoryCluster that lists topics in another order (removed entries, session records): the port promises none', async () => {
+      const run = await runs.get('reference-topics-reversed')!;
+      expect(failedIds(run.report), summary(run)).to.deep.equal([]);
+      expect(run.hookFailures, summary(run)).to.deep.equal([]);
       expect(run.report.conforms).to.equal(true);
     });
 

@@ -1,16 +1,22 @@
 // The memory backplanes the backplane contract runs against in ../broken-backplane.test.ts: the
-// unmodified MemoryCluster (the controls) and variants that each break one promise of the port.
+// unmodified MemoryCluster and one that differs only where the port leaves it free (the controls),
+// and variants that each break one promise of the port.
 import { MemoryBackplane, MemoryCluster, type Backplane, type SessionStore } from 'plugsocket';
 import type { BackplaneContractOptions } from 'plugsocket/contracts';
 import { EchoingBackplane } from './echo-to-self.js';
 import { GoneTwiceBackplane } from './gone-twice.js';
 import { JsonDataBackplane } from './json-data.js';
+import { OfflineEveryEntryBackplane } from './offline-every-entry.js';
 import { EarlyOpenBackplane } from './open-resolves-early.js';
 import { AlwaysChangedBackplane } from './presence-always-changed.js';
+import { ProtoLosingBackplane } from './proto-key-lost.js';
 import { BroadcastingPublishToBackplane } from './publish-to-all.js';
 import { LaneReorderingBackplane } from './publish-to-lane.js';
+import { RemovedToCutNodeBackplane } from './removed-to-cut-node.js';
 import { NonAtomicTakeStore, TtlIgnoringStore } from './session-stores.js';
+import { SharedPacketBackplane } from './shared-packet.js';
 import { EntriesKeptOnCloseBackplane, NoCrashCleanupCluster } from './stale-after-leave.js';
+import { TopicsReversedBackplane, TopicsReversedStore } from './topics-reordered.js';
 
 /** How a variant's clusters are made: which cluster, which node class, which session store. */
 interface VariantParts {
@@ -24,6 +30,7 @@ interface VariantParts {
 const PARTS = {
   reference: {},
   'reference-no-fault-hooks': { noFaultHooks: true },
+  'reference-topics-reversed': { Node: TopicsReversedBackplane, Store: TopicsReversedStore },
   'echo-to-self': { Node: EchoingBackplane },
   'publish-to-lane': { Node: LaneReorderingBackplane },
   'json-data': { Node: JsonDataBackplane },
@@ -35,6 +42,10 @@ const PARTS = {
   'take-not-atomic': { Store: NonAtomicTakeStore },
   'take-ignores-ttl': { Store: TtlIgnoringStore },
   'open-resolves-early': { Node: EarlyOpenBackplane },
+  'proto-key-lost': { Node: ProtoLosingBackplane },
+  'shared-packet': { Node: SharedPacketBackplane },
+  'removed-to-cut-node': { Node: RemovedToCutNodeBackplane },
+  'offline-every-entry': { Node: OfflineEveryEntryBackplane },
 } satisfies Record<string, VariantParts>;
 
 /** The name of a backplane variant. */
