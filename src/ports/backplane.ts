@@ -99,7 +99,9 @@ export interface RemovedClient extends ClusterClient {
  * Delivery is at most once: a packet published while the link is down is lost (the node is told
  * through {@link BackplaneNode.state}, and the domain reports it). Packets from one node to
  * another arrive in the order that node published them, whether by {@link publish} or
- * {@link publishTo}.
+ * {@link publishTo}. Delivery is also causal, as one broker gives it: a packet a node received
+ * before it published another reaches every other node before that one. (Sessions that move
+ * between nodes rely on it: the new node must have read at least what the old one had.)
  *
  * Directory writes are the node's own: a node writes only entries of clients it holds, and they
  * are removed with it — by {@link close}, or by a survivor once its liveness lapses. Reads answer

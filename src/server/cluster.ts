@@ -9,6 +9,7 @@ import type {
 } from '../ports/backplane.js';
 import type { AnyFrame } from '../ports/types.js';
 import { unref } from '../shared/unref.js';
+import { randomId } from '../shared/random-id.js';
 import type { ServerCore } from './core.js';
 import type { ClusterEvents, RegistryObserver } from './cluster-events.js';
 import type { BroadcastReplies, RequestOptions } from './requests.js';
@@ -130,6 +131,14 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
   readonly #pending = new Map<number, Pending>();
   /** This node's frame packets published so far (the sequence number of the last). */
   #seq = 0;
+  /** Random per start: a node that comes back under the same id is told apart from its past. */
+  readonly #life = randomId();
+  /** The life each node announced, by node id. */
+  readonly #lives = new Map<string, string>();
+  /** Nodes that left (most recent last, bounded): what they sent is owed to nobody any more. */
+  readonly #gone = new Set<string>();
+  /** Nodes that announced their shutdown: they take no sessions over. */
+  readonly #leaving = new Set<string>();
   /** Until when another node's shutdown may be handing sessions over (ms since the epoch). */
   #handOverUntil = 0;
   /** The last sequence number read from each other node. */
@@ -164,7 +173,7 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
     await this.backplane.open(this);
     this.#open = true;
     // Where every node is in its stream, for catching up sessions that move (see catchUp).
-    this.#publish({ kind: K.hello, data: { s: this.#seq } });
+    this.#publish({ kind: K.hello, data: { s: this.#seq, l: this.#life } });
     this.core.metrics.backplaneUp = 1;
   }
 
@@ -249,14 +258,17 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
   catchUp(session: Session<P>, cursor: Cursor): boolean {
     const ring = this.#recent;
     if (ring === undefined) return true;
+    const gone = this.#gone;
     for (const [origin, evicted] of this.#evicted) {
       const read = cursor[origin];
-      if (read === undefined || evicted > read) return false;
+      if (read === undefined ? !gone.has(origin) : evicted > read) return false;
     }
-    // A node the other had not heard of at all (it had only just joined): whether what is kept
-    // here from it came before or after the session cannot be told, so it counts as missed.
+    // A live node the other had not heard of at all (it had only just joined): whether what is
+    // kept here from it came before or after the session cannot be told, so it counts as missed.
+    // A gone node the other does not name had left before it: nothing of it is owed.
     for (const entry of ring) {
-      if (entry !== undefined && cursor[entry.origin] === undefined) return false;
+      if (entry !== undefined && cursor[entry.origin] === undefined && !gone.has(entry.origin))
+        return false;
     }
     const router = this.core.router;
     for (let i = 0; i < ring.length; i++) {
@@ -322,7 +334,9 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
     headers?: Record<string, unknown>,
   ): Promise<unknown> {
     const timeout = options.timeout ?? this.#host!.requestTimeout;
-    const data: Record<string, unknown> = { id: clientId, n: name, ms: timeout };
+    const data: Record<string, unknown> = { id: clientId, n: name };
+    // No timeout (Infinity) travels as none: the asked node waits as long.
+    if (Number.isFinite(timeout)) data.ms = timeout;
     if (payload !== undefined) data.p = payload;
     if (from !== undefined) data.f = from;
     if (headers !== undefined) data.h = headers;
@@ -330,16 +344,26 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
     if (signal?.aborted === true)
       return Promise.reject(new PlugSocketError('ABORTED', 'the request was aborted'));
     return new Promise<unknown>((resolve, reject) => {
+      let onAbort: (() => void) | undefined;
+      const release = (): void => {
+        if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+      };
       const r = this.#expect(
         node,
         timeout,
         `request "${name}" to client ${clientId}`,
-        resolve,
-        reject,
+        (value) => {
+          release();
+          resolve(value);
+        },
+        (error) => {
+          release();
+          reject(error);
+        },
         () => this.#send(node, { kind: K.cancel, data: { r } }),
       );
       if (signal !== undefined) {
-        const onAbort = (): void => {
+        onAbort = (): void => {
           const pending = this.#pending.get(r);
           if (pending === undefined) return;
           this.#send(node, { kind: K.cancel, data: { r } });
@@ -369,7 +393,8 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
       return [];
     }
     if (nodes.length === 0) return [];
-    const data: Record<string, unknown> = { n: name, ms: timeout };
+    const data: Record<string, unknown> = { n: name };
+    if (Number.isFinite(timeout)) data.ms = timeout;
     if (selection.topics !== undefined) data.t = selection.topics;
     if (selection.except !== undefined)
       data.x = typeof selection.except === 'string' ? [selection.except] : [...selection.except];
@@ -388,8 +413,43 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
         }),
     );
     const replies: BroadcastReplies[] = [];
-    for (const reply of await Promise.all(waits)) if (reply !== undefined) replies.push(reply);
+    const silent: string[] = [];
+    const answers = await Promise.all(waits);
+    for (let i = 0; i < nodes.length; i++) {
+      const reply = answers[i];
+      if (reply !== undefined) replies.push(reply);
+      else silent.push(nodes[i]);
+    }
+    // A node that did not answer (gone, cut off, too slow): its members, from the directory,
+    // are reported as not having answered in time rather than left out.
+    if (silent.length > 0) {
+      const late = await this.#membersOf(selection, new Set(silent));
+      if (late.length > 0) replies.push({ results: new Map(), errors: new Map(), timedOut: late });
+    }
     return replies;
+  }
+
+  /** The directory's clients of a selection held by the given nodes (empty when unreachable). */
+  async #membersOf(selection: Selection, nodes: ReadonlySet<string>): Promise<string[]> {
+    try {
+      const lists =
+        selection.topics === undefined
+          ? [await this.backplane.getClients()]
+          : await Promise.all(
+              selection.topics.map((topic) => this.backplane.getClients({ topic })),
+            );
+      const except = selection.except;
+      const excluded = new Set(
+        except === undefined ? [] : typeof except === 'string' ? [except] : [...except],
+      );
+      const ids = new Set<string>();
+      for (const list of lists)
+        for (const client of list)
+          if (nodes.has(client.node) && !excluded.has(client.id)) ids.add(client.id);
+      return [...ids];
+    } catch {
+      return [];
+    }
   }
 
   /** Closes a client held by node `node`; resolves when that node did (or is gone). */
@@ -467,12 +527,25 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
       timer: undefined,
     };
     this.#pending.set(r, entry);
-    if (timeout !== Infinity) {
-      entry.timer = setTimeout(() => {
-        onTimeout?.();
-        entry.reject(new PlugSocketError('TIMEOUT', `${what} timed out after ${timeout} ms`));
-      }, timeout);
-      unref(entry.timer);
+    if (Number.isFinite(timeout)) {
+      // A timer fires at most 2^31 - 1 ms on: a longer wait is armed again then.
+      const until = Date.now() + timeout;
+      const arm = (): void => {
+        const left = until - Date.now();
+        entry.timer = setTimeout(
+          () => {
+            if (Date.now() < until) {
+              arm();
+              return;
+            }
+            onTimeout?.();
+            entry.reject(new PlugSocketError('TIMEOUT', `${what} timed out after ${timeout} ms`));
+          },
+          Math.min(Math.max(left, 0), 2 ** 31 - 1),
+        );
+        unref(entry.timer);
+      };
+      arm();
     }
     return r;
   }
@@ -589,6 +662,7 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
 
   /** Emits a presence event here and on every other node. */
   #presence(event: 'join' | 'leave' | 'online' | 'offline', detail: PresenceDetail): void {
+    if (event === 'online' && detail.user !== undefined) this.#cameOnline(detail.user);
     this.events.presence(event, { ...detail, node: this.id });
     const data: Record<string, unknown> = { e: event, id: detail.clientId };
     if (detail.topic !== undefined) data.t = detail.topic;
@@ -619,6 +693,7 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
     const router = this.core.router;
     switch (packet.kind) {
       case K.broadcast:
+        if (!isFramePacket(packet, data)) break;
         this.#read(from, packet, data);
         router.deliver(
           { topics: data.t as string[] | undefined, except: data.x as string[] | undefined },
@@ -627,10 +702,12 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
         );
         return;
       case K.client:
+        if (!isFramePacket(packet, data)) break;
         this.#read(from, packet, data);
         router.deliverTo(data.id as string, packet.frame!, data.v === 1);
         return;
       case K.user:
+        if (!isFramePacket(packet, data)) break;
         this.#read(from, packet, data);
         router.deliverToUser(data.u as string, packet.frame!);
         return;
@@ -669,16 +746,17 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
       }
       case K.leaving:
         this.#handOverUntil = Date.now() + HAND_OVER_WINDOW;
+        this.#leaving.add(from);
         return;
       case K.hello:
-        this.#learn(from, data.s);
-        this.#send(from, { kind: K.hi, data: { s: this.#seq } });
+        this.#learn(from, data.s, data.l);
+        this.#send(from, { kind: K.hi, data: { s: this.#seq, l: this.#life } });
         return;
       case K.hi:
-        this.#learn(from, data.s);
+        this.#learn(from, data.s, data.l);
         return;
       case K.adopt:
-        this.#host!.adopt(data.id as string, readCursor(data.c) ?? {});
+        if (typeof data.id === 'string') this.#host!.adopt(data.id, readCursor(data.c) ?? {});
         return;
       case K.answer:
       case K.manyAnswer:
@@ -698,6 +776,7 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
         };
         // Told by a survivor on behalf of a gone node: that node is named.
         if (typeof data.n === 'string') this.#toldForGone(data.n, data.e as PresenceEvent, detail);
+        else if (data.e === 'online' && detail.user !== undefined) this.#cameOnline(detail.user);
         this.events.presence(data.e as PresenceEvent, {
           ...detail,
           node: typeof data.n === 'string' ? data.n : from,
@@ -708,8 +787,10 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
         this.#restated(from, data);
         return;
       default:
-        this.core.metrics.backplaneErrors++;
+        break;
     }
+    // An unknown kind, or a frame packet of the wrong shape: counted, dropped.
+    this.core.metrics.backplaneErrors++;
   }
 
   /**
@@ -717,6 +798,11 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
    * returns (it was only cut off longer than its liveness allows).
    */
   readonly #goneTold = new Map<string, { users: Set<string>; memberships: Set<string> }>();
+
+  /** A user came online: an offline told for a gone node no longer needs taking back. */
+  #cameOnline(user: string): void {
+    for (const told of this.#goneTold.values()) told.users.delete(user);
+  }
 
   #toldForGone(node: string, event: PresenceEvent, detail: PresenceDetail): void {
     let told = this.#goneTold.get(node);
@@ -774,15 +860,32 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
   }
 
   /** Where node `from` is in its stream, as it told this node it was. */
-  #learn(from: string, seq: unknown): void {
-    if (typeof seq !== 'number' || !(seq >= (this.#seen.get(from) ?? -1))) return;
+  #learn(from: string, seq: unknown, life: unknown): void {
+    if (typeof life === 'string') {
+      const known = this.#lives.get(from);
+      // The same id in a new process: what was kept of its earlier life is not its stream.
+      if (known !== undefined && known !== life) this.#forget(from);
+      this.#lives.set(from, life);
+      this.#gone.delete(from);
+      this.#leaving.delete(from);
+    }
+    if (typeof seq !== 'number' || !Number.isFinite(seq)) return;
     if (!this.#seen.has(from)) this.#seen.set(from, seq);
+  }
+
+  /** Drops what this node kept of node `node`'s stream. */
+  #forget(node: string): void {
+    this.#seen.delete(node);
+    this.#evicted.delete(node);
+    const ring = this.#recent;
+    if (ring === undefined) return;
+    for (let i = 0; i < ring.length; i++) if (ring[i]?.origin === node) ring[i] = undefined;
   }
 
   /** A frame packet from `from`: counted in its stream, kept a while. */
   #read(from: string, packet: BackplanePacket, data: Record<string, unknown>): void {
     const seq = data.s;
-    if (typeof seq !== 'number') return;
+    if (typeof seq !== 'number' || !Number.isFinite(seq)) return;
     this.#seen.set(from, seq);
     if (this.#recent !== undefined)
       this.#keep({ origin: from, seq, kind: packet.kind, data, frame: packet.frame! });
@@ -803,6 +906,7 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
     } catch {
       return false;
     }
+    nodes = nodes.filter((node) => !this.#leaving.has(node));
     if (nodes.length === 0) return false;
     let next = 0;
     await Promise.all(
@@ -829,7 +933,11 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
     };
     const key = `${from}:${r}`;
     const registry = this.core.registry;
-    const id = data.id as string;
+    const id = data.id;
+    if (typeof id !== 'string' || typeof data.n !== 'string') {
+      answer(undefined, new PlugSocketError('INVALID_MESSAGE', 'a malformed request packet'));
+      return;
+    }
     const session = registry.byId.get(id) ?? registry.parked.get(id);
     if (session === undefined || !session.live) {
       answer(undefined, new PlugSocketError('NOT_CONNECTED', `client ${id} is not connected`));
@@ -839,9 +947,9 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
     this.#serving.set(key, controller);
     this.#host!.request(
       session,
-      data.n as string,
+      data.n,
       data.p,
-      { timeout: data.ms as number, signal: controller.signal },
+      { timeout: typeof data.ms === 'number' ? data.ms : Infinity, signal: controller.signal },
       data.f as string | undefined,
       data.h as Record<string, unknown> | undefined,
     ).then(
@@ -863,11 +971,20 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
 
   #serveMany(from: string, data: Record<string, unknown>): void {
     const r = data.r as number;
+    if (typeof data.n !== 'string' || !isNames(data.t) || !isNames(data.x)) {
+      this.#send(from, { kind: K.manyAnswer, data: { r, v: { ok: [], err: [], late: [] } } });
+      return;
+    }
     const sessions = this.core.router.select({
       topics: data.t as string[] | undefined,
       except: data.x as string[] | undefined,
     });
-    this.#host!.requestMany(sessions, data.n as string, data.p, data.ms as number).then(
+    this.#host!.requestMany(
+      sessions,
+      data.n,
+      data.p,
+      typeof data.ms === 'number' ? data.ms : Infinity,
+    ).then(
       (replies) => {
         const v = {
           ok: [...replies.results].map(([id, value]) => (value === undefined ? [id] : [id, value])),
@@ -920,6 +1037,8 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
     const downFor = Date.now() - this.#downSince;
     this.core.logger.debug('backplane reachable again', { downFor });
     void this.#resync().finally(() => {
+      // Cut again meanwhile: that was told; this "connected" would be stale.
+      if (this.#state !== 'connected') return;
       this.#restate();
       this.events.state({ state, downFor });
     });
@@ -965,6 +1084,11 @@ export class ClusterLink<P> implements BackplaneNode, RegistryObserver<P> {
         this.#serving.delete(key);
       }
     }
+    this.#forget(node);
+    this.#leaving.delete(node);
+    this.#gone.delete(node);
+    this.#gone.add(node);
+    if (this.#gone.size > 1024) this.#gone.delete(this.#gone.values().next().value!);
     this.events.nodeGone(node);
     if (removed === undefined) return;
     // This node cleaned up after the gone one: it tells presence on its behalf.
@@ -1038,12 +1162,37 @@ function readCursor(value: unknown): Cursor | undefined {
 /** A node's answer to a broadcast request, read back into maps. */
 function readReplies(value: unknown): BroadcastReplies | undefined {
   if (value === null || typeof value !== 'object') return undefined;
-  const v = value as { ok?: unknown[][]; err?: [string, SerializedError][]; late?: string[] };
+  const v = value as { ok?: unknown; err?: unknown; late?: unknown };
   const results = new Map<string, unknown>();
-  for (const item of v.ok ?? []) results.set(item[0] as string, item[1]);
+  if (Array.isArray(v.ok))
+    for (const item of v.ok as unknown[])
+      if (Array.isArray(item) && typeof item[0] === 'string') results.set(item[0], item[1]);
   const errors = new Map<string, PlugSocketError>();
-  for (const [id, error] of v.err ?? []) errors.set(id, PlugSocketError.fromWire(error));
-  return { results, errors, timedOut: [...(v.late ?? [])] };
+  if (Array.isArray(v.err))
+    for (const item of v.err as unknown[])
+      if (Array.isArray(item) && typeof item[0] === 'string' && typeof item[1] === 'object')
+        errors.set(item[0], PlugSocketError.fromWire(item[1] as SerializedError));
+  const timedOut = Array.isArray(v.late)
+    ? (v.late as unknown[]).filter((id): id is string => typeof id === 'string')
+    : [];
+  return { results, errors, timedOut };
+}
+
+/** A frame packet with the fields its kind needs, of the right types. */
+function isFramePacket(packet: BackplanePacket, data: Record<string, unknown>): boolean {
+  const frame = packet.frame;
+  if (typeof frame !== 'string' && !(frame instanceof Uint8Array)) return false;
+  if (packet.kind === K.client) return typeof data.id === 'string';
+  if (packet.kind === K.user) return typeof data.u === 'string';
+  return isNames(data.t) && isNames(data.x);
+}
+
+/** Undefined, or an array of strings. */
+function isNames(value: unknown): boolean {
+  return (
+    value === undefined ||
+    (Array.isArray(value) && (value as unknown[]).every((item) => typeof item === 'string'))
+  );
 }
 
 /** A principal as the directory carries it: a JSON copy, or nothing when it has none. */

@@ -235,6 +235,12 @@ export class SessionResume<P> {
     if (local.principalKey !== principalKey || request.received > log.sent) {
       return { session, resumed: false, reason: 'denied' };
     }
+    if (local.doomed) {
+      // It missed something while it waited (its log let go): it cannot continue.
+      if (local.status === 'open') this.replaced(local);
+      this.end(local);
+      return { session, resumed: false, reason: 'overflow' };
+    }
     if (!log.has(request.received)) {
       // What the client missed is gone: its session cannot continue, and waits no longer.
       if (local.status === 'open') this.replaced(local);
@@ -270,8 +276,9 @@ export class SessionResume<P> {
     }
     const restored = this.#restore(record, session.connection, session.handshake);
     const log = restored.resume!;
-    // The holder's position when it handed the session over, else the saver's when it saved.
-    const from = cursor ?? record.position;
+    // Where the saver had read when it saved (the moment of the log's copy), else the holder's
+    // position when it answered the hand-over.
+    const from = record.position ?? cursor;
     const caughtUp = from === undefined || this.#catchUp(restored, from);
     if (!caughtUp || !log.has(request.received)) {
       this.core.registry.remove(restored);
@@ -362,6 +369,8 @@ export class SessionResume<P> {
       return;
     }
     this.core.registry.parked.set(session.id, session);
+    // Restored from the store for that connection, it was never listed: it is now (parked).
+    if (!session.listed) this.core.registry.observer?.adopted(session);
     this.#armWindow(session, (s) => this.end(s));
   }
 
@@ -420,7 +429,8 @@ export class SessionResume<P> {
 
   #persistOne(session: Session<P>): Promise<void> {
     const log = session.resume;
-    if (log === undefined || session.status === 'gone' || !this.settings.shared)
+    // A session that already missed something is not worth keeping: its client starts afresh.
+    if (log === undefined || session.status === 'gone' || session.doomed || !this.settings.shared)
       return Promise.resolve();
     const now = Date.now();
     const expiresAt =

@@ -753,7 +753,14 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     },
     adopt: (clientId, cursor) => {
       if (this.#state !== 'listening') return;
-      void this.#resume?.adopt(clientId, cursor, this.#sessionEnded);
+      this.#resume
+        ?.adopt(clientId, cursor, this.#sessionEnded)
+        .catch((error: unknown) =>
+          this.reportError(
+            undefined,
+            new PlugSocketError('SERVER_ERROR', 'adopting a session failed', { cause: error }),
+          ),
+        );
     },
     requestTimeout: 0,
   };
