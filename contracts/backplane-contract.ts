@@ -66,7 +66,8 @@ export type {
  * import { MemoryCluster, type MemoryBackplane } from 'plugsocket';
  * import { describeBackplaneContract } from 'plugsocket/contracts';
  *
- * describeBackplaneContract('memory', {
+ * describeBackplaneContract({
+ *   name: 'memory',
  *   // One fresh cluster per test. For a broker, give each cluster its own key prefix (or
  *   // database) and close its connections in `teardown`.
  *   cluster: () => {
@@ -82,8 +83,8 @@ export type {
  * });
  * ```
  */
-export function describeBackplaneContract(name: string, options: BackplaneContractOptions): void {
-  const resolved = resolveBackplaneOptions(name, options);
+export function describeBackplaneContract(options: BackplaneContractOptions): void {
+  const resolved = resolveBackplaneOptions(options);
   const audit = new ContractAudit(
     'backplane',
     resolved.name,

@@ -59,6 +59,8 @@ export interface BackplaneContractTimeouts {
 
 /** What {@link describeBackplaneContract} needs to test one backplane. */
 export interface BackplaneContractOptions extends AuditOptions {
+  /** The backplane's name, for the suite's title and its report. */
+  name: string;
   /**
    * Makes one fresh, empty cluster; called once per test, when the test asks for its first node.
    * See {@link BackplaneContractCluster}.
@@ -117,6 +119,7 @@ export interface ResolvedBackplaneOptions {
 }
 
 const OPTION_NAMES = [
+  'name',
   'cluster',
   'timeouts',
   'timeout',
@@ -150,14 +153,15 @@ function positive(value: unknown, field: string): number {
  * first bad field (an unknown key too), so a misconfigured suite fails at load time rather than as
  * odd test failures.
  */
-export function resolveBackplaneOptions(name: unknown, options: unknown): ResolvedBackplaneOptions {
-  if (typeof name !== 'string' || name.trim() === '') {
-    throw new TypeError('backplane contract: name must be a non-empty string');
-  }
+export function resolveBackplaneOptions(options: unknown): ResolvedBackplaneOptions {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('backplane contract: options must be an object');
   }
   const o = options as Record<string, unknown>;
+  const name = o.name;
+  if (typeof name !== 'string' || name.trim() === '') {
+    throw new TypeError('backplane contract: options.name must be a non-empty string');
+  }
   rejectUnknownOptions(o, OPTION_NAMES, 'backplane contract');
   if (typeof o.cluster !== 'function') {
     throw new TypeError('backplane contract: options.cluster must be a function');

@@ -5,7 +5,8 @@
 import { MemoryCluster, type MemoryBackplane } from 'plugsocket';
 import { describeBackplaneContract } from 'plugsocket/contracts';
 
-describeBackplaneContract('memory', {
+describeBackplaneContract({
+  name: 'memory',
   cluster: () => {
     const cluster = new MemoryCluster();
     return { node: () => cluster.backplane() };

@@ -134,7 +134,7 @@ describe('backplane contract suite', function () {
       const memory = new MemoryCluster();
       return { node: () => memory.backplane() };
     };
-    const valid: BackplaneContractOptions = { cluster };
+    const valid: Omit<BackplaneContractOptions, 'name'> = { cluster };
     const hook = (): void => undefined;
     const cases: [string, string, unknown, string][] = [
       ['an empty name', ' ', valid, 'name'],
@@ -173,7 +173,13 @@ describe('backplane contract suite', function () {
     ];
     for (const [what, name, options, field] of cases) {
       it(`throws a TypeError naming ${field} for ${what}`, () => {
-        expect(() => describeBackplaneContract(name, options as BackplaneContractOptions))
+        expect(() =>
+          describeBackplaneContract(
+            (options === null
+              ? null
+              : { name, ...(options as object) }) as BackplaneContractOptions,
+          ),
+        )
           .to.throw(TypeError)
           .with.property('message')
           .that.includes(field);

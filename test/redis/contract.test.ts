@@ -20,7 +20,8 @@ function proxyOf(backplane: Backplane): TcpProxy {
 describe('RedisBackplane', function () {
   before(() => needRedis());
 
-  describeBackplaneContract('redis', {
+  describeBackplaneContract({
+    name: 'redis',
     cluster: () => {
       const prefix = uniquePrefix();
       const opened: TcpProxy[] = [];

@@ -45,7 +45,9 @@ async function attempt(fn: Body): Promise<string | undefined> {
  */
 export async function runBackplaneSuite(
   name: string,
-  options: (extra: Pick<BackplaneContractOptions, 'runner' | 'report'>) => BackplaneContractOptions,
+  options: (
+    extra: Pick<BackplaneContractOptions, 'runner' | 'report'>,
+  ) => Omit<BackplaneContractOptions, 'name'>,
 ): Promise<SuiteRun> {
   const root = newGroup();
   let current = root;
@@ -77,10 +79,10 @@ export async function runBackplaneSuite(
   } as unknown as TestRunner;
 
   let report: ContractReport | undefined;
-  describeBackplaneContract(
+  describeBackplaneContract({
     name,
-    options({ runner, report: { onReport: (r) => void (report = r) } }),
-  );
+    ...options({ runner, report: { onReport: (r) => void (report = r) } }),
+  });
 
   const failures: string[] = [];
   const hookFailures: string[] = [];

@@ -63,7 +63,7 @@ const memory = (backplane: Backplane): MemoryBackplane => backplane as MemoryBac
 export function variantOptions(
   variant: BackplaneVariantName,
   extra: Pick<BackplaneContractOptions, 'runner' | 'report'>,
-): BackplaneContractOptions {
+): Omit<BackplaneContractOptions, 'name'> {
   const parts: VariantParts = PARTS[variant];
   const { Cluster = MemoryCluster, Node = MemoryBackplane, Store } = parts;
   return {
