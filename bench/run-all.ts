@@ -3,6 +3,9 @@
 //   npm run bench [-- --quick] [-- --only echo,request,throughput,fanout,memory,security,resume] [-- --rounds N]
 //   npm run bench -- --only scale      (10,000 connections with heartbeats, then broadcasts: about
 //                                       5 minutes, so not part of the default run; --quick: 2,000)
+//   npm run bench -- --only multinode  (3 nodes over Redis against 1, and against Socket.IO's
+//                                       redis-adapter: about 2 minutes, needs Redis on
+//                                       127.0.0.1:6379, so not part of the default run)
 //   npm run bench -- --wait-idle 120   (before each run, wait up to 120 s for the other processes
 //                                       on the machine to go quiet; see machineBusy())
 //   npm run bench -- --summarize .bench-results/<file>.jsonl      (tables of a finished run)
@@ -201,6 +204,31 @@ const PLAN: Record<string, Scenario> = {
     args: { n: 200_000, batches: 10, rt: 2_000, segments: 8 },
     quick: { rounds: 2, args: { n: 50_000, batches: 5, rt: 800, segments: 4 } },
   },
+  // Three nodes over Redis (RedisBackplane) against one node, and against raw Socket.IO with
+  // @socket.io/redis-adapter: broadcast fan-out, cross-node requests. One run of its own 13
+  // processes, interleaved rounds inside, about 2 minutes; it prints its own tables. Needs the
+  // Redis on 127.0.0.1:6379.
+  multinode: {
+    script: 'multinode.ts',
+    groups: [['multinode']],
+    rounds: 1,
+    pin: 'auto',
+    args: {},
+    quick: {
+      rounds: 1,
+      args: {
+        clients: 100,
+        msgs: 50,
+        rounds: 3,
+        rt: 100,
+        'rt-segments': 4,
+        'full-clients': 100,
+        'full-rounds': 1,
+      },
+    },
+    timeoutMs: 200_000,
+    optIn: true,
+  },
 };
 
 const RUN_TIMEOUT_MS = 60_000;
@@ -326,6 +354,9 @@ interface Rec {
   segmentHeapPerConn?: number[];
   gotsSent?: number;
   steps?: number;
+  // multinode: its own tables (markdown) and verdicts
+  report?: string;
+  verdicts?: Verdict[];
 }
 
 /** One run of a group; resolves with one result per implementation (or one error). */
@@ -405,6 +436,8 @@ function headline(rec: Record<string, unknown>): string {
       return r.p50FloodUs !== undefined
         ? `echo p50 ${fmt(r.p50us, 1)} µs unloaded, ${fmt(r.p50FloodUs, 1)} µs under flood; ${fmt(r.cutoffs)} cut-offs, median ${fmt(r.floodProcessedPerCutoffMedian)} flood frames processed before each`
         : `${fmt(cpuPer(r.serverCpuMs, r.n) * 1e3, 2)} µs server CPU/msg, ${fmt(r.msgsPerSec)} msgs/s`;
+    case 'multinode':
+      return `${r.verdicts?.filter((v) => v.ok).length ?? 0} of ${r.verdicts?.length ?? 0} targets met`;
     default:
       return 'ok';
   }
@@ -1391,6 +1424,11 @@ function summarize(
       psSioBcast,
       (m) => m < 1,
     );
+  }
+
+  for (const r of of('multinode')) {
+    lines.push('', r.report ?? '');
+    verdicts.push(...(r.verdicts ?? []));
   }
 
   if (verdicts.length > 0) {
