@@ -29,7 +29,7 @@
 //
 //   node --conditions=plugsocket-source --import tsx bench/multinode.ts [--clients 300] [--msgs 40]
 //     [--rounds 7] [--bare 2000] [--bare-rounds 3] [--rt 300] [--rt-segments 6]
-//     [--full-clients 300] [--full-msgs 40] [--full-rounds 3] [--redis redis://127.0.0.1:6379]
+//     [--full-clients 300] [--full-msgs 30] [--full-rounds 5] [--redis redis://127.0.0.1:6379]
 //     [--pin auto|none] [--rotate 0] [--budget 170000] [--profile <dir> [--profile-nodes ps-a,…]]
 //   npm run bench -- --only multinode
 //
@@ -69,8 +69,8 @@ const RT_SEGMENTS = numberArg(args, 'rt-segments', 6);
 const BARE_N = numberArg(args, 'bare', 2_000);
 const BARE_ROUNDS = numberArg(args, 'bare-rounds', 3);
 const FULL_N = numberArg(args, 'full-clients', 300);
-const FULL_M = numberArg(args, 'full-msgs', 40);
-const FULL_ROUNDS = args['full-rounds'] === '0' ? 0 : numberArg(args, 'full-rounds', 3);
+const FULL_M = numberArg(args, 'full-msgs', 30);
+const FULL_ROUNDS = args['full-rounds'] === '0' ? 0 : numberArg(args, 'full-rounds', 5);
 const ROTATE = Number(args.rotate ?? 0);
 const REDIS_URL = args.redis ?? 'redis://127.0.0.1:6379';
 const PIN = (args.pin ?? 'auto') === 'none' ? 'none' : 'auto';
@@ -585,14 +585,15 @@ function broadcastTables(
       .map((s) => {
         const bs = of(s.name);
         const others = bs.flatMap((b) => othersOf(b).map((n) => n.cpuNsPerDelivery));
+        const issuers = bs.some((b) => originOf(b).length > 0);
         return [
           s.name,
           String(bs.length),
           stat(bs.map(perNodeWall)),
           stat(bs.map((b) => b.clusterDeliveriesPerSec)),
-          `${stat(bs.map((b) => mean(originOf(b).map((n) => n.cpuNsPerDelivery))))} / ${others.length > 0 ? stat(bs.map((b) => mean(othersOf(b).map((n) => n.cpuNsPerDelivery)))) : '–'}`,
+          `${issuers ? stat(bs.map((b) => mean(originOf(b).map((n) => n.cpuNsPerDelivery)))) : '–'} / ${others.length > 0 ? stat(bs.map((b) => mean(othersOf(b).map((n) => n.cpuNsPerDelivery)))) : '–'}`,
           stat(bs.map(worst)),
-          stat(bs.map((b) => b.inBroadcastNsPerDelivery)),
+          issuers ? stat(bs.map((b) => b.inBroadcastNsPerDelivery)) : '–',
           stat(bs.map((b) => b.clientCpuNsPerDelivery)),
           s.each !== true && s.nodes.length > 1
             ? stat(
