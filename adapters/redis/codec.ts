@@ -143,6 +143,28 @@ export function encodeBackplanePacket(
  * code `INVALID_MESSAGE` on anything malformed: a wrong marker or version, unknown flags, a
  * length past the end, bytes left over, text that is not UTF-8, data that is not JSON, a bad tag.
  */
+/**
+ * The sender field as {@link encodeBackplanePacket} writes it (its length, then its UTF-8), to
+ * compare with {@link sentBy}.
+ */
+export function senderField(from: string): Uint8Array {
+  const text = Buffer.from(from, 'utf8');
+  const out = new Uint8Array(varintSize(text.byteLength) + text.byteLength);
+  out.set(text, writeVarint(out, 0, text.byteLength));
+  return out;
+}
+
+/**
+ * True when an encoded packet names `sender` (from {@link senderField}) as its sender: a node
+ * drops its own broadcasts with this, without decoding them. False for anything else, malformed
+ * input included (which {@link decodeBackplanePacket} then refuses).
+ */
+export function sentBy(bytes: Uint8Array, sender: Uint8Array): boolean {
+  if (bytes.byteLength < 3 + sender.byteLength || bytes[0] !== MARKER) return false;
+  for (let i = 0; i < sender.byteLength; i++) if (bytes[3 + i] !== sender[i]) return false;
+  return true;
+}
+
 export function decodeBackplanePacket(bytes: Uint8Array): DecodedBackplanePacket {
   if (!(bytes instanceof Uint8Array)) throw invalid('expected bytes');
   if (bytes.byteLength < 3) throw invalid(`${bytes.byteLength} bytes are too short`);

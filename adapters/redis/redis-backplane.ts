@@ -12,7 +12,7 @@ import {
 } from '../../src/index.js';
 import { unref } from '../../src/shared/unref.js';
 import { ClusterWatch } from './cluster-watch.js';
-import { decodeBackplanePacket, encodeBackplanePacket } from './codec.js';
+import { decodeBackplanePacket, encodeBackplanePacket, senderField, sentBy } from './codec.js';
 import { Directory } from './directory.js';
 import { RedisKeys } from './keys.js';
 import {
@@ -109,6 +109,8 @@ export class RedisBackplane implements Backplane {
   #closing: Promise<void> | undefined;
   #node: BackplaneNode | undefined;
   #id = '';
+  /** This node's sender field as packets carry it (see `sentBy`). */
+  #self: Uint8Array | undefined;
   #token = '';
   #link: RedisLink | undefined;
   #watch: ClusterWatch | undefined;
@@ -485,6 +487,9 @@ export class RedisBackplane implements Backplane {
   #receive(message: Buffer): void {
     if (this.#phase !== 'open') return;
     this.#counters.bytesIn += message.byteLength;
+    // This node's own broadcasts come back on the shared channel: dropped before any decoding.
+    this.#self ??= senderField(this.#id);
+    if (sentBy(message, this.#self)) return;
     let decoded;
     try {
       decoded = decodeBackplanePacket(message);

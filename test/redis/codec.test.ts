@@ -6,6 +6,7 @@ import {
   encodeBackplanePacket,
   encodeJsonValue,
 } from 'plugsocket/redis';
+import { senderField, sentBy } from '../../adapters/redis/codec.js';
 
 const roundTrip = (packet: BackplanePacket, from = 'node-a') =>
   decodeBackplanePacket(encodeBackplanePacket(packet, from));
@@ -222,5 +223,24 @@ describe('Redis backplane codec', () => {
         }
       }
     });
+  });
+});
+
+describe('sentBy (dropping a node own broadcasts before decoding)', () => {
+  it('is true only for packets whose sender field is exactly that node', () => {
+    const own = encodeBackplanePacket({ kind: 'b', data: { s: 1 }, frame: 'x' }, 'node-1');
+    const other = encodeBackplanePacket({ kind: 'b', frame: 'x' }, 'node-10');
+    const shorter = encodeBackplanePacket({ kind: 'b', frame: 'x' }, 'node-');
+    const self = senderField('node-1');
+    expect(sentBy(own, self)).to.equal(true);
+    expect(sentBy(other, self)).to.equal(false);
+    expect(sentBy(shorter, self)).to.equal(false);
+    expect(sentBy(new Uint8Array([0, 1, 2]), self)).to.equal(false);
+    expect(sentBy(own.subarray(0, 4), self)).to.equal(false);
+    // The field is what the decoder reads as the sender.
+    expect(decodeBackplanePacket(own).from).to.equal('node-1');
+    expect(
+      sentBy(encodeBackplanePacket({ kind: 'k' }, 'é'.repeat(100)), senderField('é'.repeat(100))),
+    ).to.equal(true);
   });
 });
