@@ -52,8 +52,15 @@ import type { ConnectedClient, Session } from './session.js';
 import { SessionRegistry } from './session-registry.js';
 import { ServerNamespace } from './namespace.js';
 import { ServerEventApi } from './server-event-api.js';
-import { ClusterLink, type ClusterHost } from './cluster.js';
-import { ClusterEvents, LocalPresence, ServerCluster } from './cluster-events.js';
+import type { ClusterHost, ClusterLink } from './cluster.js';
+import type { ClusterEvents, ServerCluster } from './cluster-events.js';
+import {
+  clusterHost,
+  handSessionsOver,
+  joinCluster,
+  requestRemote,
+  resumeOnCluster,
+} from './cluster-wiring.js';
 
 /** Options of {@link SocketServer.broadcast} and {@link SocketServer.sendToSubscribers}. */
 export interface BroadcastOptions {
@@ -130,6 +137,8 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
   readonly #resume: SessionResume<P> | undefined;
   readonly #link: ClusterLink<P> | undefined;
   readonly #clusterEvents: ClusterEvents;
+  /** What the cluster link asks of this server for work other nodes sent. */
+  readonly #clusterHost: ClusterHost<P>;
   /** Presence, topic sizes and clients across the cluster (see {@link ServerCluster}). */
   readonly cluster: ServerCluster<P>;
 
@@ -170,36 +179,11 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       report: (clientId, error) => this.reportError(clientId, error),
       pong: (session) => this.#heartbeat?.pong(session),
     };
-    const backplane = options.backplane;
-    if (backplane !== undefined && (backplane === null || typeof backplane.open !== 'function'))
-      throw new TypeError('backplane must implement the Backplane port');
-    const nodeId = options.nodeId ?? randomId();
-    if (typeof nodeId !== 'string' || nodeId === '')
-      throw new TypeError('nodeId must be a non-empty string');
-    this.#clusterEvents = new ClusterEvents((error, event) =>
-      this.reportError(
-        undefined,
-        new PlugSocketError('SERVER_ERROR', `a cluster "${event}" listener threw`, {
-          cause: error,
-        }),
-      ),
-    );
-    if (backplane !== undefined) {
-      const link = new ClusterLink<P>(
-        coreFor(this.#core, 'cluster'),
-        backplane,
-        this.#clusterEvents,
-        nodeId,
-        resumeWindow !== 0,
-      );
-      this.#link = link;
-      router.cluster = link;
-      this.#registry.observer = link;
-    } else {
-      this.#registry.observer = new LocalPresence(this.#registry, this.#clusterEvents, nodeId);
-    }
-    this.cluster = new ServerCluster<P>(this.#registry, this.#clusterEvents, backplane, nodeId);
-    const sessionStore = options.sessionStore ?? backplane?.sessions;
+    const joined = joinCluster(this.#core, options, resumeWindow !== 0);
+    this.#link = joined.link;
+    this.#clusterEvents = joined.events;
+    this.cluster = joined.cluster;
+    const sessionStore = options.sessionStore ?? options.backplane?.sessions;
     this.#resume =
       resumeWindow === 0
         ? undefined
@@ -210,17 +194,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
               limits: resumeLimits,
               store: sessionStore ?? new MemorySessionStore(),
               shared: sessionStore !== undefined,
-              handOff:
-                this.#link === undefined
-                  ? undefined
-                  : (id, proof) => this.#link!.handOff(id, proof),
-              catchUp:
-                this.#link === undefined
-                  ? undefined
-                  : (session, cursor) => this.#link!.catchUp(session as Session<P>, cursor),
-              position: this.#link === undefined ? undefined : () => this.#link!.cursor(),
-              handOverInProgress:
-                this.#link === undefined ? undefined : () => this.#link!.handOverInProgress(),
+              ...resumeOnCluster(this.#link),
             },
             this.#replaced,
           );
@@ -231,7 +205,6 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       maxInFlight,
       canRequest: access.address ?? options.canRequest,
     });
-    this.#clusterHost.requestTimeout = this.#requests.defaultTimeout;
     const accessMiddleware = accessHooks(access);
     if (accessMiddleware !== undefined) this.#middleware.add('', accessMiddleware);
     const topics = topicGate(
@@ -277,6 +250,16 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       },
       this.#admitted,
     );
+    this.#clusterHost = clusterHost<P>({
+      core: this.#core,
+      requests: this.#requests,
+      admission: this.#admission,
+      resume: this.#resume,
+      disconnect: (clientId, code, reason) => this.disconnect(clientId, code, reason),
+      gone: (clientId, info) => this.notifyGone(clientId, info),
+      ended: this.#sessionEnded,
+      listening: () => this.#state === 'listening',
+    });
     this.#inbound = new Inbound<P>(
       this.#core,
       reader,
@@ -401,12 +384,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
       const link = this.#link;
       const resume = this.#resume;
       if (link !== undefined && resume !== undefined && sessions.length > 0) {
-        const byId = new Map(sessions.map((session) => [session.id, session]));
-        const handed = await link.offerSessions(
-          (id) => resume.handOff(byId.get(id)!),
-          [...byId.keys()],
-        );
-        if (!handed) resume.persist(sessions);
+        if (!(await handSessionsOver(link, resume, sessions))) resume.persist(sessions);
       } else resume?.persist(sessions);
       // Saved first: another node may take a session the moment this one leaves.
       await this.#resume?.saved();
@@ -671,7 +649,7 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
     // A parked client (connection lost, may resume) gets the request in its resume log.
     const session = this.#registry.byId.get(clientId) ?? this.#registry.parked.get(clientId);
     if (session === undefined && this.#link !== undefined)
-      return this.#requestRemote(clientId, name, payload, options) as Promise<
+      return requestRemote(this.#link, clientId, name, payload, options) as Promise<
         ResultOf<ClientHandlers<S>, K>
       >;
     if (session === undefined || !session.live) {
@@ -707,63 +685,6 @@ export class SocketServer<S extends Schema = AnySchema, P = unknown> extends Ser
   }
 
   // ---------------------------------------------------------------- internals
-
-  /** A request to a client another node holds. */
-  async #requestRemote(
-    clientId: string,
-    name: string,
-    payload: unknown,
-    options: RequestOptions | undefined,
-  ): Promise<unknown> {
-    const link = this.#link!;
-    const where = await link.locate(clientId).catch((error: unknown) => {
-      throw new PlugSocketError('NOT_CONNECTED', 'the backplane is unreachable', { cause: error });
-    });
-    if (where === undefined || where.node === link.id)
-      throw new PlugSocketError('NOT_CONNECTED', `client ${clientId} is not connected`);
-    return link.request(where.node, clientId, name, payload, options ?? {});
-  }
-
-  /** What the cluster link asks of this server for work other nodes sent. */
-  readonly #clusterHost: ClusterHost<P> = {
-    request: (session, name, payload, options, from, headers) =>
-      this.#requests.request(session, name, payload, options, from, headers),
-    requestMany: (sessions, name, payload, timeout) =>
-      this.#requests.requestMany(sessions, name, payload, timeout),
-    disconnect: (clientId, code, reason) => this.disconnect(clientId, code, reason),
-    handOff: (clientId, proof) => {
-      const registry = this.#registry;
-      const session = registry.byId.get(clientId) ?? registry.parked.get(clientId);
-      if (session === undefined || this.#resume === undefined) return Promise.resolve(false);
-      // Only the session's own client may move it: a forged token leaves it where it is.
-      if (!this.#resume.proves(session, proof)) return Promise.resolve(false);
-      if (session.status === 'open') {
-        // Half-open here (the client already reconnected elsewhere): this connection goes, as
-        // when a client resumes on this node (parked first, so its close is not reported again).
-        const connection = session.connection;
-        this.#admission.release(session);
-        this.#resume.park(session, this.#sessionEnded);
-        this.notifyGone(session.id, {
-          code: CloseCodes.ABNORMAL,
-          reason: 'resumed on another node',
-        });
-        this.#core.adapter.terminateConnection(connection);
-      }
-      return this.#resume.handOff(session).then(() => true);
-    },
-    adopt: (clientId, cursor) => {
-      if (this.#state !== 'listening') return;
-      this.#resume
-        ?.adopt(clientId, cursor, this.#sessionEnded)
-        .catch((error: unknown) =>
-          this.reportError(
-            undefined,
-            new PlugSocketError('SERVER_ERROR', 'adopting a session failed', { cause: error }),
-          ),
-        );
-    },
-    requestTimeout: 0,
-  };
 
   readonly #target: BroadcastTarget = {
     deliver: (topics, except, message, volatile) =>
