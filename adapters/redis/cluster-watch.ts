@@ -134,19 +134,23 @@ export class ClusterWatch {
     this.#checking = true;
     try {
       const { keys, nodeId } = this.host;
+      const started = Date.now();
       const [alive, expired] = (await CHECK_NODES.run(this.host.redis(), keys.prefix)) as [
         string[],
         string[],
       ];
+      // A node reported gone while this check was under way (its leave packet came in
+      // meanwhile) was seen by a check that is already stale: it stays reported.
+      const stale = (id: string): boolean => (this.#reported.get(id) ?? -1) >= started;
       const listed = new Set([...alive, ...expired]);
       for (const id of alive) {
-        if (id === nodeId) continue;
+        if (id === nodeId || stale(id)) continue;
         this.#known.add(id);
         this.#reported.delete(id);
         this.#missing.delete(id);
       }
       for (const id of expired) {
-        if (id === nodeId) continue;
+        if (id === nodeId || stale(id)) continue;
         this.#missing.delete(id);
         if (!this.#reported.has(id)) this.#known.add(id);
         await this.#reapExpired(id);

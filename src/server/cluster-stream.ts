@@ -55,6 +55,8 @@ export class ClusterStream<P> {
   #recentNext = 0;
   /** Per node, the highest sequence number that fell out of {@link #recent}. */
   readonly #evicted = new Map<string, number>();
+  /** Per node, sessions that arrived with a position past this node's in its stream. */
+  readonly #ahead = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly id: string,
@@ -144,7 +146,34 @@ export class ClusterStream<P> {
       if (read === undefined || entry.seq <= read) continue;
       if (matches(entry, session)) router.toSessions([session], entry.frame);
     }
+    // The other node may have read further than this one has yet (each node reads the broker
+    // at its own pace): what it had already logged must not be delivered again when it arrives.
+    for (const [origin, read] of Object.entries(cursor)) {
+      if (origin === this.id || read <= (this.#seen.get(origin) ?? -1) || gone.has(origin))
+        continue;
+      let marks = this.#ahead.get(origin);
+      if (marks === undefined) this.#ahead.set(origin, (marks = new Map<string, number>()));
+      marks.set(session.id, read);
+    }
     return true;
+  }
+
+  /**
+   * Sessions that already have frame packet `seq` of node `from` (they arrived with a position
+   * past what this node had read): it is not delivered to them. Undefined when there are none,
+   * the common case, checked with one lookup.
+   */
+  alreadyHave(from: string, seq: number): string[] | undefined {
+    const marks = this.#ahead.get(from);
+    if (marks === undefined) return undefined;
+    let have: string[] | undefined;
+    for (const [id, read] of marks) {
+      if (seq <= read) (have ??= []).push(id);
+      // Past its mark, a session takes this node's stream as it comes.
+      if (seq >= read) marks.delete(id);
+    }
+    if (marks.size === 0) this.#ahead.delete(from);
+    return have;
   }
 
   /** Where node `from` is in its stream, as it told this node it was. */
@@ -172,6 +201,7 @@ export class ClusterStream<P> {
 
   /** Drops what this node kept of node `node`'s stream. */
   #forget(node: string): void {
+    this.#ahead.delete(node);
     this.#seen.delete(node);
     this.#evicted.delete(node);
     const ring = this.#recent;
@@ -179,13 +209,17 @@ export class ClusterStream<P> {
     for (let i = 0; i < ring.length; i++) if (ring[i]?.origin === node) ring[i] = undefined;
   }
 
-  /** A frame packet from `from`: counted in its stream, kept a while. */
-  read(from: string, packet: BackplanePacket, data: Record<string, unknown>): void {
+  /**
+   * A frame packet from `from`: counted in its stream, kept a while.
+   * @returns the sessions here that already have it (see {@link alreadyHave}), usually none.
+   */
+  read(from: string, packet: BackplanePacket, data: Record<string, unknown>): string[] | undefined {
     const seq = data.s;
-    if (typeof seq !== 'number' || !Number.isFinite(seq)) return;
+    if (typeof seq !== 'number' || !Number.isFinite(seq)) return undefined;
     this.#seen.set(from, seq);
     if (this.#recent !== undefined)
       this.#keep({ origin: from, seq, kind: packet.kind, data, frame: packet.frame! });
+    return this.#ahead.size === 0 ? undefined : this.alreadyHave(from, seq);
   }
 }
 

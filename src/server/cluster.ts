@@ -205,25 +205,33 @@ export class ClusterLink<P> implements BackplaneNode {
     const data = (packet.data ?? {}) as Record<string, unknown>;
     const router = this.core.router;
     switch (packet.kind) {
-      case K.broadcast:
+      case K.broadcast: {
         if (!isFramePacket(packet, data)) break;
-        this.#stream.read(from, packet, data);
+        const have = this.#stream.read(from, packet, data);
+        const except = data.x as string[] | undefined;
         router.deliver(
-          { topics: data.t as string[] | undefined, except: data.x as string[] | undefined },
+          {
+            topics: data.t as string[] | undefined,
+            except: have === undefined ? except : [...(except ?? []), ...have],
+          },
           packet.frame!,
           data.v === 1,
         );
         return;
-      case K.client:
+      }
+      case K.client: {
         if (!isFramePacket(packet, data)) break;
-        this.#stream.read(from, packet, data);
-        router.deliverTo(data.id as string, packet.frame!, data.v === 1);
+        const have = this.#stream.read(from, packet, data);
+        if (have === undefined || !have.includes(data.id as string))
+          router.deliverTo(data.id as string, packet.frame!, data.v === 1);
         return;
-      case K.user:
+      }
+      case K.user: {
         if (!isFramePacket(packet, data)) break;
-        this.#stream.read(from, packet, data);
-        router.deliverToUser(data.u as string, packet.frame!);
+        const have = this.#stream.read(from, packet, data);
+        router.deliverToUser(data.u as string, packet.frame!, have);
         return;
+      }
       case K.request:
         this.#serving.serveRequest(from, data);
         return;

@@ -191,8 +191,12 @@ export class SessionResume<P> {
     handOff: (id: string, proof: HandOffProof) => Promise<Cursor | undefined>,
     proof: HandOffProof,
   ): Promise<ResumeClaim<P>> {
+    const registry = this.core.registry;
     for (let attempt = 0; ; attempt++) {
       const cursor = await handOff(request.id, proof);
+      // Meanwhile this node may have got it itself (a node that shut down handed it here).
+      const here = registry.parked.get(request.id) ?? registry.byId.get(request.id);
+      if (here !== undefined) return this.#claimLocal(session, here, request, proof.user);
       const claim = await this.#take(session, request, accept, cursor);
       if (claim.resumed !== false || claim.reason !== 'expired') return claim;
       if (attempt >= 4 || this.settings.handOverInProgress?.() !== true) return claim;

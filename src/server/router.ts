@@ -98,12 +98,13 @@ export class Router<P> {
     return this.deliverToUser(user, frame);
   }
 
-  /** A frame for every client of a user on this node. */
-  deliverToUser(user: string, frame: AnyFrame): number {
-    const sessions: Session<P>[] = [...(this.registry.byPrincipal.get(user) ?? [])];
+  /** A frame for every client of a user on this node (but those in `except`). */
+  deliverToUser(user: string, frame: AnyFrame, except?: readonly string[]): number {
+    let sessions: Session<P>[] = [...(this.registry.byPrincipal.get(user) ?? [])];
     if (this.registry.parked.size > 0)
       for (const session of this.registry.parked.values())
         if (session.principalKey === user) sessions.push(session);
+    if (except !== undefined) sessions = sessions.filter((session) => !except.includes(session.id));
     return this.toSessions(sessions, frame);
   }
 
