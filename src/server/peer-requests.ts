@@ -52,40 +52,11 @@ async function forwardLocal<P>(
     call.fail(new PlugSocketError('TARGET_OFFLINE', `client ${target.id} is not connected`));
     return;
   }
-  try {
-    if (canRequest !== undefined && (await canRequest(from, target, call.name)) !== true) {
-      call.fail(
-        new PlugSocketError('UNAUTHORIZED', `may not request "${call.name}" of that client`),
-      );
-      return;
-    }
-  } catch (error) {
-    core.report(from.id, new PlugSocketError('SERVER_ERROR', 'canRequest threw', { cause: error }));
-    call.fail(new PlugSocketError('SERVER_ERROR', 'the request failed on the server'));
-    return;
-  }
-  try {
-    const result = await requests.request(
-      target,
-      call.name,
-      call.payload,
-      { signal: call.signal },
-      from.id,
-      headers,
-    );
-    call.reply(result);
-  } catch (error) {
-    const e = PlugSocketError.from(error);
-    // The target left: from the asker's side its peer is offline, not its own connection. A
-    // timeout is told without the target's client id, which an asker by user may not know.
-    call.fail(
-      e.code === 'NOT_CONNECTED'
-        ? new PlugSocketError('TARGET_OFFLINE', 'the target client disconnected before it answered')
-        : e.code === 'TIMEOUT'
-          ? new PlugSocketError('TIMEOUT', `the target did not answer "${call.name}" in time`)
-          : e,
-    );
-  }
+  if (!(await allowed(core, canRequest, call, target))) return;
+  await relay(
+    call,
+    requests.request(target, call.name, call.payload, { signal: call.signal }, from.id, headers),
+  );
 }
 
 /** The target is not on this node: found in the cluster directory, asked through its node. */
@@ -128,20 +99,10 @@ async function forwardRemote<P>(
     return;
   }
   const target: ConnectedClient<P> = remoteClient<P>(where);
-  try {
-    if (canRequest !== undefined && (await canRequest(from, target, call.name)) !== true) {
-      call.fail(
-        new PlugSocketError('UNAUTHORIZED', `may not request "${call.name}" of that client`),
-      );
-      return;
-    }
-  } catch (error) {
-    core.report(from.id, new PlugSocketError('SERVER_ERROR', 'canRequest threw', { cause: error }));
-    call.fail(new PlugSocketError('SERVER_ERROR', 'the request failed on the server'));
-    return;
-  }
-  try {
-    const result = await cluster.request(
+  if (!(await allowed(core, canRequest, call, target))) return;
+  await relay(
+    call,
+    cluster.request(
       where.node,
       where.id,
       call.name,
@@ -149,10 +110,37 @@ async function forwardRemote<P>(
       { signal: call.signal, timeout: requests.defaultTimeout },
       from.id,
       headers,
-    );
-    call.reply(result);
+    ),
+  );
+}
+
+/** Asks `canRequest`; fails the call and returns false when it refuses or throws. */
+async function allowed<P>(
+  core: ServerCore<P>,
+  canRequest: ServerRequestSettings<P>['canRequest'],
+  call: Call<P>,
+  target: ConnectedClient<P>,
+): Promise<boolean> {
+  const from = call.session;
+  try {
+    if (canRequest === undefined || (await canRequest(from, target, call.name)) === true)
+      return true;
+    call.fail(new PlugSocketError('UNAUTHORIZED', `may not request "${call.name}" of that client`));
+  } catch (error) {
+    core.report(from.id, new PlugSocketError('SERVER_ERROR', 'canRequest threw', { cause: error }));
+    call.fail(new PlugSocketError('SERVER_ERROR', 'the request failed on the server'));
+  }
+  return false;
+}
+
+/** Answers the asker with the target's answer, or its failure in the asker's terms. */
+async function relay<P>(call: Call<P>, answer: Promise<unknown>): Promise<void> {
+  try {
+    call.reply(await answer);
   } catch (error) {
     const e = PlugSocketError.from(error);
+    // The target left: from the asker's side its peer is offline, not its own connection. A
+    // timeout is told without the target's client id, which an asker by user may not know.
     call.fail(
       e.code === 'NOT_CONNECTED'
         ? new PlugSocketError('TARGET_OFFLINE', 'the target client disconnected before it answered')
