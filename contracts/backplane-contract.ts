@@ -54,9 +54,9 @@ export type {
  * Call it at the top level of a test file of any supported runner. It uses only the public API,
  * so it runs the same outside this repository.
  *
- * @param name the backplane's name, shown in the suite title and the report.
- * @param options the cluster factory, the optional fault hooks, the timeouts, and the runner and
- *   report options every suite shares.
+ * @param options the backplane's `name` (shown in the suite title and the report), the cluster
+ *   factory, the optional fault hooks, the timeouts, and the runner and report options every
+ *   suite shares.
  * @throws {TypeError} at once, naming the field, when `name` or `options` are invalid (no cluster
  *   factory, `cut` without `restore`, a timeout that is not a positive number or that does not
  *   fit in the per-test `timeout`, an unknown option).
