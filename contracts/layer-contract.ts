@@ -3,6 +3,7 @@ import { describeClientRequestTests } from './layer/client-request-tests.js';
 import { describeCoreLifecycleTests } from './layer/core-lifecycle-tests.js';
 import { describeCoreMessageTests } from './layer/core-message-tests.js';
 import { describeEventTests } from './layer/event-tests.js';
+import { describePresenceTests } from './layer/presence-tests.js';
 import { LayerHarness } from './layer/layer-harness.js';
 import { describeLivenessTests } from './layer/liveness-tests.js';
 import { describeMiddlewareTests } from './layer/middleware-tests.js';
@@ -56,6 +57,7 @@ export function describeLayerContract(options: LayerContractOptions): void {
     describeClientRequestTests(h);
     describeMiddlewareTests(h);
     describeEventTests(h);
+    describePresenceTests(h);
     describeLivenessTests(h);
     describeResumeTests(h);
   });

@@ -1,5 +1,5 @@
 import { expect } from '../assert.js';
-import { PlugSocketError, type AuthorizationStrategy } from '../../src/index.js';
+import { PlugSocketError } from '../../src/index.js';
 import { delay, rejectionOf, waitFor, withTimeout } from '../helpers.js';
 import type { LayerHarness } from './layer-harness.js';
 import {
@@ -9,30 +9,8 @@ import {
   flushed,
   timed,
   untilAborted,
+  usersInOrder,
 } from './layer-helpers.js';
-
-/** A principal with an `id`, which the server's default `principalId` reads. */
-interface User {
-  readonly id: string;
-}
-
-/**
- * An authorization strategy that hands out the given user ids in admission order, so that a test
- * that connects its clients one after the other knows who is who without needing a handshake
- * capability of the transport.
- */
-function usersInOrder(...ids: string[]): AuthorizationStrategy<User> {
-  const queue = [...ids];
-  return {
-    applyAuthorization: (options) => options,
-    authorize: () => {
-      const id = queue.shift();
-      return id === undefined
-        ? { ok: false, reason: 'no user left' }
-        : { ok: true, principal: { id } };
-    },
-  };
-}
 
 /**
  * Registers the layer contract's client-to-client request tests: `requestClient` by id and by

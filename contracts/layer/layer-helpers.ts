@@ -1,6 +1,7 @@
 import { expect, show } from '../assert.js';
 import {
   PlugSocketError,
+  type AuthorizationStrategy,
   type ErrorCode,
   type SocketClient,
   type SocketMessage,
@@ -119,4 +120,27 @@ export async function timed<T>(
     what,
   );
   return { ms: Date.now() - start, ...outcome };
+}
+
+/** A principal with an `id`, which the server's default `principalId` reads. */
+export interface User {
+  readonly id: string;
+}
+
+/**
+ * An authorization strategy that hands out the given user ids in admission order, so that a test
+ * that connects its clients one after the other knows who is who without needing a handshake
+ * capability of the transport.
+ */
+export function usersInOrder(...ids: string[]): AuthorizationStrategy<User> {
+  const queue = [...ids];
+  return {
+    applyAuthorization: (options) => options,
+    authorize: () => {
+      const id = queue.shift();
+      return id === undefined
+        ? { ok: false, reason: 'no user left' }
+        : { ok: true, principal: { id } };
+    },
+  };
 }
