@@ -199,9 +199,10 @@ export class SessionResume<P> {
       if (here !== undefined) return this.#claimLocal(session, here, request, proof.user);
       const claim = await this.#take(session, request, accept, cursor);
       if (claim.resumed !== false || claim.reason !== 'expired') return claim;
-      if (attempt >= 4 || this.settings.handOverInProgress?.() !== true) return claim;
+      // Up to 2 s: a loaded node may take that long to take the session over and list it.
+      if (attempt >= 20 || this.settings.handOverInProgress?.() !== true) return claim;
       if (session.connection.state !== 'open') return claim;
-      await new Promise((resolve) => setTimeout(resolve, 50 * (attempt + 1)));
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
